@@ -1,0 +1,47 @@
+"""Shared fixtures: every test gets its own store (--root/--runroot in a temporary folder)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+VENV_BIN = Path(sys.executable).parent
+
+
+@pytest.fixture
+def store_dirs(tmp_path: Path) -> Iterator[tuple[Path, Path]]:
+    root = tmp_path / "root"
+    runroot = tmp_path / "run"
+    root.mkdir()
+    runroot.mkdir()
+    yield root, runroot
+
+
+def skiff_cmd(root: Path, runroot: Path, *args: str) -> list[str]:
+    exe = shutil.which("skiff", path=str(VENV_BIN)) or "skiff"
+    return [exe, "--root", str(root), "--runroot", str(runroot), *args]
+
+
+@pytest.fixture
+def skiff(store_dirs: tuple[Path, Path]):  # type: ignore[no-untyped-def]
+    """Run the real `skiff` CLI against the test's own store; returns CompletedProcess."""
+    root, runroot = store_dirs
+
+    def _run(*args: str, check: bool = True, input: bytes | None = None, timeout: float = 300,
+             env: dict[str, str] | None = None) -> subprocess.CompletedProcess[bytes]:
+        full_env = dict(os.environ, **(env or {}))
+        cp = subprocess.run(skiff_cmd(root, runroot, *args), capture_output=True, input=input,
+                            timeout=timeout, env=full_env)
+        if check and cp.returncode != 0:
+            raise AssertionError(f"skiff {' '.join(args)} exited {cp.returncode}:\n{cp.stderr.decode()}")
+        return cp
+
+    _run.root = root  # type: ignore[attr-defined]
+    _run.runroot = runroot  # type: ignore[attr-defined]
+    return _run
