@@ -25,8 +25,10 @@ if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; 
   "$VENV/bin/pip" install -q -e '.[test]'
   echo "$want" > "$stamp"
 fi
-ln -sf "$VENV/bin/skiff" /usr/local/bin/skiff
-ln -sf "$VENV/bin/skiff-runtime" /usr/local/bin/skiff-runtime
+if [ -z "${SKIFF_VENV:-}" ]; then  # only the checkout's own venv goes on PATH
+  ln -sf "$VENV/bin/skiff" /usr/local/bin/skiff
+  ln -sf "$VENV/bin/skiff-runtime" /usr/local/bin/skiff-runtime
+fi
 # crun refuses this hybrid cgroup layout unless a v1 hugetlb hierarchy is mounted.
 if [ -d /sys/fs/cgroup/memory ] && ! mountpoint -q /sys/fs/cgroup/hugetlb 2>/dev/null \
    && grep -qw hugetlb /proc/cgroups; then

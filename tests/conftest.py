@@ -45,3 +45,14 @@ def skiff(store_dirs: tuple[Path, Path]):  # type: ignore[no-untyped-def]
     _run.root = root  # type: ignore[attr-defined]
     _run.runroot = runroot  # type: ignore[attr-defined]
     return _run
+
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+
+@pytest.fixture(scope="session")
+def busybox_rootfs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A busybox rootfs shared by the session's tests (read-only by convention: copy before changing it)."""
+    from helpers.rootfs import make_busybox_rootfs
+
+    return make_busybox_rootfs(tmp_path_factory.mktemp("busybox") / "rootfs")

@@ -19,6 +19,34 @@ P = "skiff.cli.commands."
 # Aliases point at the same module, as Docker's do (`images` = `image ls`, `ps` = `container ls`).
 COMMANDS: dict[tuple[str, ...], CommandInfo] = {
     ("version",): CommandInfo(P + "version", "Show the skiff version information"),
+    # ---- images and store (issue 2): images, image *, rmi, tag, save, load, import, info, system df ----
+
+    # ---- end images ----
+    #
+    #
+    # ---- containers (issue 4): run, create, start, ps, logs, exec, stop, rm, ... ----
+
+    # ---- end containers ----
+    #
+    #
+    # ---- networks (issue 5): network *, port ----
+
+    # ---- end networks ----
+    #
+    #
+    # ---- build (issue 6): build, builder prune ----
+
+    # ---- end build ----
+    #
+    #
+    # ---- registry (issue 7): pull, push, login, logout, manifest inspect ----
+
+    # ---- end registry ----
+    #
+    #
+    # ---- python (issue 8): init, check ----
+
+    # ---- end python ----
 }
 
 
