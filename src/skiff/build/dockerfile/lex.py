@@ -115,7 +115,8 @@ class ShellLex:
         try:
             text, words = state.stop_on(None, self.raw_escapes)
         except ShellWordError as err:
-            raise ShellWordError(f"failed to process {word!r}: {err.what}") from None
+            quoted = '"' + word.replace("\\", "\\\\").replace('"', '\\"') + '"'
+            raise ShellWordError(f"failed to process {quoted}: {err.what}") from None
         return WordResult(text, words, state.matched, state.unmatched)
 
 
