@@ -83,12 +83,14 @@ def test_command_not_executable_126(skiff_rt: RuntimeUnderTest, rootfs_copy: Cal
     _assert_refused(skiff_rt, cid, b, "permission denied", code=126)
 
 
-def test_failing_mount_leaves_nothing(skiff_rt: RuntimeUnderTest) -> None:
+def test_failing_mount_leaves_nothing(skiff_rt: RuntimeUnderTest, rootfs_copy: Callable[[], Path]) -> None:
     spec = skiff_rt.spec(["true"])
     spec = dataclasses.replace(spec, mounts=[*spec.mounts, Mount(destination="/data", type="bind",
                                                                  source="/nonexistent/dir", options=["rbind"])])
-    cid, b = skiff_rt.bundle(spec)
+    rootfs = rootfs_copy()
+    cid, b = skiff_rt.bundle(spec, rootfs=rootfs)
     _assert_refused(skiff_rt, cid, b, "/nonexistent/dir")
+    assert not (rootfs / "data").exists()
 
 
 _ = to_obj

@@ -164,9 +164,9 @@ def _mount_one(kernel: Kernel, root: str, m: Mount, bundle: str) -> None:
         src = m.source or ""
         if not src.startswith("/"):
             src = os.path.join(bundle, src)
-        _make_target(root, target, os.path.isdir(src))
-        sfd = os.open(src, os.O_PATH | os.O_CLOEXEC)
+        sfd = os.open(src, os.O_PATH | os.O_CLOEXEC)  # a missing source fails before anything is created
         try:
+            _make_target(root, target, stat.S_ISDIR(os.fstat(sfd).st_mode))
             _mount_at(kernel, f"/proc/self/fd/{sfd}", target, None, MS_BIND | (flags & MS_REC), None)
         finally:
             os.close(sfd)
