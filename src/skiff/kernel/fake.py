@@ -42,6 +42,9 @@ class FakeKernel:
     def capset(self, effective: int, permitted: int, inheritable: int) -> None:
         self._rec("capset", effective, permitted, inheritable)
 
+    def seccomp_load_bpf(self, program: bytes, flags: int = 0) -> None:
+        self._rec("seccomp_load_bpf", len(program), flags)
+
     def clone(self, flags: int) -> int:
         self._rec("clone", flags)
         return 4242

@@ -211,4 +211,5 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         code = 130
     sys.stdout.flush()
-    raise SystemExit(code)
+    sys.stderr.flush()
+    os._exit(code)  # nothing to tear down: skip interpreter finalisation (tens of ms)

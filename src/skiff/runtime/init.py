@@ -25,7 +25,6 @@ from skiff.kernel import (
     PR_SET_PDEATHSIG,
     Kernel,
 )
-from skiff.kernel.seccomp import Filter
 from skiff.oci.runtime import Process, Spec
 from skiff.runtime import capabilities, rlimits, rootfs
 from skiff.runtime.sync import Channel, ExecFailed, Failed, Go, Ready, Start, Terminal
@@ -45,7 +44,8 @@ class InitConfig:
     new_userns: bool = False
     new_cgroupns: bool = False
     joins: list[tuple[int, str]] = field(default_factory=list)  # (CLONE_NEW* flag, /proc/.../ns path)
-    seccomp: Filter | None = None
+    seccomp: bytes | None = None  # compiled BPF
+    seccomp_flags: int = 0
     preserve_fds: int = 0
     exec_mode: bool = False  # joining an existing container: no rootfs set-up
 
@@ -126,7 +126,7 @@ def _steps(kernel: Kernel, cfg: InitConfig) -> None:
     _enter_cwd(proc.cwd, create=not cfg.exec_mode)
     nnp = bool(proc.no_new_privileges)
     if cfg.seccomp is not None and not nnp:
-        cfg.seccomp.load()  # without no_new_privs loading needs CAP_SYS_ADMIN: before the caps drop
+        kernel.seccomp_load_bpf(cfg.seccomp, cfg.seccomp_flags)  # without no_new_privs loading needs CAP_SYS_ADMIN: before the caps drop
     _set_user_and_caps(kernel, proc)
     os.umask(proc.user.umask if proc.user.umask is not None else 0o022)
     _close_fds(3 + cfg.preserve_fds, keep={cfg.channel.fileno(), cfg.start_fifo or -1})
@@ -144,7 +144,7 @@ def _steps(kernel: Kernel, cfg: InitConfig) -> None:
     if nnp:
         kernel.prctl(PR_SET_NO_NEW_PRIVS, 1)
         if cfg.seccomp is not None:
-            cfg.seccomp.load()
+            kernel.seccomp_load_bpf(cfg.seccomp, cfg.seccomp_flags)
     try:
         os.execve(path, proc.args, env)
     except OSError as e:

@@ -11,8 +11,8 @@ from skiff.oci.runtime import LinuxResources
 from skiff.runtime.cgroups.base import Stats, keyed, read, read_int, write
 from skiff.runtime.errors import ContainerStartError
 
-CONTROLLERS = ("memory", "cpu", "cpuacct", "cpuset", "pids", "blkio", "freezer", "devices", "hugetlb",
-               "net_cls", "perf_event")
+# The controllers a container joins: what linux.resources, stats and pause need.
+CONTROLLERS = ("memory", "cpu", "cpuacct", "cpuset", "pids", "blkio", "freezer", "devices")
 # The devices the runtime itself creates in /dev (c major:minor), always allowed.
 DEFAULT_DEVICES = ("c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm", "c 1:9 rwm", "c 5:0 rwm", "c 5:1 rwm",
                    "c 5:2 rwm", "c 136:* rwm")
