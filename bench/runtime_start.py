@@ -27,7 +27,6 @@ def main() -> None:
     ap.add_argument("-n", type=int, default=30)
     opts = ap.parse_args()
     from helpers.rootfs import make_busybox_rootfs
-
     from skiff.oci.codec import to_obj
     from skiff.runtime import Runtime
     from skiff.runtime.defaults import default_spec

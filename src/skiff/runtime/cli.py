@@ -191,7 +191,7 @@ def dispatch(args: argparse.Namespace) -> int:
             for s in states:
                 print(f"{s.id:<20} {s.pid:<8} {s.status:<10} {s.bundle:<40} {s.extra.get('created', '')}")
     elif cmd == "exec":
-        spec_process = rt._spec(__import__("skiff.runtime.state", fromlist=["load"]).load(rt.root, args.id)).process
+        spec_process = rt.spec(args.id).process
         proc = _exec_process(args, spec_process)
         return rt.exec(args.id, proc, detach=args.detach,  # type: ignore[arg-type]
                        pid_file=Path(args.pid_file) if args.pid_file else None,

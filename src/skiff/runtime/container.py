@@ -78,6 +78,16 @@ class Runtime:
                 self._destroy(rec)
         return code
 
+    def wait(self, container_id: str) -> int:
+        """Wait for a container started by this process (the engine's create + start path) and return its
+        exit code; the container stays until :meth:`delete`."""
+        rec = st.load(self.root, container_id)
+        return wait_exit(rec.pid)
+
+    def spec(self, container_id: str) -> Spec:
+        """The config.json the container was created from."""
+        return self._spec(st.load(self.root, container_id))
+
     def start(self, container_id: str) -> None:
         rec = st.load(self.root, container_id)
         d = self.root / container_id

@@ -2,6 +2,20 @@
 
 Runs in the cloned child (new namespaces already created by clone). Every failure is sent to the parent as a
 typed message and the child exits; it never returns into the caller's code.
+
+CVE-2019-5736 (the container overwriting the runtime through /proc/<pid>/exe). runc answers it by running
+from a sealed memfd copy of itself (or a read-only bind of its binary) because its init is the runc binary;
+crun likewise re-executes from a memfd. skiff's init is the Python interpreter that called the library, and
+copying it to a memfd would cost a second interpreter start, so instead:
+
+* the init marks itself non-dumpable (PR_SET_DUMPABLE 0) before it enters anything; no process in the
+  container can then open /proc/<init>/exe, /proc/<init>/fd or /proc/<init>/mem while Python runs there
+  (ptrace access checks fail without CAP_SYS_PTRACE, which the defaults never grant);
+* Python is gone from the container the moment execve succeeds: the container's PID 1 is the user's program;
+  nothing of the runtime stays in the container (no init shim, no open fds: everything is close-on-exec);
+* the command, its real path and its ``#!`` interpreter are refused when they point into /proc (the
+  ``#!/proc/self/exe`` trick would otherwise execute the host interpreter inside the container);
+* `exec` joins with the same non-dumpable init and the same checks.
 """
 
 from __future__ import annotations

@@ -104,6 +104,8 @@ def check_linux(spec: Spec, bundle: Path) -> None:
     for i, ns in enumerate(linux.namespaces):
         if ns.type not in NAMESPACES:
             raise BundleError(f"config.json: linux.namespaces[{i}].type: unknown namespace {ns.type!r}")
+        if ns.type == "time" and not ns.path:
+            raise BundleError(f"config.json: linux.namespaces[{i}]: a new time namespace is not supported")
         if ns.type in seen:
             raise BundleError(f"config.json: linux.namespaces[{i}]: namespace {ns.type!r} is listed twice")
         seen.add(ns.type)
