@@ -128,7 +128,7 @@ def is_comment(line: str) -> bool:
 class _Parser:
     def __init__(self, text: str, filename: str) -> None:
         self.filename = filename
-        self.lines = _LINE_RE.findall(text)
+        self.lines: list[str] = _LINE_RE.findall(text)
         self.pos = 0
         self.escape = "\\"
         self.directives: list[Directive] = []
