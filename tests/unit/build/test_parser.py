@@ -223,3 +223,21 @@ def test_parser_on_arbitrary_bytes(data: bytes) -> None:
         parse(data)
     except DockerfileError:
         pass
+
+
+json_text = st.text(alphabet=st.characters(exclude_categories=("Cs",)), max_size=12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    items=st.lists(json_text, max_size=5),
+    ascii_only=st.booleans(),
+    keyword=st.sampled_from(["CMD", "RUN", "COPY"]),
+)
+def test_json_arrays_round_trip(items: list[str], ascii_only: bool, keyword: str) -> None:
+    import json
+
+    node = parse(f"{keyword} {json.dumps(items, ensure_ascii=ascii_only)}").nodes[0]
+    assert node.json
+    assert list(node.args) == items
+    assert node.dump() == "(" + " ".join([keyword.lower(), *(go_quote(i) for i in items)]) + ")"

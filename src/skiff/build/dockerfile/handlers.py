@@ -117,7 +117,9 @@ def _dispatch(req: _Req) -> Command:
     if kw == "user":
         return UserCommand(user=req.exactly_one(), **c)  # type: ignore[arg-type]
     if kw == "stopsignal":
-        return StopSignalCommand(signal=req.exactly_one(), **c)  # type: ignore[arg-type]
+        signal = req.exactly_one()
+        fl.check_signal(signal)
+        return StopSignalCommand(signal=signal, **c)  # type: ignore[arg-type]
     if kw in ("env", "label"):
         pairs = _kvps(req)
         if kw == "env":
@@ -125,6 +127,8 @@ def _dispatch(req: _Req) -> Command:
         return LabelCommand(labels=pairs, **c)  # type: ignore[arg-type]
     if kw == "expose":
         req.at_least_one()
+        for port in req.args:
+            fl.check_port(port)
         return ExposeCommand(ports=tuple(req.args), **c)  # type: ignore[arg-type]
     if kw == "volume":
         req.at_least_one()
