@@ -58,7 +58,7 @@ class _Expander:
         self.cmd = cmd
         self.env = env
         self.lex = ShellLex(escape)
-        self.heredoc_lex = ShellLex(escape, skip_process_quotes=True)
+        self.heredoc_lex = ShellLex("\\", skip_process_quotes=True)  # always \, as BuildKit
         self.matched: set[str] = set()
         self.unmatched: set[str] = set()
 
