@@ -67,7 +67,7 @@ class _Req:
     def common(self) -> dict[str, object]:
         return {
             "keyword": self.upper,
-            "original": self.node.original,
+            "original": sp.go_strip(self.node.original),
             "filename": self.filename,
             "line": self.node.start_line,
             "end_line": self.node.end_line,
