@@ -134,3 +134,10 @@ def test_for_build_prefers_dockerfile_specific_file(tmp_path: Path) -> None:
     specific = DockerIgnore.for_build(tmp_path, dockerfile)
     assert specific.excluded("b") and not specific.excluded("a")
     assert not DockerIgnore.from_file(tmp_path / "missing").excluded("anything")
+
+
+def test_walk_reaches_exception_through_character_class(tmp_path: Path) -> None:
+    make_tree(tmp_path, ["logs/app1/keep.log", "logs/app1/x.log", "logs/appx/keep.log"])
+    ignore = DockerIgnore.from_lines(["logs", "!logs/app[0-9]/keep.log"])
+    assert list(ignore.walk(tmp_path, include_dirs=False)) == ["logs/app1/keep.log"]
+    assert ignore.may_reinclude_under("logs/app1") and not ignore.may_reinclude_under("logs/appx")

@@ -255,3 +255,17 @@ def test_typing_fails_only_with_dockerfile_error(lines: list[str]) -> None:
                 ins.expand(cmd, {"P": "80"})
     except DockerfileError:
         pass
+
+
+def test_values_checked_again_after_expansion() -> None:
+    (stage,), _ = typed("FROM a\nEXPOSE $P\nSTOPSIGNAL $S\nCOPY --chmod=$M a b\n")
+    expose, stop, copy = stage.commands
+    assert ins.expand(expose, {"P": "8080/udp"}).command.ports == ("8080/udp",)  # type: ignore[attr-defined]
+    for cmd, env, what in (
+        (expose, {"P": "web"}, "Invalid containerPort: web"),
+        (stop, {"S": "SIGNOPE"}, "Invalid signal: SIGNOPE"),
+        (copy, {"M": "rwx"}, "invalid chmod parameter: 'rwx': expected octal digits or a symbolic mode"),
+    ):
+        with pytest.raises(DockerfileError) as info:
+            ins.expand(cmd, env)
+        assert info.value.what == what

@@ -93,6 +93,13 @@ def test_heredocs_are_read() -> None:
     assert [n.keyword for n in result.nodes] == ["from", "copy", "run", "user", "run"]
 
 
+def test_heredoc_keeps_line_endings_and_variables_in_names() -> None:
+    result = parse(b"FROM a\r\nRUN <<EOF\r\nx\r\ny\nEOF\r\nCOPY <<$NAME /x\nbody\n$NAME")
+    assert result.nodes[1].heredocs[0].content == "x\r\ny\n"
+    assert [(h.name, h.content) for h in result.nodes[2].heredocs] == [("$NAME", "body\n")]
+    assert (result.nodes[2].start_line, result.nodes[2].end_line) == (6, 8)
+
+
 def test_json_form_and_quoted_word_are_not_heredocs() -> None:
     result = parse('FROM a\nRUN ["<<EOF"]\nRUN echo "<<EOF"\nRUN x')
     assert [n.heredocs for n in result.nodes] == [(), (), (), ()]
@@ -216,3 +223,21 @@ def test_parser_on_arbitrary_bytes(data: bytes) -> None:
         parse(data)
     except DockerfileError:
         pass
+
+
+json_text = st.text(alphabet=st.characters(exclude_categories=("Cs",)), max_size=12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    items=st.lists(json_text, max_size=5),
+    ascii_only=st.booleans(),
+    keyword=st.sampled_from(["CMD", "RUN", "COPY"]),
+)
+def test_json_arrays_round_trip(items: list[str], ascii_only: bool, keyword: str) -> None:
+    import json
+
+    node = parse(f"{keyword} {json.dumps(items, ensure_ascii=ascii_only)}").nodes[0]
+    assert node.json
+    assert list(node.args) == items
+    assert node.dump() == "(" + " ".join([keyword.lower(), *(go_quote(i) for i in items)]) + ")"

@@ -58,7 +58,7 @@ class _Expander:
         self.cmd = cmd
         self.env = env
         self.lex = ShellLex(escape)
-        self.heredoc_lex = ShellLex(escape, skip_process_quotes=True)
+        self.heredoc_lex = ShellLex("\\", skip_process_quotes=True)  # always \, as BuildKit
         self.matched: set[str] = set()
         self.unmatched: set[str] = set()
 
@@ -166,16 +166,22 @@ def expand(cmd: Command, env: Mapping[str, str], *, escape: str = "\\") -> Expan
                 source_line=cmd.original,
             ) from None
         out = replace(cmd, mounts=mounts)
-    if isinstance(out, CopyCommand | AddCommand):
-        _checked_flags(out)
+    _checked_values(out)
     return Expansion(out, frozenset(ex.matched), frozenset(ex.unmatched))
 
 
-def _checked_flags(cmd: CopyCommand | AddCommand) -> None:
+def _checked_values(cmd: Command) -> None:
+    """Re-check values that may only be valid or invalid once variables are substituted."""
     try:
-        fl.check_chmod(cmd.chmod)
+        if isinstance(cmd, CopyCommand | AddCommand):
+            fl.check_chmod(cmd.chmod)
         if isinstance(cmd, AddCommand):
             fl.check_checksum(cmd.checksum)
+        if isinstance(cmd, StopSignalCommand):
+            fl.check_signal(cmd.signal)
+        if isinstance(cmd, ExposeCommand):
+            for port in cmd.ports:
+                fl.check_port(port)
     except fl.FlagError as err:
         raise DockerfileError(
             str(err), filename=cmd.filename, line=cmd.line, end_line=cmd.end_line, source_line=cmd.original

@@ -284,3 +284,37 @@ def _finish_mount(m: dict[str, object], given: set[str], ro_auto: bool, spec: st
         if not m.get("cache_id"):
             m["cache_id"] = m["target"]
     return Mount(spec=spec, **m)  # type: ignore[arg-type]
+
+
+_SIGNALS = frozenset(
+    "ABRT ALRM BUS CHLD CLD CONT FPE HUP ILL INT IO IOT KILL PIPE POLL PROF PWR QUIT SEGV STKFLT STOP SYS "
+    "TERM TRAP TSTP TTIN TTOU URG USR1 USR2 VTALRM WINCH XCPU XFSZ RTMIN RTMAX".split()
+    + [f"RTMIN+{i}" for i in range(1, 16)]
+    + [f"RTMAX-{i}" for i in range(1, 15)]
+)
+
+
+def check_signal(value: str) -> None:
+    """STOPSIGNAL: a Linux signal name (``SIGTERM``, ``term``, ``RTMIN+3``) or a non-zero number."""
+    if "$" in value:
+        return
+    if re.fullmatch(r"[+-]?[0-9]+", value):
+        if int(value) != 0:
+            return
+    elif value.upper().removeprefix("SIG") in _SIGNALS:
+        return
+    raise FlagError(f"Invalid signal: {value}")
+
+
+def check_port(value: str) -> None:
+    """One EXPOSE value: ``PORT[-PORT][/tcp|udp|sctp]``."""
+    if "$" in value:
+        return
+    port, _, proto = value.partition("/")
+    if proto and proto.lower() not in ("tcp", "udp", "sctp"):
+        raise FlagError(f"Invalid proto: {proto}")
+    match = re.fullmatch(r"([0-9]+)(?:-([0-9]+))?", port)
+    if match is None or int(match.group(1)) > 65535 or int(match.group(2) or 0) > 65535:
+        raise FlagError(f"Invalid containerPort: {port}")
+    if match.group(2) and int(match.group(2)) < int(match.group(1)):
+        raise FlagError(f"Invalid range specified for container port: {port}")

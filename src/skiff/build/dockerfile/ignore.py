@@ -79,37 +79,53 @@ def _check_syntax(pattern: str) -> None:
         i += 1
 
 
-def _to_regex(pattern: str) -> str:
-    out: list[str] = []
-    i = 0
-    n = len(pattern)
-    while i < n:
-        ch = pattern[i]
-        i += 1
-        if ch == "*":
-            if i < n and pattern[i] == "*":
-                i += 1
-                if i < n and pattern[i] == "/":
-                    i += 1
-                out.append(".*" if i >= n else "(.*/)?")
+EXACT, PREFIX, SUFFIX, REGEXP = "exact", "prefix", "suffix", "regexp"
+
+
+def _compile(pattern: str) -> tuple[str, re.Pattern[str] | None]:
+    """Go patternmatcher's pattern kinds: exact text, ``prefix**``, ``**suffix`` or a regexp."""
+    reg = ["^"]
+    kind = EXACT
+    pos, count, n = 0, 0, len(pattern)
+    while pos < n:
+        ch = pattern[pos]
+        pos += 1
+        if ch == "*" and pos < n and pattern[pos] == "*":
+            pos += 1
+            if pos < n and pattern[pos] == "/":
+                pos += 1
+            if pos >= n:
+                if kind == EXACT:
+                    kind = PREFIX
+                else:
+                    reg.append(".*")
+                    kind = REGEXP
             else:
-                out.append("[^/]*")
+                reg.append("(.*/)?")
+                kind = REGEXP
+            if count == 0:
+                kind = SUFFIX
+        elif ch == "*":
+            reg.append("[^/]*")
+            kind = REGEXP
         elif ch == "?":
-            out.append("[^/]")
-        elif ch == "\\":
-            if i < n:
-                out.append(re.escape(pattern[i]))
-                i += 1
-            else:
-                out.append(re.escape("\\"))
-        elif ch == "[":
-            end = _class_end(pattern, i)
-            body = pattern[i:end]
-            out.append("[" + body.replace("[", "\\[") + "]")
-            i = end + 1
+            reg.append("[^/]")
+            kind = REGEXP
+        elif ch in ".+()|{}$":
+            reg.append("\\" + ch)
+        elif ch == "\\" and pos < n:
+            reg.append("\\" + pattern[pos])
+            pos += 1
+            kind = REGEXP
+        elif ch in "[]":
+            reg.append(ch)
+            kind = REGEXP
         else:
-            out.append(re.escape(ch))
-    return "".join(out)
+            reg.append(ch)
+        count += 1
+    if kind != REGEXP:
+        return kind, None
+    return kind, re.compile("".join(reg) + "\\Z")
 
 
 @dataclass(frozen=True)
@@ -118,21 +134,30 @@ class Pattern:
 
     text: str
     exclusion: bool
-    regex: re.Pattern[str]
+    kind: str
+    regex: re.Pattern[str] | None
 
     @property
     def parts(self) -> list[str]:
         return self.text.split("/")
 
     def matches(self, path: str) -> bool:
-        return self.regex.fullmatch(path) is not None
+        if self.kind == EXACT:
+            return path == self.text
+        if self.kind == PREFIX:
+            return path.startswith(self.text[:-2])
+        if self.kind == SUFFIX:
+            suffix = self.text[2:]
+            return path.endswith(suffix) or (suffix.startswith("/") and path == suffix[1:])
+        return self.regex is not None and self.regex.match(path) is not None
 
 
 def _component_matches(pattern: str, name: str) -> bool:
     try:
-        return re.fullmatch(_to_regex(pattern), name) is not None
+        kind, regex = _compile(pattern)
     except re.error:
         return True
+    return Pattern(pattern, False, kind, regex).matches(name)
 
 
 class DockerIgnore:
@@ -153,10 +178,10 @@ class DockerIgnore:
                     raise DockerfileError('illegal exclusion pattern: "!"', filename=source)
             try:
                 _check_syntax(text)
-                regex = re.compile(_to_regex(text))
+                kind, regex = _compile(text)
             except (ValueError, re.error) as err:
                 raise DockerfileError(f"{err}: {text!r}", filename=source) from None
-            self.patterns.append(Pattern(text, exclusion, regex))
+            self.patterns.append(Pattern(text, exclusion, kind, regex))
 
     @classmethod
     def from_lines(cls, lines: Iterable[str], *, source: str = ".dockerignore") -> DockerIgnore:
