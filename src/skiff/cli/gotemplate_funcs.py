@@ -191,7 +191,7 @@ def sprint(*args: Any) -> str:
 
 
 def _truthy(v: Any) -> bool:
-    from skiff.cli.gotemplate import truth
+    from skiff.cli.gotemplate_exec import truth
 
     return truth(v)
 
