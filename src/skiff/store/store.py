@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import json
 import os
 import time
@@ -24,15 +25,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 from skiff.errors import ConflictError, NotFoundError, SkiffError
-from skiff.oci import image as oci
 from skiff.oci.digest import Digest
 from skiff.store import images as imgs
-from skiff.store.blobs import BlobStore
-from skiff.store.layers import LayerSource, LayerStore, LayerUnpacker, chain_ids
 from skiff.store.lock import IMAGES, LAYERS, Locks
 
 if TYPE_CHECKING:
+    from skiff.oci import image as oci
+    from skiff.store.blobs import BlobStore
     from skiff.store.drivers.base import Driver
+    from skiff.store.layers import LayerStore, LayerUnpacker
 
 ImageRecord = imgs.ImageRecord
 
@@ -48,16 +49,29 @@ class Store:
         self.runroot = Path(runroot)
         self.tmp = self.root / "tmp"
         self.locks = Locks(self.root)
-        self.blobs = BlobStore(self.root, self.tmp)
         self.images = imgs.ImageIndex(self.root, self.locks[IMAGES], self.tmp)
-        self.layers = LayerStore(self.root, self.locks[LAYERS], self.tmp)
         self.unpacker = unpacker
         self._driver_name = driver
         self._driver: Driver | None = None
 
+    # Blobs and layers are opened on first use: `skiff images` reads only the image index (start-up budget).
+    @functools.cached_property
+    def blobs(self) -> BlobStore:
+        from skiff.store.blobs import BlobStore
+
+        return BlobStore(self.root, self.tmp)
+
+    @functools.cached_property
+    def layers(self) -> LayerStore:
+        from skiff.store.layers import LayerStore
+
+        return LayerStore(self.root, self.locks[LAYERS], self.tmp)
+
     # ---- blobs ----
     def put_blob(self, data: bytes | BinaryIO, expected: Digest | None = None, size: int | None = None,
                  media_type: str = "application/octet-stream", what: str = "blob") -> oci.Descriptor:
+        from skiff.oci import image as oci
+
         d, n = self.blobs.put(data, expected, size, what=what)
         return oci.Descriptor(media_type=media_type, digest=str(d), size=n)
 
@@ -99,18 +113,25 @@ class Store:
         return self.blobs.read(Digest(rec.manifest))
 
     def image_manifest(self, rec: ImageRecord) -> oci.Manifest:
+        from skiff.oci import image as oci
+
         return oci.decode_manifest(self.manifest_bytes(rec), f"manifest of image {rec.short_id}")
 
     def config_bytes(self, rec: ImageRecord) -> bytes:
         return self.blobs.read(Digest(rec.id))
 
     def image_config(self, rec: ImageRecord) -> oci.ImageConfig:
+        from skiff.oci import image as oci
+
         return oci.decode_config(self.config_bytes(rec), f"config of image {rec.short_id}")
 
     def put_image(self, manifest: bytes, names: list[str] | tuple[str, ...] = (),
                   digests: list[str] | tuple[str, ...] = (), parent: str | None = None) -> ImageRecord:
         """Record an image whose config and layer blobs are in the store; unpacks its layers (checking each
         layer's diff_id) and only then makes it visible. ``names`` are normalised tagged references."""
+        from skiff.oci import image as oci
+        from skiff.store.layers import LayerSource, chain_ids
+
         mdesc = self.put_blob(manifest, what="manifest")
         m = oci.decode_manifest(manifest)
         mt = m.media_type or oci.sniff_media_type(manifest) or oci.MT_OCI_MANIFEST
@@ -179,7 +200,7 @@ class Store:
         """Delete the image record (refused while a container uses it); layers and blobs go at gc()."""
         users = self.image_in_use(image_id)
         if users:
-            raise ConflictError(f"unable to delete {Digest(image_id).short} (cannot be forced) - image is being "
+            raise ConflictError(f"unable to delete {image_id.split(':', 1)[-1][:12]} (cannot be forced) - image is being "
                                 f"used by container {users[0][:12]}")
         gone: list[ImageRecord] = []
 
@@ -212,6 +233,8 @@ class Store:
     # ---- layers and containers' storage ----
     def layer_dirs(self, rec: ImageRecord) -> list[Path]:
         """The image's unpacked layer folders, lowest first (unpacked now if they are not yet)."""
+        from skiff.store.layers import LayerSource
+
         sources = [LayerSource(d, b, t) for d, b, t in zip(rec.diff_ids, rec.layer_blobs, rec.layer_media_types,
                                                            strict=True)]
         if not all(self.layers.is_unpacked(c) for c in rec.chain_ids):

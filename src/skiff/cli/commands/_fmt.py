@@ -3,7 +3,6 @@ tables, and --format dispatch to the shared Go-template renderer (skiff.cli.rend
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -74,6 +73,8 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
 def render(fmt: str, rows: list[dict[str, Any]]) -> str:
     """--format: "json" (one JSON object per line), "table ..." or a plain Go template per row."""
+    import json
+
     if fmt == "json":
         return "\n".join(json.dumps(r, separators=(",", ":")) for r in rows)
     from skiff.cli.render import render_table, render_template
@@ -85,6 +86,8 @@ def render(fmt: str, rows: list[dict[str, Any]]) -> str:
 
 
 def render_one(fmt: str, data: Any) -> str:
+    import json
+
     if fmt == "json":
         return json.dumps(data)
     from skiff.cli.render import render_template
