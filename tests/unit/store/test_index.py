@@ -49,7 +49,7 @@ def test_find(text: str, want: str | None) -> None:
 
 def test_find_errors() -> None:
     rs = [rec(A, ["docker.io/library/busybox:latest"])]
-    with pytest.raises(NotFoundError, match="^No such image: nothere:latest$"):
+    with pytest.raises(NotFoundError, match=r"^No such image: nothere:latest$"):
         find(rs, "nothere")
     with pytest.raises(InvalidArgumentError, match="invalid reference format"):
         find(rs, "Bad::Ref")

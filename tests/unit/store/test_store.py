@@ -42,7 +42,7 @@ def test_missing_blob_and_bad_diff_id_leave_no_image(store: Store, tmp_path: Pat
     cfg = oci.ImageConfig(rootfs=oci.RootFS(diff_ids=[str(Digest.of(layer))]))
     cdesc = store.put_blob(oci.encode(cfg), media_type=oci.MT_OCI_CONFIG)
     ghost = oci.Descriptor(media_type=oci.MT_OCI_LAYER, digest=str(Digest.of(layer)), size=len(layer))
-    with pytest.raises(MissingBlobError, match="names blob sha256:.*which is missing"):
+    with pytest.raises(MissingBlobError, match=r"names blob sha256:.*which is missing"):
         store.put_image(oci.encode(oci.Manifest(config=cdesc, layers=[ghost])), ["docker.io/library/x:1"])
     other = layer_tar({"g": b"2"})
     odesc = store.put_blob(other, media_type=oci.MT_OCI_LAYER)
