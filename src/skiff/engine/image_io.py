@@ -153,7 +153,12 @@ class ImageIO:
             try:
                 with store.writing():
                     for src in sources:
-                        res = copy_image(src, StoreDestination(store))
+                        dst = StoreDestination(store)
+                        try:
+                            res = copy_image(src, dst)
+                        except BaseException:
+                            dst.discard()
+                            raise
                         if res.names:
                             report.loaded += [reference.parse(n).familiar() for n in res.names]
                         else:

@@ -132,7 +132,7 @@ class Store:
         from skiff.oci import image as oci
         from skiff.store.layers import LayerSource, chain_ids
 
-        mdesc = self.put_blob(manifest, what="manifest")
+        mdesc = oci.descriptor_for(manifest, oci.MT_OCI_MANIFEST)
         m = oci.decode_manifest(manifest)
         mt = m.media_type or oci.sniff_media_type(manifest) or oci.MT_OCI_MANIFEST
         if mt not in oci.MANIFEST_TYPES:
@@ -151,7 +151,13 @@ class Store:
                              f"{mdesc.digest} has {len(m.layers)}")
         sources = [LayerSource(diff_id, d.digest, d.media_type) for diff_id, d in zip(diff_ids, m.layers,
                                                                                        strict=True)]
-        layer_recs = self.layers.ensure(sources, self.blobs.open, self._unpacker())
+        created: list[str] = []
+        try:
+            layer_recs = self.layers.ensure(sources, self.blobs.open, self._unpacker(), created)
+        except BaseException:
+            self._discard_layers(created)
+            raise
+        self.put_blob(manifest, mdesc.dgst, what="manifest")
         rec = ImageRecord(
             id=m.config.digest, manifest=mdesc.digest, manifest_media_type=mt,
             config_media_type=m.config.media_type, names=list(dict.fromkeys(names)),
@@ -161,6 +167,33 @@ class Store:
             loaded=time.time(), architecture=config.architecture, os=config.os, parent=parent)
         records = self.images.update(lambda rs: imgs.add_record(rs, rec))
         return next(r for r in records if r.id == rec.id)
+
+    def _referenced(self) -> tuple[set[str], set[str]]:
+        """(chain IDs, blob digests) that image records or container layers use."""
+        records = self.images.load()
+        chains = {c for r in records for c in r.chain_ids}
+        for drv in self._all_drivers():
+            for cid in drv.container_ids():
+                with contextlib.suppress(OSError, SkiffError):
+                    chains |= {"sha256:" + p.parent.name for p in drv.lower_dirs(cid)}
+        blobs = {b for r in records for b in (r.id, r.manifest, *r.layer_blobs)}
+        return chains, blobs
+
+    def _discard_layers(self, chains: list[str]) -> None:
+        if chains:
+            with self.locks[IMAGES].exclusive():
+                used, _ = self._referenced()
+                self.layers.remove([c for c in chains if c not in used])
+
+    def discard_blobs(self, digests: list[str]) -> None:
+        """Undo a failed transfer: delete these blobs unless an image uses them (the store is left as it was)."""
+        if digests:
+            with self.locks[IMAGES].exclusive():
+                _, used = self._referenced()
+                used |= {r.blob for r in self.layers.records() if r.blob}
+                for d in digests:
+                    if d not in used:
+                        self.blobs.delete(Digest(d))
 
     def _unpacker(self) -> LayerUnpacker:
         if self.unpacker is None:
@@ -268,15 +301,8 @@ class Store:
             except BlockingIOError:
                 return [], []
             with self.locks[IMAGES].exclusive():
-                records = self.images.load()
-                keep_layers = {c for r in records for c in r.chain_ids}
-                for drv in self._all_drivers():
-                    for cid in drv.container_ids():
-                        with contextlib.suppress(OSError, SkiffError):
-                            for p in drv.lower_dirs(cid):
-                                keep_layers.add("sha256:" + p.parent.name)
+                keep_layers, keep_blobs = self._referenced()
                 removed_layers = self.layers.remove_unused(keep_layers)
-                keep_blobs = {b for r in records for b in (r.id, r.manifest, *r.layer_blobs)}
                 keep_blobs |= {r.blob for r in self.layers.records() if r.blob}
                 removed_blobs = []
                 for d in list(self.blobs.list()):
