@@ -1,0 +1,223 @@
+"""Image records, names and tags: one small index file, ROOT/images/images.json.
+
+The index is read without a lock (it is only ever replaced atomically) and rewritten under the images lock
+(read, change, write, all while holding it). An image's ID is its config digest; ``names`` are normalised
+references with a tag (``docker.io/library/busybox:latest``), ``digests`` are repo digests
+(``docker.io/library/busybox@sha256:...``). A name belongs to at most one image: tagging moves it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+from skiff.errors import ConflictError, NotFoundError, SkiffError
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from skiff.store.lock import LockFile
+
+_HEX_ID = re.compile(r"^sha256:[a-f0-9]{64}$")
+
+
+# JSON member <-> field; written by hand (no codec) because `skiff images` reads this on every call.
+_FIELDS = (("id", "id", None), ("manifest", "manifest", None), ("manifest_media_type", "manifestMediaType", None),
+           ("config_media_type", "configMediaType", "application/vnd.oci.image.config.v1+json"),
+           ("names", "names", list), ("digests", "digests", list), ("diff_ids", "diffIDs", list),
+           ("layer_blobs", "layerBlobs", list), ("layer_media_types", "layerMediaTypes", list),
+           ("chain_ids", "chainIDs", list), ("created", "created", None), ("size", "size", 0),
+           ("loaded", "loaded", 0.0), ("architecture", "architecture", "amd64"), ("os", "os", "linux"),
+           ("parent", "parent", None))
+
+
+@dataclass(frozen=True)
+class ImageRecord:
+    id: str
+    manifest: str
+    manifest_media_type: str
+    config_media_type: str = "application/vnd.oci.image.config.v1+json"
+    names: list[str] = field(default_factory=list)
+    digests: list[str] = field(default_factory=list)
+    diff_ids: list[str] = field(default_factory=list)
+    layer_blobs: list[str] = field(default_factory=list)
+    layer_media_types: list[str] = field(default_factory=list)
+    chain_ids: list[str] = field(default_factory=list)
+    created: str | None = None
+    size: int = 0
+    loaded: float = 0.0
+    architecture: str = "amd64"
+    os: str = "linux"
+    parent: str | None = None
+
+    @property
+    def hex(self) -> str:
+        return self.id.split(":", 1)[1]
+
+    @property
+    def short_id(self) -> str:
+        return self.hex[:12]
+
+    @property
+    def dangling(self) -> bool:
+        return not self.names
+
+    def to_json(self) -> dict[str, Any]:
+        return {j: getattr(self, f) for f, j, _ in _FIELDS if getattr(self, f) is not None}
+
+    @classmethod
+    def from_json(cls, data: Any, where: str) -> ImageRecord:
+        if not isinstance(data, dict):
+            raise SkiffError(f"{where}: expected an object")
+        kw: dict[str, Any] = {}
+        for f, j, default in _FIELDS:
+            v = data.get(j)
+            if v is None:
+                if default is None and f in ("id", "manifest", "manifest_media_type"):
+                    raise SkiffError(f"{where}.{j}: required field is missing")
+                continue
+            if default is list and not (isinstance(v, list) and all(isinstance(x, str) for x in v)):
+                raise SkiffError(f"{where}.{j}: expected a list of strings")
+            kw[f] = v
+        rec = cls(**kw)
+        if not _HEX_ID.match(rec.id):
+            raise SkiffError(f"{where}.id: invalid image ID {rec.id!r}")
+        return rec
+
+
+class ImageIndex:
+    """``root`` may be a str: `skiff images` reads the index without importing pathlib or the lock module."""
+
+    def __init__(self, root: str | Path, lock: LockFile | None = None, tmp: Path | None = None) -> None:
+        self.root = root
+        self.path = os.path.join(root, "images", "images.json")
+        self._lock = lock
+        self.tmp = tmp
+
+    @property
+    def lock(self) -> LockFile:
+        if self._lock is None:
+            from pathlib import Path
+
+            from skiff.store.lock import LockFile
+
+            self._lock = LockFile(Path(self.root) / "locks" / "images.lock")
+        return self._lock
+
+    def load(self) -> list[ImageRecord]:
+        try:
+            with open(self.path, "rb") as f:
+                raw = f.read()
+        except FileNotFoundError:
+            return []
+        try:
+            data = json.loads(raw)
+        except ValueError as e:
+            raise SkiffError(f"{self.path}: invalid JSON: {e}") from None
+        return [ImageRecord.from_json(r, f"{self.path}: $.images[{i}]") for i, r in enumerate(data.get("images", []))]
+
+    def _save(self, records: Iterable[ImageRecord]) -> None:
+        from pathlib import Path
+
+        from skiff.store.blobs import atomic_write
+
+        path = Path(self.path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        body = {"version": 1, "images": [r.to_json() for r in records]}
+        atomic_write(path, json.dumps(body, indent=1).encode(), self.tmp)
+
+    def update(self, change: Callable[[list[ImageRecord]], list[ImageRecord]]) -> list[ImageRecord]:
+        """Apply ``change`` to the records under the images lock and save what it returns."""
+        with self.lock.exclusive():
+            records = change(self.load())
+            self._save(records)
+            return records
+
+
+def add_record(records: list[ImageRecord], new: ImageRecord) -> list[ImageRecord]:
+    """Insert or merge ``new``; its names and digests are taken away from any other image."""
+    taken = set(new.names) | set(new.digests)
+    out: list[ImageRecord] = []
+    merged = new
+    for r in records:
+        if r.id == new.id:
+            merged = replace(new, names=_union(r.names, new.names), digests=_union(r.digests, new.digests),
+                             loaded=r.loaded or new.loaded)
+            continue
+        if taken & (set(r.names) | set(r.digests)):
+            r = replace(r, names=[n for n in r.names if n not in taken],
+                        digests=[d for d in r.digests if d not in taken])
+        out.append(r)
+    out.append(merged)
+    return out
+
+
+def _union(a: list[str], b: list[str]) -> list[str]:
+    return a + [x for x in b if x not in a]
+
+
+def familiar(name: str) -> tuple[str, str]:
+    """A stored name (``docker.io/library/busybox:latest``) -> (``busybox``, ``latest``) without the parser."""
+    repo, _, tag = name.rpartition(":")
+    if "/" in tag or not repo:
+        repo, tag = name, ""
+    if repo.startswith("docker.io/"):
+        repo = repo[len("docker.io/"):]
+        if repo.startswith("library/") and repo.count("/") == 1:
+            repo = repo[len("library/"):]
+    return repo, tag
+
+
+def _by_id_prefix(records: list[ImageRecord], prefix: str, text: str) -> ImageRecord | None:
+    hits = [r for r in records if r.hex.startswith(prefix)]
+    if len(hits) > 1:
+        raise ConflictError(f"image ID prefix {text!r} is ambiguous: it matches {len(hits)} images")
+    return hits[0] if hits else None
+
+
+def find(records: list[ImageRecord], text: str) -> tuple[ImageRecord, str | None]:
+    """Docker's lookup: full reference, familiar name, repo digest, full ID or ID prefix.
+
+    Returns the record and the normalised name matched (None when matched by ID)."""
+    from skiff.oci import reference
+
+    if text.startswith("sha256:"):
+        hexpart = text[len("sha256:"):]
+        if reference.looks_like_id(hexpart):
+            r = _by_id_prefix(records, hexpart, text)
+            if r is not None:
+                return r, None
+        raise NotFoundError(f"No such image: {text}")
+    if len(text) == 64 and reference.looks_like_id(text):
+        r = _by_id_prefix(records, text, text)
+        if r is not None:
+            return r, None
+        raise NotFoundError(f"No such image: {text}")
+    try:
+        ref = reference.parse(text)
+    except reference.ReferenceError:
+        if reference.looks_like_id(text):
+            r = _by_id_prefix(records, text, text)
+            if r is not None:
+                return r, None
+        raise
+    if ref.digest:
+        want = f"{ref.name}@{ref.digest}"
+        for r in records:
+            if want in r.digests or (r.manifest == ref.digest and any(n.startswith(ref.name + ":")
+                                                                       for n in r.names)):
+                return r, want
+    else:
+        full = str(ref)
+        for r in records:
+            if full in r.names:
+                return r, full
+    if reference.looks_like_id(text):
+        r = _by_id_prefix(records, text, text)
+        if r is not None:
+            return r, None
+    raise NotFoundError(f"No such image: {ref.familiar()}")
