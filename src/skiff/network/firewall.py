@@ -1,0 +1,133 @@
+"""skiff's nftables table: NAT, forwarding, isolation and published ports, rebuilt whole from the store.
+
+The table (``inet <name>``) is regenerated from the records on every change and replaced in one nftables
+transaction, so a crash can never leave half a rule set, and the next command's rebuild drops whatever a dead
+container left. The table is deleted when no network has endpoints. libnftables is used through ctypes; the
+``nft`` binary is the fallback.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import shutil
+import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from skiff.network.model import Endpoint, NetworkError, NetworkRecord
+
+
+@dataclass(frozen=True)
+class NetworkRules:
+    record: NetworkRecord
+    endpoints: Sequence[Endpoint]
+
+
+def _q(name: str) -> str:
+    return f'"{name}"'
+
+
+def render(table: str, nets: Sequence[NetworkRules]) -> str:
+    """The nft script that replaces table ``inet <table>`` (or deletes it when ``nets`` has no endpoints)."""
+    active = [n for n in nets if n.endpoints]
+    head = f"table inet {table} {{}}\ndelete table inet {table}\n"
+    if not active:
+        return head
+    ports: list[str] = []
+    post: list[str] = []
+    fwd: list[str] = []
+    for n in active:
+        br, rec = _q(n.record.bridge), n.record
+        fwd.append(f"iifname {br} oifname {br} accept")
+        if rec.internal:
+            fwd.append(f"iifname {br} drop")
+            fwd.append(f"oifname {br} drop")
+        else:
+            post.append(f"ip saddr {rec.subnet} oifname != {br} masquerade")
+        post.append(f"oifname {br} ip saddr 127.0.0.0/8 masquerade")
+        post.append(f"oifname {br} ip saddr {rec.subnet} ct status dnat masquerade")
+        for ep in n.endpoints:
+            for p in ep.ports:
+                match = f"ip daddr {p.host_ip} " if p.host_ip and p.host_ip != "0.0.0.0" else ""
+                ports.append(f"{match}{p.protocol} dport {p.host_port} dnat ip to {ep.ip}:{p.container_port}")
+    if len(active) > 1:
+        brs = ", ".join(_q(n.record.bridge) for n in active)
+        fwd.append(f"iifname {{ {brs} }} oifname {{ {brs} }} drop")
+
+    def chain(name: str, hook: str, rules: list[str]) -> str:
+        body = "".join(f"\t\t{r}\n" for r in rules)
+        return f"\tchain {name} {{\n{hook}{body}\t}}\n"
+
+    out = [f"table inet {table} {{\n"]
+    out.append(chain("ports", "", ports))
+    out.append(chain("prerouting", "\t\ttype nat hook prerouting priority dstnat; policy accept;\n",
+                     ["fib daddr type local jump ports"]))
+    out.append(chain("output", "\t\ttype nat hook output priority -100; policy accept;\n",
+                     ["fib daddr type local jump ports"]))
+    out.append(chain("postrouting", "\t\ttype nat hook postrouting priority srcnat; policy accept;\n", post))
+    out.append(chain("forward", "\t\ttype filter hook forward priority filter; policy accept;\n", fwd))
+    out.append("}\n")
+    return head + "".join(out)
+
+
+class Nft:
+    """Runs nft scripts: libnftables.so.1 through ctypes when present, else the ``nft`` binary."""
+
+    def __init__(self) -> None:
+        self._lib: ctypes.CDLL | None = None
+        name = ctypes.util.find_library("nftables") or "libnftables.so.1"
+        try:
+            lib = ctypes.CDLL(name)
+            lib.nft_ctx_new.restype = ctypes.c_void_p
+            lib.nft_ctx_new.argtypes = [ctypes.c_uint32]
+            lib.nft_ctx_free.argtypes = [ctypes.c_void_p]
+            lib.nft_ctx_buffer_output.argtypes = [ctypes.c_void_p]
+            lib.nft_ctx_buffer_error.argtypes = [ctypes.c_void_p]
+            lib.nft_ctx_get_output_buffer.restype = ctypes.c_char_p
+            lib.nft_ctx_get_output_buffer.argtypes = [ctypes.c_void_p]
+            lib.nft_ctx_get_error_buffer.restype = ctypes.c_char_p
+            lib.nft_ctx_get_error_buffer.argtypes = [ctypes.c_void_p]
+            lib.nft_run_cmd_from_buffer.argtypes = [ctypes.c_void_p, ctypes.c_char_p]
+            self._lib = lib
+        except OSError:
+            self._lib = None
+        if self._lib is None and shutil.which("nft") is None:
+            raise NetworkError("neither libnftables.so.1 nor the nft binary is available for firewall rules")
+
+    def run(self, script: str) -> str:
+        if self._lib is not None:
+            lib = self._lib
+            ctx = lib.nft_ctx_new(0)
+            try:
+                lib.nft_ctx_buffer_output(ctx)
+                lib.nft_ctx_buffer_error(ctx)
+                rc = lib.nft_run_cmd_from_buffer(ctx, script.encode())
+                out = (lib.nft_ctx_get_output_buffer(ctx) or b"").decode()
+                err = (lib.nft_ctx_get_error_buffer(ctx) or b"").decode()
+            finally:
+                lib.nft_ctx_free(ctx)
+            if rc != 0:
+                raise NetworkError(f"nftables rejected skiff's rules: {err.strip().splitlines()[0] if err else rc}")
+            return out
+        cp = subprocess.run(["nft", "-f", "-"], input=script, capture_output=True, text=True)
+        if cp.returncode != 0:
+            raise NetworkError(f"nft rejected skiff's rules: {cp.stderr.strip().splitlines()[0]}")
+        return cp.stdout
+
+    def table_exists(self, table: str) -> bool:
+        try:
+            self.run(f"list table inet {table}")
+        except NetworkError:
+            return False
+        return True
+
+    def list_table(self, table: str) -> str:
+        try:
+            return self.run(f"list table inet {table}")
+        except NetworkError:
+            return ""
+
+
+def apply(nft: Nft, table: str, nets: Sequence[NetworkRules]) -> None:
+    nft.run(render(table, nets))
