@@ -119,7 +119,9 @@ def ensure_bridge(name: str, gateway: str, prefixlen: int, mtu: int) -> None:
         idx = ipr.link_lookup(ifname=name)
         if not idx:
             try:
-                ipr.link("add", ifname=name, kind="bridge", mtu=mtu)
+                # a fixed MAC: otherwise the bridge takes its lowest port's, and changes when that port goes
+                mac = "02:" + ":".join(f"{b:02x}" for b in os.urandom(5))
+                ipr.link("add", ifname=name, kind="bridge", mtu=mtu, address=mac)
             except _netlink_error() as e:
                 if getattr(e, "code", 0) != 17:  # EEXIST: a concurrent command of another root
                     raise NetworkError(f"cannot create bridge {name}: {e}") from None
@@ -160,7 +162,7 @@ def create_veth(*, host_name: str, bridge: str, netns_path: str, ifname: str, ip
         idx = nipr.link_lookup(ifname=ifname)[0]
         nipr.addr("add", index=idx, address=ip, prefixlen=prefixlen)
         nipr.link("set", index=idx, state="up")
-        if gateway:
+        if gateway and not nipr.get_default_routes(family=2):  # the first network keeps the default route
             nipr.route("add", dst="0.0.0.0/0", gateway=gateway, oif=idx)
 
 

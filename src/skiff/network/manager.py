@@ -126,7 +126,7 @@ class NetworkManager:
         else:
             gw = net.network_address + 1
         net_id = secrets.token_hex(32)
-        bridge = f"{self.prefix}0" if default else f"{self.prefix}-{net_id[:8]}"
+        bridge = f"{self.prefix}0" if default else f"{self.prefix}-{net_id}"[:15]
         return NetworkRecord(name=name, id=net_id, subnet=str(net), gateway=str(gw), bridge=bridge,
                              internal=internal, default=default, labels=dict(labels), created=_now())
 
