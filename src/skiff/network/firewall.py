@@ -31,9 +31,8 @@ def _q(name: str) -> str:
 def render(table: str, nets: Sequence[NetworkRules]) -> str:
     """The nft script that replaces table ``inet <table>`` (or deletes it when ``nets`` has no endpoints)."""
     active = [n for n in nets if n.endpoints]
-    head = f"table inet {table} {{}}\ndelete table inet {table}\n"
     if not active:
-        return head
+        return f"table inet {table} {{}}\ndelete table inet {table}\n"
     ports: list[str] = []
     post: list[str] = []
     fwd: list[str] = []
@@ -55,20 +54,17 @@ def render(table: str, nets: Sequence[NetworkRules]) -> str:
         brs = ", ".join(_q(n.record.bridge) for n in active)
         fwd.append(f"iifname {{ {brs} }} oifname {{ {brs} }} drop")
 
-    def chain(name: str, hook: str, rules: list[str]) -> str:
-        body = "".join(f"\t\t{r}\n" for r in rules)
-        return f"\tchain {name} {{\n{hook}{body}\t}}\n"
-
-    out = [f"table inet {table} {{\n"]
-    out.append(chain("ports", "", ports))
-    out.append(chain("prerouting", "\t\ttype nat hook prerouting priority dstnat; policy accept;\n",
-                     ["fib daddr type local jump ports"]))
-    out.append(chain("output", "\t\ttype nat hook output priority -100; policy accept;\n",
-                     ["fib daddr type local jump ports"]))
-    out.append(chain("postrouting", "\t\ttype nat hook postrouting priority srcnat; policy accept;\n", post))
-    out.append(chain("forward", "\t\ttype filter hook forward priority filter; policy accept;\n", fwd))
-    out.append("}\n")
-    return head + "".join(out)
+    hooks = {"ports": "", "prerouting": "type nat hook prerouting priority dstnat; policy accept;",
+             "output": "type nat hook output priority -100; policy accept;",
+             "postrouting": "type nat hook postrouting priority srcnat; policy accept;",
+             "forward": "type filter hook forward priority filter; policy accept;"}
+    rules = {"ports": ports, "prerouting": ["fib daddr type local jump ports"],
+             "output": ["fib daddr type local jump ports"], "postrouting": post, "forward": fwd}
+    # Declare the chains (a no-op when they exist, so hooks stay registered), flush, then fill: one
+    # transaction, and much cheaper than deleting and re-creating the base chains.
+    decl = "".join(f"\tchain {c} {{ {h} }}\n" for c, h in hooks.items())
+    body = "".join(f"add rule inet {table} {c} {r}\n" for c, rs in rules.items() for r in rs)
+    return f"table inet {table} {{\n{decl}}}\nflush table inet {table}\n{body}"
 
 
 class Nft:

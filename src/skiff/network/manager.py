@@ -34,8 +34,8 @@ from skiff.network.state import NetworkStore, atomic_write
 DEFAULT_NETWORK = "bridge"
 RESERVED = ("bridge", "host", "none")
 NAME_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
-DEFAULT_POOLS = ("10.88.0.0/16", "10.87.0.0/16", "10.86.0.0/16", "172.30.0.0/16")
-USER_POOL = "10.89.0.0/16"  # carved into /24s
+DEFAULT_POOLS = ("10.86.0.0/16", "10.85.0.0/16", "10.84.0.0/16", "172.30.0.0/16")  # not podman's 10.88
+USER_POOL = "10.91.0.0/16"  # carved into /24s (podman uses 10.89)
 
 
 def _now() -> str:
