@@ -102,78 +102,89 @@ def list_links() -> dict[str, str]:
 
 def delete_link(name: str) -> bool:
     with contextlib.closing(_ipr()) as ipr:
-        idx = ipr.link_lookup(ifname=name)
-        if not idx:
+        link = _get_link(ipr, name)
+        if link is None:
             return False
         try:
-            ipr.link("del", index=idx[0])
+            ipr.link("del", index=link["index"])
         except _netlink_error() as e:
             if getattr(e, "code", 0) != 19:  # ENODEV: gone meanwhile
                 raise
         return True
 
 
-def ensure_bridge(name: str, gateway: str, prefixlen: int, mtu: int) -> None:
-    """Create (or repair) the bridge with its gateway address, up, with route_localnet for 127.0.0.1 DNAT."""
-    with contextlib.closing(_ipr()) as ipr:
-        idx = ipr.link_lookup(ifname=name)
-        if not idx:
-            try:
-                # a fixed MAC: otherwise the bridge takes its lowest port's, and changes when that port goes
-                mac = "02:" + ":".join(f"{b:02x}" for b in os.urandom(5))
-                ipr.link("add", ifname=name, kind="bridge", mtu=mtu, address=mac)
-            except _netlink_error() as e:
-                if getattr(e, "code", 0) != 17:  # EEXIST: a concurrent command of another root
-                    raise NetworkError(f"cannot create bridge {name}: {e}") from None
-            idx = ipr.link_lookup(ifname=name)
-        index = idx[0]
-        have = {a.get_attr("IFA_ADDRESS") for a in ipr.get_addr(index=index, family=2)}
-        if gateway not in have:
-            ipr.addr("add", index=index, address=gateway, prefixlen=prefixlen)
+def _get_link(ipr: Any, name: str) -> Any | None:
+    """One link by name, asked of the kernel (not a dump filtered here)."""
+    try:
+        return ipr.link("get", ifname=name)[0]
+    except _netlink_error() as e:
+        if getattr(e, "code", 0) == 19:  # ENODEV
+            return None
+        raise
+
+
+def _ensure_bridge(ipr: Any, name: str, gateway: str, prefixlen: int, mtu: int) -> int:
+    """Create (or repair) the bridge with its gateway address and up; returns its index."""
+    link = _get_link(ipr, name)
+    if link is None:
+        # a fixed MAC: otherwise the bridge takes its lowest port's, and changes when that port goes
+        mac = "02:" + ":".join(f"{b:02x}" for b in os.urandom(5))
+        try:
+            ipr.link("add", ifname=name, kind="bridge", mtu=mtu, address=mac)
+        except _netlink_error() as e:
+            if getattr(e, "code", 0) != 17:  # EEXIST: created meanwhile
+                raise NetworkError(f"cannot create bridge {name}: {e}") from None
+        link = _get_link(ipr, name)
+        if link is None:
+            raise NetworkError(f"bridge {name} vanished while being created")
+    index = int(link["index"])
+    have = {a.get_attr("IFA_ADDRESS") for a in ipr.get_addr(index=index, family=2)}
+    if gateway not in have:
+        ipr.addr("add", index=index, address=gateway, prefixlen=prefixlen)
+    if not link["flags"] & 1:
         ipr.link("set", index=index, state="up")
-    sysctl_set(f"net/ipv4/conf/{name}/route_localnet", "1")
+    rl = Path(f"/proc/sys/net/ipv4/conf/{name}/route_localnet")
+    if rl.read_text().strip() != "1":
+        rl.write_text("1")  # 127.0.0.1-sourced DNAT'd packets may leave through the bridge
+    return index
 
 
-def create_veth(*, host_name: str, bridge: str, netns_path: str, ifname: str, ip: str, prefixlen: int,
-                gateway: str | None, mac: str, mtu: int) -> None:
-    """A veth pair: host end on the bridge, the other end as ``ifname`` inside the container's netns."""
+def ensure_bridge(name: str, gateway: str, prefixlen: int, mtu: int) -> None:
+    with contextlib.closing(_ipr()) as ipr:
+        _ensure_bridge(ipr, name, gateway, prefixlen, mtu)
+
+
+def plumb(*, bridge: str, gateway: str, prefixlen: int, mtu: int, host_name: str, netns_path: str,
+          ifname: str, ip: str, mac: str, default_route: bool) -> None:
+    """Bridge (created on demand), then a veth pair: host end on the bridge, the other end as ``ifname`` in
+    the container's namespace with its address, lo up and (``default_route``) a default route via the
+    gateway unless the namespace has one already."""
     try:
         target = os.open(netns_path, os.O_RDONLY | os.O_CLOEXEC)
     except OSError as e:
         raise NetworkError(f"cannot open network namespace {netns_path}: {e.strerror}") from None
     try:
         with contextlib.closing(_ipr()) as ipr:
-            br = ipr.link_lookup(ifname=bridge)
-            if not br:
-                raise NetworkError(f"bridge {bridge} is missing")
+            br = _ensure_bridge(ipr, bridge, gateway, prefixlen, mtu)
             try:
-                ipr.link("add", ifname=host_name, kind="veth", mtu=mtu,
+                ipr.link("add", ifname=host_name, kind="veth", mtu=mtu, master=br, state="up",
                          peer={"ifname": ifname, "mtu": mtu, "address": mac, "net_ns_fd": target})
             except _netlink_error() as e:
                 raise NetworkError(f"cannot create veth {host_name}: {e}") from None
-            hidx = ipr.link_lookup(ifname=host_name)[0]
-            ipr.link("set", index=hidx, master=br[0], state="up")
     finally:
         os.close(target)
     with ipr_in_netns(netns_path) as nipr:
-        lo = nipr.link_lookup(ifname="lo")
-        if lo:
-            nipr.link("set", index=lo[0], state="up")
-        idx = nipr.link_lookup(ifname=ifname)[0]
+        lo = _get_link(nipr, "lo")
+        if lo is not None and not lo["flags"] & 1:
+            nipr.link("set", index=lo["index"], state="up")
+        link = _get_link(nipr, ifname)
+        if link is None:
+            raise NetworkError(f"{ifname} did not arrive in {netns_path}")
+        idx = link["index"]
         nipr.addr("add", index=idx, address=ip, prefixlen=prefixlen)
         nipr.link("set", index=idx, state="up")
-        if gateway and not nipr.get_default_routes(family=2):  # the first network keeps the default route
+        if default_route and not nipr.get_default_routes(family=2):  # the first network keeps it
             nipr.route("add", dst="0.0.0.0/0", gateway=gateway, oif=idx)
-
-
-def free_ifname(netns_path: str) -> str:
-    """The first ``ethN`` not present in the namespace."""
-    with ipr_in_netns(netns_path) as nipr:
-        names = {lk.get_attr("IFLA_IFNAME") for lk in nipr.get_links()}
-    n = 0
-    while f"eth{n}" in names:
-        n += 1
-    return f"eth{n}"
 
 
 def loopback_up(netns_path: str) -> None:

@@ -62,6 +62,7 @@ class NetworkManager:
         self.host_resolv = host_resolv
         self.store = NetworkStore(self.root)
         self._nft: firewall.Nft | None = None
+        self._mtu: int | None = None
 
     # ---- names -----------------------------------------------------------------------------------
     def veth_name(self, container_id: str, network: str) -> str:
@@ -239,7 +240,7 @@ class NetworkManager:
                 raise ConflictError(f"container {name or container_id[:12]} is already on network {rec.name}")
             resolved = self._resolve_ports(ports)
             addr = self._allocate_ip(rec, st, ip)
-            ifname = links.free_ifname(netns_path)
+            ifname = self._free_ifname(container_id)
             mac = mac or mac_for(addr)
             ep = Endpoint(container_id=container_id, ip=addr, mac=mac, veth=self.veth_name(container_id, rec.name),
                           ifname=ifname, name=name, aliases=builtins.list(aliases) if not rec.default else [],
@@ -247,7 +248,7 @@ class NetworkManager:
             self.store.put_ipam(replace(st, endpoints=[*st.endpoints, ep]))
             try:
                 self._plumb(rec, ep)
-                self._apply_firewall()
+                self._apply_firewall(added=ep)
                 if rec.dns_enabled:
                     dnsproc.ensure(self.root, self.runroot, rec, self._upstreams())
             except BaseException:
@@ -255,14 +256,23 @@ class NetworkManager:
                 raise
             return self._attachment(rec, ep)
 
+    def _free_ifname(self, container_id: str) -> str:
+        """eth0, eth1, ...: the first name none of the container's recorded endpoints uses."""
+        used = {e.ifname for r in self.store.networks() for e in self.store.ipam(r.name).endpoints
+                if e.container_id == container_id}
+        n = 0
+        while f"eth{n}" in used:
+            n += 1
+        return f"eth{n}"
+
     def _plumb(self, rec: NetworkRecord, ep: Endpoint) -> None:
-        mtu = links.uplink_mtu()
-        links.ensure_bridge(rec.bridge, rec.gateway, rec.prefixlen, mtu)
+        if self._mtu is None:
+            self._mtu = links.uplink_mtu()
         if not rec.internal:
             self._enable_forwarding()
-        links.create_veth(host_name=ep.veth, bridge=rec.bridge, netns_path=ep.netns, ifname=ep.ifname,
-                          ip=ep.ip, prefixlen=rec.prefixlen, gateway=None if rec.internal else rec.gateway,
-                          mac=ep.mac, mtu=mtu)
+        links.plumb(bridge=rec.bridge, gateway=rec.gateway, prefixlen=rec.prefixlen, mtu=self._mtu,
+                    host_name=ep.veth, netns_path=ep.netns, ifname=ep.ifname, ip=ep.ip, mac=ep.mac,
+                    default_route=not rec.internal)
 
     def _unplumb(self, rec: NetworkRecord, ep: Endpoint) -> None:
         """Undo one endpoint: record, veth, rules, DNS (best effort; called with the lock held)."""
@@ -291,8 +301,9 @@ class NetworkManager:
 
     def _enable_forwarding(self) -> None:
         old = links.sysctl_set("net/ipv4/ip_forward", "1")
-        if old != "1":
+        if old != "1":  # recorded, so that an operator can see skiff turned it on
             atomic_write(self.runroot / "networks" / "ip_forward.was", old.encode())
+
 
     def detach(self, container_id: str, network: str) -> None:
         with self.store.locked():
@@ -352,9 +363,10 @@ class NetworkManager:
             self._apply_firewall()
         return removed
 
-    def _apply_firewall(self) -> None:
+    def _apply_firewall(self, added: Endpoint | None = None) -> None:
         nets = [firewall.NetworkRules(r, self.store.ipam(r.name).endpoints) for r in self.store.networks()]
-        firewall.apply(self._nft_(), self.table, nets)
+        state = self.runroot / "networks" / f"nft-{self.table}.digest"
+        firewall.apply(self._nft_(), self.table, nets, state, added)
 
     def teardown(self) -> None:
         """Remove everything this root created on the host (bridges, table, DNS); records stay."""

@@ -44,8 +44,7 @@ class NetworkStore:
         fd = os.open(self.dir / "network.lock", os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
-            os.ftruncate(fd, 0)
-            os.write(fd, f"{os.getpid()}\n".encode())  # last writer, for debugging
+            os.pwrite(fd, f"{os.getpid():>10}\n".encode(), 0)  # last writer, for debugging
             yield
         finally:
             os.close(fd)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import socket
-import subprocess
 import time
 import urllib.request
 from pathlib import Path
 
 import pytest
+from netns_helpers import nft_port_targets  # type: ignore[import-not-found]
 
 from skiff.errors import ConflictError
 from skiff.network import links
@@ -89,8 +89,7 @@ def test_udp_echo_published(netmgr: NetworkManager, make_ctr) -> None:  # type: 
 def _assert_nothing_left(netmgr: NetworkManager, cid: str, dnat_rules: int = 0) -> None:
     assert netmgr.attachments(cid) == []
     assert netmgr.veth_name(cid, "bridge") not in links.list_links()
-    listing = subprocess.run(["nft", "list", "table", "inet", netmgr.table], capture_output=True, text=True)
-    assert listing.stdout.count(" dnat ip to ") == dnat_rules
+    assert len(nft_port_targets(netmgr.table)) == dnat_rules
 
 
 def test_host_port_in_use_is_refused(netmgr: NetworkManager, make_ctr) -> None:  # type: ignore[no-untyped-def]

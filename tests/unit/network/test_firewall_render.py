@@ -23,8 +23,8 @@ def test_rules_for_ports_nat_and_isolation() -> None:
                                   [ep("10.1.0.2", PortMapping(80, "tcp", "127.0.0.1", 8080),
                                       PortMapping(53, "udp", "", 5353))]),
                      NetworkRules(rec("i", "10.2.0.0/24", "b1", internal=True), [ep("10.2.0.2")])])
-    assert "ip daddr 127.0.0.1 tcp dport 8080 dnat ip to 10.1.0.2:80" in s
-    assert "add rule inet t ports udp dport 5353 dnat ip to 10.1.0.2:53\n" in s
+    assert "add element inet t ports_ip { 127.0.0.1 . tcp . 8080 : 10.1.0.2 . 80 }\n" in s
+    assert "add element inet t ports_any { udp . 5353 : 10.1.0.2 . 53 }\n" in s
     assert 'ip saddr 10.1.0.0/24 oifname != "b0" masquerade' in s
     assert 'ip saddr 10.2.0.0/24 oifname != "b1" masquerade' not in s  # internal: no way out
     assert 'iifname "b1" drop' in s and 'oifname "b1" drop' in s
