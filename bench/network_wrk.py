@@ -77,7 +77,18 @@ def spawn(argv: list[str]) -> Iterator[subprocess.Popen[bytes]]:
         p.wait()
 
 
-def bench_skiff(tmp: Path, rootfs: Path, args: argparse.Namespace, res: dict[str, float]) -> None:
+def measure(targets: dict[str, str], args: argparse.Namespace, res: dict[str, float]) -> None:
+    """Interleaved rounds over all targets (the machine is shared); the median round per target."""
+    runs: dict[str, list[float]] = {k: [] for k in targets}
+    for _ in range(args.rounds):
+        for k, url in targets.items():
+            runs[k].append(wrk(url, args.duration, args.connections))
+    for k, v in runs.items():
+        res[k] = statistics.median(v)
+
+
+def bench_skiff(tmp: Path, rootfs: Path, args: argparse.Namespace, res: dict[str, float],
+                extra: dict[str, str]) -> None:
     from skiff.network.manager import NetworkManager
     from skiff.network.ports import parse_publish
 
@@ -92,9 +103,8 @@ def bench_skiff(tmp: Path, rootfs: Path, args: argparse.Namespace, res: dict[str
             with spawn(["nsenter", f"--net={ns}", "busybox", "httpd", "-f", "-p", "80", "-h",
                         str(rootfs / "www")]):
                 wait_tcp(att.ip, 80)
-                res["skiff_published"] = wrk(f"http://127.0.0.1:{att.ports[0].host_port}/", args.duration,
-                                             args.connections)
-                res["skiff_direct"] = wrk(f"http://{att.ip}/", args.duration, args.connections)
+                measure({"skiff_published": f"http://127.0.0.1:{att.ports[0].host_port}/",
+                         "skiff_direct": f"http://{att.ip}/", **extra}, args, res)
             mgr.release_all("bench" * 8)
         # start cost: attach + release on the default bridge, with a fresh namespace each time
         times = []
@@ -111,15 +121,18 @@ def bench_skiff(tmp: Path, rootfs: Path, args: argparse.Namespace, res: dict[str
         mgr.teardown()
 
 
-def bench_host(rootfs: Path, args: argparse.Namespace, res: dict[str, float]) -> None:
+@contextlib.contextmanager
+def host_server(rootfs: Path) -> Iterator[dict[str, str]]:
     port = free_port()
     with spawn(["busybox", "httpd", "-f", "-p", f"127.0.0.1:{port}", "-h", str(rootfs / "www")]):
         wait_tcp("127.0.0.1", port)
-        res["host"] = wrk(f"http://127.0.0.1:{port}/", args.duration, args.connections)
+        yield {"host": f"http://127.0.0.1:{port}/"}
 
 
-def bench_podman(rootfs: Path, args: argparse.Namespace, res: dict[str, float]) -> None:
+@contextlib.contextmanager
+def podman_server(rootfs: Path) -> Iterator[dict[str, str]]:
     if shutil.which("podman") is None:
+        yield {}
         return
     port = free_port()
     name = "skiffbench" + "".join(random.choices(string.ascii_lowercase, k=6))
@@ -128,6 +141,7 @@ def bench_podman(rootfs: Path, args: argparse.Namespace, res: dict[str, float]) 
                         capture_output=True, text=True)
     if cp.returncode != 0:
         print(f"podman run failed: {cp.stderr.strip()}", file=sys.stderr)
+        yield {}
         return
     try:
         info = json.loads(subprocess.run(["podman", "inspect", name], capture_output=True, text=True,
@@ -135,8 +149,7 @@ def bench_podman(rootfs: Path, args: argparse.Namespace, res: dict[str, float]) 
         nets = info["NetworkSettings"]["Networks"]
         ip = next(iter(nets.values()))["IPAddress"]
         wait_tcp("127.0.0.1", port)
-        res["podman_published"] = wrk(f"http://127.0.0.1:{port}/", args.duration, args.connections)
-        res["podman_direct"] = wrk(f"http://{ip}/", args.duration, args.connections)
+        yield {"podman_published": f"http://127.0.0.1:{port}/", "podman_direct": f"http://{ip}/"}
     finally:
         subprocess.run(["podman", "rm", "-f", "-t", "0", name], capture_output=True)
 
@@ -146,6 +159,7 @@ def main() -> int:
     ap.add_argument("--duration", type=int, default=5)
     ap.add_argument("--connections", type=int, default=32)
     ap.add_argument("--starts", type=int, default=20)
+    ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--no-podman", action="store_true")
     args = ap.parse_args()
     if os.geteuid() != 0:
@@ -157,10 +171,11 @@ def main() -> int:
         tmp = Path(d)
         rootfs = make_rootfs(tmp / "rootfs")
         try:
-            bench_host(rootfs, args, res)
-            bench_skiff(tmp, rootfs, args, res)
-            if not args.no_podman:
-                bench_podman(rootfs, args, res)
+            with contextlib.ExitStack() as stack:
+                extra = stack.enter_context(host_server(rootfs))
+                if not args.no_podman:
+                    extra.update(stack.enter_context(podman_server(rootfs)))
+                bench_skiff(tmp, rootfs, args, res, extra)
         finally:
             Path("/proc/sys/net/ipv4/ip_forward").write_text(old_fwd)
     for k, v in res.items():

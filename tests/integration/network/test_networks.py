@@ -200,3 +200,53 @@ def test_twenty_concurrent_attaches_get_distinct_addresses(netmgr: NetworkManage
     assert sorted(e.ip for e in eps) == sorted(ips)
     for c, ip in zip(ctrs, ips, strict=True):
         assert f"inet {ip}/" in c.run("busybox", "ip", "-o", "addr").stdout
+
+
+def test_embedded_dns_forwards_and_resolv_conf_points_at_it(tmp_path, make_ctr) -> None:  # type: ignore[no-untyped-def]
+    """Unknown names go to the upstream resolver (a fake one on 127.0.0.1 here); the generated resolv.conf
+    makes a plain `nslookup NAME` inside the container use the embedded responder."""
+    import socket
+    import threading
+
+    from netns_helpers import rand_tag  # type: ignore[import-not-found]
+
+    from skiff.network.dns import answer, parse_question
+    from skiff.network.etcfiles import write_etc_files
+
+    up = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    up.bind(("127.0.0.1", 0))
+    up.settimeout(0.2)
+    stop = threading.Event()
+
+    def upstream() -> None:
+        while not stop.is_set():
+            try:
+                msg, peer = up.recvfrom(2048)
+            except TimeoutError:
+                continue
+            q = parse_question(msg)
+            if q is not None:
+                up.sendto(answer(msg, q, ["192.0.2.99"] if q[2] == "outside.example" else None, rcode=0), peer)
+
+    th = threading.Thread(target=upstream, daemon=True)
+    th.start()
+    tag = "skt" + rand_tag()
+    mgr = NetworkManager(tmp_path / "root", tmp_path / "run", bridge_prefix=tag, table=tag,
+                         dns_upstreams=[f"127.0.0.1:{up.getsockname()[1]}"])
+    try:
+        mgr.create_network("fwd")
+        web, app = make_ctr(), make_ctr()
+        a_web = mgr.attach(web.id, web.netns, "fwd", name="web")
+        a_app = mgr.attach(app.id, app.netns, "fwd", name="app")
+        assert lookup(app, "outside.example", a_app.gateway) == "192.0.2.99"
+        files = write_etc_files(tmp_path / "etc", "app", [a_app])
+        script = (f"mount --bind {files['resolv.conf']} /etc/resolv.conf && "
+                  "busybox nslookup web && busybox nslookup outside.example")
+        out = app.run("unshare", "--mount", "sh", "-c", script).stdout
+        assert a_web.ip in out and "192.0.2.99" in out
+    finally:
+        stop.set()
+        mgr.teardown()
+        subprocess.run(["nft", "delete", "table", "inet", tag], capture_output=True)
+        th.join()
+        up.close()
