@@ -212,7 +212,9 @@ class RegistryClient:
         offset = 0
         resumes = 0
         while True:
-            headers = {"Range": f"bytes={offset}-"} if offset else {}
+            headers = {"Accept-Encoding": "identity"}  # bytes as stored: the digest is over them
+            if offset:
+                headers["Range"] = f"bytes={offset}-"
             resp = self.session.request(ep, "GET", f"/v2/{ep.path}/blobs/{desc.digest}",
                                         scopes=[_scope(ep.path)], what=what, headers=headers, stream=True)
             broken: Exception | None = None
@@ -227,7 +229,7 @@ class RegistryClient:
                 elif resp.status_code not in (200, 206) or (resp.status_code == 206 and not offset):
                     raise status_error(what, resp)
                 try:
-                    for chunk in resp.iter_raw(1 << 20):
+                    for chunk in resp.iter_bytes():
                         if offset + len(chunk) > desc.size:
                             raise DigestMismatchError(f"{what}: more data than the {desc.size} bytes announced")
                         dest.write(chunk)

@@ -61,7 +61,7 @@ class RegistryServer:
         self.workdir.mkdir(parents=True, exist_ok=True)
         cfg = self.workdir / "config.yml"
         cfg.write_text(self.config_yaml())
-        log = open(self.workdir / "registry.log", "wb")  # noqa: SIM115
+        log = open(self.workdir / "registry.log", "wb")
         self.proc = subprocess.Popen([REGISTRY_BIN, "serve", str(cfg)], stdout=log, stderr=subprocess.STDOUT,
                                      env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")})
         log.close()
