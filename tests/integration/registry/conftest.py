@@ -52,6 +52,7 @@ def auth_env(tmp_path: Path) -> dict[str, str]:
     """Points every credential and config path at the test's own files (never the user's)."""
     d = tmp_path / "authdir"
     d.mkdir()
+    (d / "registries.toml").write_text("")
     return {"REGISTRY_AUTH_FILE": str(d / "auth.json"), "DOCKER_CONFIG": str(d / "docker"),
             "XDG_RUNTIME_DIR": str(d / "xdg"), "HOME": str(d / "home"),
             "SKIFF_REGISTRIES_CONF": str(d / "registries.toml")}
