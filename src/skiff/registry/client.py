@@ -7,9 +7,7 @@ tried first for pulls, and blobs come from the endpoint that served the manifest
 
 from __future__ import annotations
 
-import hashlib
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import closing
 from dataclasses import dataclass
@@ -21,8 +19,9 @@ from skiff.oci.digest import Digest
 from skiff.oci.image import INDEX_TYPES, MANIFEST_TYPES, Descriptor, Platform, decode_index, sniff_media_type
 from skiff.oci.reference import Reference
 from skiff.registry.auth import AuthStore, Credentials
+from skiff.registry.blobreader import BlobReader
 from skiff.registry.config import Endpoint, RegistriesConfig
-from skiff.registry.errors import RegistryError, RegistryProtocolError, RegistryUnreachableError
+from skiff.registry.errors import RegistryError, RegistryProtocolError
 from skiff.registry.platforms import choose, host_platform
 from skiff.registry.session import RetryPolicy, Session, check_login, status_error
 
@@ -30,7 +29,6 @@ if TYPE_CHECKING:
     import httpx
 
 MAX_MANIFEST = 4 << 20
-MAX_RESUMES = 5
 ACCEPT = ", ".join([
     "application/vnd.oci.image.index.v1+json", docker.MT_MANIFEST_LIST,
     "application/vnd.oci.image.manifest.v1+json", docker.MT_MANIFEST,
@@ -203,55 +201,26 @@ class RegistryClient:
 
     def _get_blob(self, ep: Endpoint, ref: Reference, desc: Descriptor, dest: BinaryIO,
                   progress: Progress | None) -> None:
-        import httpx
-
-        what = f"{ref}: blob {desc.digest}"
         dest.seek(0)
         dest.truncate()
-        h = hashlib.sha256()
-        offset = 0
-        resumes = 0
-        while True:
-            headers = {"Accept-Encoding": "identity"}  # bytes as stored: the digest is over them
-            if offset:
-                headers["Range"] = f"bytes={offset}-"
-            resp = self.session.request(ep, "GET", f"/v2/{ep.path}/blobs/{desc.digest}",
-                                        scopes=[_scope(ep.path)], what=what, headers=headers, stream=True)
-            broken: Exception | None = None
-            with closing(resp):
-                if resp.status_code == 200 and offset:
-                    if progress:
-                        progress(-offset)
-                    dest.seek(0)
-                    dest.truncate()
-                    h = hashlib.sha256()
-                    offset = 0
-                elif resp.status_code not in (200, 206) or (resp.status_code == 206 and not offset):
-                    raise status_error(what, resp)
-                try:
-                    for chunk in resp.iter_bytes():
-                        if offset + len(chunk) > desc.size:
-                            raise DigestMismatchError(f"{what}: more data than the {desc.size} bytes announced")
-                        dest.write(chunk)
-                        h.update(chunk)
-                        offset += len(chunk)
-                        if progress:
-                            progress(len(chunk))
-                except (httpx.ReadError, httpx.RemoteProtocolError, httpx.TimeoutException) as e:
-                    broken = e
-            if offset >= desc.size:
-                break
-            resumes += 1
-            if resumes > MAX_RESUMES:
-                if broken is not None:
-                    raise RegistryUnreachableError(f"{what}: the connection kept breaking "
-                                                   f"({offset} of {desc.size} bytes)") from None
-                raise DigestMismatchError(f"{what}: truncated: the registry sent {offset} of {desc.size} bytes")
-            time.sleep(self.session.retry.delay(resumes - 1))
+        with BlobReader(self.session, ep, f"{ref}: blob {desc.digest}", desc, progress) as reader:
+            while chunk := reader.read_chunk():
+                dest.write(chunk)
         dest.flush()
-        got = "sha256:" + h.hexdigest()
-        if got != desc.digest:
-            raise DigestMismatchError(f"{what}: content has digest {got}")
+
+    def open_blob(self, ref: Reference, desc: Descriptor, progress: Progress | None = None) -> BlobReader:
+        """A readable stream of blob ``desc`` (resumed after breaks, verified at its end)."""
+        last: RegistryError | None = None
+        eps = self._pull_endpoints(ref)
+        for i, ep in enumerate(eps):
+            try:
+                return BlobReader(self.session, ep, f"{ref}: blob {desc.digest}", desc, progress)
+            except RegistryError as e:
+                if not ep.mirror or i + 1 == len(eps):
+                    raise
+                last = e
+        assert last is not None
+        raise last
 
     def get_blob_bytes(self, ref: Reference, desc: Descriptor, limit: int = 64 << 20) -> bytes:
         """A small blob (an image config) in memory, verified."""
