@@ -56,3 +56,44 @@ def auth_env(tmp_path: Path) -> dict[str, str]:
     return {"REGISTRY_AUTH_FILE": str(d / "auth.json"), "DOCKER_CONFIG": str(d / "docker"),
             "XDG_RUNTIME_DIR": str(d / "xdg"), "HOME": str(d / "home"),
             "SKIFF_REGISTRIES_CONF": str(d / "registries.toml")}
+
+
+@pytest.fixture
+def skiff_at(auth_env: dict[str, str]):  # type: ignore[no-untyped-def]
+    """Run the real CLI on any store: skiff_at(root, *args, input=..., check=True)."""
+    import os
+    import shutil
+    import subprocess
+
+    exe = shutil.which("skiff", path=str(Path(sys.executable).parent)) or "skiff"
+
+    def _run(root: Path, *args: str, check: bool = True, input: bytes | None = None,
+             env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[bytes]:
+        full = dict(os.environ, **auth_env, **(env or {}))
+        cp = subprocess.run([exe, "--root", str(root / "root"), "--runroot", str(root / "run"), *args],
+                            capture_output=True, input=input, env=full, timeout=timeout)
+        if check and cp.returncode != 0:
+            raise AssertionError(f"skiff {' '.join(args)} exited {cp.returncode}:\n{cp.stderr.decode()}")
+        return cp
+
+    return _run
+
+
+@pytest.fixture(scope="session")
+def busybox_image(busybox_rootfs: Path):  # type: ignore[no-untyped-def]
+    """A two-layer busybox image (TestImage) built from the session's busybox rootfs."""
+    from images import files_tar, layer_tar, make_image
+
+    return make_image([layer_tar(busybox_rootfs), files_tar({"etc/motd": b"pulled by skiff\n"})],
+                      cmd=["/bin/echo", "hello from busybox"])
+
+
+@pytest.fixture
+def proxy(registry: RegistryServer) -> Iterator[object]:
+    from faulty_proxy import FaultyProxy
+
+    p = FaultyProxy(registry.host).start()
+    try:
+        yield p
+    finally:
+        p.stop()
