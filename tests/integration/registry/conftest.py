@@ -81,7 +81,7 @@ def skiff_at(auth_env: dict[str, str]):  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="session")
 def busybox_image(busybox_rootfs: Path):  # type: ignore[no-untyped-def]
-    """A two-layer busybox image (TestImage) built from the session's busybox rootfs."""
+    """A two-layer busybox image (BuiltImage) built from the session's busybox rootfs."""
     from images import files_tar, layer_tar, make_image
 
     return make_image([layer_tar(busybox_rootfs), files_tar({"etc/motd": b"pulled by skiff\n"})],

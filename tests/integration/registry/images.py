@@ -48,7 +48,7 @@ def files_tar(files: dict[str, bytes]) -> bytes:
 
 
 @dataclass
-class TestImage:
+class BuiltImage:
     manifest: bytes
     config: bytes
     blobs: dict[str, bytes] = field(default_factory=dict)  # digest -> bytes (config and layers)
@@ -67,7 +67,7 @@ class TestImage:
 
 
 def make_image(tars: list[bytes], *, arch: str = "amd64", cmd: list[str] | None = None,
-               level: int = 1) -> TestImage:
+               level: int = 1) -> BuiltImage:
     blobs: dict[str, bytes] = {}
     layers, diff_ids = [], []
     for t in tars:
@@ -82,10 +82,10 @@ def make_image(tars: list[bytes], *, arch: str = "amd64", cmd: list[str] | None 
     manifest = json.dumps({"schemaVersion": 2, "mediaType": MT_OCI_MANIFEST,
                            "config": {"mediaType": MT_OCI_CONFIG, "digest": _sha(config), "size": len(config)},
                            "layers": layers}).encode()
-    return TestImage(manifest, config, blobs)
+    return BuiltImage(manifest, config, blobs)
 
 
-def make_index(images: dict[str, TestImage]) -> bytes:
+def make_index(images: dict[str, BuiltImage]) -> bytes:
     """An OCI index of ``{"linux/amd64": image, ...}``."""
     manifests = []
     for plat, img in images.items():
@@ -96,7 +96,7 @@ def make_index(images: dict[str, TestImage]) -> bytes:
     return json.dumps({"schemaVersion": 2, "mediaType": MT_OCI_INDEX, "manifests": manifests}).encode()
 
 
-def write_oci_layout(dest: Path, images: list[TestImage], top: bytes | None = None, tag: str = "latest") -> Path:
+def write_oci_layout(dest: Path, images: list[BuiltImage], top: bytes | None = None, tag: str = "latest") -> Path:
     """An OCI layout holding ``images``; its index.json names ``top`` (an index) or the single image."""
     blobs = dest / "blobs" / "sha256"
     blobs.mkdir(parents=True, exist_ok=True)
@@ -114,7 +114,7 @@ def write_oci_layout(dest: Path, images: list[TestImage], top: bytes | None = No
     return dest
 
 
-def push_raw(client: object, ref: object, img: TestImage, tag: str | None = None) -> str:
+def push_raw(client: object, ref: object, img: BuiltImage, tag: str | None = None) -> str:
     """Push with skiff's client (fast fixture set-up)."""
     from skiff.oci.image import Descriptor
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from images import TestImage, files_tar, make_image, make_index, push_raw, skopeo_env, write_oci_layout
+from images import BuiltImage, files_tar, make_image, make_index, push_raw, skopeo_env, write_oci_layout
 from registry_server import RegistryServer
 
 from skiff.oci import reference
@@ -44,7 +44,7 @@ def run_image(skiff_at: Any, base: Path, name: str) -> str:
                           check=True).stdout
 
 
-def test_push_and_pull_back_same_digests(skiff_at: Any, registry: RegistryServer, busybox_image: TestImage,
+def test_push_and_pull_back_same_digests(skiff_at: Any, registry: RegistryServer, busybox_image: BuiltImage,
                                          tmp_path: Path) -> None:
     src = f"{registry.host}/bb/busybox:1"
     with _client(tmp_path) as c:
@@ -69,7 +69,7 @@ def test_push_and_pull_back_same_digests(skiff_at: Any, registry: RegistryServer
     assert raw.rstrip(b"\n") == busybox_image.manifest
 
 
-def test_chunked_push_to_another_registry(skiff_at: Any, registry: RegistryServer, busybox_image: TestImage,
+def test_chunked_push_to_another_registry(skiff_at: Any, registry: RegistryServer, busybox_image: BuiltImage,
                                           tmp_path: Path) -> None:
     src = f"{registry.host}/bb/busybox:1"
     with _client(tmp_path) as c:
@@ -88,7 +88,7 @@ def test_chunked_push_to_another_registry(skiff_at: Any, registry: RegistryServe
 
 
 def test_skopeo_push_skiff_pull_and_multiarch(skiff_at: Any, registry: RegistryServer,
-                                               busybox_image: TestImage, tmp_path: Path) -> None:
+                                               busybox_image: BuiltImage, tmp_path: Path) -> None:
     arm = make_image([files_tar({"etc/arch": b"arm64\n"})], arch="arm64")
     index = make_index({"linux/amd64": busybox_image, "linux/arm64/v8": arm})
     layout = write_oci_layout(tmp_path / "layout", [busybox_image, arm], top=index, tag="multi")
@@ -110,7 +110,7 @@ def test_skopeo_push_skiff_pull_and_multiarch(skiff_at: Any, registry: RegistryS
 
 @pytest.mark.slow
 @pytest.mark.needs_tools
-def test_skiff_push_podman_pull_and_run(skiff_at: Any, registry: RegistryServer, busybox_image: TestImage,
+def test_skiff_push_podman_pull_and_run(skiff_at: Any, registry: RegistryServer, busybox_image: BuiltImage,
                                         tmp_path: Path) -> None:
     src = f"{registry.host}/bb/busybox:1"
     with _client(tmp_path) as c:
@@ -118,10 +118,13 @@ def test_skiff_push_podman_pull_and_run(skiff_at: Any, registry: RegistryServer,
     skiff_at(tmp_path, "pull", "-q", src)
     dst = f"{registry.host}/frompodman/busybox:1"
     skiff_at(tmp_path, "push", "-q", src, dst)
-    pr = ["podman", "--root", str(tmp_path / "proot"), "--runroot", str(tmp_path / "prun"),
-          "--storage-driver", "vfs"]
+    import tempfile
+
+    prun = tempfile.mkdtemp(prefix="skiff-prun-")  # podman wants a runroot under 50 characters
+    pr = ["podman", "--root", str(tmp_path / "proot"), "--runroot", prun, "--storage-driver", "vfs"]
     try:
-        subprocess.run([*pr, "pull", "-q", "--tls-verify=false", dst], check=True, capture_output=True)
+        p = subprocess.run([*pr, "pull", "-q", "--tls-verify=false", dst], capture_output=True, text=True)
+        assert p.returncode == 0, p.stderr
         r = subprocess.run([*pr, "run", "--rm", "--network", "none", dst], capture_output=True, text=True)
         assert r.returncode == 0 and "hello from busybox" in r.stdout, r.stderr
         ins = subprocess.run(["skopeo", "inspect", "--tls-verify=false", f"docker://{dst}"], check=True,
@@ -129,3 +132,4 @@ def test_skiff_push_podman_pull_and_run(skiff_at: Any, registry: RegistryServer,
         assert json.loads(ins)["Digest"] == busybox_image.digest
     finally:
         subprocess.run([*pr, "rmi", "-a", "-f"], capture_output=True)
+        shutil.rmtree(prun, ignore_errors=True)
