@@ -32,6 +32,8 @@ class RegistryOptions:
     authfile: str | None = None
     env: Mapping[str, str] | None = None  # defaults to os.environ (tests pass their own)
     transport: Any = None  # httpx transport (tests)
+    retry: int | None = None  # retries after a 429/5xx/broken connection (default 3)
+    retry_delay: float | None = None  # first backoff in seconds, doubled each time (default 0.5)
 
 
 def auth_store(opts: RegistryOptions) -> AuthStore:
@@ -44,7 +46,12 @@ def auth_store(opts: RegistryOptions) -> AuthStore:
 def open_client(root: str | Path | None, opts: RegistryOptions, **kw: Any) -> RegistryClient:
     env = os.environ if opts.env is None else opts.env
     config = RegistriesConfig.find(root, env).with_tls_verify(opts.tls_verify)
-    return RegistryClient(config, auth_store(opts), transport=opts.transport, **kw)
+    from skiff.registry.session import RetryPolicy
+
+    default = RetryPolicy()
+    retry = RetryPolicy(attempts=default.attempts if opts.retry is None else max(0, opts.retry) + 1,
+                        backoff=default.backoff if opts.retry_delay is None else max(0.0, opts.retry_delay))
+    return RegistryClient(config, auth_store(opts), transport=opts.transport, retry=retry, **kw)
 
 
 def normalize_server(text: str | None) -> str:

@@ -146,11 +146,13 @@ def pull_to_store(client: RegistryClient, store: Store, ref: Reference, *, platf
     result = PullResult(manifest.config.digest, str(resolved.digest), repo_digest, names,
                         [d.digest for d in manifest.layers])
     with store.writing():
-        if _has(store, manifest.config):
-            raw_config = store.get_blob(manifest.config.dgst)
-        else:
-            raw_config = client.get_blob_bytes(ref, manifest.config)
-            store.put_blob(raw_config, manifest.config.dgst, manifest.config.size, manifest.config.media_type)
+        with _blob_lock(lock_dir, manifest.config.digest):
+            if _has(store, manifest.config):
+                raw_config = store.get_blob(manifest.config.dgst)
+            else:
+                raw_config = client.get_blob_bytes(ref, manifest.config)
+                store.put_blob(raw_config, manifest.config.dgst, manifest.config.size,
+                               manifest.config.media_type)
         config = oci.decode_config(raw_config, f"{ref}: image config {manifest.config.digest}")
         diff_ids = list(config.rootfs.diff_ids)
         if len(diff_ids) != len(manifest.layers):

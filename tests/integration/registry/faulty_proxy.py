@@ -76,6 +76,12 @@ class FaultyProxy:
         resp = conn.getresponse()
         data = resp.read()
         is_blob = h.command == "GET" and "/blobs/sha256:" in h.path and resp.status in (200, 206)
+        if f.manifest_type and "/manifests/" in h.path and h.command == "GET" and resp.status == 200:
+            import json
+
+            doc = json.loads(data)
+            doc["mediaType"] = f.manifest_type
+            data = json.dumps(doc).encode()
         cut = None
         if is_blob:
             with self.lock:

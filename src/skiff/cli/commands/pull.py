@@ -23,12 +23,16 @@ def add_registry_flags(p: argparse.ArgumentParser) -> None:
                    help="Require HTTPS and verify certificates (default true; false also allows plain http)")
     p.add_argument("--authfile", help="Authentication file (default $REGISTRY_AUTH_FILE, "
                    "$XDG_RUNTIME_DIR/containers/auth.json)")
+    p.add_argument("--retry", type=int, default=None, help="Retries after 429/5xx/broken connections (default 3)")
+    p.add_argument("--retry-delay", type=float, default=None, metavar="SECONDS",
+                   help="First delay between retries, doubled each time (default 0.5)")
 
 
 def registry_options(args: argparse.Namespace) -> Any:
     from skiff.engine.registry import RegistryOptions
 
-    return RegistryOptions(tls_verify=args.tls_verify, authfile=args.authfile)
+    return RegistryOptions(tls_verify=args.tls_verify, authfile=args.authfile,
+                           retry=getattr(args, "retry", None), retry_delay=getattr(args, "retry_delay", None))
 
 
 class LayerProgress:
