@@ -65,3 +65,29 @@ def test_unreachable_and_bad_names(skiff: Any, auth_env: dict[str, str]) -> None
     assert r.returncode == 125 and "invalid reference format" in r.stderr.decode()
     r = skiff("logout", "127.0.0.1:1", env=auth_env)
     assert "Not logged in to 127.0.0.1:1" in r.stdout.decode()
+
+
+def test_token_registry_push_and_anonymous_pull(skiff_at: Any, registry: RegistryServer,
+                                                token_registry: tuple[RegistryServer, TokenServer],
+                                                busybox_image: Any, tmp_path: Path) -> None:
+    from images import push_raw
+
+    from skiff.oci import reference
+    from skiff.registry.auth import AuthStore
+    from skiff.registry.client import RegistryClient
+    from skiff.registry.config import RegistriesConfig
+
+    srv, tok = token_registry
+    src = f"{registry.host}/bb/busybox:1"
+    with RegistryClient(RegistriesConfig(), AuthStore(tmp_path / "fixture.json")) as c:
+        push_raw(c, reference.parse(src), busybox_image)
+    skiff_at(tmp_path / "a", "pull", "-q", src)
+    dst = f"{srv.host}/team/busybox:1"
+    denied = skiff_at(tmp_path / "a", "push", "-q", src, dst, check=False)
+    assert denied.returncode == 125 and dst in denied.stderr.decode()
+    skiff_at(tmp_path / "a", "login", "-u", "alice", "--password-stdin", srv.host, input=USERS["alice"].encode())
+    skiff_at(tmp_path / "a", "push", "-q", src, dst)
+    skiff_at(tmp_path / "a", "logout", srv.host)
+    out = skiff_at(tmp_path / "b", "pull", dst).stdout.decode()
+    assert f"Digest: {busybox_image.digest}" in out
+    assert any("repository:team/busybox:pull,push" in q.get("scope", []) for q in tok.requests)
