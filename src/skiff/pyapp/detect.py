@@ -95,7 +95,7 @@ def _find_app(root: Path, scans: list[ModuleScan]) -> App:
 def _has_project_files(root: Path) -> bool:
     names = ("pyproject.toml", "Pipfile", "setup.py", "manage.py")
     return any((root / n).is_file() for n in names) or any(root.glob("requirements*.txt")) \
-        or any(root.glob("*.py"))
+        or any(root.glob("*.py")) or any(root.glob("*/__main__.py")) or any(root.glob("src/*/__main__.py"))
 
 
 def _port(app: App) -> int | None:
