@@ -106,7 +106,10 @@ def _from_server(argv: list[str], facts: ServeFacts, root: Path) -> Served | Non
             host = _opt(rest, "--host", "-h") or default[0]
             p = _opt(rest, "--port", "-p")
             port = int(p) if p and p.isdigit() else default[1]
-        explicit = kind != "runserver" and _opt(rest, "--host", "-h", "--bind", "-b") is not None
+        if kind == "runserver":
+            explicit = any(not a.startswith("-") and not a.isdigit() for a in rest)
+        else:
+            explicit = _opt(rest, "--host", "-h", "--bind", "-b") is not None
         return Served(host, port, not explicit and host == default[0], "Dockerfile", facts.cmd_line, kind)
     return None
 

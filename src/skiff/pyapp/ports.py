@@ -35,7 +35,10 @@ class Listener:
         return ip.is_loopback
 
     def __str__(self) -> str:
-        host = f"[{self.ip}]" if self.ip.version == 6 else str(self.ip)
+        ip = self.ip
+        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+            return f"{ip.ipv4_mapped}:{self.port}"
+        host = f"[{ip}]" if ip.version == 6 else str(ip)
         return f"{host}:{self.port}"
 
 

@@ -11,7 +11,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "Check a project's Dockerfile and source: an app bound to 127.0.0.1 inside the container, a port the "
         "app listens on that the Dockerfile does not EXPOSE, and the Dockerfile habit checks. Prints "
         "'FILE:LINE: [ID] message (fix: ...)' per finding. Exit status: 0 when clean, 1 when something was "
-        "found, 125 when the check itself failed (no such folder, a Dockerfile that does not parse).")
+        "found or the Dockerfile does not parse (its FILE:LINE error is printed), 125 when PATH is not a folder.")
     parser.add_argument("path", nargs="?", default=".", help="project folder (default: .)")
     parser.add_argument("-f", "--file", default="Dockerfile", help="the Dockerfile, relative to PATH")
     parser.add_argument("--skip", action="append", default=[], metavar="ID",
