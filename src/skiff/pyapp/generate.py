@@ -99,15 +99,20 @@ def _install_lines(project: PythonProject) -> list[str]:
     out: list[str] = []
     toml_at_build = deps.files == ("pyproject.toml",) and tuple(map(int, project.python.split("."))) >= (3, 11)
     if deps.kind is DepsKind.REQUIREMENTS:
-        out += ["# The dependency files alone first: this layer and the install below stay cached until they change.",
-                f"COPY {' '.join(deps.files)} ./"]
+        out.append("# The dependency files alone first: this layer and the install below stay cached until they change.")
+        by_dir: dict[str, list[str]] = {}
+        for f in deps.files:  # COPY puts every source in the one destination folder: one COPY per folder
+            by_dir.setdefault(f.rpartition("/")[0], []).append(f)
+        out += [f"COPY {' '.join(files)} {d + '/' if d else './'}" for d, files in by_dir.items()]
         if server_note:
             out.append(server_note)
         out += [cache, f"    pip install -r {shlex.quote(deps.main_file or deps.files[0])}{extra_arg}"]
     elif toml_at_build:
-        out += ["# pyproject.toml alone first: the dependency layer stays cached until it changes. pip cannot read",
-                f"# {'uv.lock' if deps.kind is DepsKind.UV else 'a lock file'}, so [project].dependencies is read "
-                "with tomllib and installed with pip."]
+        lock = "uv's lock file" if deps.kind is DepsKind.UV else "Poetry's lock file" \
+            if deps.kind is DepsKind.POETRY else "a lock file"
+        out += ["# pyproject.toml alone first: the dependency layer stays cached until it changes. pip does not read",
+                f"# {lock}, so [project].dependencies is read with tomllib and installed with pip.",
+                "COPY pyproject.toml ./"]
         if server_note:
             out.append(server_note)
         out += [cache, f"    {_TOML_DEPS} \\", f"    && pip install -r /tmp/requirements.txt{extra_arg}"]

@@ -72,6 +72,19 @@ def _stages(text: str) -> list[list[Node]]:
     return out
 
 
+def _copy(context: Path, workdir: Path, args: tuple[str, ...]) -> None:
+    """COPY SRC... DEST relative to WORKDIR: a folder source copies its contents, files keep their names."""
+    *sources, dest = args
+    target = workdir / dest
+    for src in sources:
+        path = context / src
+        if path.is_dir():
+            shutil.copytree(path, target, dirs_exist_ok=True)
+        else:
+            target.mkdir(parents=True, exist_ok=True) if dest.endswith("/") else None
+            shutil.copy2(path, target / path.name if target.is_dir() else target)
+
+
 def _in_ns(ns: str, *argv: str, timeout: float = 20) -> subprocess.CompletedProcess[str]:
     return subprocess.run(["ip", "netns", "exec", ns, *argv], capture_output=True, text=True, timeout=timeout)
 
@@ -91,10 +104,16 @@ def test_generated_dockerfile_serves(name: str, workdir: Path, netns: str) -> No
         if k in os.environ:
             env[k] = os.environ[k]
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    # the builder's RUN lines, /opt/venv standing for our venv (pip's cache mount: root's own cache)
+    # Replay the builder stage in an empty folder standing for its /app: COPY brings in only what the
+    # Dockerfile names (so a missing COPY fails here as it would in a build); RUN lines run there with
+    # our venv standing for /opt/venv (pip's cache mount: root's own cache).
+    build = workdir / "build"
+    build.mkdir()
     for node in builder:
-        if node.keyword == "run" and "pip install" in node.args[0]:
-            cp = subprocess.run(["/bin/sh", "-c", node.args[0].replace("/opt/venv", str(venv))], cwd=app,
+        if node.keyword == "copy":
+            _copy(app, build, node.args)
+        elif node.keyword == "run" and "pip install" in node.args[0]:
+            cp = subprocess.run(["/bin/sh", "-c", node.args[0].replace("/opt/venv", str(venv))], cwd=build,
                                 env={**env, "HOME": "/root"}, capture_output=True, text=True, timeout=300)
             assert cp.returncode == 0, cp.stderr[-2000:]
     os.chmod(venv, 0o755)

@@ -46,7 +46,9 @@ def test_generated_dockerfile_shape(sample, name: str) -> None:
         assert pip_runs
         # dependency files are copied before the code, so code changes keep the dependency layer
         first_pip = builder.index(pip_runs[0])
-        assert all(n.args[0] != "." for n in builder[:first_pip] if n.keyword == "copy")
+        early = [n.args for n in builder[:first_pip] if n.keyword == "copy"]
+        assert all(a[0] != "." for a in early)
+        assert [f for a in early for f in a[:-1]] == list(project.deps.files)
     # the final stage copies only the venv from the builder, then the code
     copies = [n for n in final if n.keyword == "copy"]
     assert [c.args for c in copies] == [("/opt/venv", "/opt/venv"), (".", ".")]
@@ -92,6 +94,13 @@ def test_pep621_dependencies_read_with_tomllib_at_build_time(sample, tmp_path: P
     subprocess.run(["/bin/sh", "-c", line], cwd=root, check=True,
                    env={"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin"})
     assert (tmp_path / "r.txt").read_text() == "fastapi>=0.115\n"
+
+
+def test_nested_requirement_files_keep_their_folders(tree) -> None:
+    text = render_dockerfile(detect_project(tree({
+        "requirements.txt": "-r requirements/base.txt\n", "requirements/base.txt": "flask\n",
+        "app.py": "from flask import Flask\napp = Flask(__name__)\n"})))
+    assert "COPY requirements.txt ./\nCOPY requirements/base.txt requirements/\n" in text
 
 
 def test_src_layout_sets_pythonpath(tree) -> None:
