@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,8 @@ import pytest
 from skiff.build.dockerfile.errors import DockerfileError
 from skiff.build.dockerfile.parser import parse
 
-TESTDATA = Path("/work/shared/testdata")
+# The shared corpus (BuildKit parser cases + official-image Dockerfiles); SKIFF_TESTDATA overrides.
+TESTDATA = Path(os.environ.get("SKIFF_TESTDATA", "/work/shared/testdata"))
 PARSER = TESTDATA / "dockerfile-parser"
 POSITIVE = sorted(p for p in (PARSER / "testfiles").iterdir() if p.is_dir()) if PARSER.exists() else []
 NEGATIVE = (

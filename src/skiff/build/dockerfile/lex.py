@@ -115,7 +115,8 @@ class ShellLex:
         try:
             text, words = state.stop_on(None, self.raw_escapes)
         except ShellWordError as err:
-            raise ShellWordError(f"failed to process {word!r}: {err.what}") from None
+            quoted = '"' + word.replace("\\", "\\\\").replace('"', '\\"') + '"'
+            raise ShellWordError(f"failed to process {quoted}: {err.what}") from None
         return WordResult(text, words, state.matched, state.unmatched)
 
 
@@ -323,7 +324,11 @@ class _Scan:
 
 
 def _glob_regex(pattern: str, *, greedy: bool) -> re.Pattern[str]:
-    """A shell pattern (``*``, ``?``, ``[...]``, ``\\x``) as a regular expression."""
+    """A ``${var#pattern}`` pattern as a regular expression: ``*``, ``?`` and ``\\`` escapes only.
+
+    As in BuildKit there are no bracket expressions (``[`` is literal); ``\\}`` and ``\\/`` stand
+    for the character itself; ``\\`` may only escape ``*``, ``?`` and ``\\``.
+    """
     out: list[str] = []
     i = 0
     while i < len(pattern):
@@ -334,34 +339,18 @@ def _glob_regex(pattern: str, *, greedy: bool) -> re.Pattern[str]:
         elif ch == "?":
             out.append(".")
         elif ch == "\\":
-            if i < len(pattern):
-                out.append(re.escape(pattern[i]))
-                i += 1
-            elif not pattern.endswith("\\}"):
-                out.append(re.escape("\\"))
-        elif ch == "[" and (end := _class_end(pattern, i)) > 0:
-            body = pattern[i:end]
-            if body[:1] in ("!", "^"):
-                body = "^" + body[1:]
-            out.append("[" + body.replace("\\", "\\\\").replace("[", "\\[") + "]")
-            i = end + 1
+            nxt = pattern[i] if i < len(pattern) else ""
+            if nxt in ("}", "/"):
+                continue
+            i += 1
+            if nxt not in ("*", "?", "\\"):
+                raise ShellWordError(
+                    f"invalid pattern ({pattern}) in substitution: invalid escape '\\{nxt or chr(0xFFFD)}'"
+                )
+            out.append(re.escape(nxt))
         else:
             out.append(re.escape(ch))
-    try:
-        return re.compile("".join(out))
-    except re.error as err:
-        raise ShellWordError(f"invalid pattern ({pattern}) in substitution: {err}") from None
-
-
-def _class_end(pattern: str, start: int) -> int:
-    """Index of the ``]`` closing a bracket expression opened just before ``start``, or -1."""
-    i = start
-    if i < len(pattern) and pattern[i] in "!^":
-        i += 1
-    if i < len(pattern) and pattern[i] == "]":
-        i += 1
-    end = pattern.find("]", i)
-    return end
+    return re.compile("".join(out))
 
 
 def _trim(value: str, pattern: str, greedy: bool, *, suffix: bool) -> str:

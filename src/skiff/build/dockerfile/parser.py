@@ -18,6 +18,7 @@ from skiff.build.dockerfile.lex import is_space
 MAX_LINE_BYTES = 65535
 HEREDOC_KEYWORDS = frozenset({"add", "copy", "run"})
 _DIRECTIVE_RE = re.compile(r"#[ \t]*([a-zA-Z][a-zA-Z0-9]*)[ \t]*=[ \t]*(.+?)[ \t]*\Z", re.DOTALL)
+_LINE_RE = re.compile(r"[^\n]*\n|[^\n]+\Z")
 _KNOWN_DIRECTIVES = frozenset({"escape", "syntax", "check"})
 _CONTINUATION = {
     "\\": re.compile(r"([^\\])\\[ \t]*\Z|^\\[ \t]*\Z", re.DOTALL),
@@ -27,7 +28,7 @@ _CONTINUATION = {
 
 @dataclass(frozen=True)
 class Heredoc:
-    """One heredoc body: ``name`` is the terminator, ``content`` ends with a newline per line.
+    """One heredoc body: ``name`` is the terminator; ``content`` keeps every line ending as written.
 
     ``expand`` is false when any part of the name was quoted; ``chomp`` (``<<-``) means leading
     tabs are to be removed from the body (done by the consumer, as in BuildKit).
@@ -127,9 +128,7 @@ def is_comment(line: str) -> bool:
 class _Parser:
     def __init__(self, text: str, filename: str) -> None:
         self.filename = filename
-        self.lines = text.split("\n")
-        if self.lines and self.lines[-1] == "":
-            self.lines.pop()
+        self.lines: list[str] = _LINE_RE.findall(text)
         self.pos = 0
         self.escape = "\\"
         self.directives: list[Directive] = []
@@ -140,12 +139,12 @@ class _Parser:
         return DockerfileError(what, filename=self.filename, line=start, end_line=end, source_line=source)
 
     def next_line(self) -> str:
+        """The next physical line with its line ending (heredoc bodies keep it byte for byte)."""
         line = self.lines[self.pos]
         self.pos += 1
-        if len(line) > MAX_LINE_BYTES // 4 and len(line.encode("utf-8", "surrogateescape")) > MAX_LINE_BYTES:
+        body = line.removesuffix("\n")
+        if len(body) > MAX_LINE_BYTES // 4 and len(body.encode("utf-8", "surrogateescape")) > MAX_LINE_BYTES:
             raise self.error(f"dockerfile line greater than max allowed size of {MAX_LINE_BYTES}", self.pos)
-        if line.endswith("\r"):
-            line = line[:-1]
         if self.pos == 1 and line.startswith("\ufeff"):
             line = line[1:]
         return line
@@ -190,7 +189,7 @@ class _Parser:
         while self.pos < len(self.lines):
             raw = self.next_line()
             if is_comment(raw):
-                text = sp.go_strip(sp.go_lstrip(raw)[1:])
+                text = sp.go_strip(sp.go_lstrip(raw.rstrip("\r\n"))[1:])
                 comments = [*comments, text] if text else []
             line = self.process(raw, True)
             start = self.pos
@@ -245,7 +244,7 @@ class _Parser:
                     candidate = candidate.lstrip("\t")
                 if candidate == word.name:
                     break
-                body.append(text + "\n")
+                body.append(text)
             else:
                 raise self.error("unterminated heredoc", start, self.pos, line)
             docs.append(Heredoc(word.name, "".join(body), word.expand, word.chomp, word.file_descriptor))

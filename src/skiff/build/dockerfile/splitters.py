@@ -234,7 +234,7 @@ def parse_heredoc_word(word: str) -> HeredocWord | None:
 def heredocs_in_line(line: str) -> list[HeredocWord]:
     """Every heredoc opened on a joined instruction line, in order (always ``\\`` as escape)."""
     try:
-        words = ShellLex("\\", raw_quotes=True, raw_escapes=True).process_words(line, {})
+        words = ShellLex("\\", raw_quotes=True, raw_escapes=True, skip_unset_env=True).process_words(line, {})
     except ShellWordError:
         return []
     docs = []
