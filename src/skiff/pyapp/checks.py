@@ -7,7 +7,8 @@ Each finding has an id that ``--skip ID`` silences:
 - ``expose-mismatch``: the app listens on a port the Dockerfile does not EXPOSE, while it EXPOSEs others.
 - ``no-expose``: the app listens on a known port and the Dockerfile EXPOSEs nothing.
 - ``no-dockerfile``: there is no Dockerfile to check (``skiff init`` writes one).
-- the Dockerfile habit checks of ``skiff.build.dockerfile.checks``, under their own ids.
+- the Dockerfile habit checks of ``skiff.build.dockerfile.checks`` under their own ids (``RunsAsRoot``,
+  ``PipNoCacheDir``, ``CopyBeforeDependencies``, ...; ``# check=skip=ID`` in the Dockerfile works too).
 
 Run-time checks (published vs exposed vs listening ports) live in :mod:`skiff.pyapp.ports`.
 """
@@ -19,7 +20,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from skiff.build.dockerfile.parser import parse
+from skiff.build.dockerfile import checks as habits
+from skiff.build.dockerfile.parser import ParseResult, parse
 from skiff.pyapp.dockerfile_facts import ServeFacts, serve_facts
 from skiff.pyapp.findings import Finding, without
 from skiff.pyapp.ports import parse_exposed
@@ -152,21 +154,20 @@ def served(facts: ServeFacts, root: Path) -> Served | None:
     return found
 
 
-def _port_checks(facts: ServeFacts, s: Served) -> list[Finding]:
+def _port_checks(facts: ServeFacts, s: Served, exposed: set[tuple[int, str]], filename: str) -> list[Finding]:
     if s.port is None:
         return []
     where = f"{s.file}:{s.line}"
-    exposed = parse_exposed(w for w, _ in facts.expose)
-    if not facts.expose:
+    if not exposed:
         return [Finding("no-expose", f"the app listens on {s.port}/tcp ({where}) but the Dockerfile has no EXPOSE",
-                        f"add EXPOSE {s.port} and publish it with -p {s.port}:{s.port}", "Dockerfile",
+                        f"add EXPOSE {s.port} and publish it with -p {s.port}:{s.port}", filename,
                         facts.cmd_line or 1)]
-    if (s.port, "tcp") not in exposed and all(w[0] != "$" for w, _ in facts.expose):
-        words = ", ".join(w for w, _ in facts.expose)
+    if (s.port, "tcp") not in exposed:
+        words = ", ".join(f"{p}/{proto}" for p, proto in sorted(exposed))
         return [Finding("expose-mismatch",
                         f"the Dockerfile exposes {words} but the app listens on {s.port}/tcp ({where})",
-                        f"EXPOSE {s.port}, and publish it with -p HOSTPORT:{s.port}", "Dockerfile",
-                        facts.expose_lines[0])]
+                        f"EXPOSE {s.port}, and publish it with -p HOSTPORT:{s.port}", filename,
+                        facts.expose_lines[0] if facts.expose_lines else facts.cmd_line)]
     return []
 
 
@@ -184,27 +185,20 @@ def _bind_check(s: Served) -> list[Finding]:
                                      "cannot reach it", f"bind 0.0.0.0: {fix}", s.file, s.line)]
 
 
-def _habits(parsed: object) -> list[Finding]:
-    """The Dockerfile habit checks of skiff.build.dockerfile.checks, as findings (none until it exists)."""
-    try:
-        from skiff.build.dockerfile import checks as habits  # type: ignore[attr-defined]
-    except ImportError:
-        return []
-    out = []
-    for w in habits.check(parsed):
-        out.append(Finding(w.id, w.message, getattr(w, "fix", "") or "", getattr(w, "filename", "Dockerfile"),
-                           getattr(w, "line", 0)))
-    return out
+def _habits(parsed: ParseResult, root: Path, filename: str) -> list[Finding]:
+    """skiff.build.dockerfile.checks' habit findings (its ids; ``# check=skip=`` honoured there)."""
+    found = habits.check_dockerfile(parsed) + habits.check_context(root, root / filename)
+    return [Finding(f.id, f.message, f.fix, filename, f.line) for f in found]
 
 
 def check_dockerfile(text: str, root: Path, *, filename: str = "Dockerfile") -> list[Finding]:
     """Findings for one Dockerfile of the project at ``root`` (its source is read for app.run() calls)."""
     parsed = parse(text, filename=filename)
     facts = serve_facts(parsed)
-    found = _habits(parsed)
+    found = _habits(parsed, root, filename)
     s = served(facts, root)
     if s is not None:
-        found += _bind_check(s) + _port_checks(facts, s)
+        found += _bind_check(s) + _port_checks(facts, s, parse_exposed(habits.exposed_ports(parsed)), filename)
     return found
 
 
