@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from skiff.build.dockerfile import instructions
 from skiff.build.dockerfile.parser import Node, parse
 from skiff.errors import SkiffError
 from skiff.pyapp.checks import check_project
@@ -35,6 +36,8 @@ def _stages(text: str) -> list[list[Node]]:
 def test_generated_dockerfile_shape(sample, name: str) -> None:
     project = detect_project(sample(name))
     text = render_dockerfile(project)
+    stages, _ = instructions.parse(parse(text))  # typed: flags, --mount specs, HEALTHCHECK options all valid
+    assert [s.name for s in stages] == ["builder", ""]
     builder, final = _stages(text)
     base = f"python:{project.python}-slim"
     assert builder[0].args == (base, "AS", "builder") and final[0].args == (base,)
