@@ -74,6 +74,8 @@ COMMANDS: dict[tuple[str, ...], CommandInfo] = {
     #
     #
     # ---- python (issue 8): init, check ----
+    ("init",): CommandInfo(P + "init", "Write a Dockerfile and .dockerignore for a Python project"),
+    ("check",): CommandInfo(P + "check", "Check a Python project and its Dockerfile for unreachable-port mistakes"),
 
     # ---- end python ----
 }
