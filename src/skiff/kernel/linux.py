@@ -1,0 +1,115 @@
+"""The real :class:`skiff.kernel.Kernel`: libc through ctypes (x86_64 and aarch64 syscall numbers)."""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import platform
+import signal
+
+_NR = {
+    "x86_64": {"pivot_root": 155, "capset": 126, "clone": 56},
+    "aarch64": {"pivot_root": 41, "capset": 91, "clone": 220},
+}
+_LINUX_CAPABILITY_VERSION_3 = 0x20080522
+
+
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
+                ("inheritable", ctypes.c_uint32)]
+
+
+def _check(ret: int, what: str) -> int:
+    if ret < 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"{what}: {os.strerror(err)}")
+    return ret
+
+
+def _b(s: str | None) -> bytes | None:
+    return None if s is None else os.fsencode(s)
+
+
+class LinuxKernel:
+    """System calls through libc. One instance can be shared; it holds no state but the library handles."""
+
+    def __init__(self) -> None:
+        self._libc = ctypes.CDLL(None, use_errno=True)
+        # PyDLL keeps the GIL across the call: needed for clone, whose child continues in this interpreter.
+        self._pylibc = ctypes.PyDLL(None, use_errno=True)
+        self._nr = _NR[platform.machine()]
+        self._libc.syscall.restype = ctypes.c_long
+        self._pylibc.syscall.restype = ctypes.c_long
+        self._libc.prctl.restype = ctypes.c_int
+        self._libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong,
+                                     ctypes.c_ulong]
+
+    def unshare(self, flags: int) -> None:
+        _check(self._libc.unshare(ctypes.c_int(flags)), "unshare")
+
+    def setns(self, fd: int, nstype: int) -> None:
+        _check(self._libc.setns(ctypes.c_int(fd), ctypes.c_int(nstype)), "setns")
+
+    def mount(self, source: str | None, target: str, fstype: str | None, flags: int,
+              data: str | None) -> None:
+        ret = self._libc.mount(_b(source), _b(target), _b(fstype), ctypes.c_ulong(flags), _b(data))
+        _check(ret, f"mount {target}")
+
+    def umount2(self, target: str, flags: int) -> None:
+        _check(self._libc.umount2(_b(target), ctypes.c_int(flags)), f"umount {target}")
+
+    def pivot_root(self, new_root: str, put_old: str) -> None:
+        ret = self._libc.syscall(ctypes.c_long(self._nr["pivot_root"]), _b(new_root), _b(put_old))
+        _check(ret, "pivot_root")
+
+    def sethostname(self, name: str) -> None:
+        raw = name.encode()
+        _check(self._libc.sethostname(raw, ctypes.c_size_t(len(raw))), "sethostname")
+
+    def setdomainname(self, name: str) -> None:
+        raw = name.encode()
+        _check(self._libc.setdomainname(raw, ctypes.c_size_t(len(raw))), "setdomainname")
+
+    def prctl(self, option: int, arg2: int = 0, arg3: int = 0, arg4: int = 0, arg5: int = 0) -> int:
+        return _check(self._libc.prctl(option, arg2, arg3, arg4, arg5), f"prctl({option})")
+
+    def capset(self, effective: int, permitted: int, inheritable: int) -> None:
+        hdr = _CapHeader(_LINUX_CAPABILITY_VERSION_3, 0)
+        data = (_CapData * 2)()
+        for i in range(2):
+            shift = 32 * i
+            data[i].effective = (effective >> shift) & 0xFFFFFFFF
+            data[i].permitted = (permitted >> shift) & 0xFFFFFFFF
+            data[i].inheritable = (inheritable >> shift) & 0xFFFFFFFF
+        ret = self._libc.syscall(ctypes.c_long(self._nr["capset"]), ctypes.byref(hdr), data)
+        _check(ret, "capset")
+
+    def clone(self, flags: int) -> int:
+        """fork(2) into new namespaces in one step: returns 0 in the child, the child's pid in the parent.
+
+        Does what ``os.fork`` does around the call (PyOS_BeforeFork / AfterFork_*), with the GIL held, so
+        the child continues in this interpreter. The caller must be single-threaded.
+        """
+        api = ctypes.pythonapi
+        api.PyOS_BeforeFork()
+        sys_flags = flags | signal.SIGCHLD
+        if platform.machine() == "x86_64":  # clone(flags, stack, parent_tid, child_tid, tls)
+            ret = self._pylibc.syscall(ctypes.c_long(self._nr["clone"]), ctypes.c_ulong(sys_flags),
+                                       ctypes.c_void_p(0), ctypes.c_void_p(0), ctypes.c_void_p(0),
+                                       ctypes.c_ulong(0))
+        else:  # aarch64: clone(flags, stack, parent_tid, tls, child_tid)
+            ret = self._pylibc.syscall(ctypes.c_long(self._nr["clone"]), ctypes.c_ulong(sys_flags),
+                                       ctypes.c_void_p(0), ctypes.c_void_p(0), ctypes.c_ulong(0),
+                                       ctypes.c_void_p(0))
+        if ret == 0:
+            api.PyOS_AfterFork_Child()
+            return 0
+        err = ctypes.get_errno()
+        api.PyOS_AfterFork_Parent()
+        if ret < 0:
+            raise OSError(err, f"clone: {os.strerror(err)}")
+        return int(ret)

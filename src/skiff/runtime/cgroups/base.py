@@ -1,0 +1,128 @@
+"""The cgroup Manager Protocol, layout detection (unified / hybrid / legacy) and the factory.
+
+Container cgroups live under a ``skiff`` parent (``/sys/fs/cgroup/<ctrl>/skiff/<id>`` on v1,
+``/sys/fs/cgroup/unified/skiff/<id>`` on the hybrid v2 tree) unless the spec's cgroupsPath says otherwise.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from skiff.oci.runtime import LinuxResources
+
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+CGROUP2_MAGIC = 0x63677270
+
+
+class Setup(enum.Enum):
+    UNIFIED = "unified"
+    HYBRID = "hybrid"
+    LEGACY = "legacy"
+
+
+@dataclass(frozen=True)
+class Stats:
+    memory_usage: int | None
+    memory_limit: int | None
+    cpu_usage_ns: int | None
+    pids_current: int | None
+    oom_kills: int
+
+
+class Manager(Protocol):
+    """One container's cgroup(s)."""
+
+    path: str
+
+    def create(self) -> None: ...
+    def apply(self, resources: LinuxResources | None) -> None: ...
+    def add(self, pid: int) -> None: ...
+    def pids(self) -> list[int]: ...
+    def oom_kills(self) -> int: ...
+    def stats(self) -> Stats: ...
+    def freeze(self) -> None: ...
+    def thaw(self) -> None: ...
+    def destroy(self) -> None: ...
+
+
+def _is_cgroup2(path: Path) -> bool:
+    try:
+        with open("/proc/self/mountinfo") as f:
+            for line in f:
+                parts = line.split(" - ")
+                if len(parts) == 2 and parts[1].startswith("cgroup2 ") and line.split()[4] == str(path):
+                    return True
+    except OSError:
+        pass
+    return False
+
+
+def detect(root: Path = CGROUP_ROOT) -> Setup:
+    if _is_cgroup2(root):
+        return Setup.UNIFIED
+    if _is_cgroup2(root / "unified"):
+        return Setup.HYBRID
+    return Setup.LEGACY
+
+
+def cgroup_path(container_id: str, cgroups_path: str | None) -> str:
+    """The cgroup path relative to each hierarchy root."""
+    if not cgroups_path:
+        return f"skiff/{container_id}"
+    if cgroups_path.startswith("/"):
+        return cgroups_path.strip("/")
+    if ":" in cgroups_path:  # systemd's slice:prefix:name form: no systemd driver here, keep the name
+        return f"skiff/{cgroups_path.rsplit(':', 1)[-1]}"
+    return f"skiff/{cgroups_path.strip('/')}"
+
+
+def write(path: Path, value: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
+    try:
+        os.write(fd, value.encode())
+    finally:
+        os.close(fd)
+
+
+def read(path: Path) -> str | None:
+    try:
+        with open(path) as f:
+            return f.read().strip()
+    except OSError:
+        return None
+
+
+def read_int(path: Path) -> int | None:
+    v = read(path)
+    if v is None or v == "max":
+        return None
+    try:
+        return int(v.split()[0])
+    except (ValueError, IndexError):
+        return None
+
+
+def keyed(path: Path, key: str) -> int | None:
+    text = read(path)
+    for line in (text or "").splitlines():
+        k, _, v = line.partition(" ")
+        if k == key:
+            return int(v)
+    return None
+
+
+def create_manager(container_id: str, cgroups_path: str | None, root: Path = CGROUP_ROOT) -> Manager:
+    rel = cgroup_path(container_id, cgroups_path)
+    setup = detect(root)
+    if setup is Setup.UNIFIED:
+        from skiff.runtime.cgroups.v2 import V2Manager
+
+        return V2Manager(root / rel, rel)
+    from skiff.runtime.cgroups.v1 import V1Manager
+
+    unified = root / "unified" / rel if setup is Setup.HYBRID else None
+    return V1Manager(root, rel, unified)

@@ -1,0 +1,171 @@
+"""cgroup v1 (legacy and hybrid hosts): one folder per controller hierarchy."""
+
+from __future__ import annotations
+
+import errno
+import os
+import time
+from pathlib import Path
+
+from skiff.oci.runtime import LinuxResources
+from skiff.runtime.cgroups.base import Stats, keyed, read, read_int, write
+from skiff.runtime.errors import ContainerStartError
+
+CONTROLLERS = ("memory", "cpu", "cpuacct", "cpuset", "pids", "blkio", "freezer", "devices", "hugetlb",
+               "net_cls", "perf_event")
+# The devices the runtime itself creates in /dev (c major:minor), always allowed.
+DEFAULT_DEVICES = ("c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm", "c 1:9 rwm", "c 5:0 rwm", "c 5:1 rwm",
+                   "c 5:2 rwm", "c 136:* rwm")
+
+
+class V1Manager:
+    def __init__(self, root: Path, rel: str, unified: Path | None) -> None:
+        self.root = root
+        self.path = rel
+        self.unified = unified
+        dirs: dict[str, Path] = {}
+        seen: set[str] = set()
+        for c in CONTROLLERS:
+            mnt = root / c
+            real = os.path.realpath(mnt)
+            if mnt.is_dir() and real not in seen and (mnt / "cgroup.procs").exists():
+                seen.add(real)
+                dirs[c] = mnt / rel
+        self.dirs = dirs
+
+    def _d(self, ctrl: str) -> Path | None:
+        return self.dirs.get(ctrl) or next((d for c, d in self.dirs.items()
+                                            if os.path.realpath(self.root / c) ==
+                                            os.path.realpath(self.root / ctrl)), None)
+
+    def create(self) -> None:
+        for ctrl, d in self.dirs.items():
+            if ctrl == "cpuset":
+                self._create_cpuset(d)
+            else:
+                d.mkdir(parents=True, exist_ok=True)
+        if self.unified is not None:
+            self.unified.mkdir(parents=True, exist_ok=True)
+
+    def _create_cpuset(self, d: Path) -> None:
+        top = self.root / "cpuset"
+        cur = top
+        for part in d.relative_to(top).parts:
+            parent, cur = cur, cur / part
+            if not cur.exists():
+                cur.mkdir()
+            for f in ("cpuset.cpus", "cpuset.mems"):
+                if not read(cur / f):
+                    write(cur / f, read(parent / f) or "")
+
+    def apply(self, resources: LinuxResources | None) -> None:
+        if resources is None:
+            resources = LinuxResources()
+        try:
+            self._apply(resources)
+        except OSError as e:
+            raise ContainerStartError(f"linux.resources: cannot write cgroup setting: {e}") from None
+
+    def _apply(self, r: LinuxResources) -> None:
+        mem, cpu = self._d("memory"), self._d("cpu")
+        if r.memory is not None and mem is not None:
+            m = r.memory
+            if m.limit is not None:
+                write(mem / "memory.limit_in_bytes", str(m.limit))
+            if m.swap is not None and (mem / "memory.memsw.limit_in_bytes").exists():
+                write(mem / "memory.memsw.limit_in_bytes", str(m.swap))
+            if m.reservation is not None:
+                write(mem / "memory.soft_limit_in_bytes", str(m.reservation))
+            if m.swappiness is not None and 0 <= m.swappiness <= 100:
+                write(mem / "memory.swappiness", str(m.swappiness))
+            if m.disable_oom_killer:
+                write(mem / "memory.oom_control", "1")
+        if r.cpu is not None and cpu is not None:
+            c = r.cpu
+            if c.shares:
+                write(cpu / "cpu.shares", str(c.shares))
+            if c.period:
+                write(cpu / "cpu.cfs_period_us", str(c.period))
+            if c.quota:
+                write(cpu / "cpu.cfs_quota_us", str(c.quota))
+        cs = self._d("cpuset")
+        if r.cpu is not None and cs is not None:
+            if r.cpu.cpus:
+                write(cs / "cpuset.cpus", r.cpu.cpus)
+            if r.cpu.mems:
+                write(cs / "cpuset.mems", r.cpu.mems)
+        pids = self._d("pids")
+        if r.pids is not None and pids is not None:
+            write(pids / "pids.max", "max" if r.pids.limit <= 0 else str(r.pids.limit))
+        blk = self._d("blkio")
+        if r.block_io is not None and r.block_io.weight and blk is not None:
+            for name in ("blkio.weight", "blkio.bfq.weight"):
+                if (blk / name).exists():
+                    write(blk / name, str(r.block_io.weight))
+                    break
+            else:
+                raise ContainerStartError("linux.resources.blockIO.weight: this kernel has no blkio weight")
+        dev = self._d("devices")
+        if dev is not None and r.devices:
+            for rule in r.devices:
+                kind = rule.type or "a"
+                major = "*" if rule.major is None or rule.major < 0 else str(rule.major)
+                minor = "*" if rule.minor is None or rule.minor < 0 else str(rule.minor)
+                line = "a" if kind == "a" and major == minor == "*" else f"{kind} {major}:{minor} " \
+                    f"{rule.access or 'rwm'}"
+                write(dev / ("devices.allow" if rule.allow else "devices.deny"), line)
+            for line in DEFAULT_DEVICES:
+                write(dev / "devices.allow", line)
+
+    def add(self, pid: int) -> None:
+        for d in self.dirs.values():
+            write(d / "cgroup.procs", str(pid))
+        if self.unified is not None:
+            write(self.unified / "cgroup.procs", str(pid))
+
+    def pids(self) -> list[int]:
+        d = self._d("pids") or self._d("memory") or next(iter(self.dirs.values()), None)
+        text = read(d / "cgroup.procs") if d is not None else None
+        return [int(x) for x in (text or "").split()]
+
+    def oom_kills(self) -> int:
+        mem = self._d("memory")
+        return (keyed(mem / "memory.oom_control", "oom_kill") or 0) if mem is not None else 0
+
+    def stats(self) -> Stats:
+        mem, acct, pids = self._d("memory"), self._d("cpuacct"), self._d("pids")
+        limit = read_int(mem / "memory.limit_in_bytes") if mem else None
+        return Stats(memory_usage=read_int(mem / "memory.usage_in_bytes") if mem else None,
+                     memory_limit=None if limit is None or limit >= 2**62 else limit,
+                     cpu_usage_ns=read_int(acct / "cpuacct.usage") if acct else None,
+                     pids_current=read_int(pids / "pids.current") if pids else None,
+                     oom_kills=self.oom_kills())
+
+    def freeze(self) -> None:
+        fz = self._d("freezer")
+        if fz is None:
+            raise ContainerStartError("pause: no freezer cgroup controller on this host")
+        write(fz / "freezer.state", "FROZEN")
+        for _ in range(1000):
+            if read(fz / "freezer.state") == "FROZEN":
+                return
+            time.sleep(0.001)
+
+    def thaw(self) -> None:
+        fz = self._d("freezer")
+        if fz is not None:
+            write(fz / "freezer.state", "THAWED")
+
+    def destroy(self) -> None:
+        dirs = list(self.dirs.values()) + ([self.unified] if self.unified is not None else [])
+        for d in dirs:
+            for _ in range(200):
+                try:
+                    d.rmdir()
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError as e:
+                    if e.errno != errno.EBUSY:
+                        raise
+                    time.sleep(0.005)

@@ -1,0 +1,299 @@
+"""The runtime's public API: :class:`Runtime` with create, start, run, state, kill, delete, exec, list,
+pause/resume, stats and OOM queries. ``skiff-runtime`` (cli.py) and the engine's in-process path call it.
+
+Layout under ``state_root``: ``<id>/state.json`` (state.Record), ``<id>/config.json`` (the spec as created),
+``<id>/exec.fifo`` (exists while the container is created but not started).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import errno
+import os
+import shutil
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from skiff.kernel import Kernel
+from skiff.oci.codec import to_obj
+from skiff.oci.runtime import SPEC_VERSION, Process, Spec, State
+from skiff.runtime import bundle as bundle_mod
+from skiff.runtime import state as st
+from skiff.runtime.cgroups.base import Manager, Stats, create_manager
+from skiff.runtime.errors import ContainerExists, ContainerStartError
+from skiff.runtime.process import Launch, TerminalHandler, send_console, spawn, start_and_confirm, wait_exit
+from skiff.runtime.state import Record, Status
+from skiff.runtime.sync import Channel
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.UTC).isoformat().replace("+00:00", "Z")
+
+
+class Runtime:
+    """An OCI runtime whose state lives under ``state_root`` (runc's --root)."""
+
+    def __init__(self, state_root: Path, kernel: Kernel | None = None) -> None:
+        self.root = Path(state_root)
+        if kernel is None:
+            from skiff.kernel.linux import LinuxKernel
+
+            kernel = LinuxKernel()
+        self.kernel = kernel
+
+    # -- lifecycle -------------------------------------------------------------------------------------
+    def create(self, container_id: str, bundle: Path, *, stdio: tuple[int, int, int] | None = None,
+               pid_file: Path | None = None, console_socket: str | None = None,
+               on_terminal: TerminalHandler | None = None, preserve_fds: int = 0) -> State:
+        """Set the container up and leave its process waiting for :meth:`start` (it survives this process)."""
+        state, _ = self._create(container_id, bundle, stdio=stdio, pid_file=pid_file,
+                                console_socket=console_socket, on_terminal=on_terminal,
+                                preserve_fds=preserve_fds, fifo=True)
+        return state
+
+    def run(self, container_id: str, bundle: Path, *, stdio: tuple[int, int, int] | None = None,
+            pid_file: Path | None = None, console_socket: str | None = None,
+            on_terminal: TerminalHandler | None = None, preserve_fds: int = 0, keep: bool = False,
+            on_started: TerminalHandler | None = None) -> int:
+        """create + start + wait in this process (the engine's fast path): returns the process's exit code
+        (128+N when killed by signal N). The container is deleted afterwards unless ``keep``."""
+        _, ch = self._create(container_id, bundle, stdio=stdio, pid_file=pid_file,
+                             console_socket=console_socket, on_terminal=on_terminal,
+                             preserve_fds=preserve_fds, fifo=False)
+        assert ch is not None
+        rec = st.load(self.root, container_id)
+        try:
+            start_and_confirm(ch)
+        except BaseException:
+            self._destroy(rec)
+            raise
+        if on_started is not None:
+            on_started(rec.pid)
+        try:
+            code = wait_exit(rec.pid)
+        finally:
+            if not keep:
+                self._destroy(rec)
+        return code
+
+    def start(self, container_id: str) -> None:
+        rec = st.load(self.root, container_id)
+        d = self.root / container_id
+        status = st.status_of(d, rec)
+        if not status.can_start():
+            raise st.refuse(container_id, status, "start")
+        fifo = d / "exec.fifo"
+        try:
+            fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        except OSError as e:
+            if e.errno == errno.ENXIO:
+                raise ContainerStartError(f"container {container_id}: its process is gone") from None
+            raise
+        try:
+            os.write(fd, b"0")
+        finally:
+            os.close(fd)
+            fifo.unlink(missing_ok=True)
+
+    def state(self, container_id: str) -> State:
+        rec = st.load(self.root, container_id)
+        status = st.status_of(self.root / container_id, rec)
+        return self._state(rec, status)
+
+    def status(self, container_id: str) -> Status:
+        rec = st.load(self.root, container_id)
+        return st.status_of(self.root / container_id, rec)
+
+    def kill(self, container_id: str, sig: int = signal.SIGTERM, *, all_processes: bool = False) -> None:
+        rec = st.load(self.root, container_id)
+        status = st.status_of(self.root / container_id, rec)
+        if not status.can_kill():
+            raise st.refuse(container_id, status, "kill")
+        pids = self._cgroup(rec).pids() if all_processes else [rec.pid]
+        for pid in pids or [rec.pid]:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, sig)
+
+    def delete(self, container_id: str, *, force: bool = False) -> None:
+        rec = st.load(self.root, container_id)
+        status = st.status_of(self.root / container_id, rec)
+        if not status.can_delete() and not force:
+            raise st.refuse(container_id, status, "delete")
+        self._destroy(rec)
+
+    def list(self) -> list[State]:
+        out: list[State] = []
+        if not self.root.is_dir():
+            return out
+        for d in sorted(self.root.iterdir()):
+            with contextlib.suppress(Exception):
+                out.append(self.state(d.name))
+        return out
+
+    def exec(self, container_id: str, process: Process, *, stdio: tuple[int, int, int] | None = None,
+             detach: bool = False, pid_file: Path | None = None, console_socket: str | None = None,
+             on_terminal: TerminalHandler | None = None, preserve_fds: int = 0) -> int:
+        """Start ``process`` inside a running container. Returns its pid when ``detach``, else its exit code."""
+        rec = st.load(self.root, container_id)
+        status = st.status_of(self.root / container_id, rec)
+        if not status.can_exec():
+            raise st.refuse(container_id, status, "exec in")
+        spec = self._spec(rec)
+        handler = on_terminal or (self._console_handler(console_socket) if console_socket else None)
+        flt = self._seccomp(spec)
+        try:
+            pid, ch = spawn(self.kernel, Launch(spec=spec, process=process, rootfs="/", bundle=rec.bundle,
+                                                cgroup=self._cgroup(rec), stdio=stdio, on_terminal=handler,
+                                                seccomp=flt, preserve_fds=preserve_fds, exec_into=rec.pid))
+            start_and_confirm(ch)
+        finally:
+            if flt is not None:
+                flt.release()
+        if pid_file is not None:
+            _write_pid_file(pid_file, pid)
+        return pid if detach else wait_exit(pid)
+
+    # -- cgroup queries (engine: stats, pause, OOM) ------------------------------------------------------
+    def pause(self, container_id: str) -> None:
+        rec = st.load(self.root, container_id)
+        status = st.status_of(self.root / container_id, rec)
+        if not status.can_pause():
+            raise st.refuse(container_id, status, "pause")
+        self._cgroup(rec).freeze()
+        rec.paused = True
+        st.save(self.root / container_id, rec)
+
+    def resume(self, container_id: str) -> None:
+        rec = st.load(self.root, container_id)
+        status = st.status_of(self.root / container_id, rec)
+        if status is not Status.PAUSED:
+            raise st.refuse(container_id, status, "resume")
+        self._cgroup(rec).thaw()
+        rec.paused = False
+        st.save(self.root / container_id, rec)
+
+    def stats(self, container_id: str) -> Stats:
+        return self._cgroup(st.load(self.root, container_id)).stats()
+
+    def oom_killed(self, container_id: str) -> bool:
+        """True when the kernel's OOM killer killed a process of this container's cgroup."""
+        return self._cgroup(st.load(self.root, container_id)).oom_kills() > 0
+
+    # -- internals -------------------------------------------------------------------------------------
+    def _create(self, container_id: str, bundle: Path, *, stdio: tuple[int, int, int] | None,
+                pid_file: Path | None, console_socket: str | None, on_terminal: TerminalHandler | None,
+                preserve_fds: int, fifo: bool) -> tuple[State, Channel | None]:
+        st.check_id(container_id)
+        b = bundle_mod.load(Path(bundle))
+        spec = b.spec
+        assert spec.process is not None
+        self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        d = self.root / container_id
+        try:
+            d.mkdir(mode=0o700)
+        except FileExistsError:
+            raise ContainerExists(f"container {container_id!r} already exists") from None
+        cgroup: Manager | None = None
+        flt = None
+        fifo_fd: int | None = None
+        try:
+            (d / "config.json").write_bytes((b.path / "config.json").read_bytes())
+            linux = spec.linux
+            cgroup = create_manager(container_id, linux.cgroups_path if linux else None)
+            cgroup.create()
+            cgroup.apply(linux.resources if linux else None)
+            flt = self._seccomp(spec)
+            if fifo:
+                os.mkfifo(d / "exec.fifo", 0o600)
+                fifo_fd = os.open(d / "exec.fifo", os.O_RDWR | os.O_CLOEXEC)
+            handler = on_terminal or (self._console_handler(console_socket) if console_socket else None)
+            pid, ch = spawn(self.kernel, Launch(spec=spec, process=spec.process, rootfs=str(b.rootfs),
+                                                bundle=str(b.path), cgroup=cgroup, stdio=stdio,
+                                                start_fifo=fifo_fd, on_terminal=handler, seccomp=flt,
+                                                preserve_fds=preserve_fds))
+            start_time = st.proc_start_time(pid) or 0
+            rec = Record(id=container_id, pid=pid, pid_start=start_time, bundle=str(b.path),
+                         rootfs=str(b.rootfs), created=_now(), cgroup=cgroup.path,
+                         annotations=dict(spec.annotations))
+            st.save(d, rec)
+            if pid_file is not None:
+                _write_pid_file(pid_file, pid)
+        except BaseException:
+            if cgroup is not None:
+                with contextlib.suppress(OSError):
+                    cgroup.destroy()
+            shutil.rmtree(d, ignore_errors=True)
+            raise
+        finally:
+            if fifo_fd is not None:
+                os.close(fifo_fd)
+            if flt is not None:
+                flt.release()
+        if fifo:
+            ch.close()
+            return self._state(rec, Status.CREATED), None
+        return self._state(rec, Status.CREATED), ch
+
+    def _console_handler(self, console_socket: str) -> TerminalHandler:
+        return lambda fd: send_console(console_socket, fd)
+
+    def _seccomp(self, spec: Spec):  # type: ignore[no-untyped-def]
+        if spec.linux is None or spec.linux.seccomp is None:
+            return None
+        from skiff.runtime.seccomp import build
+
+        return build(spec.linux.seccomp)
+
+    def _spec(self, rec: Record) -> Spec:
+        return bundle_mod.parse_spec((self.root / rec.id / "config.json").read_bytes())
+
+    def _cgroup(self, rec: Record) -> Manager:
+        return create_manager(rec.id, "/" + rec.cgroup)
+
+    def _state(self, rec: Record, status: Status) -> State:
+        return State(oci_version=SPEC_VERSION, id=rec.id, status=status.value,
+                     pid=rec.pid if status is not Status.STOPPED else 0, bundle=rec.bundle,
+                     annotations=rec.annotations,
+                     extra={"rootfs": rec.rootfs, "created": rec.created, "owner": rec.owner})
+
+    def _destroy(self, rec: Record) -> None:
+        """Kill whatever is left, reap our own child, remove the cgroup and the state folder."""
+        cg = self._cgroup(rec)
+        if rec.paused:
+            with contextlib.suppress(OSError):
+                cg.thaw()
+        for _ in _until_gone(rec, cg):
+            for pid in set(cg.pids()) | ({rec.pid} if st.proc_start_time(rec.pid) == rec.pid_start else set()):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+        with contextlib.suppress(ChildProcessError, OSError):
+            os.waitpid(rec.pid, os.WNOHANG)
+        cg.destroy()
+        shutil.rmtree(self.root / rec.id, ignore_errors=True)
+
+
+def _until_gone(rec: Record, cg: Manager) -> Iterator[None]:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        alive = st.proc_start_time(rec.pid) == rec.pid_start and rec.pid > 0
+        if not alive and not cg.pids():
+            return
+        yield
+        with contextlib.suppress(ChildProcessError, OSError):
+            os.waitpid(rec.pid, os.WNOHANG)
+        time.sleep(0.002)
+
+
+def _write_pid_file(path: Path, pid: int) -> None:
+    tmp = Path(f"{path}.tmp")
+    tmp.write_text(str(pid))
+    os.replace(tmp, path)
+
+
+def state_json(state: State) -> dict[str, object]:
+    obj = to_obj(state)
+    assert isinstance(obj, dict)
+    return obj

@@ -1,0 +1,296 @@
+"""The container's filesystem view, built in the child's new mount namespace: propagation, the spec's mounts
+in order, /dev, pivot_root (old root unmounted), masked and read-only paths.
+
+Targets inside the rootfs are resolved component by component with symlinks clamped to the rootfs (never
+``os.path.realpath`` then mount), and masks/binds onto files go through O_PATH|O_NOFOLLOW fds mounted via
+/proc/self/fd, so a symlink planted in the image cannot redirect a mount to the host (SECURITY.md 13, 26,
+27, 29).
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from pathlib import PurePosixPath
+
+from skiff.kernel import (
+    MNT_DETACH,
+    MS_BIND,
+    MS_DIRSYNC,
+    MS_LAZYTIME,
+    MS_MANDLOCK,
+    MS_NOATIME,
+    MS_NODEV,
+    MS_NODIRATIME,
+    MS_NOEXEC,
+    MS_NOSUID,
+    MS_NOSYMFOLLOW,
+    MS_PRIVATE,
+    MS_RDONLY,
+    MS_REC,
+    MS_RELATIME,
+    MS_REMOUNT,
+    MS_SHARED,
+    MS_SLAVE,
+    MS_STRICTATIME,
+    MS_SYNCHRONOUS,
+    MS_UNBINDABLE,
+    Kernel,
+)
+from skiff.oci.runtime import LinuxDevice, Mount, Spec
+
+_FLAGS = {  # option -> (clear?, flag)
+    "ro": (False, MS_RDONLY), "rw": (True, MS_RDONLY), "nosuid": (False, MS_NOSUID), "suid": (True, MS_NOSUID),
+    "nodev": (False, MS_NODEV), "dev": (True, MS_NODEV), "noexec": (False, MS_NOEXEC),
+    "exec": (True, MS_NOEXEC), "sync": (False, MS_SYNCHRONOUS), "async": (True, MS_SYNCHRONOUS),
+    "dirsync": (False, MS_DIRSYNC), "mand": (False, MS_MANDLOCK), "nomand": (True, MS_MANDLOCK),
+    "noatime": (False, MS_NOATIME), "atime": (True, MS_NOATIME), "nodiratime": (False, MS_NODIRATIME),
+    "diratime": (True, MS_NODIRATIME), "relatime": (False, MS_RELATIME), "norelatime": (True, MS_RELATIME),
+    "strictatime": (False, MS_STRICTATIME), "nostrictatime": (True, MS_STRICTATIME),
+    "lazytime": (False, MS_LAZYTIME), "nolazytime": (True, MS_LAZYTIME),
+    "nosymfollow": (False, MS_NOSYMFOLLOW), "symfollow": (True, MS_NOSYMFOLLOW),
+    "bind": (False, MS_BIND), "rbind": (False, MS_BIND | MS_REC),
+}
+PROPAGATION = {"private": MS_PRIVATE, "rprivate": MS_PRIVATE | MS_REC, "shared": MS_SHARED,
+               "rshared": MS_SHARED | MS_REC, "slave": MS_SLAVE, "rslave": MS_SLAVE | MS_REC,
+               "unbindable": MS_UNBINDABLE, "runbindable": MS_UNBINDABLE | MS_REC}
+_IGNORED = {"tmpcopyup", "idmap", "ridmap", "defaults", "remount"}
+# The devices every container gets: (path, major, minor)
+DEFAULT_DEVICES = (("/dev/null", 1, 3), ("/dev/zero", 1, 5), ("/dev/full", 1, 7), ("/dev/random", 1, 8),
+                   ("/dev/urandom", 1, 9), ("/dev/tty", 5, 0))
+_LINKS = (("/proc/self/fd", "/dev/fd"), ("/proc/self/fd/0", "/dev/stdin"), ("/proc/self/fd/1", "/dev/stdout"),
+          ("/proc/self/fd/2", "/dev/stderr"), ("pts/ptmx", "/dev/ptmx"))
+
+
+def parse_options(options: list[str]) -> tuple[int, int, str]:
+    """-> (mount flags, propagation flags, data string)."""
+    flags = prop = 0
+    data: list[str] = []
+    for opt in options:
+        if opt in _FLAGS:
+            clear, f = _FLAGS[opt]
+            flags = flags & ~f if clear else flags | f
+        elif opt in PROPAGATION:
+            prop |= PROPAGATION[opt]
+        elif opt not in _IGNORED:
+            data.append(opt)
+    return flags, prop, ",".join(data)
+
+
+def resolve_in_root(root: str, path: str) -> str:
+    """``path`` inside ``root`` with every symlink followed but clamped to ``root`` (like securejoin)."""
+    parts = list(PurePosixPath("/" + path).parts[1:])
+    cur: list[str] = []
+    hops = 0
+    while parts:
+        name = parts.pop(0)
+        if name in ("", "."):
+            continue
+        if name == "..":
+            if cur:
+                cur.pop()
+            continue
+        full = os.path.join(root, *cur, name)
+        try:
+            st = os.lstat(full)
+        except FileNotFoundError:
+            cur.append(name)
+            continue
+        if stat.S_ISLNK(st.st_mode):
+            hops += 1
+            if hops > 40:
+                raise OSError(errno.ELOOP, f"too many symlinks resolving {path}")
+            target = os.readlink(full)
+            if target.startswith("/"):
+                cur = []
+            parts = list(PurePosixPath(target).parts[1 if target.startswith("/") else 0:]) + parts
+            continue
+        cur.append(name)
+    return os.path.join(root, *cur)
+
+
+def _open_path(path: str) -> int:
+    return os.open(path, os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC)
+
+
+def _mkdirs(root: str, target: str) -> None:
+    """mkdir -p of ``target`` (already resolved in root): every created component stays inside root."""
+    rel = os.path.relpath(target, root)
+    cur = root
+    for part in rel.split("/"):
+        if part in ("", "."):
+            continue
+        cur = resolve_in_root(root, os.path.relpath(os.path.join(cur, part), root))
+        try:
+            os.mkdir(cur, 0o755)
+        except FileExistsError:
+            pass
+
+
+def _make_target(root: str, target: str, is_dir: bool) -> None:
+    if os.path.lexists(target):
+        return
+    _mkdirs(root, os.path.dirname(target))
+    if is_dir:
+        os.mkdir(target, 0o755)
+    else:
+        os.close(os.open(target, os.O_CREAT | os.O_WRONLY | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644))
+
+
+def _mount_at(kernel: Kernel, source: str | None, target: str, fstype: str | None, flags: int,
+              data: str | None) -> None:
+    """mount onto ``target`` through an O_PATH|O_NOFOLLOW fd, so a last-moment symlink cannot redirect it."""
+    fd = _open_path(target)
+    try:
+        kernel.mount(source, f"/proc/self/fd/{fd}", fstype, flags, data)
+    finally:
+        os.close(fd)
+
+
+def mount_one(kernel: Kernel, root: str, m: Mount, bundle: str) -> None:
+    try:
+        _mount_one(kernel, root, m, bundle)
+    except OSError as e:
+        raise OSError(e.errno, f"mount {m.type or 'bind'} {m.source or ''} on {m.destination}: "
+                               f"{os.strerror(e.errno or 0)}") from None
+
+
+def _mount_one(kernel: Kernel, root: str, m: Mount, bundle: str) -> None:
+    flags, prop, data = parse_options(m.options)
+    target = resolve_in_root(root, m.destination)
+    is_bind = bool(flags & MS_BIND) or m.type == "bind"
+    if is_bind:
+        src = m.source or ""
+        if not src.startswith("/"):
+            src = os.path.join(bundle, src)
+        _make_target(root, target, os.path.isdir(src))
+        sfd = os.open(src, os.O_PATH | os.O_CLOEXEC)
+        try:
+            _mount_at(kernel, f"/proc/self/fd/{sfd}", target, None, MS_BIND | (flags & MS_REC), None)
+        finally:
+            os.close(sfd)
+        extra = flags & ~(MS_BIND | MS_REC)
+        if extra:
+            _mount_at(kernel, None, target, None, MS_REMOUNT | MS_BIND | extra, None)
+    else:
+        _make_target(root, target, True)
+        fstype = m.type or "none"
+        if fstype in ("cgroup", "cgroup2"):
+            fstype, flags = "cgroup2", flags  # the container's cgroup namespace root, v2 view
+            data = ""
+            if not os.path.isdir("/sys/fs/cgroup/unified") and not _host_is_v2():
+                return  # v1 hierarchies are not mounted into containers by skiff
+        _mount_at(kernel, m.source or fstype, target, fstype, flags, data or None)
+    if prop:
+        _mount_at(kernel, None, target, None, prop, None)
+
+
+def _host_is_v2() -> bool:
+    return os.path.exists("/sys/fs/cgroup/cgroup.controllers")
+
+
+def make_devices(kernel: Kernel, root: str, devices: list[LinuxDevice], *, in_userns: bool) -> None:
+    dev = resolve_in_root(root, "/dev")
+    wanted = [(p, 0o20666, ma, mi, 0, 0) for p, ma, mi in DEFAULT_DEVICES]
+    for d in devices:
+        kind = {"c": stat.S_IFCHR, "u": stat.S_IFCHR, "b": stat.S_IFBLK, "p": stat.S_IFIFO}.get(d.type, 0)
+        wanted.append((d.path, kind | ((d.file_mode or 0o666) & 0o7777), d.major or 0, d.minor or 0,
+                       d.uid or 0, d.gid or 0))
+    for path, mode, major, minor, uid, gid in wanted:
+        target = resolve_in_root(root, path)
+        if os.path.lexists(target):
+            if path in dict((p, 1) for p, _, _ in DEFAULT_DEVICES):
+                os.unlink(target)
+            else:
+                continue
+        _mkdirs(root, os.path.dirname(target))
+        if in_userns:
+            _make_target(root, target, False)
+            _mount_at(kernel, path, target, None, MS_BIND, None)
+            continue
+        os.mknod(target, mode, os.makedev(major, minor))
+        os.chmod(target, mode & 0o7777)
+        os.chown(target, uid, gid)
+    for src, link in _LINKS:
+        target = os.path.join(dev, os.path.basename(link))
+        if not os.path.lexists(target):
+            os.symlink(src, target)
+
+
+def pivot(kernel: Kernel, root: str) -> None:
+    """pivot_root(".", ".") into ``root``; the old root is made private and detached, leaving no folder."""
+    os.chdir(root)
+    kernel.pivot_root(".", ".")
+    kernel.mount(None, ".", None, MS_SLAVE | MS_REC, None)
+    kernel.umount2(".", MNT_DETACH)
+    os.chdir("/")
+
+
+def mask_paths(kernel: Kernel, paths: list[str]) -> None:
+    null = _open_path("/dev/null")
+    try:
+        st = os.fstat(null)
+        if not stat.S_ISCHR(st.st_mode) or st.st_rdev != os.makedev(1, 3):
+            raise OSError(errno.EPERM, "/dev/null in the container is not the null device")
+        for p in paths:
+            try:
+                fd = _open_path(p)
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+            except OSError as e:
+                if e.errno == errno.ELOOP:  # a symlink: never mount over what it points at
+                    continue
+                raise
+            try:
+                if stat.S_ISDIR(os.fstat(fd).st_mode):
+                    kernel.mount("tmpfs", f"/proc/self/fd/{fd}", "tmpfs", MS_RDONLY, "size=0k")
+                else:
+                    kernel.mount(f"/proc/self/fd/{null}", f"/proc/self/fd/{fd}", None, MS_BIND, None)
+            finally:
+                os.close(fd)
+    finally:
+        os.close(null)
+
+
+def readonly_paths(kernel: Kernel, paths: list[str]) -> None:
+    for p in paths:
+        try:
+            fd = _open_path(p)
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        try:
+            target = f"/proc/self/fd/{fd}"
+            kernel.mount(target, target, None, MS_BIND | MS_REC, None)
+        finally:
+            os.close(fd)
+        _mount_at(kernel, None, p, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_REC, None)  # the new mount
+
+
+def setup(kernel: Kernel, spec: Spec, rootfs: str, bundle: str, *, in_userns: bool) -> None:
+    """Everything up to and including pivot_root and the masks; runs in the child's new mount namespace."""
+    linux = spec.linux
+    prop = PROPAGATION.get((linux.rootfs_propagation if linux else None) or "rprivate", MS_PRIVATE | MS_REC)
+    kernel.mount(None, "/", None, prop, None)
+    kernel.mount(rootfs, rootfs, None, MS_BIND | MS_REC, None)
+    root = os.path.realpath(rootfs)
+    dev_mounted = False
+    for m in spec.mounts:
+        mount_one(kernel, root, m, bundle)
+        dev_mounted = dev_mounted or os.path.normpath(m.destination) == "/dev"
+    if dev_mounted:
+        make_devices(kernel, root, linux.devices if linux else [], in_userns=in_userns)
+    pivot(kernel, root)
+
+
+def finish(kernel: Kernel, spec: Spec) -> None:
+    """After pivot_root: sysctls, masked and read-only paths, then a read-only root when asked."""
+    linux = spec.linux
+    if linux is not None:
+        for key, value in linux.sysctl.items():
+            with open("/proc/sys/" + key.replace(".", "/"), "w") as f:
+                f.write(value)
+        mask_paths(kernel, linux.masked_paths)
+        readonly_paths(kernel, linux.readonly_paths)
+    if spec.root is not None and spec.root.readonly:
+        kernel.mount(None, "/", None, MS_REMOUNT | MS_BIND | MS_RDONLY, None)

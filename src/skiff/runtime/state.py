@@ -1,0 +1,102 @@
+"""Container status (the runtime-spec lifecycle as an explicit state machine) and state.json on disk."""
+
+from __future__ import annotations
+
+import enum
+import json
+import os
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from skiff.runtime.errors import BundleError, ContainerNotFound, StateTransitionError
+
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,127}$")
+
+
+class Status(enum.Enum):
+    CREATING = "creating"
+    CREATED = "created"
+    RUNNING = "running"
+    PAUSED = "paused"
+    STOPPED = "stopped"
+
+    def can_start(self) -> bool:
+        return self is Status.CREATED
+
+    def can_kill(self) -> bool:
+        return self in (Status.CREATED, Status.RUNNING, Status.PAUSED)
+
+    def can_delete(self) -> bool:
+        return self in (Status.CREATED, Status.STOPPED)
+
+    def can_exec(self) -> bool:
+        return self in (Status.CREATED, Status.RUNNING)
+
+    def can_pause(self) -> bool:
+        return self in (Status.CREATED, Status.RUNNING)
+
+
+def refuse(container_id: str, status: Status, verb: str) -> StateTransitionError:
+    return StateTransitionError(f"container {container_id}: cannot {verb} a container that is {status.value}")
+
+
+def check_id(container_id: str) -> None:
+    if not _ID.match(container_id):
+        raise BundleError(f"container id {container_id!r}: use letters, digits, '_', '.', '+', '-' only")
+
+
+@dataclass
+class Record:
+    """What the runtime keeps in <root>/<id>/state.json."""
+
+    id: str
+    pid: int
+    pid_start: int
+    bundle: str
+    rootfs: str
+    created: str
+    cgroup: str
+    annotations: dict[str, str] = field(default_factory=dict)
+    paused: bool = False
+    owner: str = ""
+
+
+def save(state_dir: Path, rec: Record) -> None:
+    tmp = state_dir / "state.json.tmp"
+    with open(tmp, "w") as f:
+        json.dump(asdict(rec), f)
+    os.replace(tmp, state_dir / "state.json")
+
+
+def load(state_root: Path, container_id: str) -> Record:
+    check_id(container_id)
+    try:
+        with open(state_root / container_id / "state.json") as f:
+            data = json.load(f)
+    except (FileNotFoundError, NotADirectoryError):
+        raise ContainerNotFound(f"container {container_id!r} does not exist") from None
+    return Record(**data)
+
+
+def proc_start_time(pid: int) -> int | None:
+    """Start time of ``pid`` (field 22 of /proc/pid/stat), None when it is gone or a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            data = f.read()
+    except OSError:
+        return None
+    rest = data[data.rindex(b")") + 2:].split()
+    if rest[0] in (b"Z", b"X"):
+        return None
+    return int(rest[19])
+
+
+def status_of(state_dir: Path, rec: Record) -> Status:
+    if rec.pid <= 0 or proc_start_time(rec.pid) != rec.pid_start:
+        return Status.STOPPED
+    if rec.paused:
+        return Status.PAUSED
+    if (state_dir / "exec.fifo").exists():
+        return Status.CREATED
+    return Status.RUNNING

@@ -1,0 +1,135 @@
+"""Checks on a Spec before anything is created: one function per rule, each error names the JSON path."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+from skiff.kernel import seccomp as libseccomp
+from skiff.oci.runtime import Spec
+from skiff.runtime.capabilities import CAP_NUMBERS
+from skiff.runtime.errors import BundleError
+from skiff.runtime.rlimits import RLIMITS
+
+NAMESPACES = ("pid", "network", "mount", "ipc", "uts", "user", "cgroup", "time")
+_VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)(?:[-+].*)?$")
+_ALWAYS_TYPES = {"bind", "rbind", "none"}
+SECCOMP_ACTIONS = ("SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_TRAP",
+                   "SCMP_ACT_ERRNO", "SCMP_ACT_TRACE", "SCMP_ACT_ALLOW", "SCMP_ACT_LOG", "SCMP_ACT_NOTIFY")
+
+
+def _filesystems() -> set[str]:
+    types = set(_ALWAYS_TYPES)
+    try:
+        with open("/proc/filesystems") as f:
+            for line in f:
+                types.add(line.split()[-1])
+    except OSError:
+        pass
+    return types
+
+
+def check_version(spec: Spec, bundle: Path) -> None:
+    m = _VERSION.match(spec.oci_version)
+    if not m:
+        raise BundleError(f"config.json: ociVersion {spec.oci_version!r} is not a version")
+    major, minor = int(m[1]), int(m[2])
+    if major != 1 or minor > 3:
+        raise BundleError(f"config.json: ociVersion {spec.oci_version!r} is not supported (1.0.0 to 1.3.x)")
+
+
+def check_root(spec: Spec, bundle: Path) -> None:
+    if spec.root is None:
+        raise BundleError("config.json: root: required field is missing")
+    rootfs = Path(spec.root.path) if spec.root.path.startswith("/") else bundle / spec.root.path
+    if not rootfs.exists():
+        raise BundleError(f"config.json: root.path: rootfs {str(rootfs)!r} does not exist")
+    if rootfs.is_symlink() or not rootfs.is_dir():
+        raise BundleError(f"config.json: root.path: rootfs {str(rootfs)!r} is not a directory")
+
+
+def check_process(spec: Spec, bundle: Path) -> None:
+    p = spec.process
+    if p is None:
+        raise BundleError("config.json: process: required field is missing")
+    if not p.args:
+        raise BundleError("config.json: process.args: must name a command")
+    if not p.cwd.startswith("/"):
+        raise BundleError(f"config.json: process.cwd: {p.cwd!r} is not an absolute path")
+    for i, e in enumerate(p.env):
+        if "=" not in e:
+            raise BundleError(f"config.json: process.env[{i}]: {e!r} is not NAME=value")
+    for i, r in enumerate(p.rlimits):
+        if r.type not in RLIMITS:
+            raise BundleError(f"config.json: process.rlimits[{i}].type: unknown rlimit {r.type!r}")
+        if r.soft > r.hard:
+            raise BundleError(f"config.json: process.rlimits[{i}]: soft limit is above the hard limit")
+
+
+def check_capabilities(spec: Spec, bundle: Path) -> None:
+    caps = spec.process.capabilities if spec.process else None
+    if caps is None:
+        return
+    for set_name in ("bounding", "effective", "inheritable", "permitted", "ambient"):
+        for i, name in enumerate(getattr(caps, set_name)):
+            if name not in CAP_NUMBERS:
+                raise BundleError(f"config.json: process.capabilities.{set_name}[{i}]: "
+                                  f"unknown capability {name!r}")
+
+
+def check_mounts(spec: Spec, bundle: Path) -> None:
+    known: set[str] | None = None
+    for i, m in enumerate(spec.mounts):
+        if not m.destination.startswith("/"):
+            raise BundleError(f"config.json: mounts[{i}].destination: {m.destination!r} is not absolute")
+        if m.type and "bind" not in m.options and "rbind" not in m.options:
+            known = known if known is not None else _filesystems()
+            if m.type not in known:
+                raise BundleError(f"config.json: mounts[{i}].type: unknown filesystem type {m.type!r}")
+
+
+def check_linux(spec: Spec, bundle: Path) -> None:
+    linux = spec.linux
+    if linux is None:
+        return
+    seen: set[str] = set()
+    for i, ns in enumerate(linux.namespaces):
+        if ns.type not in NAMESPACES:
+            raise BundleError(f"config.json: linux.namespaces[{i}].type: unknown namespace {ns.type!r}")
+        if ns.type in seen:
+            raise BundleError(f"config.json: linux.namespaces[{i}]: namespace {ns.type!r} is listed twice")
+        seen.add(ns.type)
+    if "user" in seen and not linux.uid_mappings and not any(n.path for n in linux.namespaces
+                                                              if n.type == "user"):
+        raise BundleError("config.json: linux.uidMappings: required with a new user namespace")
+    if linux.rootfs_propagation not in (None, "", "private", "rprivate", "slave", "rslave", "shared",
+                                        "rshared", "unbindable", "runbindable"):
+        raise BundleError(f"config.json: linux.rootfsPropagation: unknown value {linux.rootfs_propagation!r}")
+
+
+def check_seccomp(spec: Spec, bundle: Path) -> None:
+    sc = spec.linux.seccomp if spec.linux else None
+    if sc is None:
+        return
+    if sc.default_action not in SECCOMP_ACTIONS:
+        raise BundleError(f"config.json: linux.seccomp.defaultAction: unknown action {sc.default_action!r}")
+    for i, arch in enumerate(sc.architectures):
+        if not arch.startswith("SCMP_ARCH_") or not libseccomp.arch_token(arch[10:].lower()):
+            raise BundleError(f"config.json: linux.seccomp.architectures[{i}]: unknown architecture {arch!r}")
+    for i, rule in enumerate(sc.syscalls):
+        if rule.action not in SECCOMP_ACTIONS:
+            raise BundleError(f"config.json: linux.seccomp.syscalls[{i}].action: unknown action {rule.action!r}")
+        for j, a in enumerate(rule.args):
+            if a.op not in libseccomp.CMP_OPS:
+                raise BundleError(f"config.json: linux.seccomp.syscalls[{i}].args[{j}].op: "
+                                  f"unknown operator {a.op!r}")
+
+
+CHECKS: tuple[Callable[[Spec, Path], None], ...] = (
+    check_version, check_root, check_process, check_capabilities, check_mounts, check_linux, check_seccomp)
+
+
+def validate(spec: Spec, bundle: Path) -> None:
+    for check in CHECKS:
+        check(spec, bundle)
