@@ -179,7 +179,15 @@ class Builder:
         from skiff.build.builder import steps
 
         for cmd in cmds:
-            self._dispatch(st, state, cmd, steps)
+            try:
+                self._dispatch(st, state, cmd, steps)
+            except DockerfileError:
+                raise
+            except SkiffError as e:
+                if e.message.startswith(f"{cmd.filename}:"):
+                    e.exit_code = 1
+                    raise
+                raise BuildError(f"{cmd.location}: {cmd.original.strip()}: {e.message}", hint=e.hint) from None
         return state
 
     def _dispatch(self, st: c.Stage, state: StageState, cmd: c.Command, steps: object) -> None:

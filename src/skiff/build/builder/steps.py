@@ -326,13 +326,51 @@ def copy(b: Builder, n: int, state: StageState, cmd: c.CopyCommand | c.AddComman
                 _extract(path, stage, dest)
                 continue
             target = dest if is_dir or not dest_is_dir else os.path.join(dest, name)
-            copy_into_root(path, stage, target, uid=uid, gid=gid, chown=True)
+            if is_dir and not from_ and b.context.ignore is not None and b.context.root is not None:
+                _copy_included(b, path, stage, target, uid, gid)
+            else:
+                copy_into_root(path, stage, target, uid=uid, gid=gid, chown=True)
             if mode is not None:
                 _chmod_tree(stage / target.lstrip("/"), mode)
         add_layer_from(b, state, stage, "dir")
     b.say(f"#{n} DONE {time.monotonic() - t0:.1f}s")
     state.add_history(b.created, f"{cmd.keyword.upper()} {' '.join(cmd.sources)} {cmd.dest} # buildkit",
                       empty=False)
+
+
+def _copy_included(b: Builder, src: Path, stage: Path, dest: str, uid: int, gid: int) -> None:
+    """Copy the context folder ``src`` into ``stage``/``dest``, leaving out what .dockerignore excludes.
+    Links are copied as links, never followed (SECURITY.md #35)."""
+    assert b.context.root is not None
+    rel = os.path.relpath(src, b.context.root)
+    prefix = "" if rel == "." else rel + "/"
+    base = stage / dest.lstrip("/")
+    base.mkdir(parents=True, exist_ok=True)
+    dirs: list[tuple[Path, os.stat_result]] = []
+    for f in b.context.files():
+        if not f.startswith(prefix) or f == rel:
+            continue
+        s_path = os.path.join(b.context.root, f)
+        d_path = base / f[len(prefix):]
+        st = os.lstat(s_path)
+        d_path.parent.mkdir(parents=True, exist_ok=True)
+        if stat.S_ISDIR(st.st_mode):
+            d_path.mkdir(exist_ok=True)
+            dirs.append((d_path, st))
+            continue
+        if stat.S_ISLNK(st.st_mode):
+            os.symlink(os.readlink(s_path), d_path)
+        elif stat.S_ISREG(st.st_mode):
+            shutil.copyfile(s_path, d_path, follow_symlinks=False)
+            os.chmod(d_path, stat.S_IMODE(st.st_mode))
+        else:
+            continue
+        os.chown(d_path, uid, gid, follow_symlinks=False)
+        os.utime(d_path, ns=(st.st_atime_ns, st.st_mtime_ns), follow_symlinks=False)
+    for d_path, st in reversed(dirs):
+        os.chmod(d_path, stat.S_IMODE(st.st_mode))
+        os.chown(d_path, uid, gid)
+        os.utime(d_path, ns=(st.st_atime_ns, st.st_mtime_ns))
 
 
 @contextlib.contextmanager

@@ -80,7 +80,13 @@ def run(args: argparse.Namespace, opts: object) -> int:
         ca_bundle=ca, quiet=args.quiet or args.progress == "quiet", platform=args.platform,
         source_date_epoch=int(sde) if sde and sde.isdigit() else None, output=args.output)
     ctx = EngineContext.from_options(opts)  # type: ignore[arg-type]
-    report = engine_build.build(ctx, bopts, sys.stderr)
+    from skiff.errors import SkiffError
+
+    try:
+        report = engine_build.build(ctx, bopts, sys.stderr)
+    except SkiffError as e:
+        e.exit_code = 1  # docker build exits 1 for every failed build
+        raise
     if bopts.quiet:
         print(report.image_id)
     return 0
