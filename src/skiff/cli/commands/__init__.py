@@ -57,6 +57,10 @@ COMMANDS: dict[tuple[str, ...], CommandInfo] = {
     #
     #
     # ---- build (issue 6): build, builder prune ----
+    ("build",): CommandInfo(P + "build", "Build an image from a Dockerfile"),
+    ("image", "build"): CommandInfo(P + "build", "Build an image from a Dockerfile"),
+    ("builder", "build"): CommandInfo(P + "build", "Build an image from a Dockerfile"),
+    ("builder", "prune"): CommandInfo(P + "builder_prune", "Remove build cache"),
 
     # ---- end build ----
     #
