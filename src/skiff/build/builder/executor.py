@@ -152,8 +152,6 @@ class Builder:
             src = self.built[j]
             state = StageState(layers=list(src.layers), config=src.config, key=src.key)
         elif base.lower() == "scratch":
-            from skiff.transfer.copy import host_platform as _hp  # noqa: F401  (platform of the host)
-
             arch = self.host_platform.split("/")[1]
             state = StageState(layers=[], config=oci.ImageConfig(architecture=arch, os="linux"),
                                key=step_key("scratch", self.host_platform))
