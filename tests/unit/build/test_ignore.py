@@ -152,7 +152,7 @@ _part = st.text(alphabet="ab.c-_ ", min_size=1, max_size=5).filter(
 _name = st.lists(_part, min_size=1, max_size=4).map("/".join)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(patterns=st.lists(_segment, max_size=5), path=_name)
 def test_matcher_fails_only_with_dockerfile_error(patterns: list[str], path: str) -> None:
     try:
@@ -166,7 +166,7 @@ def test_matcher_fails_only_with_dockerfile_error(patterns: list[str], path: str
         assert ignore.excluded(path + "/x") or ignore.has_exclusions
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(path=_name)
 def test_literal_path_excludes_itself_and_children(path: str) -> None:
     literal = "".join("\\" + c if c in "*?[]\\" else c for c in path)
