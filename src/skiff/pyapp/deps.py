@@ -49,6 +49,8 @@ def _requirements(root: Path, main: str) -> Deps:
         if rel in files:
             continue
         path = root / rel
+        if not path.resolve().is_relative_to(root.resolve()):
+            raise InvalidArgumentError(f"{rel}: a -r/-c line points outside the project")
         if not path.is_file():
             raise InvalidArgumentError(f"{rel}: named by a -r/-c line but not found")
         files.append(rel)

@@ -122,6 +122,7 @@ def test_requirements_includes_are_followed(tree) -> None:
     ({"README.md": "hi"}, "not a Python project"),
     ({"requirements.txt": "flask\n", "lib/helpers.py": "x = 1\n"}, "found no entry point"),
     ({"requirements.txt": "-r missing.txt\n", "app.py": FLASK}, "missing.txt"),
+    ({"requirements.txt": "-r ../../etc/passwd\n", "app.py": FLASK}, "points outside the project"),
     ({"pyproject.toml": "[project\n", "app.py": FLASK}, "pyproject.toml: not valid TOML"),
     ({"pyproject.toml": '[tool.poetry.dependencies]\nx = {git = "https://example.invalid/x"}\n', "app.py": FLASK},
      "comes from a git"),
