@@ -37,6 +37,7 @@ class ModuleScan:
     runs: list[RunCall] = field(default_factory=list)
     main_guard: bool = False
     constants: dict[str, object] = field(default_factory=dict)
+    django_settings: str | None = None  # os.environ.setdefault("DJANGO_SETTINGS_MODULE", "...")
 
 
 def python_files(root: Path) -> list[str]:
@@ -148,6 +149,9 @@ class _Scanner(ast.NodeVisitor):
                 and len(node.args[0].elts) == 2:
             host, port = node.args[0].elts
             self.add_run("bind", node, (True, self.value(host)), (True, self.value(port)))
+        elif name == "setdefault" and len(node.args) == 2 and self.value(node.args[0]) == "DJANGO_SETTINGS_MODULE":
+            settings = self.value(node.args[1])
+            self.scan.django_settings = settings if isinstance(settings, str) else None
         elif name == "make_server" and len(node.args) >= 2:  # wsgiref.simple_server.make_server(host, port, app)
             self.add_run("bind", node, (True, self.value(node.args[0])), (True, self.value(node.args[1])))
         self.generic_visit(node)
