@@ -119,7 +119,8 @@ def detect_project(path: str | Path) -> PythonProject:
     if deps.kind is DepsKind.NONE:
         notes.append("no dependency file found: the image installs only the server it needs")
     if app.framework is Framework.DJANGO:
-        notes.append("Django: set ALLOWED_HOSTS for the host names you serve, and DEBUG=False in production")
+        notes.append("Django: set ALLOWED_HOSTS for the host names you serve and DEBUG=False; gunicorn does not "
+                     "serve static files (collectstatic + WhiteNoise, or a front proxy)")
     return PythonProject(root, deps, app, python, source, _port(app), tuple(notes))
 
 
