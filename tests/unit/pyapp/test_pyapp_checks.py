@@ -73,6 +73,12 @@ def test_flask_app_run_on_loopback(tree, args: str, expected: str) -> None:
     assert rendered(root) == [expected]
 
 
+def test_host_computed_at_run_time_is_not_flagged(tree) -> None:
+    root = tree({"app.py": "import socket\n" + FLASK_APP.format(args="host=socket.gethostname(), port=5000"),
+                 "Dockerfile": dockerfile("EXPOSE 5000", 'CMD ["python", "app.py"]')})
+    assert rendered(root) == []
+
+
 def test_app_run_is_ignored_when_a_server_runs_the_app(tree) -> None:
     root = tree({"app.py": FLASK_APP.format(args=""),
                  "Dockerfile": dockerfile("EXPOSE 8000", 'CMD ["gunicorn", "-b", "0.0.0.0:8000", "app:app"]')})
