@@ -70,11 +70,12 @@ def _opt(argv: list[str], *names: str) -> str | None:
 
 
 def _split_hostport(value: str, default: tuple[str, int]) -> tuple[str, int | None]:
-    if value.startswith("unix:") or value.startswith("fd://"):
+    """``HOST:PORT``, ``:PORT``, ``[::1]:PORT`` or a bare host; a unix socket has no port."""
+    if value.startswith(("unix:", "fd://")):
         return value, None
-    host, _, port = value.rpartition(":") if ":" in value else (value, "", "")
-    if not _:
-        return (value or default[0]), default[1]
+    host, sep, port = value.rpartition(":")
+    if not sep or "]" in port:
+        return value, default[1]
     return host or "0.0.0.0", int(port) if port.isdigit() else None
 
 

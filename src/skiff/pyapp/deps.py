@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import re
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -41,12 +42,15 @@ def _requirements(root: Path, main: str) -> Deps:
     """``main`` plus every file it pulls in with -r/-c, all copied before the code."""
     files: list[str] = []
     names: set[str] = set()
+    local = False
     todo = [main]
     while todo:
         rel = todo.pop()
         if rel in files:
             continue
         path = root / rel
+        if not path.resolve().is_relative_to(root.resolve()):
+            raise InvalidArgumentError(f"{rel}: a -r/-c line points outside the project")
         if not path.is_file():
             raise InvalidArgumentError(f"{rel}: named by a -r/-c line but not found")
         files.append(rel)
@@ -55,9 +59,12 @@ def _requirements(root: Path, main: str) -> Deps:
             m = re.match(r"^(?:-r|-c|--requirement|--constraint)[=\s]+(\S+)", line)
             if m:
                 todo.append(str(Path(rel).parent / m.group(1)).removeprefix("./"))
+            elif re.match(r"^(-e\s+|--editable[=\s]+)?(\.|\./|\.\./|file:)", line):
+                local = True
             elif (n := requirement_name(line)) is not None:
                 names.add(n)
-    return Deps(DepsKind.REQUIREMENTS, files=tuple(files), names=frozenset(names), main_file=main)
+    return Deps(DepsKind.REQUIREMENTS, files=tuple(files), names=frozenset(names), main_file=main,
+                needs_code=local)
 
 
 def poetry_constraint(spec: str, where: str) -> str:
@@ -193,8 +200,8 @@ def detect_deps(root: Path) -> Deps:
         if pyproject and isinstance(pyproject.get("project"), dict):  # keep its requires-python
             rp = pyproject["project"].get("requires-python")
             if rp:
-                return Deps(deps.kind, deps.files, deps.requirements, deps.names, deps.main_file,
-                            python_constraint=rp, python_constraint_source="requires-python in pyproject.toml")
+                return replace(deps, python_constraint=rp,
+                               python_constraint_source="requires-python in pyproject.toml")
         return deps
     if pyproject is not None and (found_py := _pyproject(root, pyproject)) is not None:
         return found_py

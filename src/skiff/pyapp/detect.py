@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from skiff.errors import InvalidArgumentError
@@ -26,11 +25,10 @@ def _rank(scan: ModuleScan) -> tuple[int, int, str]:
 
 
 def _django(root: Path, scans: list[ModuleScan]) -> App | None:
-    settings_module = None
-    manage = root / "manage.py"
-    if manage.is_file():
-        m = re.search(r"""DJANGO_SETTINGS_MODULE["']\s*,\s*["']([\w.]+)["']""", manage.read_text(errors="replace"))
-        settings_module = m.group(1) if m else None
+    """manage.py's (else wsgi.py's) DJANGO_SETTINGS_MODULE, then WSGI_APPLICATION in those settings."""
+    by_rel = {s.rel: s for s in scans}
+    named = [by_rel[r].django_settings for r in ("manage.py", *by_rel) if r in by_rel and by_rel[r].django_settings]
+    settings_module = named[0] if named else None
     wsgi = None
     for scan in scans:
         if (settings_module and scan.module == settings_module) or (not settings_module
@@ -121,7 +119,8 @@ def detect_project(path: str | Path) -> PythonProject:
     if deps.kind is DepsKind.NONE:
         notes.append("no dependency file found: the image installs only the server it needs")
     if app.framework is Framework.DJANGO:
-        notes.append("Django: set ALLOWED_HOSTS for the host names you serve, and DEBUG=False in production")
+        notes.append("Django: set ALLOWED_HOSTS for the host names you serve and DEBUG=False; gunicorn does not "
+                     "serve static files (collectstatic + WhiteNoise, or a front proxy)")
     return PythonProject(root, deps, app, python, source, _port(app), tuple(notes))
 
 

@@ -104,6 +104,9 @@ def _install_lines(project: PythonProject) -> list[str]:
         for f in deps.files:  # COPY puts every source in the one destination folder: one COPY per folder
             by_dir.setdefault(f.rpartition("/")[0], []).append(f)
         out += [f"COPY {' '.join(files)} {d + '/' if d else './'}" for d, files in by_dir.items()]
+        if deps.needs_code:
+            out += ["# The requirements install the project itself (-e . or a local path), so the code goes in first.",
+                    "COPY . ."]
         if server_note:
             out.append(server_note)
         out += [cache, f"    pip install -r {shlex.quote(deps.main_file or deps.files[0])}{extra_arg}"]

@@ -43,6 +43,7 @@ class Deps:
     names: frozenset[str] = frozenset()  # normalised names of the listed dependencies
     main_file: str | None = None  # the requirements file passed to pip install -r
     installs_project: bool = False  # pip install --no-deps . after the code is copied
+    needs_code: bool = False  # a requirements file names the project itself (-e ., ./pkg): copy the code first
     python_constraint: str | None = None  # requires-python, Poetry's python, Pipfile's python_version
     python_constraint_source: str | None = None
 

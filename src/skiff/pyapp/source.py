@@ -14,6 +14,7 @@ _SKIP_DIRS = {".git", ".venv", "venv", "env", ".env", "node_modules", "__pycache
 _MAX_FILES = 500
 _APP_CLASSES = {"Flask": "flask", "FastAPI": "fastapi", "Starlette": "starlette"}
 # Where each kind of run call binds when it names no host or port.
+UNKNOWN = "?"  # a value the source computes in a way we do not follow
 _DEFAULTS = {"flask": ("127.0.0.1", 5000), "uvicorn": ("127.0.0.1", 8000)}
 
 
@@ -22,7 +23,7 @@ class RunCall:
     kind: str  # "flask" (app.run), "uvicorn" (uvicorn.run), "bind" (a socket server or bind)
     file: str
     line: int
-    host: str | None  # None: the call names no host
+    host: str | None  # None: the call names no host; UNKNOWN: it names one we cannot read
     port: int | None
     in_main_guard: bool
 
@@ -37,6 +38,7 @@ class ModuleScan:
     runs: list[RunCall] = field(default_factory=list)
     main_guard: bool = False
     constants: dict[str, object] = field(default_factory=dict)
+    django_settings: str | None = None  # os.environ.setdefault("DJANGO_SETTINGS_MODULE", "...")
 
 
 def python_files(root: Path) -> list[str]:
@@ -121,10 +123,10 @@ class _Scanner(ast.NodeVisitor):
         return False, None
 
     def add_run(self, kind: str, call: ast.Call, host: tuple[bool, object], port: tuple[bool, object]) -> None:
-        h = host[1] if host[0] else None
+        # a host that is given but cannot be read statically (HOST variable, a call) is UNKNOWN, not the default
+        h = (UNKNOWN if host[1] is None else str(host[1])) if host[0] else None
         p = port[1] if port[0] else None
-        self.scan.runs.append(RunCall(kind, self.scan.rel, call.lineno,
-                                      None if h is None else str(h), p if isinstance(p, int) else None,
+        self.scan.runs.append(RunCall(kind, self.scan.rel, call.lineno, h, p if isinstance(p, int) else None,
                                       self.guard_depth > 0))
 
     def visit_If(self, node: ast.If) -> None:
@@ -148,6 +150,9 @@ class _Scanner(ast.NodeVisitor):
                 and len(node.args[0].elts) == 2:
             host, port = node.args[0].elts
             self.add_run("bind", node, (True, self.value(host)), (True, self.value(port)))
+        elif name == "setdefault" and len(node.args) == 2 and self.value(node.args[0]) == "DJANGO_SETTINGS_MODULE":
+            settings = self.value(node.args[1])
+            self.scan.django_settings = settings if isinstance(settings, str) else None
         elif name == "make_server" and len(node.args) >= 2:  # wsgiref.simple_server.make_server(host, port, app)
             self.add_run("bind", node, (True, self.value(node.args[0])), (True, self.value(node.args[1])))
         self.generic_visit(node)

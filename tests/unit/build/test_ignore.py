@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from skiff.build.dockerfile.errors import DockerfileError
 from skiff.build.dockerfile.ignore import DockerIgnore, go_clean
@@ -141,3 +143,34 @@ def test_walk_reaches_exception_through_character_class(tmp_path: Path) -> None:
     ignore = DockerIgnore.from_lines(["logs", "!logs/app[0-9]/keep.log"])
     assert list(ignore.walk(tmp_path, include_dirs=False)) == ["logs/app1/keep.log"]
     assert ignore.may_reinclude_under("logs/app1") and not ignore.may_reinclude_under("logs/appx")
+
+
+_segment = st.text(alphabet="ab.*?![]\\-_/ #", min_size=1, max_size=12)
+_part = st.text(alphabet="ab.c-_ ", min_size=1, max_size=5).filter(
+    lambda p: p.strip(". ") != "" and p == p.strip()
+)
+_name = st.lists(_part, min_size=1, max_size=4).map("/".join)
+
+
+@settings(max_examples=150, deadline=None)
+@given(patterns=st.lists(_segment, max_size=5), path=_name)
+def test_matcher_fails_only_with_dockerfile_error(patterns: list[str], path: str) -> None:
+    try:
+        ignore = DockerIgnore.from_lines(patterns)
+    except DockerfileError:
+        return
+    result = ignore.excluded(path)
+    assert result == ignore.excluded("./" + path) == ignore.excluded("/" + path)
+    if result and path.count("/"):
+        # an excluded directory excludes everything inside, unless a later "!" re-includes it
+        assert ignore.excluded(path + "/x") or ignore.has_exclusions
+
+
+@settings(max_examples=100, deadline=None)
+@given(path=_name)
+def test_literal_path_excludes_itself_and_children(path: str) -> None:
+    literal = "".join("\\" + c if c in "*?[]\\" else c for c in path)
+    ignore = DockerIgnore.from_lines([literal])
+    assert ignore.excluded(path)
+    assert ignore.excluded(path + "/child")
+    assert not DockerIgnore.from_lines([literal, "!" + literal]).excluded(path)

@@ -73,6 +73,12 @@ def test_flask_app_run_on_loopback(tree, args: str, expected: str) -> None:
     assert rendered(root) == [expected]
 
 
+def test_host_computed_at_run_time_is_not_flagged(tree) -> None:
+    root = tree({"app.py": "import socket\n" + FLASK_APP.format(args="host=socket.gethostname(), port=5000"),
+                 "Dockerfile": dockerfile("EXPOSE 5000", 'CMD ["python", "app.py"]')})
+    assert rendered(root) == []
+
+
 def test_app_run_is_ignored_when_a_server_runs_the_app(tree) -> None:
     root = tree({"app.py": FLASK_APP.format(args=""),
                  "Dockerfile": dockerfile("EXPOSE 8000", 'CMD ["gunicorn", "-b", "0.0.0.0:8000", "app:app"]')})
@@ -85,6 +91,8 @@ def test_app_run_is_ignored_when_a_server_runs_the_app(tree) -> None:
     ('["gunicorn", "main:app"]', "8000", "gunicorn binds 127.0.0.1 (its default"),
     ('["flask", "run"]', "5000", "flask binds 127.0.0.1 (its default"),
     ('["python", "manage.py", "runserver"]', "8000", "runserver binds 127.0.0.1 (its default"),
+    ('["python", "-m", "uvicorn", "main:app", "--port", "8000"]', "8000", "uvicorn binds 127.0.0.1 (its default"),
+    ('["fastapi", "dev", "main.py"]', "8000", "fastapi-dev binds 127.0.0.1 (its default"),
     ('["python", "manage.py", "runserver", "127.0.0.1:8000"]', "8000", "runserver binds 127.0.0.1:"),
 ])
 def test_servers_on_loopback(tree, cmd: str, expose: str, what: str) -> None:
@@ -104,9 +112,23 @@ def test_servers_on_all_addresses_are_quiet(tree, cmd: str) -> None:
     assert rendered(root) == []
 
 
-def test_environment_or_config_can_set_the_address(tree) -> None:
-    root = tree({"main.py": FASTAPI_APP, "Dockerfile": dockerfile("ENV GUNICORN_CMD_ARGS=--bind=0.0.0.0:8000",
-                                                                 "EXPOSE 8000", 'CMD ["gunicorn", "main:app"]')})
+@pytest.mark.parametrize(("env", "cmd"), [
+    ("ENV GUNICORN_CMD_ARGS=--bind=0.0.0.0:8000", '["gunicorn", "main:app"]'),
+    ("ENV FLASK_RUN_HOST=0.0.0.0 FLASK_RUN_PORT=8000", '["flask", "run"]'),
+])
+def test_environment_can_set_the_address(tree, env: str, cmd: str) -> None:
+    root = tree({"main.py": FASTAPI_APP, "Dockerfile": dockerfile(env, "EXPOSE 8000", f"CMD {cmd}")})
+    assert rendered(root) == []
+
+
+def test_gunicorn_config_file_can_set_the_address(tree) -> None:
+    root = tree({"main.py": FASTAPI_APP, "gunicorn.conf.py": "bind = '0.0.0.0:8000'\n",
+                 "Dockerfile": dockerfile("EXPOSE 8000", 'CMD ["gunicorn", "main:app"]')})
+    assert rendered(root) == []
+
+
+def test_unparsable_source_is_not_a_finding(tree) -> None:
+    root = tree({"app.py": "def broken(:\n", "Dockerfile": dockerfile("EXPOSE 8000", 'CMD ["python", "app.py"]')})
     assert rendered(root) == []
 
 

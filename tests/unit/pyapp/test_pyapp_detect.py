@@ -122,6 +122,7 @@ def test_requirements_includes_are_followed(tree) -> None:
     ({"README.md": "hi"}, "not a Python project"),
     ({"requirements.txt": "flask\n", "lib/helpers.py": "x = 1\n"}, "found no entry point"),
     ({"requirements.txt": "-r missing.txt\n", "app.py": FLASK}, "missing.txt"),
+    ({"requirements.txt": "-r ../../etc/passwd\n", "app.py": FLASK}, "points outside the project"),
     ({"pyproject.toml": "[project\n", "app.py": FLASK}, "pyproject.toml: not valid TOML"),
     ({"pyproject.toml": '[tool.poetry.dependencies]\nx = {git = "https://example.invalid/x"}\n', "app.py": FLASK},
      "comes from a git"),
@@ -134,3 +135,20 @@ def test_errors_name_the_file(tree, files: dict[str, str], message: str) -> None
 def test_not_a_directory(tmp_path: Path) -> None:
     with pytest.raises(SkiffError, match="not a directory"):
         detect_project(tmp_path / "nope")
+
+
+def test_requirements_naming_the_project_itself(tree) -> None:
+    from skiff.pyapp.generate import render_dockerfile
+
+    p = detect_project(tree({"requirements.txt": "-e .\nflask\n", "app.py": FLASK,
+                             "pyproject.toml": '[project]\nname="x"\nversion="1"\nrequires-python=">=3.12"\n'}))
+    assert p.deps.kind is DepsKind.REQUIREMENTS and p.deps.needs_code and p.python == "3.12"
+    text = render_dockerfile(p)
+    assert text.index("COPY . .") < text.index("pip install -r requirements.txt")
+
+
+def test_poetry_2_uses_the_project_table(tree) -> None:
+    p = detect_project(tree({"app.py": FLASK, "pyproject.toml":
+                             '[project]\nname="x"\nversion="1"\ndependencies=["flask>=3"]\n[tool.poetry]\n'
+                             '[build-system]\nrequires=["poetry-core>=2"]\nbuild-backend="poetry.core.masonry.api"\n'}))
+    assert (p.deps.kind, p.deps.files, p.deps.installs_project) == (DepsKind.POETRY, ("pyproject.toml",), True)

@@ -130,3 +130,28 @@ def test_listeners_of_a_real_netns(netns: str) -> None:
     finally:
         proc.kill()
         proc.wait()
+
+
+def _kernel_hex(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
+    """Format an address the way the kernel's /proc/net/tcp{,6} does (each 32-bit word little-endian)."""
+    raw = ip.packed
+    return "".join(raw[i:i + 4][::-1].hex().upper() for i in range(0, len(raw), 4))
+
+
+def test_proc_net_tcp_round_trip() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    addresses = st.one_of(st.ip_addresses(v=4), st.ip_addresses(v=6))
+    sockets = st.lists(st.tuples(addresses, st.integers(1, 65535), st.sampled_from(["0A", "01", "06"])),
+                       max_size=8)
+
+    @settings(max_examples=50, deadline=None)
+    @given(sockets)
+    def check(entries: list[tuple[ipaddress.IPv4Address | ipaddress.IPv6Address, int, str]]) -> None:
+        text = tcp(*((f"{_kernel_hex(ip)}:{port:04X}", "0" * len(_kernel_hex(ip)) + ":0000", st_)
+                     for ip, port, st_ in entries))
+        got = {(x.ip, x.port) for x in parse_proc_net_tcp(text)}
+        assert got == {(ip, port) for ip, port, st_ in entries if st_ == "0A"}
+
+    check()

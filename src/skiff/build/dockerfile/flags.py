@@ -160,13 +160,10 @@ def _flag_bool(key: str, value: str) -> bool:
 
 
 def _uint(key: str, value: str, base: int) -> int:
-    try:
-        number = int(value, base)
-    except ValueError:
-        number = -1
-    if not 0 <= number < 2**32 or value.startswith(("+", "-")) or "_" in value:
+    digits = "[0-7]+" if base == 8 else "[0-9]+"
+    if not re.fullmatch(digits, value) or int(value, base) >= 2**32:
         raise FlagError(f"invalid value {value} for {key}")
-    return number
+    return int(value, base)
 
 
 def _has_dotdot(path: str) -> bool:

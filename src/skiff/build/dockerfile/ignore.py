@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import re
+import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -125,7 +126,9 @@ def _compile(pattern: str) -> tuple[str, re.Pattern[str] | None]:
         count += 1
     if kind != REGEXP:
         return kind, None
-    return kind, re.compile("".join(reg) + "\\Z")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # "[[" is a literal "[" in a class, as in Go
+        return kind, re.compile("".join(reg) + "\\Z")
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ No variable is expanded here and no instruction is validated beyond what BuildKi
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from skiff.build.dockerfile import splitters as sp
 from skiff.build.dockerfile.errors import DockerfileError, ShellWordError
@@ -256,23 +256,11 @@ class _NodeError(ValueError):
 
 
 def _with(node: Node, heredocs: tuple[Heredoc, ...], start: int, end: int, comments: tuple[str, ...]) -> Node:
-    trigger = node.trigger
-    own: tuple[Heredoc, ...] = heredocs
-    if node.keyword == "onbuild" and trigger is not None:
-        trigger = Node(**{**trigger.__dict__, "heredocs": heredocs, "start_line": start, "end_line": end})
-        own = ()
-    return Node(
-        keyword=node.keyword,
-        original=node.original,
-        args=node.args,
-        flags=node.flags,
-        json=node.json,
-        trigger=trigger,
-        heredocs=own,
-        start_line=start,
-        end_line=end,
-        comments=comments,
-    )
+    """``node`` placed at lines ``start..end``; ONBUILD's heredocs belong to its trigger."""
+    if node.keyword == "onbuild" and node.trigger is not None:
+        trigger = replace(node.trigger, heredocs=heredocs, start_line=start, end_line=end)
+        return replace(node, trigger=trigger, start_line=start, end_line=end, comments=comments)
+    return replace(node, heredocs=heredocs, start_line=start, end_line=end, comments=comments)
 
 
 def node_from_line(line: str, escape: str) -> Node:
