@@ -7,8 +7,11 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 PORT=${PORT:-8000}
 if ! skiff image inspect python:3.11-slim >/dev/null 2>&1; then
-  skiff pull -q python:3.11-slim 2>/dev/null \
-    || skiff image bootstrap python:3.11-slim --suite bookworm --include python3,python3-pip,python3-venv
+  # Pull only where a registry or mirror is configured (/etc/skiff/registries.toml); Docker Hub is not
+  # reachable from every machine, and debootstrap needs only Debian's mirror.
+  if [ -f /etc/skiff/registries.toml ] && skiff pull -q python:3.11-slim; then :; else
+    skiff image bootstrap python:3.11-slim --suite bookworm --include python3,python3-pip,python3-venv
+  fi
 fi
 # Builds that pip install must trust the host's CA (e.g. behind a TLS-inspecting proxy).
 skiff build --ca-bundle /etc/ssl/certs/ca-certificates.crt -t flask-hello examples/flask-hello
