@@ -20,6 +20,7 @@ import pytest
 from skiff.pyapp.detect import detect_project
 from skiff.pyapp.generate import UID
 
+HOST_CA = "/etc/ssl/certs/ca-certificates.crt"  # builds reach PyPI through the host's CA (a TLS proxy here)
 SAMPLES = Path(__file__).resolve().parents[2] / "data" / "pyprojects"
 BODIES = {
     "flask-requirements": "Hello, World!",
@@ -65,14 +66,14 @@ def _get(url: str, deadline: float) -> str:
 
 
 @pytest.mark.parametrize("name", sorted(BODIES))
-def test_init_build_run_get(skiff, tmp_path: Path, name: str) -> None:
+def test_init_build_run_get(skiff, python_base: str, tmp_path: Path, name: str) -> None:
     app = tmp_path / name
     shutil.copytree(SAMPLES / name, app)
     skiff("init", str(app))
     port = detect_project(app).port
     assert port is not None
     tag = f"skiff-pyapp-{name}:test"
-    skiff("build", "-t", tag, str(app), timeout=1200)
+    skiff("build", "--ca-bundle", HOST_CA, "-t", tag, str(app), timeout=1200)
     host_port = _free_port()
     cid = skiff("run", "-d", "-p", f"127.0.0.1:{host_port}:{port}", tag).stdout.decode().strip()
     try:
@@ -84,13 +85,13 @@ def test_init_build_run_get(skiff, tmp_path: Path, name: str) -> None:
         skiff("rmi", "-f", tag, check=False)
 
 
-def test_seed_mistake_in_a_real_container(skiff, tmp_path: Path) -> None:
+def test_seed_mistake_in_a_real_container(skiff, python_base: str, tmp_path: Path) -> None:
     """The example built as-is, run the seed's way (-p HOST:80): the listener reader names port 8000."""
     from skiff.pyapp.ports import PublishedPort, port_findings, wait_listeners
 
     example = Path(__file__).resolve().parents[3] / "examples" / "flask-hello"
     tag = "skiff-pyapp-flask-hello:test"
-    skiff("build", "-t", tag, str(example), timeout=1200)
+    skiff("build", "--ca-bundle", HOST_CA, "-t", tag, str(example), timeout=1200)
     host_port = _free_port()
     cid = skiff("run", "-d", "-p", f"127.0.0.1:{host_port}:80", tag).stdout.decode().strip()
     try:
