@@ -11,7 +11,9 @@ from skiff.build.dockerfile.errors import DockerfileError
 from skiff.build.dockerfile.parser import parse
 
 # The shared corpus (BuildKit parser cases + official-image Dockerfiles); SKIFF_TESTDATA overrides.
-TESTDATA = Path(os.environ.get("SKIFF_TESTDATA", "/work/shared/testdata"))
+# CI clones the repository with shared/ beside it, so look there first.
+_BESIDE = Path(__file__).resolve().parents[3].parent / "shared" / "testdata"
+TESTDATA = Path(os.environ.get("SKIFF_TESTDATA") or (_BESIDE if _BESIDE.is_dir() else "/work/shared/testdata"))
 PARSER = TESTDATA / "dockerfile-parser"
 POSITIVE = sorted(p for p in (PARSER / "testfiles").iterdir() if p.is_dir()) if PARSER.exists() else []
 NEGATIVE = (
