@@ -113,3 +113,28 @@ def test_same_host_port_twice_is_refused(netmgr: NetworkManager, make_ctr) -> No
         netmgr.attach(b.id, b.netns, ports=parse_publish(f"{port}:80"))
     _assert_nothing_left(netmgr, b.id, dnat_rules=1)
     assert len(netmgr.inspect("bridge").endpoints) == 1
+
+
+def test_containers_cannot_reach_host_loopback_services(netmgr: NetworkManager, make_ctr) -> None:  # type: ignore[no-untyped-def]
+    """route_localnet is on for the bridge (for 127.0.0.1 DNAT); a container that routes 127.0.0.1 to the
+    gateway must still not reach a service bound to the host's 127.0.0.1 (CVE-2020-8558)."""
+    c = make_ctr()
+    att = netmgr.attach(c.id, c.netns)
+    with socket.socket() as srv:
+        srv.bind(("127.0.0.1", 0))
+        srv.listen()
+        srv.settimeout(3)
+        port = srv.getsockname()[1]
+        script = ("ip addr del 127.0.0.1/8 dev lo; for i in eth0 all; do "
+                  "echo 1 > /proc/sys/net/ipv4/conf/$i/route_localnet; done; "
+                  f"ip route add 127.0.0.1/32 via {att.gateway} dev eth0; "
+                  f"echo hi | busybox nc -w 2 127.0.0.1 {port}")
+        attacker = c.spawn("busybox", "sh", "-c", script)
+        try:
+            conn, _ = srv.accept()
+            conn.close()
+            reached = True
+        except TimeoutError:
+            reached = False
+        attacker.kill()
+    assert not reached
