@@ -59,6 +59,12 @@ def test_busybox_httpd_published(netmgr: NetworkManager, make_ctr, outside, www:
     # from another network namespace, through that address
     out = outside.ctr.fetch(f"http://{outside.host_ip}:{any_port}/")
     assert out.returncode == 0 and out.stdout == "hello from skiff\n", out.stderr
+    # hairpin: the container itself and a neighbour, through the host's address on the bridge
+    n = make_ctr()
+    netmgr.attach(n.id, n.netns)
+    for who in (c, n):
+        got = who.fetch(f"http://{att.gateway}:{any_port}/")
+        assert got.returncode == 0 and got.stdout == "hello from skiff\n", got.stderr
     # the loopback-only mapping is not reachable from elsewhere
     assert outside.ctr.fetch(f"http://{outside.host_ip}:{lo_port}/", timeout=1).returncode != 0
 
