@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
 import socket
+import subprocess
 import time
 import urllib.request
 from pathlib import Path
 
 import pytest
-from netns_helpers import nft_port_targets  # type: ignore[import-not-found]
+from netns_helpers import nft_port_targets, nft_table_exists  # type: ignore[import-not-found]
 
 from skiff.errors import ConflictError
 from skiff.network import links
@@ -144,3 +146,32 @@ def test_containers_cannot_reach_host_loopback_services(netmgr: NetworkManager, 
             reached = False
         attacker.kill()
     assert not reached
+
+
+@pytest.mark.skipif(shutil.which("iptables-restore") is None, reason="iptables is not installed")
+def test_iptables_fallback(tmp_path: Path, make_ctr, www: Path) -> None:  # type: ignore[no-untyped-def]
+    """The same published port and outbound path with skiff's iptables chains instead of its nft table."""
+    from netns_helpers import rand_tag  # type: ignore[import-not-found]
+
+    from skiff.network import iptables
+
+    tag = "skt" + rand_tag()
+    had_raw = subprocess.run(["nft", "list", "table", "ip", "raw"], capture_output=True).returncode == 0
+    mgr = NetworkManager(tmp_path / "root", tmp_path / "run", bridge_prefix=tag, table=tag,
+                         dns_upstreams=[], firewall_backend="iptables")
+    try:
+        c = make_ctr()
+        att = mgr.attach(c.id, c.netns, ports=parse_publish("127.0.0.1::80"))
+        c.spawn("busybox", "httpd", "-f", "-p", "80", "-h", str(www))
+        wait_tcp(att.ip, 80)
+        assert http_get(f"http://127.0.0.1:{att.ports[0].host_port}/") == "hello from skiff\n"
+        assert sorted(iptables.chains_present(tag.upper())) == sorted(
+            f"{tag.upper()}-{s}" for s in ("GUARD", "PORTS", "POST", "FWD"))
+        assert not nft_table_exists(tag)
+        mgr.release_all(c.id)
+        assert iptables.chains_present(tag.upper()) == []
+    finally:
+        mgr.teardown()
+        iptables.remove(tag.upper())
+        if not had_raw:  # iptables-nft made the raw table for our jump; leave the host as it was
+            subprocess.run(["nft", "delete", "table", "ip", "raw"], capture_output=True)
