@@ -41,6 +41,8 @@ def test_user_network_names_aliases_and_isolation(netmgr: NetworkManager, make_c
     assert can_ping(app, a_web.ip)
     # the other network does not know the names and cannot reach the containers
     assert lookup(other, "web", a_other.gateway) is None
+    refused = other.run("busybox", "nslookup", "web", a_web.gateway, check=False)  # front's responder
+    assert a_web.ip not in refused.stdout and "REFUSED" in refused.stdout + refused.stderr
     assert not can_ping(other, a_web.ip)
     assert not can_ping(web, a_other.ip)
     # detach: the name goes away, and the last container's exit stops the responder
@@ -95,6 +97,8 @@ def test_none_has_only_lo_and_connect_disconnect(netmgr: NetworkManager, make_ct
     first = netmgr.attach(c.id, c.netns, "bridge")
     second = netmgr.attach(c.id, c.netns, "extra")
     assert (first.ifname, second.ifname) == ("eth0", "eth1")
+    mtu = links.uplink_mtu()
+    assert c.run("busybox", "ip", "-o", "link").stdout.count(f"mtu {mtu} ") == 2  # eth0, eth1 like the uplink
     with pytest.raises(ConflictError, match="already on network"):
         netmgr.attach(c.id, c.netns, "extra")
     netmgr.detach(c.id, "extra")
