@@ -255,7 +255,8 @@ class NetworkManager:
                 if rec.dns_enabled:
                     dnsproc.ensure(self.root, self.runroot, rec, self._upstreams())
             except BaseException:
-                self._unplumb(rec, ep)
+                with contextlib.suppress(Exception):  # best effort: the original error is the one to show
+                    self._unplumb(rec, ep)
                 raise
             return self._attachment(rec, ep)
 
