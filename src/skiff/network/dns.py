@@ -8,6 +8,7 @@ other query to the upstream resolvers (the host's), and exits once the network h
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import json
 import os
 import select
@@ -100,8 +101,16 @@ def parse_upstream(text: str) -> tuple[str, int]:
     return host, int(port or 53)
 
 
+def network_subnet(root: Path, network: str) -> ipaddress.IPv4Network | None:
+    try:
+        return ipaddress.IPv4Network(json.loads((root / "networks" / f"{network}.json").read_bytes())["Subnet"])
+    except (OSError, ValueError, KeyError):
+        return None
+
+
 def serve(root: Path, network: str, listen: str, upstreams: list[tuple[str, int]], port: int = 53) -> int:
     table = Table(root / "networks" / "ipam" / f"{network}.json")
+    subnet = network_subnet(root, network)
     srv = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     srv.bind((listen, port))
     fwd = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -120,7 +129,9 @@ def serve(root: Path, network: str, listen: str, upstreams: list[tuple[str, int]
         if srv in ready:
             msg, client = srv.recvfrom(4096)
             q = parse_question(msg)
-            if q is not None:
+            if q is not None and subnet is not None and ipaddress.IPv4Address(client[0]) not in subnet:
+                srv.sendto(answer(msg, q, None, rcode=5), client)  # REFUSED: only this network's containers
+            elif q is not None:
                 ips = table.lookup(q[2])
                 if ips is not None:
                     srv.sendto(answer(msg, q, ips), client)

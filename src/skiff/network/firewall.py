@@ -72,16 +72,19 @@ def structure(table: str, nets: Sequence[NetworkRules]) -> str:
             post.append(f"ip saddr {rec.subnet} oifname != {br} masquerade")
         post.append(f"oifname {br} ip saddr 127.0.0.0/8 masquerade")
         post.append(f"oifname {br} ip saddr {rec.subnet} ct status dnat masquerade")
+    brs = ", ".join(_q(n.record.bridge) for n in active)
     if len(active) > 1:
-        brs = ", ".join(_q(n.record.bridge) for n in active)
         fwd.append(f"iifname {{ {brs} }} oifname {{ {brs} }} drop")
-    hooks = {"ports": "", "prerouting": "type nat hook prerouting priority dstnat; policy accept;",
+    # route_localnet on the bridges must not let containers reach the host's 127.0.0.1 services
+    # (CVE-2020-8558 in kube-proxy): drop loopback destinations arriving from a bridge, before NAT.
+    guard = [f"iifname {{ {brs} }} ip daddr 127.0.0.0/8 drop"]
+    hooks = {"guard": "type filter hook prerouting priority raw; policy accept;","ports": "", "prerouting": "type nat hook prerouting priority dstnat; policy accept;",
              "output": "type nat hook output priority -100; policy accept;",
              "postrouting": "type nat hook postrouting priority srcnat; policy accept;",
              "forward": "type filter hook forward priority filter; policy accept;"}
     rules = {"ports": ["dnat ip addr . port to ip daddr . meta l4proto . th dport map @ports_ip",
                        "dnat ip addr . port to meta l4proto . th dport map @ports_any"],
-             "prerouting": ["fib daddr type local jump ports"],
+             "guard": guard, "prerouting": ["fib daddr type local jump ports"],
              "output": ["fib daddr type local jump ports"], "postrouting": post, "forward": fwd}
     maps = ("\tmap ports_any { type inet_proto . inet_service : ipv4_addr . inet_service; }\n"
             "\tmap ports_ip { type ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service; }\n")

@@ -171,6 +171,9 @@ def plumb(*, bridge: str, gateway: str, prefixlen: int, mtu: int, host_name: str
                          peer={"ifname": ifname, "mtu": mtu, "address": mac, "net_ns_fd": target})
             except _netlink_error() as e:
                 raise NetworkError(f"cannot create veth {host_name}: {e}") from None
+        # hairpin: with br_netfilter, a container reaching its own published port through the host is
+        # DNAT'ed inside the bridge and must go back out the port it came in by
+        Path(f"/sys/class/net/{host_name}/brport/hairpin_mode").write_text("1")
     finally:
         os.close(target)
     with ipr_in_netns(netns_path) as nipr:

@@ -52,7 +52,7 @@ class NetworkManager:
 
     def __init__(self, root: Path, runroot: Path, *, bridge_prefix: str = "skiff", table: str = "skiff",
                  default_subnet: str | None = None, dns_upstreams: Sequence[str] | None = None,
-                 host_resolv: Path = Path("/etc/resolv.conf")) -> None:
+                 host_resolv: Path = Path("/etc/resolv.conf"), firewall_backend: str = "auto") -> None:
         if not re.fullmatch(r"[a-z][a-z0-9]{0,7}", bridge_prefix):
             raise InvalidArgumentError(f"bridge prefix {bridge_prefix!r}: 1-8 lowercase letters/digits")
         self.root, self.runroot = Path(root), Path(runroot)
@@ -62,6 +62,9 @@ class NetworkManager:
         self.host_resolv = host_resolv
         self.store = NetworkStore(self.root)
         self._nft: firewall.Nft | None = None
+        if firewall_backend not in ("auto", "nftables", "iptables"):
+            raise InvalidArgumentError(f"firewall backend {firewall_backend!r}: auto, nftables or iptables")
+        self.firewall_backend = firewall_backend
         self._mtu: int | None = None
 
     # ---- names -----------------------------------------------------------------------------------
@@ -252,7 +255,8 @@ class NetworkManager:
                 if rec.dns_enabled:
                     dnsproc.ensure(self.root, self.runroot, rec, self._upstreams())
             except BaseException:
-                self._unplumb(rec, ep)
+                with contextlib.suppress(Exception):  # best effort: the original error is the one to show
+                    self._unplumb(rec, ep)
                 raise
             return self._attachment(rec, ep)
 
@@ -363,8 +367,22 @@ class NetworkManager:
             self._apply_firewall()
         return removed
 
+    def _backend(self) -> str:
+        if self.firewall_backend == "auto":
+            try:
+                self._nft_()
+                self.firewall_backend = "nftables"
+            except NetworkError:
+                self.firewall_backend = "iptables"
+        return self.firewall_backend
+
     def _apply_firewall(self, added: Endpoint | None = None) -> None:
         nets = [firewall.NetworkRules(r, self.store.ipam(r.name).endpoints) for r in self.store.networks()]
+        if self._backend() == "iptables":
+            from skiff.network import iptables
+
+            iptables.apply(self.table.upper(), nets)
+            return
         state = self.runroot / "networks" / f"nft-{self.table}.digest"
         firewall.apply(self._nft_(), self.table, nets, state, added)
 

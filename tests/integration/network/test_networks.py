@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 from netns_helpers import nft_port_targets, nft_table_exists  # type: ignore[import-not-found]
@@ -41,6 +42,8 @@ def test_user_network_names_aliases_and_isolation(netmgr: NetworkManager, make_c
     assert can_ping(app, a_web.ip)
     # the other network does not know the names and cannot reach the containers
     assert lookup(other, "web", a_other.gateway) is None
+    refused = other.run("busybox", "nslookup", "web", a_web.gateway, check=False)  # front's responder
+    assert a_web.ip not in refused.stdout and "REFUSED" in refused.stdout + refused.stderr
     assert not can_ping(other, a_web.ip)
     assert not can_ping(web, a_other.ip)
     # detach: the name goes away, and the last container's exit stops the responder
@@ -95,6 +98,8 @@ def test_none_has_only_lo_and_connect_disconnect(netmgr: NetworkManager, make_ct
     first = netmgr.attach(c.id, c.netns, "bridge")
     second = netmgr.attach(c.id, c.netns, "extra")
     assert (first.ifname, second.ifname) == ("eth0", "eth1")
+    mtu = links.uplink_mtu()
+    assert c.run("busybox", "ip", "-o", "link").stdout.count(f"mtu {mtu} ") == 2  # eth0, eth1 like the uplink
     with pytest.raises(ConflictError, match="already on network"):
         netmgr.attach(c.id, c.netns, "extra")
     netmgr.detach(c.id, "extra")
@@ -172,29 +177,34 @@ def test_remove_leaves_nothing_and_gc_repairs_a_crash(netmgr: NetworkManager, ma
     assert dnsproc.running_pid(netmgr.runroot, "u") is None
 
 
-CONCURRENT = """
-import sys
-from pathlib import Path
-from skiff.network.manager import NetworkManager
-root, run, tag, cid, ns = sys.argv[1:]
-m = NetworkManager(Path(root), Path(run), bridge_prefix=tag, table=tag, dns_upstreams=[])
-print(m.attach(cid, ns, "bridge").ip)
-"""
+def _attach_in_child(root: str, run: str, tag: str, cid: str, ns: str, out: object) -> None:
+    try:
+        m = NetworkManager(Path(root), Path(run), bridge_prefix=tag, table=tag, dns_upstreams=[])
+        out.put((cid, m.attach(cid, ns, "bridge").ip))  # type: ignore[attr-defined]
+    except Exception as e:
+        out.put((cid, f"error: {e}"))  # type: ignore[attr-defined]
 
 
 @pytest.mark.slow
 def test_twenty_concurrent_attaches_get_distinct_addresses(netmgr: NetworkManager, make_ctr) -> None:  # type: ignore[no-untyped-def]
-    import sys
+    import multiprocessing
 
+    from skiff.network import links as _links  # imported before the fork: the children share the work
+
+    _links.list_links()
     ctrs = [make_ctr() for _ in range(20)]
-    procs = [subprocess.Popen([sys.executable, "-c", CONCURRENT, str(netmgr.root), str(netmgr.runroot),
-                               netmgr.prefix, c.id, c.netns], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              text=True) for c in ctrs]
-    ips = []
+    ctx = multiprocessing.get_context("fork")
+    q = ctx.Queue()
+    procs = [ctx.Process(target=_attach_in_child, args=(str(netmgr.root), str(netmgr.runroot), netmgr.prefix,
+                                                        c.id, c.netns, q)) for c in ctrs]
+    for p in procs:  # separate processes, each with its own lock file descriptor: real concurrent commands
+        p.start()
+    got = dict(q.get(timeout=60) for _ in procs)
+    assert not [v for v in got.values() if v.startswith("error")], got
     for p in procs:
-        out, err = p.communicate(timeout=60)
-        assert p.returncode == 0, err
-        ips.append(out.strip())
+        p.join(timeout=60)
+        assert p.exitcode == 0
+    ips = [got[c.id] for c in ctrs]
     assert len(set(ips)) == 20
     eps = netmgr.inspect("bridge").endpoints
     assert sorted(e.ip for e in eps) == sorted(ips)

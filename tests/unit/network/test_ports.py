@@ -3,6 +3,8 @@ from __future__ import annotations
 import socket
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from skiff.errors import InvalidArgumentError
 from skiff.network.model import PortMapping
@@ -78,3 +80,15 @@ def test_pick_port_skips_taken() -> None:
     assert 1 <= p <= 65535
     q = pick_port("127.0.0.1", "tcp", {("tcp", p)}, p, p + 50)
     assert q != p and p < q <= p + 50
+
+
+@given(st.text(alphabet="0123456789.:-/[]tcpudxa ", max_size=30))
+def test_parse_publish_only_raises_user_errors(spec: str) -> None:
+    try:
+        got = parse_publish(spec)
+    except InvalidArgumentError as e:
+        assert "\n" not in str(e)
+        return
+    for p in got:
+        assert 1 <= p.container_port <= 65535 and p.protocol in ("tcp", "udp")
+        assert p.host_port == 0 or 1 <= p.host_port <= 65535
