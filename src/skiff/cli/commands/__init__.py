@@ -20,6 +20,28 @@ P = "skiff.cli.commands."
 COMMANDS: dict[tuple[str, ...], CommandInfo] = {
     ("version",): CommandInfo(P + "version", "Show the skiff version information"),
     # ---- images and store (issue 2): images, image *, rmi, tag, save, load, import, info, system df ----
+    ("images",): CommandInfo(P + "images", "List images"),
+    ("image", "ls"): CommandInfo(P + "images", "List images"),
+    ("image", "list"): CommandInfo(P + "images", "List images"),
+    ("image", "inspect"): CommandInfo(P + "image_inspect", "Display detailed information on one or more images"),
+    ("image", "rm"): CommandInfo(P + "rmi", "Remove one or more images"),
+    ("image", "remove"): CommandInfo(P + "rmi", "Remove one or more images"),
+    ("rmi",): CommandInfo(P + "rmi", "Remove one or more images"),
+    ("image", "tag"): CommandInfo(P + "tag", "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE"),
+    ("tag",): CommandInfo(P + "tag", "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE"),
+    ("image", "history"): CommandInfo(P + "image_history", "Show the history of an image"),
+    ("history",): CommandInfo(P + "image_history", "Show the history of an image"),
+    ("image", "prune"): CommandInfo(P + "image_prune", "Remove unused images"),
+    ("image", "save"): CommandInfo(P + "save", "Save one or more images to a tar archive"),
+    ("save",): CommandInfo(P + "save", "Save one or more images to a tar archive"),
+    ("image", "load"): CommandInfo(P + "load", "Load an image from a tar archive or STDIN"),
+    ("load",): CommandInfo(P + "load", "Load an image from a tar archive or STDIN"),
+    ("image", "import"): CommandInfo(P + "import_", "Import a tarball to create a filesystem image"),
+    ("import",): CommandInfo(P + "import_", "Import a tarball to create a filesystem image"),
+    ("image", "bootstrap"): CommandInfo(P + "image_bootstrap", "Create a Debian base image with debootstrap"),
+    ("info",): CommandInfo(P + "info", "Display system-wide information"),
+    ("system", "info"): CommandInfo(P + "info", "Display system-wide information"),
+    ("system", "df"): CommandInfo(P + "system_df", "Show skiff disk usage"),
 
     # ---- end images ----
     #

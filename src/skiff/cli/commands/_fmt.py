@@ -1,0 +1,93 @@
+"""Output helpers shared by the image and system commands: Docker's sizes and durations, its tab-aligned
+tables, and --format dispatch to the shared Go-template renderer (skiff.cli.render)."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from typing import Any
+
+
+def human_size(n: float) -> str:
+    """go-units HumanSizeWithPrecision(n, 3): decimal units, 3 significant digits ("4.26MB", "0B")."""
+    units = ["B", "kB", "MB", "GB", "TB", "PB", "EB"]
+    i = 0
+    while n >= 1000 and i < len(units) - 1:
+        n /= 1000.0
+        i += 1
+    return f"{n:.3g}{units[i]}"
+
+
+def human_duration(seconds: float) -> str:
+    """go-units HumanDuration."""
+    s = int(seconds)
+    if seconds < 1:
+        return "Less than a second"
+    if s == 1:
+        return "1 second"
+    if s < 60:
+        return f"{s} seconds"
+    minutes = int(seconds / 60)
+    if minutes == 1:
+        return "About a minute"
+    if minutes < 60:
+        return f"{minutes} minutes"
+    hours = int(seconds / 3600 + 0.5)
+    if hours == 1:
+        return "About an hour"
+    if hours < 48:
+        return f"{hours} hours"
+    if hours < 24 * 7 * 2:
+        return f"{hours // 24} days"
+    if hours < 24 * 30 * 2:
+        return f"{hours // 24 // 7} weeks"
+    if hours < 24 * 365 * 2:
+        return f"{hours // 24 // 30} months"
+    return f"{int(seconds / 3600 / 24 / 365)} years"
+
+
+def since(ts: float) -> str:
+    if not ts:
+        return "N/A"
+    return human_duration(max(0.0, time.time() - ts)) + " ago"
+
+
+def go_time(ts: float) -> str:
+    """Docker's CreatedAt: "2024-01-02 15:04:05 +0000 UTC" style, in local time."""
+    if not ts:
+        return ""
+    lt = time.localtime(ts)
+    return time.strftime("%Y-%m-%d %H:%M:%S %z ", lt) + (time.strftime("%Z", lt) or "UTC")
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """Docker's tabwriter (minwidth 10, padding 3); the last column is not padded."""
+    cols = len(headers)
+    widths = [max([len(headers[i])] + [len(r[i]) for r in rows]) for i in range(cols)]
+    lines = []
+    for r in [list(headers), *[list(x) for x in rows]]:
+        cells = [c.ljust(max(10, widths[i] + 3)) if i < cols - 1 else c for i, c in enumerate(r)]
+        lines.append("".join(cells).rstrip())
+    return "\n".join(lines)
+
+
+def render(fmt: str, rows: list[dict[str, Any]]) -> str:
+    """--format: "json" (one JSON object per line), "table ..." or a plain Go template per row."""
+    if fmt == "json":
+        return "\n".join(json.dumps(r, separators=(",", ":")) for r in rows)
+    from skiff.cli.render import render_table, render_template
+
+    if fmt.startswith("table"):
+        out: str = render_table(fmt, rows)
+        return out
+    return "\n".join(render_template(fmt, r) for r in rows)
+
+
+def render_one(fmt: str, data: Any) -> str:
+    if fmt == "json":
+        return json.dumps(data)
+    from skiff.cli.render import render_template
+
+    out: str = render_template(fmt, data)
+    return out

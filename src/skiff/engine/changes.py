@@ -1,0 +1,99 @@
+"""`--change` instructions (docker import / commit): CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, USER, VOLUME,
+WORKDIR, STOPSIGNAL, ONBUILD, as Dockerfile lines applied to an image's container config."""
+
+from __future__ import annotations
+
+import json
+import shlex
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+from skiff.errors import InvalidArgumentError
+from skiff.oci.image import ContainerConfig
+
+Edit = Callable[[ContainerConfig], ContainerConfig]
+ALLOWED = ("CMD", "ENTRYPOINT", "ENV", "EXPOSE", "LABEL", "ONBUILD", "STOPSIGNAL", "USER", "VOLUME", "WORKDIR")
+
+
+def _exec_form(arg: str) -> list[str]:
+    if arg.startswith("["):
+        try:
+            v = json.loads(arg)
+        except ValueError:
+            v = None
+        if isinstance(v, list) and all(isinstance(x, str) for x in v):
+            return v
+    return ["/bin/sh", "-c", arg]
+
+
+def _pairs(arg: str, what: str) -> list[tuple[str, str]]:
+    words = shlex.split(arg)
+    if words and "=" not in words[0]:  # legacy form: ENV key value with spaces
+        if len(words) < 2 and what == "ENV":
+            raise InvalidArgumentError(f"ENV names can not be blank: {arg!r}")
+        return [(words[0], arg.split(None, 1)[1] if len(words) > 1 else "")]
+    out = []
+    for w in words:
+        k, sep, v = w.partition("=")
+        if not sep or not k:
+            raise InvalidArgumentError(f"{what} expects key=value pairs: {w!r}")
+        out.append((k, v))
+    return out
+
+
+def parse_change(line: str) -> Edit:
+    text = line.strip()
+    word, _, arg = text.partition(" ")
+    op = word.upper()
+    arg = arg.strip()
+    if op not in ALLOWED:
+        raise InvalidArgumentError(f"{word} is not a valid change command")
+    if not arg:
+        raise InvalidArgumentError(f"{op} requires at least one argument")
+    if op == "CMD":
+        return lambda c: replace(c, cmd=_exec_form(arg))
+    if op == "ENTRYPOINT":
+        return lambda c: replace(c, entrypoint=_exec_form(arg))
+    if op == "ENV":
+        pairs = _pairs(arg, "ENV")
+
+        def env(c: ContainerConfig) -> ContainerConfig:
+            e = list(c.env)
+            for k, v in pairs:
+                e = [x for x in e if x.split("=", 1)[0] != k] + [f"{k}={v}"]
+            return replace(c, env=e)
+        return env
+    if op == "LABEL":
+        labels = _pairs(arg, "LABEL")
+        return lambda c: replace(c, labels={**c.labels, **dict(labels)})
+    if op == "EXPOSE":
+        ports: dict[str, dict[str, Any]] = {}
+        for p in arg.split():
+            port, _, proto = p.partition("/")
+            if not port.isdigit():
+                raise InvalidArgumentError(f"invalid containerPort: {port}")
+            ports[f"{port}/{proto or 'tcp'}"] = {}
+        return lambda c: replace(c, exposed_ports={**c.exposed_ports, **ports})
+    if op == "VOLUME":
+        vols = _exec_form(arg) if arg.startswith("[") else arg.split()
+        if vols[:2] == ["/bin/sh", "-c"]:
+            vols = arg.split()
+        return lambda c: replace(c, volumes={**c.volumes, **{v: {} for v in vols}})
+    if op == "USER":
+        return lambda c: replace(c, user=arg)
+    if op == "WORKDIR":
+        return lambda c: replace(c, working_dir=arg if arg.startswith("/") else "/" + arg)
+    if op == "STOPSIGNAL":
+        return lambda c: replace(c, stop_signal=arg)
+    return lambda c: replace(c, on_build=[*c.on_build, arg])
+
+
+def apply_changes(lines: list[str]) -> Edit:
+    edits = [parse_change(line) for line in lines]
+
+    def run(c: ContainerConfig) -> ContainerConfig:
+        for e in edits:
+            c = e(c)
+        return c
+    return run

@@ -1,0 +1,282 @@
+"""Image use cases: list, inspect, tag, remove, history, prune (Options in, Reports out; the CLI renders).
+
+Transfers (save, load, import) are in image_io.py, `image bootstrap` in bootstrap.py.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from skiff.engine.context import EngineContext
+from skiff.errors import ConflictError, InvalidArgumentError, NotFoundError, SkiffError
+from skiff.oci import reference
+from skiff.store.images import ImageRecord, find
+
+
+@dataclass
+class ListOptions:
+    all: bool = False
+    filters: list[str] = field(default_factory=list)  # "dangling=true", "reference=busy*", "label=k=v"
+    repository: str | None = None  # `skiff images busybox`
+
+
+@dataclass
+class ImageSummary:
+    id: str
+    repository: str  # familiar name or "<none>"
+    tag: str  # or "<none>"
+    digest: str  # repo digest's digest or "<none>"
+    created: float  # seconds since the epoch (0 when unknown)
+    size: int
+    names: list[str] = field(default_factory=list)
+    containers: int = -1
+
+
+def parse_time(text: str | None) -> float:
+    if not text:
+        return 0.0
+    t = text.strip()
+    if t.endswith("Z"):
+        t = t[:-1] + "+00:00"
+    if "." in t:  # Python wants at most 6 fraction digits
+        head, _, rest = t.partition(".")
+        frac = "".join(c for c in rest if c.isdigit())
+        tz = rest[len(frac):]
+        t = f"{head}.{frac[:6]}{tz}"
+    try:
+        return datetime.fromisoformat(t).timestamp()
+    except ValueError:
+        return 0.0
+
+
+def _parse_filters(filters: list[str]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for f in filters:
+        key, sep, value = f.partition("=")
+        if not sep:
+            raise InvalidArgumentError(f"bad format of filter (expected name=value): {f}")
+        if key not in ("dangling", "reference", "label", "before", "since"):
+            raise InvalidArgumentError(f"invalid filter '{key}'")
+        if key == "dangling" and value.lower() not in ("true", "false", "1", "0"):
+            raise InvalidArgumentError(f"invalid filter 'dangling={value}'")
+        out.setdefault(key, []).append(value)
+    return out
+
+
+def _ref_matches(pattern: str, name: str) -> bool:
+    ref = reference.parse(name)
+    familiar = ref.familiar_name()
+    candidates = [familiar, f"{familiar}:{ref.tag}", ref.name, str(ref)]
+    if ":" not in pattern.rsplit("/", 1)[-1]:
+        return any(fnmatch.fnmatchcase(c, pattern) for c in candidates[::2])
+    return any(fnmatch.fnmatchcase(c, pattern) for c in candidates[1::2])
+
+
+class ImageEngine:
+    def __init__(self, ctx: EngineContext) -> None:
+        self.ctx = ctx
+
+    # ---- list ----
+    def list_images(self, opts: ListOptions) -> list[ImageSummary]:
+        records = self.ctx.store.list_images()
+        flt = _parse_filters(opts.filters)
+        if opts.repository:
+            flt.setdefault("reference", []).append(opts.repository)
+        records = [r for r in records if self._keep(r, flt, records)]
+        out: list[ImageSummary] = []
+        for r in records:
+            created = parse_time(r.created)
+            digest = r.digests[0].split("@", 1)[1] if r.digests else "<none>"
+            names = r.names
+            if "reference" in flt:
+                names = [n for n in names if any(_ref_matches(p, n) for p in flt["reference"])]
+            if not names:
+                out.append(ImageSummary(r.id, "<none>", "<none>", digest, created, r.size, []))
+            for n in names:
+                ref = reference.parse(n)
+                out.append(ImageSummary(r.id, ref.familiar_name(), ref.tag or "<none>", digest, created, r.size,
+                                        list(r.names)))
+        out.sort(key=lambda s: (-s.created, s.repository, s.tag))
+        return out
+
+    def _keep(self, r: ImageRecord, flt: dict[str, list[str]], records: list[ImageRecord]) -> bool:
+        for v in flt.get("dangling", []):
+            if r.dangling != (v.lower() in ("true", "1")):
+                return False
+        if "reference" in flt and not any(_ref_matches(p, n) for p in flt["reference"] for n in r.names):
+            return False
+        for key in ("before", "since"):
+            for v in flt.get(key, []):
+                other = find(records, v)[0]
+                a, b = parse_time(r.created), parse_time(other.created)
+                if (key == "before" and not a < b) or (key == "since" and not a > b):
+                    return False
+        if "label" in flt:
+            labels = self.ctx.store.image_config(r).config.labels
+            for v in flt["label"]:
+                k, sep, val = v.partition("=")
+                if k not in labels or (sep and labels[k] != val):
+                    return False
+        return True
+
+    # ---- inspect, history ----
+    def resolve(self, text: str) -> ImageRecord:
+        return self.ctx.store.resolve_image(text)
+
+    def inspect(self, text: str) -> dict[str, Any]:
+        """Docker's `image inspect` JSON object (built from typed records; plain data only for rendering)."""
+        from skiff.oci.codec import to_obj
+
+        store = self.ctx.store
+        r = store.resolve_image(text)
+        cfg = store.image_config(r)
+        container_config = to_obj(cfg.config)
+        graph: dict[str, Any] = {"Name": "overlay", "Data": None}
+        try:
+            dirs = [str(p) for p in store.layer_dirs(r)] if r.chain_ids else []
+            graph["Data"] = {"LowerDir": ":".join(reversed(dirs[:-1])) or None,
+                             "UpperDir": dirs[-1] if dirs else None, "MergedDir": None, "WorkDir": None}
+        except SkiffError:
+            pass
+        return {
+            "Id": r.id,
+            "RepoTags": [reference.parse(n).familiar() for n in r.names],
+            "RepoDigests": [reference.parse(d, default_tag=False).familiar() for d in r.digests],
+            "Parent": r.parent or "",
+            "Comment": next((h.comment for h in reversed(cfg.history) if h.comment), "") if cfg.history else "",
+            "Created": cfg.created or "",
+            "DockerVersion": "",
+            "Author": cfg.author or "",
+            "Config": container_config or None,
+            "Architecture": cfg.architecture,
+            "Variant": cfg.variant,
+            "Os": cfg.os,
+            "Size": r.size,
+            "VirtualSize": r.size,
+            "GraphDriver": graph,
+            "RootFS": {"Type": cfg.rootfs.type, "Layers": list(cfg.rootfs.diff_ids)},
+            "Metadata": {"LastTagTime": datetime.fromtimestamp(r.loaded).astimezone().isoformat()
+                         if r.loaded else "0001-01-01T00:00:00Z"},
+        }
+
+    def history(self, text: str) -> list[HistoryEntry]:
+        store = self.ctx.store
+        r = store.resolve_image(text)
+        cfg = store.image_config(r)
+        sizes = [0] * len(r.chain_ids)
+        for i, c in enumerate(r.chain_ids):
+            rec = store.layers.get(c)
+            sizes[i] = rec.size if rec else 0
+        entries: list[HistoryEntry] = []
+        layer = 0
+        hist = cfg.history or [None] * len(r.chain_ids)  # type: ignore[list-item]
+        for h in hist:
+            empty = bool(h and h.empty_layer)
+            size = 0
+            if not empty and layer < len(sizes):
+                size = sizes[layer]
+                layer += 1
+            entries.append(HistoryEntry(id="<missing>", created=parse_time(h.created if h else None),
+                                        created_by=(h.created_by or "") if h else "",
+                                        size=size, comment=(h.comment or "") if h else ""))
+        entries.reverse()
+        if entries:
+            entries[0].id = r.id
+        return entries
+
+    # ---- tag, remove, prune ----
+    def tag(self, source: str, target: str) -> str:
+        store = self.ctx.store
+        r = store.resolve_image(source)
+        ref = reference.parse(target)
+        if ref.digest:
+            raise InvalidArgumentError(f"refusing to create a tag with a digest reference: {target}")
+        store.tag(r.id, str(ref))
+        return r.id
+
+    def remove(self, names: list[str], force: bool = False) -> RemoveReport:
+        """Docker's rmi: a name of an image with other names is only untagged; the last name or the ID
+        deletes the image (refused while a container uses it; an ID with several names needs -f)."""
+        store = self.ctx.store
+        report = RemoveReport()
+        for text in names:
+            try:
+                self._remove_one(text, force, report)
+            except (NotFoundError, ConflictError) as e:
+                report.errors.append(str(e))
+        if report.deleted:
+            store.gc()
+        return report
+
+    def _remove_one(self, text: str, force: bool, report: RemoveReport) -> None:
+        store = self.ctx.store
+        rec, matched = find(store.list_images(), text)
+        users = store.image_in_use(rec.id)
+        if matched is not None and (len(rec.names) + len(rec.digests) > 1 or (users and force)):
+            store.untag(matched)
+            report.untagged.append(reference.parse(matched, default_tag=False).familiar())
+            return
+        if users:
+            what = f"repository reference \"{text}\"" if matched else rec.short_id
+            raise ConflictError(f"conflict: unable to remove {what} (must force) - container {users[0][:12]} "
+                                f"is using its referenced image {rec.short_id}")
+        if matched is None and len(rec.names) > 1 and not force:
+            raise ConflictError(f"conflict: unable to delete {rec.short_id} (must be forced) - image is "
+                                "referenced in multiple repositories")
+        for n in [*rec.names, *rec.digests]:
+            report.untagged.append(reference.parse(n, default_tag=False).familiar())
+        store.delete_image(rec.id)
+        report.deleted.append(rec.id)
+
+    def prune(self, all: bool = False, filters: list[str] | None = None) -> PruneReport:
+        store = self.ctx.store
+        flt = _parse_filters(filters or [])
+        report = PruneReport()
+        records = store.list_images()
+        for r in records:
+            if not all and not r.dangling:
+                continue
+            if store.image_in_use(r.id) or not self._keep(r, {k: v for k, v in flt.items() if k != "dangling"},
+                                                          records):
+                continue
+            for n in r.names:
+                report.untagged.append(reference.parse(n).familiar())
+            store.delete_image(r.id)
+            report.deleted.append(r.id)
+        if report.deleted:
+            before = _usage(self.ctx)
+            store.gc()
+            report.reclaimed = max(0, before - _usage(self.ctx))
+        return report
+
+
+def _usage(ctx: EngineContext) -> int:
+    store = ctx.store
+    total = sum(store.blobs.size(d) for d in store.blobs.list())
+    return total + sum(r.size for r in store.layers.records())
+
+
+@dataclass
+class HistoryEntry:
+    id: str
+    created: float
+    created_by: str
+    size: int
+    comment: str
+
+
+@dataclass
+class RemoveReport:
+    untagged: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass
+class PruneReport:
+    untagged: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    reclaimed: int = 0
