@@ -1,0 +1,224 @@
+"""Compression for layer blobs: detection by magic, streaming readers and writers that hash as they go.
+
+gzip goes through isal (igzip), zstd through zstandard; both are imported only when used. Readers hash the
+compressed bytes (the blob digest) and the uncompressed bytes (the diff_id) in the same pass, and stop at a
+configurable uncompressed size (decompression bombs, SECURITY.md #6).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any, BinaryIO, Literal
+
+from skiff.archive.errors import ArchiveError, LayerTooLargeError
+
+Compression = Literal["gzip", "zstd", "none"]
+
+CHUNK = 1 << 20
+MEDIA_TYPES: dict[str, str] = {
+    "gzip": "application/vnd.oci.image.layer.v1.tar+gzip",
+    "zstd": "application/vnd.oci.image.layer.v1.tar+zstd",
+    "none": "application/vnd.oci.image.layer.v1.tar",
+}
+
+
+def detect_compression(head: bytes) -> Compression:
+    """``gzip``, ``zstd`` or ``none`` from the first bytes of a blob (4 are enough)."""
+    if head[:2] == b"\x1f\x8b":
+        return "gzip"
+    if head[:4] == b"\x28\xb5\x2f\xfd":
+        return "zstd"
+    for magic, name in ((b"BZh", "bzip2"), (b"\xfd7zXZ\x00", "xz")):
+        if head.startswith(magic):
+            raise ArchiveError(f"{name} compressed layers are not supported (use gzip or zstd)")
+    return "none"
+
+
+class _HashingRaw:
+    """Reads the compressed stream, counting and hashing what passes (the blob digest)."""
+
+    def __init__(self, stream: BinaryIO, head: bytes) -> None:
+        self._stream = stream
+        self._head = head
+        self.sha = hashlib.sha256()
+        self.count = 0
+
+    def read(self, n: int = -1) -> bytes:
+        if self._head:
+            if n < 0 or n >= len(self._head):
+                data = self._head + (self._stream.read(-1 if n < 0 else n - len(self._head)) or b"")
+            else:
+                data = self._head[:n]
+                self._head = self._head[n:]
+                self.sha.update(data)
+                self.count += len(data)
+                return data
+            self._head = b""
+        else:
+            data = self._stream.read(n) or b""
+        self.sha.update(data)
+        self.count += len(data)
+        return data
+
+    def readinto(self, buf: Any) -> int:
+        data = self.read(len(buf))
+        buf[: len(data)] = data
+        return len(data)
+
+    def readable(self) -> bool:
+        return True
+
+    def drain(self) -> None:
+        while self.read(CHUNK):
+            pass
+
+
+class LayerReader:
+    """Uncompressed bytes of a layer blob with ``read(n)``; tracks digest, diff_id and sizes."""
+
+    def __init__(self, stream: BinaryIO, *, max_bytes: int | None = None, what: str = "layer") -> None:
+        head = stream.read(6) or b""
+        self.compression: Compression = detect_compression(head)
+        self._raw = _HashingRaw(stream, head)
+        self._dec: Any
+        if self.compression == "gzip":
+            from isal import igzip
+
+            gz: Any = igzip.IGzipFile
+            self._dec = gz(fileobj=self._raw, mode="rb")
+        elif self.compression == "zstd":
+            import zstandard
+
+            raw: Any = self._raw
+            self._dec = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)
+        else:
+            self._dec = self._raw
+        self._sha = hashlib.sha256()
+        self.size = 0
+        self._max = max_bytes
+        self._what = what
+        self._buf = b""
+        self._pos = 0
+
+    def _fill(self) -> bytes:
+        try:
+            data: bytes = self._dec.read(CHUNK)
+        except (OSError, EOFError, ValueError) as e:
+            raise ArchiveError(f"{self._what}: cannot decompress {self.compression} data: {e}") from None
+        except Exception as e:  # zstandard.ZstdError does not derive from OSError
+            raise ArchiveError(f"{self._what}: cannot decompress {self.compression} data: {e}") from None
+        if data:
+            self._sha.update(data)
+            self.size += len(data)
+            if self._max is not None and self.size > self._max:
+                raise LayerTooLargeError(
+                    f"{self._what}: uncompressed size exceeds the limit of {self._max} bytes",
+                    hint="raise the maximum layer size if this layer is legitimate")
+        return data
+
+    def read(self, n: int) -> bytes:
+        """Up to ``n`` bytes; fewer only at the end of the stream."""
+        pos = self._pos
+        end = pos + n
+        if end <= len(self._buf):
+            self._pos = end
+            return self._buf[pos:end]
+        parts = [self._buf[pos:]]
+        have = len(parts[0])
+        self._buf = b""
+        self._pos = 0
+        while have < n:
+            data = self._fill()
+            if not data:
+                break
+            need = n - have
+            if len(data) > need:
+                parts.append(data[:need])
+                self._buf = data
+                self._pos = need
+                have = n
+            else:
+                parts.append(data)
+                have += len(data)
+        return b"".join(parts)
+
+    def finish(self) -> None:
+        """Read to the end so that both digests cover the whole blob."""
+        self._buf = b""
+        self._pos = 0
+        while self._fill():
+            pass
+        self._raw.drain()
+
+    @property
+    def diff_id(self) -> str:
+        return "sha256:" + self._sha.hexdigest()
+
+    @property
+    def digest(self) -> str:
+        return "sha256:" + self._raw.sha.hexdigest()
+
+    @property
+    def compressed_size(self) -> int:
+        return self._raw.count
+
+
+class LayerWriter:
+    """Tar bytes in, compressed blob out; hashes both sides in the same pass. Small writes are batched."""
+
+    def __init__(self, out: BinaryIO, compression: Compression = "gzip", level: int | None = None) -> None:
+        self._out = out
+        self.compression = compression
+        self._comp: Any = None
+        if compression == "gzip":
+            from isal import isal_zlib
+
+            self._comp = isal_zlib.compressobj(1 if level is None else level, isal_zlib.DEFLATED, 31)
+        elif compression == "zstd":
+            import zstandard
+
+            self._comp = zstandard.ZstdCompressor(level=3 if level is None else level).compressobj()
+        elif compression != "none":
+            raise ArchiveError(f"unknown compression {compression!r} (use gzip, zstd or none)")
+        self._buf = bytearray()
+        self._tar_sha = hashlib.sha256()
+        self._blob_sha = hashlib.sha256()
+        self.tar_size = 0
+        self.size = 0
+
+    def write(self, data: bytes) -> None:
+        self._buf += data
+        if len(self._buf) >= CHUNK:
+            self._flush()
+
+    def _emit(self, data: bytes | bytearray) -> None:
+        if data:
+            self._blob_sha.update(data)
+            self.size += len(data)
+            self._out.write(data)
+
+    def _flush(self) -> None:
+        buf = self._buf
+        if not buf:
+            return
+        self._tar_sha.update(buf)
+        self.tar_size += len(buf)
+        self._emit(self._comp.compress(buf) if self._comp is not None else bytes(buf))
+        self._buf = bytearray()
+
+    def close(self) -> None:
+        self._flush()
+        if self._comp is not None:
+            self._emit(self._comp.flush())
+
+    @property
+    def diff_id(self) -> str:
+        return "sha256:" + self._tar_sha.hexdigest()
+
+    @property
+    def digest(self) -> str:
+        return "sha256:" + self._blob_sha.hexdigest()
+
+    @property
+    def media_type(self) -> str:
+        return MEDIA_TYPES[self.compression]
