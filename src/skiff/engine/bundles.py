@@ -39,6 +39,15 @@ ALL_CAPS = ("CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER"
             "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE", "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL",
             "CAP_SETFCAP", "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM",
             "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE")
+# capability numbers (linux/capability.h order)
+_CAP_ORDER = ("CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL",
+              "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE",
+              "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_IPC_LOCK", "CAP_IPC_OWNER",
+              "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT", "CAP_SYS_PTRACE", "CAP_SYS_PACCT",
+              "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE", "CAP_SYS_RESOURCE", "CAP_SYS_TIME",
+              "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE", "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL",
+              "CAP_SETFCAP", "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM",
+              "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE")
 INIT_PATH = "/sbin/docker-init"
 INIT_CANDIDATES = ("/usr/bin/docker-init", "/usr/bin/tini-static", "/usr/bin/tini", "/usr/bin/catatonit",
                    "/usr/libexec/podman/catatonit")
@@ -49,10 +58,20 @@ def _cap(name: str) -> str:
     return n if n.startswith("CAP_") or n == "ALL" else "CAP_" + n
 
 
+def host_caps() -> list[str]:
+    """ALL_CAPS within this process's bounding set (a container cannot get more than its creator)."""
+    try:
+        with open("/proc/self/status") as f:
+            bnd = next(int(line.split()[1], 16) for line in f if line.startswith("CapBnd:"))
+    except (OSError, StopIteration, ValueError):
+        return list(ALL_CAPS)
+    return [c for i, c in enumerate(_CAP_ORDER) if bnd & (1 << i) and c in ALL_CAPS]
+
+
 def capabilities(add: list[str], drop: list[str], privileged: bool) -> list[str]:
     """Docker's rules: the default set, then --cap-drop, then --cap-add (ALL allowed on both)."""
     if privileged:
-        return list(ALL_CAPS)
+        return host_caps()
     adds = [_cap(c) for c in add]
     drops = [_cap(c) for c in drop]
     for c in adds + drops:
@@ -60,8 +79,9 @@ def capabilities(add: list[str], drop: list[str], privileged: bool) -> list[str]
             raise InvalidArgumentError(f"invalid capability: {c.removeprefix('CAP_')} (--cap-add/--cap-drop)")
     caps = [] if "ALL" in drops else [c for c in DOCKER_CAPS if c not in drops]
     if "ALL" in adds:
-        return list(ALL_CAPS)
-    return caps + [c for c in adds if c not in caps]
+        return host_caps()
+    avail = host_caps()
+    return caps + [c for c in adds if c not in caps and c in avail]
 
 
 def _passwd(rootfs: str) -> list[list[str]]:

@@ -43,7 +43,11 @@ def attach(path: str, *, stdin: bool, tty: bool, out: int = 1, err: int = 2) -> 
     or None when the monitor went away without telling."""
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
-        s.connect(path)
+        dfd = os.open(os.path.dirname(path), os.O_PATH | os.O_CLOEXEC)
+        try:  # through the folder's fd: sun_path is short whatever the store path's length
+            s.connect(f"/proc/self/fd/{dfd}/{os.path.basename(path)}")
+        finally:
+            os.close(dfd)
     except OSError:
         s.close()
         return None

@@ -29,6 +29,7 @@ def run_here(eng: ContainerEngine, rec: ContainerRecord, bundle: Path, *, intera
     drv = eng.driver(rec.host_config.runtime)
     set_subreaper()
     stdio = make_stdio(tty, interactive)
+    failed: BaseException | None = None
     with eng.cs.lock(cid):
         try:
             pid = create_process(drv, cid, bundle, stdio)
@@ -36,16 +37,19 @@ def run_here(eng: ContainerEngine, rec: ContainerRecord, bundle: Path, *, intera
                 set_winsize(stdio.master, *size)
             drv.start(cid)
         except BaseException as e:
+            failed = e
             eng._teardown(rec)
             code = e.exit_code if hasattr(e, "exit_code") else 125
             eng.cs.save_state(cid, replace(eng.cs.raw_state(cid), status="exited", exit_code=code,
                                            error=str(e), finished_at=now()))
-            if rec.host_config.auto_remove:
-                eng.remove(cid, force=True, volumes=True)
-            raise
-        eng.cs.save_state(cid, State(status="running", pid=pid, monitor_pid=os.getpid(),
-                                     monitor_start=proc_start_time(os.getpid()), started_at=now(),
-                                     boot_id=boot_id()))
+        else:
+            eng.cs.save_state(cid, State(status="running", pid=pid, monitor_pid=os.getpid(),
+                                         monitor_start=proc_start_time(os.getpid()), started_at=now(),
+                                         boot_id=boot_id()))
+    if failed is not None:
+        if rec.host_config.auto_remove:
+            eng.remove(cid, force=True, volumes=True)
+        raise failed
     sys.stdout.flush()
     local_in = 0 if interactive else None
     mon = Monitor(pid=pid, outputs=stdio.outputs, stdin_fd=stdio.stdin, log_path=str(eng.cs.log_path(cid)),

@@ -204,7 +204,11 @@ class Monitor:
             except FileNotFoundError:
                 pass
             listener = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
-            listener.bind(self.attach_path)
+            dfd = os.open(os.path.dirname(self.attach_path) or ".", os.O_PATH | os.O_CLOEXEC)
+            try:  # through the folder's fd: sun_path is short whatever the store path's length
+                listener.bind(f"/proc/self/fd/{dfd}/{os.path.basename(self.attach_path)}")
+            finally:
+                os.close(dfd)
             listener.listen(8)
             self.poll.register(listener.fileno(), select.POLLIN)
         if self.local_in is not None:
