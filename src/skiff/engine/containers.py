@@ -15,7 +15,7 @@ import sys
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from skiff.errors import ConflictError, InvalidArgumentError, NotFoundError, SkiffError
 from skiff.monitor.logs import rfc3339_nano
@@ -23,8 +23,10 @@ from skiff.monitor.logs import rfc3339_nano
 from .containers_model import ContainerRecord, MountPoint
 from .containers_options import CreateOptions, parse_signal
 from .containers_state import ContainerStore, State, Status, boot_id, proc_start_time
-from .runtimes import RuntimeDriver, driver_for
 from .volumes import Volumes
+
+if TYPE_CHECKING:
+    from .runtimes import RuntimeDriver
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,8 @@ class ContainerEngine:
     def driver(self, name: str | None = None) -> RuntimeDriver:
         name = name or self.ctx.runtime or "skiff"
         if name not in self._drivers:
+            from .runtimes import driver_for
+
             self._drivers[name] = driver_for(name, self.runroot)
         return self._drivers[name]
 
@@ -351,7 +355,7 @@ class ContainerEngine:
 
     @staticmethod
     def _monitor_running(st: State) -> bool:
-        return st.monitor_pid > 0 and proc_start_time(st.monitor_pid) == st.monitor_start
+        return st.monitor_pid > 0 and proc_start_time(st.monitor_pid, live_only=True) == st.monitor_start
 
     def wait(self, text: str) -> int:
         cid = self.cs.resolve(text)

@@ -89,22 +89,27 @@ def boot_id() -> str:
         return ""
 
 
-def proc_start_time(pid: int) -> int:
-    """Field 22 of /proc/PID/stat (start time in clock ticks): with the pid, a process identity."""
+def proc_start_time(pid: int, *, live_only: bool = False) -> int:
+    """Field 22 of /proc/PID/stat (start time in clock ticks): with the pid, a process identity.
+    With ``live_only`` a zombie counts as gone (0)."""
     try:
         with open(f"/proc/{pid}/stat", "rb") as f:
             data = f.read()
     except OSError:
         return 0
-    return int(data[data.rindex(b")") + 2:].split()[19])
+    fields = data[data.rindex(b")") + 2:].split()
+    if live_only and fields[0] in (b"Z", b"X"):
+        return 0
+    return int(fields[19])
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
+def _atomic_write(path: Path, data: bytes, *, durable: bool = True) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with open(tmp, "wb") as f:
         f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
+        if durable:
+            f.flush()
+            os.fsync(f.fileno())
     os.rename(tmp, path)
 
 
@@ -252,7 +257,8 @@ class ContainerStore:
     def save_state(self, cid: str, st: State) -> None:
         data = json.dumps(to_obj(st)).encode()
         self.rdir(cid).mkdir(parents=True, exist_ok=True)
-        _atomic_write(self.rdir(cid) / "state.json", data)
+        # the volatile copy needs no fsync (it does not outlive a reboot); the one under ROOT does
+        _atomic_write(self.rdir(cid) / "state.json", data, durable=False)
         _atomic_write(self.cdir(cid) / "state.json", data)
 
     def raw_state(self, cid: str) -> State:
@@ -289,4 +295,4 @@ class ContainerStore:
 def monitor_alive(st: State) -> bool:
     if st.monitor_pid <= 0:
         return False
-    return proc_start_time(st.monitor_pid) == st.monitor_start
+    return proc_start_time(st.monitor_pid, live_only=True) == st.monitor_start
