@@ -87,7 +87,8 @@ def _copy_in(eng: ContainerEngine, cid: str, host_src: str, cpath: str) -> None:
             dest = cpath.rstrip("/") + "/" + os.path.basename(src.rstrip("/"))
         elif is_dir_src is False and dest_is_dir:
             dest = cpath.rstrip("/") + "/"
-        copy_into_root(Path(src), Path(root), dest)
+        # "/." keeps /proc/PID/root usable as a folder for an O_NOFOLLOW open (a str: pathlib drops it)
+        copy_into_root(Path(src), f"{root}/.", dest)  # type: ignore[arg-type]
 
 
 def _copy_out(eng: ContainerEngine, cid: str, cpath: str, host_dst: str) -> None:
@@ -114,7 +115,8 @@ def _copy_out(eng: ContainerEngine, cid: str, cpath: str, host_dst: str) -> None
                     if not os.path.isdir(os.path.dirname(os.path.abspath(host_dst))):
                         raise NotFoundError(f"no such directory: {os.path.dirname(host_dst)}")
                     parent, target = os.path.dirname(os.path.abspath(host_dst)), os.path.basename(host_dst)
-                copy_into_root(Path(f"/proc/self/fd/{fd}/."), Path(parent), target)
+                # a str, not a Path: pathlib would drop the "/." that makes lstat see the folder behind the fd
+                copy_into_root(f"/proc/self/fd/{fd}/.", Path(parent), target)  # type: ignore[arg-type]
                 return
             if dst_exists_dir:
                 out = os.path.join(host_dst, name)
