@@ -345,9 +345,14 @@ class ContainerEngine:
             if not raw.st.is_live:
                 return raw
             st = self.cs.state(cid)
-            if not st.st.is_live and not self._monitor_running(raw):
+            if not st.st.is_live:
+                # the exit is recorded (or the monitor is gone): finish it here rather than wait for the
+                # monitor's exit command (cleanup is idempotent and serialised by the container's lock)
                 self.cleanup(cid)
-                return self.cs.raw_state(cid) if self.cs.cdir(cid).is_dir() else st
+                if not self.cs.cdir(cid).is_dir():
+                    return st
+                final = self.cs.raw_state(cid)
+                return st if final.st.is_live else final
             if deadline is not None and time.monotonic() > deadline:
                 return st
             time.sleep(delay)
