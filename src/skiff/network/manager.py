@@ -1,0 +1,394 @@
+"""NetworkManager: the network layer's one entry point for the engine.
+
+Every change runs under the store's single network lock (see :mod:`skiff.network.state`): records first,
+then host devices, then the firewall table rebuilt from the records. A crash in between leaves records that
+name dead containers or devices that no record names; :meth:`NetworkManager.gc` removes both.
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import datetime
+import hashlib
+import ipaddress
+import re
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from skiff.errors import ConflictError, InvalidArgumentError, NotFoundError
+from skiff.network import dnsproc, firewall, links, ports
+from skiff.network.model import (
+    Attachment,
+    Endpoint,
+    IpamState,
+    NetworkError,
+    NetworkInspect,
+    NetworkRecord,
+    PortMapping,
+)
+from skiff.network.state import NetworkStore, atomic_write
+
+DEFAULT_NETWORK = "bridge"
+RESERVED = ("bridge", "host", "none")
+NAME_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
+DEFAULT_POOLS = ("10.86.0.0/16", "10.85.0.0/16", "10.84.0.0/16", "172.30.0.0/16")  # not podman's 10.88
+USER_POOL = "10.91.0.0/16"  # carved into /24s (podman uses 10.89)
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def mac_for(ip: str) -> str:
+    """Docker's habit: 02:42 followed by the IPv4 address."""
+    return "02:42:" + ":".join(f"{b:02x}" for b in ipaddress.IPv4Address(ip).packed)
+
+
+class NetworkManager:
+    """Bridge networks, IPAM, veths, firewall and DNS for containers of one store root."""
+
+    def __init__(self, root: Path, runroot: Path, *, bridge_prefix: str = "skiff", table: str = "skiff",
+                 default_subnet: str | None = None, dns_upstreams: Sequence[str] | None = None,
+                 host_resolv: Path = Path("/etc/resolv.conf"), firewall_backend: str = "auto") -> None:
+        if not re.fullmatch(r"[a-z][a-z0-9]{0,7}", bridge_prefix):
+            raise InvalidArgumentError(f"bridge prefix {bridge_prefix!r}: 1-8 lowercase letters/digits")
+        self.root, self.runroot = Path(root), Path(runroot)
+        self.prefix, self.table = bridge_prefix, table
+        self.default_subnet = default_subnet
+        self.dns_upstreams = dns_upstreams
+        self.host_resolv = host_resolv
+        self.store = NetworkStore(self.root)
+        self._nft: firewall.Nft | None = None
+        if firewall_backend not in ("auto", "nftables", "iptables"):
+            raise InvalidArgumentError(f"firewall backend {firewall_backend!r}: auto, nftables or iptables")
+        self.firewall_backend = firewall_backend
+        self._mtu: int | None = None
+
+    # ---- names -----------------------------------------------------------------------------------
+    def veth_name(self, container_id: str, network: str) -> str:
+        h = hashlib.sha256(f"{container_id}/{network}".encode()).hexdigest()
+        return (self.prefix + "v" + h)[:15]
+
+    def _nft_(self) -> firewall.Nft:
+        if self._nft is None:
+            self._nft = firewall.Nft()
+        return self._nft
+
+    # ---- networks --------------------------------------------------------------------------------
+    def _find(self, name: str) -> NetworkRecord:
+        rec = self.store.get(name) if NAME_RE.match(name) else None
+        if rec is None:
+            matches = [r for r in self.store.networks() if r.id.startswith(name)] if len(name) >= 3 else []
+            if len(matches) != 1:
+                raise NotFoundError(f"network {name!r} not found")
+            rec = matches[0]
+        return rec
+
+    def _used_subnets(self, exclude: str = "") -> builtins.list[tuple[ipaddress.IPv4Network, str]]:
+        used = [(ipaddress.IPv4Network(r.subnet), f"network {r.name}") for r in self.store.networks()
+                if r.name != exclude]
+        own = {r.bridge for r in self.store.networks()}
+        for net, dev in links.host_routes():
+            if dev not in own:
+                used.append((net, f"host route via {dev or '?'}"))
+        return used
+
+    def _pick_subnet(self, candidates: Iterable[ipaddress.IPv4Network]) -> ipaddress.IPv4Network:
+        used = self._used_subnets()
+        for c in candidates:
+            if not any(c.overlaps(u) for u, _ in used):
+                return c
+        raise NetworkError("no free subnet left for a new network; pass --subnet")
+
+    def _new_record(self, name: str, subnet: str | None, gateway: str | None, internal: bool,
+                    labels: dict[str, str], default: bool) -> NetworkRecord:
+        if subnet:
+            try:
+                net = ipaddress.IPv4Network(subnet, strict=False)
+            except ValueError:
+                raise InvalidArgumentError(f"invalid --subnet {subnet!r}: not an IPv4 CIDR") from None
+            if net.prefixlen > 30:
+                raise InvalidArgumentError(f"invalid --subnet {subnet!r}: too small (at most /30)")
+            for used, what in self._used_subnets():
+                if net.overlaps(used):
+                    raise ConflictError(f"subnet {net} overlaps with {what} ({used})")
+        elif default:
+            pools = [self.default_subnet] if self.default_subnet else DEFAULT_POOLS
+            net = self._pick_subnet(ipaddress.IPv4Network(p) for p in pools)
+        else:
+            net = self._pick_subnet(ipaddress.IPv4Network(USER_POOL).subnets(new_prefix=24))
+        if gateway:
+            try:
+                gw = ipaddress.IPv4Address(gateway)
+            except ValueError:
+                raise InvalidArgumentError(f"invalid --gateway {gateway!r}: not an IPv4 address") from None
+            if gw not in net or gw in (net.network_address, net.broadcast_address):
+                raise InvalidArgumentError(f"invalid --gateway {gateway}: not a host address of subnet {net}")
+        else:
+            gw = net.network_address + 1
+        net_id = secrets.token_hex(32)
+        bridge = f"{self.prefix}0" if default else f"{self.prefix}-{net_id}"[:15]
+        return NetworkRecord(name=name, id=net_id, subnet=str(net), gateway=str(gw), bridge=bridge,
+                             internal=internal, default=default, labels=dict(labels), created=_now())
+
+    def create_network(self, name: str, subnet: str | None = None, gateway: str | None = None,
+                       internal: bool = False, labels: dict[str, str] | None = None) -> NetworkRecord:
+        if not NAME_RE.match(name):
+            raise InvalidArgumentError(f"invalid network name {name!r}: use [a-zA-Z0-9][a-zA-Z0-9_.-]*")
+        if name in RESERVED:
+            raise ConflictError(f"network name {name!r} is reserved")
+        with self.store.locked():
+            if self.store.get(name) is not None:
+                raise ConflictError(f"network {name!r} already exists")
+            rec = self._new_record(name, subnet, gateway, internal, labels or {}, default=False)
+            self.store.put(rec)
+            return rec
+
+    def _default_network(self) -> NetworkRecord:
+        rec = self.store.get(DEFAULT_NETWORK)
+        if rec is None:
+            rec = self._new_record(DEFAULT_NETWORK, None, None, False, {}, default=True)
+            self.store.put(rec)
+        return rec
+
+    def list(self) -> builtins.list[NetworkRecord]:
+        with self.store.locked():
+            self._default_network()
+        return self.store.networks()
+
+    def inspect(self, name: str) -> NetworkInspect:
+        if name == DEFAULT_NETWORK:
+            with self.store.locked():
+                self._default_network()
+        rec = self._find(name)
+        return NetworkInspect(rec, builtins.list(self.store.ipam(rec.name).endpoints))
+
+    def remove(self, name: str) -> None:
+        with self.store.locked():
+            rec = self._find(name)
+            if rec.default:
+                raise ConflictError(f"network {rec.name!r} is the pre-defined default and cannot be removed")
+            eps = self.store.ipam(rec.name).endpoints
+            if eps:
+                who = ", ".join(e.name or e.container_id[:12] for e in eps)
+                raise ConflictError(f"network {rec.name!r} has active endpoints ({who})")
+            self._drop_network(rec)
+
+    def _drop_network(self, rec: NetworkRecord) -> None:
+        dnsproc.stop(self.runroot, rec.name)
+        links.delete_link(rec.bridge)
+        self.store.delete(rec.name)
+
+    def prune(self) -> builtins.list[str]:
+        """Remove every user network without endpoints; returns their names."""
+        removed = []
+        with self.store.locked():
+            for rec in self.store.networks():
+                if not rec.default and not self.store.ipam(rec.name).endpoints:
+                    self._drop_network(rec)
+                    removed.append(rec.name)
+        return removed
+
+    # ---- containers ------------------------------------------------------------------------------
+    def _taken_ports(self) -> set[tuple[str, int]]:
+        return {(p.protocol, p.host_port) for r in self.store.networks()
+                for e in self.store.ipam(r.name).endpoints for p in e.ports}
+
+    def _resolve_ports(self, wanted: Sequence[PortMapping]) -> builtins.list[PortMapping]:
+        taken = self._taken_ports()
+        out: builtins.list[PortMapping] = []
+        for p in wanted:
+            if p.host_port and not p.host_port_end:
+                key = (p.protocol, p.host_port)
+                if key in taken or not ports.port_is_free(p.host_ip, p.host_port, p.protocol):
+                    where = f"{p.host_ip or '0.0.0.0'}:{p.host_port}/{p.protocol}"
+                    raise ConflictError(f"cannot publish {p.container_port}/{p.protocol}: host port {where} "
+                                        "is already in use")
+                hp = p.host_port
+            else:
+                hp = ports.pick_port(p.host_ip, p.protocol, taken, p.host_port, p.host_port_end)
+            taken.add((p.protocol, hp))
+            out.append(PortMapping(p.container_port, p.protocol, p.host_ip, hp))
+        return out
+
+    def _allocate_ip(self, rec: NetworkRecord, st: IpamState, ip: str | None) -> str:
+        net = ipaddress.IPv4Network(rec.subnet)
+        used = {e.ip for e in st.endpoints} | {rec.gateway}
+        if ip:
+            try:
+                addr = ipaddress.IPv4Address(ip)
+            except ValueError:
+                raise InvalidArgumentError(f"invalid --ip {ip!r}: not an IPv4 address") from None
+            if addr not in net or addr in (net.network_address, net.broadcast_address):
+                raise InvalidArgumentError(f"invalid --ip {ip}: not in subnet {net} of network {rec.name}")
+            if str(addr) in used:
+                raise ConflictError(f"address {ip} is already in use on network {rec.name}")
+            return str(addr)
+        for addr in net.hosts():
+            if str(addr) not in used:
+                return str(addr)
+        raise NetworkError(f"no free address left in network {rec.name} ({net})")
+
+    def attach(self, container_id: str, netns_path: str, network: str = DEFAULT_NETWORK, *, name: str = "",
+               aliases: Sequence[str] = (), ip: str | None = None, ports: Sequence[PortMapping] = (),
+               mac: str | None = None) -> Attachment:
+        """Connect the container whose network namespace is ``netns_path`` to ``network``."""
+        with self.store.locked():
+            rec = self._default_network() if network == DEFAULT_NETWORK else self._find(network)
+            st = self.store.ipam(rec.name)
+            if any(e.container_id == container_id for e in st.endpoints):
+                raise ConflictError(f"container {name or container_id[:12]} is already on network {rec.name}")
+            resolved = self._resolve_ports(ports)
+            addr = self._allocate_ip(rec, st, ip)
+            ifname = self._free_ifname(container_id)
+            mac = mac or mac_for(addr)
+            ep = Endpoint(container_id=container_id, ip=addr, mac=mac, veth=self.veth_name(container_id, rec.name),
+                          ifname=ifname, name=name, aliases=builtins.list(aliases) if not rec.default else [],
+                          netns=netns_path, ports=resolved)
+            self.store.put_ipam(replace(st, endpoints=[*st.endpoints, ep]))
+            try:
+                self._plumb(rec, ep)
+                self._apply_firewall(added=ep)
+                if rec.dns_enabled:
+                    dnsproc.ensure(self.root, self.runroot, rec, self._upstreams())
+            except BaseException:
+                with contextlib.suppress(Exception):  # best effort: the original error is the one to show
+                    self._unplumb(rec, ep)
+                raise
+            return self._attachment(rec, ep)
+
+    def _free_ifname(self, container_id: str) -> str:
+        """eth0, eth1, ...: the first name none of the container's recorded endpoints uses."""
+        used = {e.ifname for r in self.store.networks() for e in self.store.ipam(r.name).endpoints
+                if e.container_id == container_id}
+        n = 0
+        while f"eth{n}" in used:
+            n += 1
+        return f"eth{n}"
+
+    def _plumb(self, rec: NetworkRecord, ep: Endpoint) -> None:
+        if self._mtu is None:
+            self._mtu = links.uplink_mtu()
+        if not rec.internal:
+            self._enable_forwarding()
+        links.plumb(bridge=rec.bridge, gateway=rec.gateway, prefixlen=rec.prefixlen, mtu=self._mtu,
+                    host_name=ep.veth, netns_path=ep.netns, ifname=ep.ifname, ip=ep.ip, mac=ep.mac,
+                    default_route=not rec.internal)
+
+    def _unplumb(self, rec: NetworkRecord, ep: Endpoint) -> None:
+        """Undo one endpoint: record, veth, rules, DNS (best effort; called with the lock held)."""
+        st = self.store.ipam(rec.name)
+        rest = [e for e in st.endpoints if e.container_id != ep.container_id]
+        self.store.put_ipam(replace(st, endpoints=rest))
+        with contextlib.suppress(Exception):
+            links.delete_link(ep.veth)
+        self._apply_firewall()
+        if not rest:
+            dnsproc.stop(self.runroot, rec.name)
+
+    def _attachment(self, rec: NetworkRecord, ep: Endpoint) -> Attachment:
+        return Attachment(network=rec.name, container_id=ep.container_id, ip=ep.ip, gateway=rec.gateway,
+                          prefixlen=rec.prefixlen, mac=ep.mac, ifname=ep.ifname, veth=ep.veth,
+                          internal=rec.internal, dns_server=rec.gateway if rec.dns_enabled else None,
+                          aliases=[a for a in [ep.name, *ep.aliases, ep.container_id[:12]] if a],
+                          ports=builtins.list(ep.ports))
+
+    def _upstreams(self) -> builtins.list[str]:
+        if self.dns_upstreams is not None:
+            return builtins.list(self.dns_upstreams)
+        from skiff.network.etcfiles import read_resolv_conf
+
+        return read_resolv_conf(self.host_resolv).nameservers
+
+    def _enable_forwarding(self) -> None:
+        old = links.sysctl_set("net/ipv4/ip_forward", "1")
+        if old != "1":  # recorded, so that an operator can see skiff turned it on
+            atomic_write(self.runroot / "networks" / "ip_forward.was", old.encode())
+
+
+    def detach(self, container_id: str, network: str) -> None:
+        with self.store.locked():
+            rec = self._find(network)
+            ep = next((e for e in self.store.ipam(rec.name).endpoints if e.container_id == container_id), None)
+            if ep is None:
+                raise NotFoundError(f"container {container_id[:12]} is not connected to network {rec.name}")
+            self._unplumb(rec, ep)
+
+    def release_all(self, container_id: str) -> None:
+        """Stop or remove: drop the container from every network (no error when it has none)."""
+        with self.store.locked():
+            for rec in self.store.networks():
+                for ep in self.store.ipam(rec.name).endpoints:
+                    if ep.container_id == container_id:
+                        self._unplumb(rec, ep)
+
+    def attachments(self, container_id: str) -> builtins.list[Attachment]:
+        return [self._attachment(rec, ep) for rec in self.store.networks()
+                for ep in self.store.ipam(rec.name).endpoints if ep.container_id == container_id]
+
+    def port(self, container_id: str) -> builtins.list[PortMapping]:
+        """`skiff port`: the container's published ports with their real host ports."""
+        return [p for a in self.attachments(container_id) for p in a.ports]
+
+    def setup_none(self, netns_path: str) -> None:
+        """``--network none``: bring up lo only."""
+        links.loopback_up(netns_path)
+
+    def gc(self, live_container_ids: Iterable[str]) -> builtins.list[str]:
+        """Repair after crashes: drop endpoints of dead containers, stray veths and bridges, stale rules."""
+        live = set(live_container_ids)
+        removed: builtins.list[str] = []
+        with self.store.locked():
+            recs = self.store.networks()
+            keep_veths: set[str] = set()
+            for rec in recs:
+                st = self.store.ipam(rec.name)
+                alive = [e for e in st.endpoints if e.container_id in live]
+                for e in st.endpoints:
+                    if e.container_id not in live:
+                        removed.append(f"endpoint {e.container_id[:12]} on {rec.name}")
+                if len(alive) != len(st.endpoints):
+                    self.store.put_ipam(replace(st, endpoints=alive))
+                if not alive:
+                    dnsproc.stop(self.runroot, rec.name)
+                keep_veths.update(e.veth for e in alive)
+            bridges = {r.bridge for r in recs}
+            for name, kind in links.list_links().items():
+                if kind == "veth" and name.startswith(self.prefix + "v") and name not in keep_veths:
+                    links.delete_link(name)
+                    removed.append(f"veth {name}")
+                elif kind == "bridge" and (name == f"{self.prefix}0" or name.startswith(self.prefix + "-")) \
+                        and name not in bridges:
+                    links.delete_link(name)
+                    removed.append(f"bridge {name}")
+            self._apply_firewall()
+        return removed
+
+    def _backend(self) -> str:
+        if self.firewall_backend == "auto":
+            try:
+                self._nft_()
+                self.firewall_backend = "nftables"
+            except NetworkError:
+                self.firewall_backend = "iptables"
+        return self.firewall_backend
+
+    def _apply_firewall(self, added: Endpoint | None = None) -> None:
+        nets = [firewall.NetworkRules(r, self.store.ipam(r.name).endpoints) for r in self.store.networks()]
+        if self._backend() == "iptables":
+            from skiff.network import iptables
+
+            iptables.apply(self.table.upper(), nets)
+            return
+        state = self.runroot / "networks" / f"nft-{self.table}.digest"
+        firewall.apply(self._nft_(), self.table, nets, state, added)
+
+    def teardown(self) -> None:
+        """Remove everything this root created on the host (bridges, table, DNS); records stay."""
+        self.gc(())
+        with self.store.locked():
+            for rec in self.store.networks():
+                links.delete_link(rec.bridge)
