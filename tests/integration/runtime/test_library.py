@@ -183,3 +183,35 @@ def test_leaked_fds_and_host_cwd(runtime: Runtime, tmp_path: Path, busybox_rootf
     finally:
         os.close(leak)
     assert runtime.list() == []
+
+
+def test_hooks_run_with_state_on_stdin(runtime: Runtime, tmp_path: Path, busybox_rootfs: Path) -> None:
+    from skiff.oci.runtime import Hook, Hooks
+
+    log = tmp_path / "hooks.log"
+    hook = tmp_path / "hook.sh"
+    hook.write_text(f"#!/bin/sh\nread -r state\necho \"$1 $state\" >> {log}\n")
+    hook.chmod(0o755)
+    cid, b = _bundle(tmp_path, busybox_rootfs, ["true"])
+    spec = json.loads((b / "config.json").read_text())
+    hooks = Hooks(create_runtime=[Hook(path=str(hook), args=["hook", "createRuntime"])],
+                  prestart=[Hook(path=str(hook), args=["hook", "prestart"])],
+                  poststart=[Hook(path=str(hook), args=["hook", "poststart"])],
+                  poststop=[Hook(path=str(hook), args=["hook", "poststop"])])
+    spec["hooks"] = to_obj(hooks)
+    (b / "config.json").write_text(json.dumps(spec))
+    assert runtime.run(cid, b) == 0
+    lines = log.read_text().splitlines()
+    assert [ln.split()[0] for ln in lines] == ["createRuntime", "prestart", "poststart", "poststop"]
+    assert json.loads(lines[0].split(" ", 1)[1])["id"] == cid
+
+
+def test_failing_prestart_hook_leaves_nothing(runtime: Runtime, tmp_path: Path, busybox_rootfs: Path) -> None:
+    cid, b = _bundle(tmp_path, busybox_rootfs, ["true"])
+    spec = json.loads((b / "config.json").read_text())
+    spec["hooks"] = {"prestart": [{"path": "/bin/false"}]}
+    (b / "config.json").write_text(json.dumps(spec))
+    with pytest.raises(ContainerStartError, match=r"hooks\.prestart\[0\]"):
+        runtime.run(cid, b)
+    assert runtime.list() == []
+    assert not list(Path("/sys/fs/cgroup").glob(f"*/skiff/{cid}"))
