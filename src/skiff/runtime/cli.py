@@ -137,6 +137,22 @@ def _forward_signals(pid_box: list[int]) -> None:
         signal.signal(sig, handler)
 
 
+def _proxy_terminal(master: int) -> None:
+    """Foreground `run` of a terminal container without --console-socket: copy between the pty and our stdio
+    (threads start only after the container was cloned)."""
+    import threading
+
+    def pump(src: int, dst: int) -> None:
+        try:
+            while data := os.read(src, 65536):
+                os.write(dst, data)
+        except OSError:
+            pass
+
+    threading.Thread(target=pump, args=(master, 1), daemon=True).start()
+    threading.Thread(target=pump, args=(0, master), daemon=True).start()
+
+
 def dispatch(args: argparse.Namespace) -> int:
     if args.command == "spec":
         from skiff.oci.codec import pretty
@@ -164,8 +180,15 @@ def dispatch(args: argparse.Namespace) -> int:
             return 0
         box: list[int] = []
         _forward_signals(box)
-        return rt.run(args.id, Path(args.bundle), pid_file=pid_file, console_socket=args.console_socket,
-                      preserve_fds=args.preserve_fds, keep=args.keep, on_started=box.append)
+        on_terminal = None if args.console_socket else _proxy_terminal
+        code = rt.run(args.id, Path(args.bundle), pid_file=pid_file, console_socket=args.console_socket,
+                      on_terminal=on_terminal, preserve_fds=args.preserve_fds, keep=args.keep,
+                      on_started=box.append)
+        if on_terminal is not None:
+            import time
+
+            time.sleep(0.05)  # let the pty's last output drain to stdout
+        return code
     if cmd == "start":
         rt.start(args.id)
     elif cmd == "state":

@@ -144,9 +144,10 @@ def _steps(kernel: Kernel, cfg: InitConfig) -> None:
     _set_user_and_caps(kernel, proc)
     os.umask(proc.user.umask if proc.user.umask is not None else 0o022)
     _close_fds(3 + cfg.preserve_fds, keep={cfg.channel.fileno(), cfg.start_fifo or -1})
+    if cfg.start_fifo is not None:
+        kernel.prctl(PR_SET_PDEATHSIG, 0)  # `create` exits after Ready; the container outlives it
     cfg.channel.send(Ready(os.getpid()))
     if cfg.start_fifo is not None:
-        kernel.prctl(PR_SET_PDEATHSIG, 0)  # `create` exits now; the container outlives it
         cfg.channel.close()
         while not os.read(cfg.start_fifo, 1):
             pass
