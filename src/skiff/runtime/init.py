@@ -98,8 +98,7 @@ def _report(cfg: InitConfig, msg: ExecFailed | Failed) -> None:
 def _steps(kernel: Kernel, cfg: InitConfig) -> None:
     kernel.prctl(PR_SET_DUMPABLE, 0)  # no container process may open /proc/<us>/exe or our fds
     kernel.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    _reset_signals()
     if cfg.stdio is not None:
         for i, fd in enumerate(cfg.stdio):
             if fd != i:
@@ -164,6 +163,20 @@ def _steps(kernel: Kernel, cfg: InitConfig) -> None:
         os.execve(path, proc.args, env)
     except OSError as e:
         raise _ExecError(e.errno or errno.EACCES, f"exec {proc.args[0]!r}: {e.strerror}") from None
+
+
+def _reset_signals() -> None:
+    """The container starts with default dispositions and nothing blocked (Python ignores SIGPIPE and
+    SIGXFSZ, and an engine may ignore more; ignored signals would survive execve)."""
+    for sig in signal.valid_signals():
+        if sig in (signal.SIGKILL, signal.SIGSTOP):
+            continue
+        try:
+            if signal.getsignal(sig) is not signal.SIG_DFL:
+                signal.signal(sig, signal.SIG_DFL)
+        except (OSError, ValueError):
+            pass
+    signal.pthread_sigmask(signal.SIG_SETMASK, [])
 
 
 def _terminal(kernel: Kernel, cfg: InitConfig) -> None:
