@@ -52,7 +52,7 @@ def check_root(spec: Spec, bundle: Path) -> None:
     rootfs = Path(spec.root.path) if spec.root.path.startswith("/") else bundle / spec.root.path
     if not rootfs.exists():
         raise BundleError(f"config.json: root.path: rootfs {str(rootfs)!r} does not exist")
-    if rootfs.is_symlink() or not rootfs.is_dir():
+    if not rootfs.is_dir():
         raise BundleError(f"config.json: root.path: rootfs {str(rootfs)!r} is not a directory")
 
 
