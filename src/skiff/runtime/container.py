@@ -229,7 +229,8 @@ class Runtime:
             start_time = st.proc_start_time(pid) or 0
             rec = Record(id=container_id, pid=pid, pid_start=start_time, bundle=str(b.path),
                          rootfs=str(b.rootfs), created=_now(), cgroup=cgroup.path,
-                         annotations=dict(spec.annotations))
+                         annotations=dict(spec.annotations),
+                         late_hooks=bool(spec.hooks and (spec.hooks.poststart or spec.hooks.poststop)))
             st.save(d, rec)
             if pid_file is not None:
                 _write_pid_file(pid_file, pid)
@@ -259,6 +260,8 @@ class Runtime:
 
     def _hooks(self, rec: Record, stage: str) -> None:
         """poststart and poststop hooks: failures are logged by the spec's rules, never fatal."""
+        if not rec.late_hooks:
+            return
         try:
             spec = self._spec(rec)
         except (OSError, SkiffError):
