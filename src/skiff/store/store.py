@@ -20,7 +20,6 @@ import json
 import os
 import time
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -206,7 +205,7 @@ class Store:
             target = next((r for r in rs if r.id == image_id), None)
             if target is None:
                 raise NotFoundError(f"No such image: {image_id}")
-            return imgs.add_record(rs, replace(target, names=[*target.names, name]))
+            return imgs.add_record(rs, target.replace(names=[*target.names, name]))
 
         return next(r for r in self.images.update(change) if r.id == image_id)
 
@@ -218,8 +217,8 @@ class Store:
             out = []
             for r in rs:
                 if name in r.names or name in r.digests:
-                    r = replace(r, names=[n for n in r.names if n != name],
-                                digests=[d for d in r.digests if d != name])
+                    r = r.replace(names=[n for n in r.names if n != name],
+                                  digests=[d for d in r.digests if d != name])
                     found.append(r)
                 out.append(r)
             if not found:
