@@ -122,8 +122,6 @@ def _unmount_below(path: Path) -> None:
 
 def bootstrap(ctx: EngineContext, opts: BootstrapOptions) -> str:
     """Run debootstrap into a temp folder under ROOT/tmp and store the result as a one-layer image."""
-    from skiff.engine.image_io import now_rfc3339
-    from skiff.engine.layer_image import commit_rootfs_image
 
     name = str(reference.parse(opts.reference))
     if not _SUITE.match(opts.suite):
@@ -137,6 +135,14 @@ def bootstrap(ctx: EngineContext, opts: BootstrapOptions) -> str:
     exe = shutil.which("debootstrap")
     if exe is None:
         raise SkiffError("debootstrap is not installed", hint="apt-get install debootstrap")
+    with ctx.store.writing():  # gc leaves our folder under ROOT/tmp alone
+        return _run(ctx, opts, name, mirror, exe)
+
+
+def _run(ctx: EngineContext, opts: BootstrapOptions, name: str, mirror: str, exe: str) -> str:
+    from skiff.engine.image_io import now_rfc3339
+    from skiff.engine.layer_image import commit_rootfs_image
+
     ctx.tmp.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(dir=ctx.tmp, prefix="bootstrap-"))
     rootfs = work / "rootfs"

@@ -85,7 +85,8 @@ class Store:
 
     @contextlib.contextmanager
     def writing(self) -> Iterator[None]:
-        """Held (shared) by anything that puts blobs and then an image: gc leaves those blobs alone meanwhile."""
+        """Held (shared) by anything that writes blobs, images or files under ROOT/tmp (load, import, save,
+        commit, pull): gc leaves those alone meanwhile. Re-entrant (each call opens its own shared lock)."""
         path = self.root / "locks" / "gc.lock"
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
@@ -299,6 +300,13 @@ class Store:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 return [], []
+            # no writer is active (they hold gc.lock shared): whatever is in ROOT/tmp was left by a crash
+            if self.tmp.is_dir():
+                import shutil
+
+                for name in os.listdir(self.tmp):
+                    p = self.tmp / name
+                    shutil.rmtree(p, ignore_errors=True) if p.is_dir() and not p.is_symlink() else p.unlink()
             with self.locks[IMAGES].exclusive():
                 keep_layers, keep_blobs = self._referenced()
                 removed_layers = self.layers.remove_unused(keep_layers)
