@@ -86,9 +86,9 @@ def test_bind_mount_read_only(rt: RuntimeUnderTest, tmp_path: Path) -> None:
     data = tmp_path / "data"
     data.mkdir()
     (data / "hello").write_text("hi\n")
-    mounts = [*default_mounts(), Mount(destination="/data", type="bind", source=str(data),
+    mounts = [*default_mounts(), Mount(destination="/var/www", type="bind", source=str(data),
                                        options=["rbind", "ro", "nosuid", "nodev"])]
-    cp = rt.run(rt.spec(sh("cat /data/hello; touch /data/x 2>&1 | grep -o Read-only"), mounts=mounts))
+    cp = rt.run(rt.spec(sh("cat /var/www/hello; touch /var/www/x 2>&1 | grep -o Read-only"), mounts=mounts))
     assert cp.stdout.split() == ["hi", "Read-only"], cp.stdout + cp.stderr
     assert not (data / "x").exists()
 
@@ -100,8 +100,8 @@ def test_user_namespace_maps_root_to_unprivileged_uid(rt: RuntimeUnderTest, open
     data = open_dir / "shared"
     data.mkdir()
     data.chmod(0o777)
-    mounts = [*default_mounts(), Mount(destination="/data", type="bind", source=str(data), options=["rbind"])]
-    spec = rt.spec(sh("id -u; cat /proc/self/uid_map; touch /data/made-by-root"), mounts=mounts,
+    mounts = [*default_mounts(), Mount(destination="/var/www", type="bind", source=str(data), options=["rbind"])]
+    spec = rt.spec(sh("id -u; cat /proc/self/uid_map; touch /var/www/made-by-root"), mounts=mounts,
                    userns_map=(100000, 65536))
     cp = rt.run(spec, rootfs=rootfs)
     assert cp.returncode == 0, cp.stderr
@@ -131,3 +131,8 @@ def test_uid_gid_groups_umask_cwd_env(rt: RuntimeUnderTest) -> None:
 
 
 _ = (LinuxIDMapping,)
+
+
+def test_signals_start_default_and_unblocked(rt: RuntimeUnderTest) -> None:
+    cp = rt.run(rt.spec(["grep", "-E", "^Sig(Blk|Ign)", "/proc/self/status"]))
+    assert cp.stdout.split() == ["SigBlk:", "0" * 16, "SigIgn:", "0" * 16], cp.stdout

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import ctypes
 import os
-import platform
 import signal
 
 _NR = {
-    "x86_64": {"pivot_root": 155, "capset": 126, "clone": 56},
-    "aarch64": {"pivot_root": 41, "capset": 91, "clone": 220},
+    "x86_64": {"pivot_root": 155, "capset": 126, "clone": 56, "seccomp": 317, "close_range": 436},
+    "aarch64": {"pivot_root": 41, "capset": 91, "clone": 220, "seccomp": 277, "close_range": 436},
 }
 _LINUX_CAPABILITY_VERSION_3 = 0x20080522
 
@@ -21,6 +20,14 @@ class _CapHeader(ctypes.Structure):
 class _CapData(ctypes.Structure):
     _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
                 ("inheritable", ctypes.c_uint32)]
+
+
+class _SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+
+_SECCOMP_SET_MODE_FILTER = 1
+_MACHINE = os.uname().machine
 
 
 def _check(ret: int, what: str) -> int:
@@ -41,7 +48,7 @@ class LinuxKernel:
         self._libc = ctypes.CDLL(None, use_errno=True)
         # PyDLL keeps the GIL across the call: needed for clone, whose child continues in this interpreter.
         self._pylibc = ctypes.PyDLL(None, use_errno=True)
-        self._nr = _NR[platform.machine()]
+        self._nr = _NR[_MACHINE]
         self._libc.syscall.restype = ctypes.c_long
         self._pylibc.syscall.restype = ctypes.c_long
         self._libc.prctl.restype = ctypes.c_int
@@ -88,6 +95,19 @@ class LinuxKernel:
         ret = self._libc.syscall(ctypes.c_long(self._nr["capset"]), ctypes.byref(hdr), data)
         _check(ret, "capset")
 
+    def close_range(self, first: int, last: int, flags: int) -> None:
+        ret = self._libc.syscall(ctypes.c_long(self._nr["close_range"]), ctypes.c_uint(first),
+                                 ctypes.c_uint(last), ctypes.c_uint(flags))
+        _check(ret, "close_range")
+
+    def seccomp_load_bpf(self, program: bytes, flags: int = 0) -> None:
+        """Install a compiled seccomp BPF program (needs no_new_privs or CAP_SYS_ADMIN)."""
+        buf = ctypes.create_string_buffer(program, len(program))
+        prog = _SockFprog(len(program) // 8, ctypes.cast(buf, ctypes.c_void_p))
+        ret = self._libc.syscall(ctypes.c_long(self._nr["seccomp"]), ctypes.c_ulong(_SECCOMP_SET_MODE_FILTER),
+                                 ctypes.c_ulong(flags), ctypes.byref(prog))
+        _check(ret, "seccomp")
+
     def clone(self, flags: int) -> int:
         """fork(2) into new namespaces in one step: returns 0 in the child, the child's pid in the parent.
 
@@ -97,7 +117,7 @@ class LinuxKernel:
         api = ctypes.pythonapi
         api.PyOS_BeforeFork()
         sys_flags = flags | signal.SIGCHLD
-        if platform.machine() == "x86_64":  # clone(flags, stack, parent_tid, child_tid, tls)
+        if _MACHINE == "x86_64":  # clone(flags, stack, parent_tid, child_tid, tls)
             ret = self._pylibc.syscall(ctypes.c_long(self._nr["clone"]), ctypes.c_ulong(sys_flags),
                                        ctypes.c_void_p(0), ctypes.c_void_p(0), ctypes.c_void_p(0),
                                        ctypes.c_ulong(0))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import os
 
 ACT_KILL_PROCESS = 0x80000000
@@ -34,11 +33,12 @@ _lib: ctypes.CDLL | None = None
 def _libseccomp() -> ctypes.CDLL:
     global _lib  # a process-wide handle to a shared library; never changes once loaded
     if _lib is None:
-        lib = ctypes.CDLL(ctypes.util.find_library("seccomp") or "libseccomp.so.2", use_errno=True)
+        lib = ctypes.CDLL("libseccomp.so.2", use_errno=True)  # find_library would spawn ldconfig
         lib.seccomp_init.restype = ctypes.c_void_p
         lib.seccomp_init.argtypes = [ctypes.c_uint32]
         lib.seccomp_release.argtypes = [ctypes.c_void_p]
         lib.seccomp_load.argtypes = [ctypes.c_void_p]
+        lib.seccomp_export_bpf.argtypes = [ctypes.c_void_p, ctypes.c_int]
         lib.seccomp_attr_set.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_uint32]
         lib.seccomp_arch_add.argtypes = [ctypes.c_void_p, ctypes.c_uint32]
         lib.seccomp_arch_resolve_name.restype = ctypes.c_uint32
@@ -91,6 +91,21 @@ class Filter:
         ret = self._lib.seccomp_load(self._ctx)
         if ret < 0:
             raise OSError(-ret, f"seccomp_load: {os.strerror(-ret)}")
+
+    def export_bpf(self) -> bytes:
+        """The compiled BPF program (struct sock_filter array), for loading with seccomp(2) directly."""
+        fd = os.memfd_create("skiff-seccomp", os.MFD_CLOEXEC)
+        try:
+            ret = self._lib.seccomp_export_bpf(self._ctx, fd)
+            if ret < 0:
+                raise OSError(-ret, f"seccomp_export_bpf: {os.strerror(-ret)}")
+            os.lseek(fd, 0, os.SEEK_SET)
+            chunks = []
+            while chunk := os.read(fd, 65536):
+                chunks.append(chunk)
+            return b"".join(chunks)
+        finally:
+            os.close(fd)
 
     def release(self) -> None:
         if self._ctx:

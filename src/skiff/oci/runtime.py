@@ -6,8 +6,6 @@ Field names follow the spec's JSON names through :func:`skiff.oci.codec.jfield`;
 ``None`` when absent, so absence and ``false``/``0`` stay distinct.
 """
 
-from __future__ import annotations
-
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +17,8 @@ SUPPORTED_VERSIONS = ("1.0.0", "1.0.1", "1.0.2", "1.1.0", "1.2.0", "1.2.1", "1.3
 
 @dataclass(frozen=True)
 class Box:
+    """process.consoleSize."""
+
     height: int = jfield("height", default=0)
     width: int = jfield("width", default=0)
     extra: dict[str, Any] = jextra()
@@ -26,6 +26,8 @@ class Box:
 
 @dataclass(frozen=True)
 class User:
+    """process.user."""
+
     uid: int = jfield("uid", default=0, keep_empty=True)
     gid: int = jfield("gid", default=0, keep_empty=True)
     umask: int | None = jfield("umask", default=None)
@@ -36,6 +38,8 @@ class User:
 
 @dataclass(frozen=True)
 class LinuxCapabilities:
+    """process.capabilities (five sets)."""
+
     bounding: list[str] = jfield("bounding", default_factory=list)
     effective: list[str] = jfield("effective", default_factory=list)
     inheritable: list[str] = jfield("inheritable", default_factory=list)
@@ -46,6 +50,8 @@ class LinuxCapabilities:
 
 @dataclass(frozen=True)
 class POSIXRlimit:
+    """one entry of process.rlimits."""
+
     type: str = jfield("type")
     hard: int = jfield("hard", keep_empty=True)
     soft: int = jfield("soft", keep_empty=True)
@@ -54,6 +60,8 @@ class POSIXRlimit:
 
 @dataclass(frozen=True)
 class Process:
+    """the container process (config.json process)."""
+
     args: list[str] = jfield("args", default_factory=list)
     cwd: str = jfield("cwd", default="/")
     env: list[str] = jfield("env", default_factory=list)
@@ -72,6 +80,8 @@ class Process:
 
 @dataclass(frozen=True)
 class Root:
+    """root: the rootfs path and whether it is read-only."""
+
     path: str = jfield("path")
     readonly: bool | None = jfield("readonly", default=None)
     extra: dict[str, Any] = jextra()
@@ -79,6 +89,8 @@ class Root:
 
 @dataclass(frozen=True)
 class LinuxIDMapping:
+    """a uid/gid mapping range."""
+
     container_id: int = jfield("containerID", keep_empty=True)
     host_id: int = jfield("hostID", keep_empty=True)
     size: int = jfield("size", keep_empty=True)
@@ -87,6 +99,8 @@ class LinuxIDMapping:
 
 @dataclass(frozen=True)
 class Mount:
+    """one entry of mounts."""
+
     destination: str = jfield("destination")
     type: str | None = jfield("type", default=None)
     source: str | None = jfield("source", default=None)
@@ -98,6 +112,8 @@ class Mount:
 
 @dataclass(frozen=True)
 class Hook:
+    """one lifecycle hook."""
+
     path: str = jfield("path")
     args: list[str] = jfield("args", default_factory=list)
     env: list[str] = jfield("env", default_factory=list)
@@ -107,6 +123,8 @@ class Hook:
 
 @dataclass(frozen=True)
 class Hooks:
+    """hooks by lifecycle stage."""
+
     prestart: list[Hook] = jfield("prestart", default_factory=list)
     create_runtime: list[Hook] = jfield("createRuntime", default_factory=list)
     create_container: list[Hook] = jfield("createContainer", default_factory=list)
@@ -118,6 +136,8 @@ class Hooks:
 
 @dataclass(frozen=True)
 class LinuxNamespace:
+    """one entry of linux.namespaces (a path joins an existing one)."""
+
     type: str = jfield("type")
     path: str | None = jfield("path", default=None)
     extra: dict[str, Any] = jextra()
@@ -125,6 +145,8 @@ class LinuxNamespace:
 
 @dataclass(frozen=True)
 class LinuxDevice:
+    """one entry of linux.devices."""
+
     path: str = jfield("path")
     type: str = jfield("type")
     major: int | None = jfield("major", default=None)
@@ -137,6 +159,8 @@ class LinuxDevice:
 
 @dataclass(frozen=True)
 class LinuxDeviceCgroup:
+    """one device cgroup rule."""
+
     allow: bool = jfield("allow", keep_empty=True)
     type: str | None = jfield("type", default=None)
     major: int | None = jfield("major", default=None)
@@ -147,6 +171,8 @@ class LinuxDeviceCgroup:
 
 @dataclass(frozen=True)
 class LinuxMemory:
+    """linux.resources.memory."""
+
     limit: int | None = jfield("limit", default=None)
     reservation: int | None = jfield("reservation", default=None)
     swap: int | None = jfield("swap", default=None)
@@ -161,6 +187,8 @@ class LinuxMemory:
 
 @dataclass(frozen=True)
 class LinuxCPU:
+    """linux.resources.cpu."""
+
     shares: int | None = jfield("shares", default=None)
     quota: int | None = jfield("quota", default=None)
     burst: int | None = jfield("burst", default=None)
@@ -175,12 +203,16 @@ class LinuxCPU:
 
 @dataclass(frozen=True)
 class LinuxPids:
+    """linux.resources.pids."""
+
     limit: int = jfield("limit", keep_empty=True)
     extra: dict[str, Any] = jextra()
 
 
 @dataclass(frozen=True)
 class LinuxWeightDevice:
+    """a per-device blkio weight."""
+
     major: int = jfield("major", keep_empty=True)
     minor: int = jfield("minor", keep_empty=True)
     weight: int | None = jfield("weight", default=None)
@@ -190,6 +222,8 @@ class LinuxWeightDevice:
 
 @dataclass(frozen=True)
 class LinuxThrottleDevice:
+    """a per-device blkio throttle."""
+
     major: int = jfield("major", keep_empty=True)
     minor: int = jfield("minor", keep_empty=True)
     rate: int = jfield("rate", keep_empty=True)
@@ -198,6 +232,8 @@ class LinuxThrottleDevice:
 
 @dataclass(frozen=True)
 class LinuxBlockIO:
+    """linux.resources.blockIO."""
+
     weight: int | None = jfield("weight", default=None)
     leaf_weight: int | None = jfield("leafWeight", default=None)
     weight_device: list[LinuxWeightDevice] = jfield("weightDevice", default_factory=list)
@@ -213,6 +249,8 @@ class LinuxBlockIO:
 
 @dataclass(frozen=True)
 class LinuxResources:
+    """linux.resources (cgroup settings)."""
+
     devices: list[LinuxDeviceCgroup] = jfield("devices", default_factory=list)
     memory: LinuxMemory | None = jfield("memory", default=None)
     cpu: LinuxCPU | None = jfield("cpu", default=None)
@@ -224,6 +262,8 @@ class LinuxResources:
 
 @dataclass(frozen=True)
 class LinuxSeccompArg:
+    """a seccomp argument comparison."""
+
     index: int = jfield("index", keep_empty=True)
     value: int = jfield("value", keep_empty=True)
     op: str = jfield("op")
@@ -233,6 +273,8 @@ class LinuxSeccompArg:
 
 @dataclass(frozen=True)
 class LinuxSyscall:
+    """one seccomp rule: names, action, argument filters."""
+
     names: list[str] = jfield("names")
     action: str = jfield("action")
     errno_ret: int | None = jfield("errnoRet", default=None)
@@ -242,6 +284,8 @@ class LinuxSyscall:
 
 @dataclass(frozen=True)
 class LinuxSeccomp:
+    """linux.seccomp."""
+
     default_action: str = jfield("defaultAction")
     default_errno_ret: int | None = jfield("defaultErrnoRet", default=None)
     architectures: list[str] = jfield("architectures", default_factory=list)
@@ -254,6 +298,8 @@ class LinuxSeccomp:
 
 @dataclass(frozen=True)
 class Linux:
+    """the linux section of config.json."""
+
     namespaces: list[LinuxNamespace] = jfield("namespaces", default_factory=list)
     uid_mappings: list[LinuxIDMapping] = jfield("uidMappings", default_factory=list)
     gid_mappings: list[LinuxIDMapping] = jfield("gidMappings", default_factory=list)
@@ -271,6 +317,8 @@ class Linux:
 
 @dataclass(frozen=True)
 class Spec:
+    """config.json of an OCI bundle (runtime-spec 1.x)."""
+
     oci_version: str = jfield("ociVersion")
     process: Process | None = jfield("process", default=None)
     root: Root | None = jfield("root", default=None)

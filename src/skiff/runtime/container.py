@@ -8,15 +8,14 @@ Layout under ``state_root``: ``<id>/state.json`` (state.Record), ``<id>/config.j
 from __future__ import annotations
 
 import contextlib
-import datetime
 import errno
 import os
-import shutil
 import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from skiff.errors import SkiffError
 from skiff.kernel import Kernel
 from skiff.oci.codec import to_obj
 from skiff.oci.runtime import SPEC_VERSION, Process, Spec, State
@@ -30,7 +29,8 @@ from skiff.runtime.sync import Channel
 
 
 def _now() -> str:
-    return datetime.datetime.now(datetime.UTC).isoformat().replace("+00:00", "Z")
+    now = time.time()
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1e9):09d}Z"
 
 
 class Runtime:
@@ -70,6 +70,7 @@ class Runtime:
         except BaseException:
             self._destroy(rec)
             raise
+        self._hooks(rec, "poststart")
         if on_started is not None:
             on_started(rec.pid)
         try:
@@ -78,6 +79,16 @@ class Runtime:
             if not keep:
                 self._destroy(rec)
         return code
+
+    def wait(self, container_id: str) -> int:
+        """Wait for a container started by this process (the engine's create + start path) and return its
+        exit code; the container stays until :meth:`delete`."""
+        rec = st.load(self.root, container_id)
+        return wait_exit(rec.pid)
+
+    def spec(self, container_id: str) -> Spec:
+        """The config.json the container was created from."""
+        return self._spec(st.load(self.root, container_id))
 
     def start(self, container_id: str) -> None:
         rec = st.load(self.root, container_id)
@@ -97,6 +108,7 @@ class Runtime:
         finally:
             os.close(fd)
             fifo.unlink(missing_ok=True)
+        self._hooks(rec, "poststart")
 
     def state(self, container_id: str) -> State:
         rec = st.load(self.root, container_id)
@@ -129,6 +141,8 @@ class Runtime:
         if not self.root.is_dir():
             return out
         for d in sorted(self.root.iterdir()):
+            if d.name.startswith("."):
+                continue
             with contextlib.suppress(Exception):
                 out.append(self.state(d.name))
         return out
@@ -143,15 +157,12 @@ class Runtime:
             raise st.refuse(container_id, status, "exec in")
         spec = self._spec(rec)
         handler = on_terminal or (self._console_handler(console_socket) if console_socket else None)
-        flt = self._seccomp(spec)
-        try:
-            pid, ch = spawn(self.kernel, Launch(spec=spec, process=process, rootfs="/", bundle=rec.bundle,
-                                                cgroup=self._cgroup(rec), stdio=stdio, on_terminal=handler,
-                                                seccomp=flt, preserve_fds=preserve_fds, exec_into=rec.pid))
-            start_and_confirm(ch)
-        finally:
-            if flt is not None:
-                flt.release()
+        bpf, bpf_flags = self._seccomp(spec)
+        pid, ch = spawn(self.kernel, Launch(spec=spec, process=process, rootfs="/", bundle=rec.bundle,
+                                            cgroup=self._cgroup(rec), stdio=stdio, on_terminal=handler,
+                                            seccomp=bpf, seccomp_flags=bpf_flags, preserve_fds=preserve_fds,
+                                            exec_into=rec.pid))
+        start_and_confirm(ch)
         if pid_file is not None:
             _write_pid_file(pid_file, pid)
         return pid if detach else wait_exit(pid)
@@ -197,55 +208,81 @@ class Runtime:
         except FileExistsError:
             raise ContainerExists(f"container {container_id!r} already exists") from None
         cgroup: Manager | None = None
-        flt = None
         fifo_fd: int | None = None
+        pid = 0
         try:
             (d / "config.json").write_bytes((b.path / "config.json").read_bytes())
             linux = spec.linux
             cgroup = create_manager(container_id, linux.cgroups_path if linux else None)
             cgroup.create()
             cgroup.apply(linux.resources if linux else None)
-            flt = self._seccomp(spec)
+            bpf, bpf_flags = self._seccomp(spec)
             if fifo:
                 os.mkfifo(d / "exec.fifo", 0o600)
                 fifo_fd = os.open(d / "exec.fifo", os.O_RDWR | os.O_CLOEXEC)
             handler = on_terminal or (self._console_handler(console_socket) if console_socket else None)
             pid, ch = spawn(self.kernel, Launch(spec=spec, process=spec.process, rootfs=str(b.rootfs),
                                                 bundle=str(b.path), cgroup=cgroup, stdio=stdio,
-                                                start_fifo=fifo_fd, on_terminal=handler, seccomp=flt,
+                                                start_fifo=fifo_fd, on_terminal=handler, seccomp=bpf,
+                                                seccomp_flags=bpf_flags,
                                                 preserve_fds=preserve_fds))
             start_time = st.proc_start_time(pid) or 0
             rec = Record(id=container_id, pid=pid, pid_start=start_time, bundle=str(b.path),
                          rootfs=str(b.rootfs), created=_now(), cgroup=cgroup.path,
-                         annotations=dict(spec.annotations))
+                         annotations=dict(spec.annotations),
+                         late_hooks=bool(spec.hooks and (spec.hooks.poststart or spec.hooks.poststop)))
             st.save(d, rec)
             if pid_file is not None:
                 _write_pid_file(pid_file, pid)
+            if spec.hooks is not None and (spec.hooks.create_runtime or spec.hooks.prestart):
+                from skiff.runtime.hooks import run_hooks
+
+                state = self._state(rec, Status.CREATED)
+                run_hooks("createRuntime", spec.hooks.create_runtime, state)
+                run_hooks("prestart", spec.hooks.prestart, state)
         except BaseException:
+            if pid > 0:
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
+                    os.waitpid(pid, 0)
             if cgroup is not None:
                 with contextlib.suppress(OSError):
                     cgroup.destroy()
-            shutil.rmtree(d, ignore_errors=True)
+            _remove_state_dir(d)
             raise
         finally:
             if fifo_fd is not None:
                 os.close(fifo_fd)
-            if flt is not None:
-                flt.release()
         if fifo:
             ch.close()
             return self._state(rec, Status.CREATED), None
         return self._state(rec, Status.CREATED), ch
 
+    def _hooks(self, rec: Record, stage: str) -> None:
+        """poststart and poststop hooks: failures are logged by the spec's rules, never fatal."""
+        if not rec.late_hooks:
+            return
+        try:
+            spec = self._spec(rec)
+        except (OSError, SkiffError):
+            return
+        hooks = spec.hooks
+        todo = (hooks.poststart if stage == "poststart" else hooks.poststop) if hooks is not None else []
+        if todo:
+            from skiff.runtime.hooks import run_hooks
+
+            run_hooks(stage, todo, self._state(rec, Status.RUNNING if stage == "poststart" else
+                                               Status.STOPPED), strict=False)
+
     def _console_handler(self, console_socket: str) -> TerminalHandler:
         return lambda fd: send_console(console_socket, fd)
 
-    def _seccomp(self, spec: Spec):  # type: ignore[no-untyped-def]
+    def _seccomp(self, spec: Spec) -> tuple[bytes | None, int]:
         if spec.linux is None or spec.linux.seccomp is None:
-            return None
-        from skiff.runtime.seccomp import build
+            return None, 0
+        from skiff.runtime.seccomp import compile_bpf, flags_of
 
-        return build(spec.linux.seccomp)
+        return compile_bpf(spec.linux.seccomp, self.root / ".seccomp"), flags_of(spec.linux.seccomp)
 
     def _spec(self, rec: Record) -> Spec:
         return bundle_mod.parse_spec((self.root / rec.id / "config.json").read_bytes())
@@ -272,7 +309,8 @@ class Runtime:
         with contextlib.suppress(ChildProcessError, OSError):
             os.waitpid(rec.pid, os.WNOHANG)
         cg.destroy()
-        shutil.rmtree(self.root / rec.id, ignore_errors=True)
+        self._hooks(rec, "poststop")
+        _remove_state_dir(self.root / rec.id)
 
 
 def _until_gone(rec: Record, cg: Manager) -> Iterator[None]:
@@ -285,6 +323,19 @@ def _until_gone(rec: Record, cg: Manager) -> Iterator[None]:
         with contextlib.suppress(ChildProcessError, OSError):
             os.waitpid(rec.pid, os.WNOHANG)
         time.sleep(0.002)
+
+
+def _remove_state_dir(d: Path) -> None:
+    """The state folder holds only flat files (state.json, config.json, exec.fifo): no shutil needed."""
+    try:
+        names = os.listdir(d)
+    except FileNotFoundError:
+        return
+    for name in names:
+        with contextlib.suppress(FileNotFoundError, IsADirectoryError):
+            os.unlink(d / name)
+    with contextlib.suppress(OSError):
+        os.rmdir(d)
 
 
 def _write_pid_file(path: Path, pid: int) -> None:

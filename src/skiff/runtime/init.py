@@ -2,6 +2,20 @@
 
 Runs in the cloned child (new namespaces already created by clone). Every failure is sent to the parent as a
 typed message and the child exits; it never returns into the caller's code.
+
+CVE-2019-5736 (the container overwriting the runtime through /proc/<pid>/exe). runc answers it by running
+from a sealed memfd copy of itself (or a read-only bind of its binary) because its init is the runc binary;
+crun likewise re-executes from a memfd. skiff's init is the Python interpreter that called the library, and
+copying it to a memfd would cost a second interpreter start, so instead:
+
+* the init marks itself non-dumpable (PR_SET_DUMPABLE 0) before it enters anything; no process in the
+  container can then open /proc/<init>/exe, /proc/<init>/fd or /proc/<init>/mem while Python runs there
+  (ptrace access checks fail without CAP_SYS_PTRACE, which the defaults never grant);
+* Python is gone from the container the moment execve succeeds: the container's PID 1 is the user's program;
+  nothing of the runtime stays in the container (no init shim, no open fds: everything is close-on-exec);
+* the command, its real path and its ``#!`` interpreter are refused when they point into /proc (the
+  ``#!/proc/self/exe`` trick would otherwise execute the host interpreter inside the container);
+* `exec` joins with the same non-dumpable init and the same checks.
 """
 
 from __future__ import annotations
@@ -9,6 +23,7 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
+import resource
 import signal
 import stat
 import struct
@@ -18,6 +33,7 @@ from typing import NoReturn
 
 from skiff.kernel import (
     CLONE_NEWCGROUP,
+    CLOSE_RANGE_CLOEXEC,
     MS_BIND,
     PR_SET_DUMPABLE,
     PR_SET_KEEPCAPS,
@@ -25,7 +41,6 @@ from skiff.kernel import (
     PR_SET_PDEATHSIG,
     Kernel,
 )
-from skiff.kernel.seccomp import Filter
 from skiff.oci.runtime import Process, Spec
 from skiff.runtime import capabilities, rlimits, rootfs
 from skiff.runtime.sync import Channel, ExecFailed, Failed, Go, Ready, Start, Terminal
@@ -45,7 +60,8 @@ class InitConfig:
     new_userns: bool = False
     new_cgroupns: bool = False
     joins: list[tuple[int, str]] = field(default_factory=list)  # (CLONE_NEW* flag, /proc/.../ns path)
-    seccomp: Filter | None = None
+    seccomp: bytes | None = None  # compiled BPF
+    seccomp_flags: int = 0
     preserve_fds: int = 0
     exec_mode: bool = False  # joining an existing container: no rootfs set-up
 
@@ -84,8 +100,7 @@ def _report(cfg: InitConfig, msg: ExecFailed | Failed) -> None:
 def _steps(kernel: Kernel, cfg: InitConfig) -> None:
     kernel.prctl(PR_SET_DUMPABLE, 0)  # no container process may open /proc/<us>/exe or our fds
     kernel.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    _reset_signals()
     if cfg.stdio is not None:
         for i, fd in enumerate(cfg.stdio):
             if fd != i:
@@ -126,13 +141,14 @@ def _steps(kernel: Kernel, cfg: InitConfig) -> None:
     _enter_cwd(proc.cwd, create=not cfg.exec_mode)
     nnp = bool(proc.no_new_privileges)
     if cfg.seccomp is not None and not nnp:
-        cfg.seccomp.load()  # without no_new_privs loading needs CAP_SYS_ADMIN: before the caps drop
+        kernel.seccomp_load_bpf(cfg.seccomp, cfg.seccomp_flags)  # without no_new_privs loading needs CAP_SYS_ADMIN: before the caps drop
     _set_user_and_caps(kernel, proc)
     os.umask(proc.user.umask if proc.user.umask is not None else 0o022)
-    _close_fds(3 + cfg.preserve_fds, keep={cfg.channel.fileno(), cfg.start_fifo or -1})
+    _close_fds(kernel, 3 + cfg.preserve_fds)
+    if cfg.start_fifo is not None:
+        kernel.prctl(PR_SET_PDEATHSIG, 0)  # `create` exits after Ready; the container outlives it
     cfg.channel.send(Ready(os.getpid()))
     if cfg.start_fifo is not None:
-        kernel.prctl(PR_SET_PDEATHSIG, 0)  # `create` exits now; the container outlives it
         cfg.channel.close()
         while not os.read(cfg.start_fifo, 1):
             pass
@@ -144,11 +160,25 @@ def _steps(kernel: Kernel, cfg: InitConfig) -> None:
     if nnp:
         kernel.prctl(PR_SET_NO_NEW_PRIVS, 1)
         if cfg.seccomp is not None:
-            cfg.seccomp.load()
+            kernel.seccomp_load_bpf(cfg.seccomp, cfg.seccomp_flags)
     try:
         os.execve(path, proc.args, env)
     except OSError as e:
         raise _ExecError(e.errno or errno.EACCES, f"exec {proc.args[0]!r}: {e.strerror}") from None
+
+
+def _reset_signals() -> None:
+    """The container starts with default dispositions and nothing blocked (Python ignores SIGPIPE and
+    SIGXFSZ, and an engine may ignore more; ignored signals would survive execve)."""
+    for sig in signal.valid_signals():
+        if sig in (signal.SIGKILL, signal.SIGSTOP):
+            continue
+        try:
+            if signal.getsignal(sig) is not signal.SIG_DFL:
+                signal.signal(sig, signal.SIG_DFL)
+        except (OSError, ValueError):
+            pass
+    signal.pthread_sigmask(signal.SIG_SETMASK, [])
 
 
 def _terminal(kernel: Kernel, cfg: InitConfig) -> None:
@@ -235,14 +265,17 @@ def _set_user_and_caps(kernel: Kernel, proc: Process) -> None:
         capabilities.apply(kernel, caps)
 
 
-def _close_fds(first: int, keep: set[int]) -> None:
-    """Everything from ``first`` up becomes close-on-exec (the sync fds close at execve too)."""
-    for name in os.listdir("/proc/self/fd") if os.path.isdir("/proc/self/fd") else []:
-        fd = int(name)
-        if fd >= first and fd not in keep:
-            try:
-                os.set_inheritable(fd, False)
-            except OSError:
-                pass
-    if not os.path.isdir("/proc/self/fd"):
-        os.closerange(first, 65536) if not keep else None
+def _close_fds(kernel: Kernel, first: int) -> None:
+    """Every fd from ``first`` up becomes close-on-exec (the sync channel and fifo close at execve too), so
+    only 0, 1, 2 and the preserved fds cross into the container (SECURITY.md 16)."""
+    try:
+        kernel.close_range(first, 0xFFFFFFFF, CLOSE_RANGE_CLOEXEC)
+        return
+    except OSError:
+        pass
+    limit = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    for fd in range(first, 65536 if limit == resource.RLIM_INFINITY else min(limit, 1 << 20)):
+        try:
+            os.set_inheritable(fd, False)
+        except OSError:
+            pass

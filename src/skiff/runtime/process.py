@@ -25,7 +25,6 @@ from skiff.kernel import (
     CLONE_NEWUTS,
     Kernel,
 )
-from skiff.kernel.seccomp import Filter
 from skiff.oci.runtime import LinuxIDMapping, Process, Spec
 from skiff.runtime import init
 from skiff.runtime.cgroups.base import Manager
@@ -55,7 +54,8 @@ class Launch:
     stdio: tuple[int, int, int] | None = None
     start_fifo: int | None = None
     on_terminal: TerminalHandler | None = None
-    seccomp: Filter | None = None
+    seccomp: bytes | None = None
+    seccomp_flags: int = 0
     preserve_fds: int = 0
     exec_into: int | None = None  # pid of a running container to join (exec path)
     extra_joins: list[tuple[int, str]] = field(default_factory=list)
@@ -140,7 +140,7 @@ def spawn(kernel: Kernel, launch: Launch) -> tuple[int, Channel]:
     cfg = init.InitConfig(spec=launch.spec, process=launch.process, rootfs=launch.rootfs, bundle=launch.bundle,
                           channel=child, stdio=launch.stdio, start_fifo=launch.start_fifo,
                           new_userns=new_userns, new_cgroupns=new_cgroupns, joins=joins + launch.extra_joins,
-                          seccomp=launch.seccomp, preserve_fds=launch.preserve_fds,
+                          seccomp=launch.seccomp, seccomp_flags=launch.seccomp_flags, preserve_fds=launch.preserve_fds,
                           exec_mode=launch.exec_into is not None)
     try:
         pid = _clone(kernel, flags, pid_join)

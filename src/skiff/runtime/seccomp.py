@@ -1,8 +1,12 @@
-"""linux.seccomp -> a libseccomp filter (built in the parent, loaded by the child just before execve)."""
+"""linux.seccomp -> a compiled BPF program: built with libseccomp in the parent (or read from a cache keyed by
+the profile's canonical digest), installed by the child with seccomp(2) just before execve.
+"""
 
 from __future__ import annotations
 
 import errno
+import os
+from pathlib import Path
 
 from skiff.kernel import seccomp as lib
 from skiff.oci.runtime import LinuxSeccomp
@@ -49,3 +53,46 @@ def build(profile: LinuxSeccomp) -> lib.Filter:
         flt.release()
         raise
     return flt
+
+
+_FLAG_BITS = {"SECCOMP_FILTER_FLAG_TSYNC": 1, "SECCOMP_FILTER_FLAG_LOG": 2, "SECCOMP_FILTER_FLAG_SPEC_ALLOW": 4}
+
+
+def flags_of(profile: LinuxSeccomp) -> int:
+    bits = 0
+    for f in profile.flags:
+        bits |= _FLAG_BITS.get(f, 0)
+    return bits
+
+
+def compile_bpf(profile: LinuxSeccomp, cache_dir: Path | None = None) -> bytes:
+    """The BPF program for ``profile``; cached under ``cache_dir`` (per profile, kernel and architecture)."""
+    from skiff.oci.codec import canonical
+
+    try:
+        from _sha256 import sha256  # the builtin module: hashlib would load OpenSSL first
+    except ImportError:
+        from hashlib import sha256
+    key = sha256(canonical(profile) + os.uname().release.encode() + os.uname().machine.encode())
+    path = cache_dir / f"{key.hexdigest()}.bpf" if cache_dir is not None else None
+    if path is not None:
+        try:
+            data = path.read_bytes()
+            if data and len(data) % 8 == 0:
+                return data
+        except OSError:
+            pass
+    flt = build(profile)
+    try:
+        data = flt.export_bpf()
+    finally:
+        flt.release()
+    if path is not None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_bytes(data)
+            os.replace(tmp, path)
+        except OSError:
+            pass
+    return data

@@ -6,7 +6,6 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from skiff.kernel import seccomp as libseccomp
 from skiff.oci.runtime import Spec
 from skiff.runtime.capabilities import CAP_NUMBERS
 from skiff.runtime.errors import BundleError
@@ -15,6 +14,14 @@ from skiff.runtime.rlimits import RLIMITS
 NAMESPACES = ("pid", "network", "mount", "ipc", "uts", "user", "cgroup", "time")
 _VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)(?:[-+].*)?$")
 _ALWAYS_TYPES = {"bind", "rbind", "none"}
+SECCOMP_ARCHES = ("SCMP_ARCH_X86", "SCMP_ARCH_X86_64", "SCMP_ARCH_X32", "SCMP_ARCH_ARM", "SCMP_ARCH_AARCH64",
+                  "SCMP_ARCH_MIPS", "SCMP_ARCH_MIPS64", "SCMP_ARCH_MIPS64N32", "SCMP_ARCH_MIPSEL",
+                  "SCMP_ARCH_MIPSEL64", "SCMP_ARCH_MIPSEL64N32", "SCMP_ARCH_PPC", "SCMP_ARCH_PPC64",
+                  "SCMP_ARCH_PPC64LE", "SCMP_ARCH_S390", "SCMP_ARCH_S390X", "SCMP_ARCH_PARISC",
+                  "SCMP_ARCH_PARISC64", "SCMP_ARCH_RISCV64", "SCMP_ARCH_LOONGARCH64", "SCMP_ARCH_M68K",
+                  "SCMP_ARCH_SH", "SCMP_ARCH_SHEB")
+SECCOMP_OPS = ("SCMP_CMP_NE", "SCMP_CMP_LT", "SCMP_CMP_LE", "SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT",
+               "SCMP_CMP_MASKED_EQ")
 SECCOMP_ACTIONS = ("SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_TRAP",
                    "SCMP_ACT_ERRNO", "SCMP_ACT_TRACE", "SCMP_ACT_ALLOW", "SCMP_ACT_LOG", "SCMP_ACT_NOTIFY")
 
@@ -45,7 +52,7 @@ def check_root(spec: Spec, bundle: Path) -> None:
     rootfs = Path(spec.root.path) if spec.root.path.startswith("/") else bundle / spec.root.path
     if not rootfs.exists():
         raise BundleError(f"config.json: root.path: rootfs {str(rootfs)!r} does not exist")
-    if rootfs.is_symlink() or not rootfs.is_dir():
+    if not rootfs.is_dir():
         raise BundleError(f"config.json: root.path: rootfs {str(rootfs)!r} is not a directory")
 
 
@@ -97,6 +104,8 @@ def check_linux(spec: Spec, bundle: Path) -> None:
     for i, ns in enumerate(linux.namespaces):
         if ns.type not in NAMESPACES:
             raise BundleError(f"config.json: linux.namespaces[{i}].type: unknown namespace {ns.type!r}")
+        if ns.type == "time" and not ns.path:
+            raise BundleError(f"config.json: linux.namespaces[{i}]: a new time namespace is not supported")
         if ns.type in seen:
             raise BundleError(f"config.json: linux.namespaces[{i}]: namespace {ns.type!r} is listed twice")
         seen.add(ns.type)
@@ -115,19 +124,33 @@ def check_seccomp(spec: Spec, bundle: Path) -> None:
     if sc.default_action not in SECCOMP_ACTIONS:
         raise BundleError(f"config.json: linux.seccomp.defaultAction: unknown action {sc.default_action!r}")
     for i, arch in enumerate(sc.architectures):
-        if not arch.startswith("SCMP_ARCH_") or not libseccomp.arch_token(arch[10:].lower()):
+        if arch not in SECCOMP_ARCHES:
             raise BundleError(f"config.json: linux.seccomp.architectures[{i}]: unknown architecture {arch!r}")
     for i, rule in enumerate(sc.syscalls):
         if rule.action not in SECCOMP_ACTIONS:
             raise BundleError(f"config.json: linux.seccomp.syscalls[{i}].action: unknown action {rule.action!r}")
         for j, a in enumerate(rule.args):
-            if a.op not in libseccomp.CMP_OPS:
+            if a.op not in SECCOMP_OPS:
                 raise BundleError(f"config.json: linux.seccomp.syscalls[{i}].args[{j}].op: "
                                   f"unknown operator {a.op!r}")
 
 
+def check_hooks(spec: Spec, bundle: Path) -> None:
+    hooks = spec.hooks
+    if hooks is None:
+        return
+    for stage in ("create_container", "start_container"):
+        if getattr(hooks, stage):
+            name = "createContainer" if stage == "create_container" else "startContainer"
+            raise BundleError(f"config.json: hooks.{name}: hooks inside the container are not supported")
+    for stage in ("prestart", "create_runtime", "poststart", "poststop"):
+        for i, h in enumerate(getattr(hooks, stage)):
+            if not h.path.startswith("/"):
+                raise BundleError(f"config.json: hooks.{stage}[{i}].path: {h.path!r} is not absolute")
+
+
 CHECKS: tuple[Callable[[Spec, Path], None], ...] = (
-    check_version, check_root, check_process, check_capabilities, check_mounts, check_linux, check_seccomp)
+    check_version, check_root, check_process, check_capabilities, check_mounts, check_linux, check_seccomp, check_hooks)
 
 
 def validate(spec: Spec, bundle: Path) -> None:

@@ -15,7 +15,6 @@ from typing import Protocol
 from skiff.oci.runtime import LinuxResources
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
-CGROUP2_MAGIC = 0x63677270
 
 
 class Setup(enum.Enum):
@@ -49,22 +48,11 @@ class Manager(Protocol):
     def destroy(self) -> None: ...
 
 
-def _is_cgroup2(path: Path) -> bool:
-    try:
-        with open("/proc/self/mountinfo") as f:
-            for line in f:
-                parts = line.split(" - ")
-                if len(parts) == 2 and parts[1].startswith("cgroup2 ") and line.split()[4] == str(path):
-                    return True
-    except OSError:
-        pass
-    return False
-
-
 def detect(root: Path = CGROUP_ROOT) -> Setup:
-    if _is_cgroup2(root):
+    """cgroup.controllers exists only at the root of a cgroup2 mount."""
+    if os.path.exists(root / "cgroup.controllers"):
         return Setup.UNIFIED
-    if _is_cgroup2(root / "unified"):
+    if os.path.exists(root / "unified" / "cgroup.controllers"):
         return Setup.HYBRID
     return Setup.LEGACY
 

@@ -11,8 +11,8 @@ from skiff.oci.runtime import LinuxResources
 from skiff.runtime.cgroups.base import Stats, keyed, read, read_int, write
 from skiff.runtime.errors import ContainerStartError
 
-CONTROLLERS = ("memory", "cpu", "cpuacct", "cpuset", "pids", "blkio", "freezer", "devices", "hugetlb",
-               "net_cls", "perf_event")
+# The controllers a container joins: what linux.resources, stats and pause need.
+CONTROLLERS = ("memory", "cpu", "cpuacct", "cpuset", "pids", "blkio", "freezer", "devices")
 # The devices the runtime itself creates in /dev (c major:minor), always allowed.
 DEFAULT_DEVICES = ("c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm", "c 1:9 rwm", "c 5:0 rwm", "c 5:1 rwm",
                    "c 5:2 rwm", "c 136:* rwm")
@@ -105,6 +105,14 @@ class V1Manager:
                     break
             else:
                 raise ContainerStartError("linux.resources.blockIO.weight: this kernel has no blkio weight")
+        if r.block_io is not None and blk is not None:
+            b = r.block_io
+            for name, entries in (("read_bps_device", b.throttle_read_bps_device),
+                                  ("write_bps_device", b.throttle_write_bps_device),
+                                  ("read_iops_device", b.throttle_read_iops_device),
+                                  ("write_iops_device", b.throttle_write_iops_device)):
+                for t in entries:
+                    write(blk / f"blkio.throttle.{name}", f"{t.major}:{t.minor} {t.rate}")
         dev = self._d("devices")
         if dev is not None and r.devices:
             for rule in r.devices:
