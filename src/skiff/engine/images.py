@@ -148,10 +148,9 @@ class ImageEngine:
                 report.untagged.append(reference.parse(n).familiar())
             store.delete_image(r.id)
             report.deleted.append(r.id)
-        if report.deleted:
-            before = _usage(self.ctx)
-            store.gc()
-            report.reclaimed = max(0, before - _usage(self.ctx))
+        before = _usage(self.ctx)
+        store.gc()  # also collects what crashed commands left behind
+        report.reclaimed = max(0, before - _usage(self.ctx))
         return report
 
 

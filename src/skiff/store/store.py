@@ -20,7 +20,6 @@ import json
 import os
 import time
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -86,7 +85,8 @@ class Store:
 
     @contextlib.contextmanager
     def writing(self) -> Iterator[None]:
-        """Held (shared) by anything that puts blobs and then an image: gc leaves those blobs alone meanwhile."""
+        """Held (shared) by anything that writes blobs, images or files under ROOT/tmp (load, import, save,
+        commit, pull): gc leaves those alone meanwhile. Re-entrant (each call opens its own shared lock)."""
         path = self.root / "locks" / "gc.lock"
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
@@ -206,7 +206,7 @@ class Store:
             target = next((r for r in rs if r.id == image_id), None)
             if target is None:
                 raise NotFoundError(f"No such image: {image_id}")
-            return imgs.add_record(rs, replace(target, names=[*target.names, name]))
+            return imgs.add_record(rs, target.replace(names=[*target.names, name]))
 
         return next(r for r in self.images.update(change) if r.id == image_id)
 
@@ -218,8 +218,8 @@ class Store:
             out = []
             for r in rs:
                 if name in r.names or name in r.digests:
-                    r = replace(r, names=[n for n in r.names if n != name],
-                                digests=[d for d in r.digests if d != name])
+                    r = r.replace(names=[n for n in r.names if n != name],
+                                  digests=[d for d in r.digests if d != name])
                     found.append(r)
                 out.append(r)
             if not found:
@@ -300,6 +300,13 @@ class Store:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 return [], []
+            # no writer is active (they hold gc.lock shared): whatever is in ROOT/tmp was left by a crash
+            if self.tmp.is_dir():
+                import shutil
+
+                for name in os.listdir(self.tmp):
+                    p = self.tmp / name
+                    shutil.rmtree(p, ignore_errors=True) if p.is_dir() and not p.is_symlink() else p.unlink()
             with self.locks[IMAGES].exclusive():
                 keep_layers, keep_blobs = self._referenced()
                 removed_layers = self.layers.remove_unused(keep_layers)
