@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from skiff.errors import InvalidArgumentError, NotFoundError, SkiffError
+from skiff.errors import ConflictError, InvalidArgumentError, NotFoundError, SkiffError
 
 if TYPE_CHECKING:
     from skiff.network.manager import NetworkManager
@@ -208,6 +208,52 @@ class NetworkAdmin:
     def prune(self) -> PruneReport:
         self.mgr.gc_dead()
         return PruneReport(self.mgr.prune())
+
+    # ---- connect / disconnect --------------------------------------------------------------------
+    def _containers(self) -> Any:
+        from skiff.engine.containers_state import ContainerStore
+
+        return ContainerStore(self.ctx.root, self.ctx.runroot)
+
+    def connect(self, opts: ConnectOptions) -> None:
+        """Attach a running container (its namespace is /proc/PID/ns/net) to one more network."""
+        if opts.network in PSEUDO:
+            raise InvalidArgumentError(f"container cannot be connected to the {opts.network} network")
+        self._record(opts.network)  # Docker's not-found wording first
+        cs = self._containers()
+        cid = cs.resolve(opts.container)
+        rec, st = cs.record(cid), cs.state(cid)
+        mode = rec.host_config.network_mode or "bridge"
+        if mode in PSEUDO:
+            raise ConflictError(f"container {rec.bare_name} uses --network {mode} and cannot be connected to "
+                                "other networks")
+        if not st.st.is_live or st.pid <= 0:
+            raise ConflictError(f"container {rec.bare_name} is not running (connect needs its network namespace)")
+        self.mgr.attach(cid, f"/proc/{st.pid}/ns/net", opts.network, name=rec.bare_name,
+                        aliases=opts.aliases, ip=opts.ip)
+
+    def disconnect(self, opts: DisconnectOptions) -> None:
+        """Detach a container from a network. With ``force``, the endpoint of a removed container (by name or
+        ID prefix) goes too, and nothing left to disconnect is no error."""
+        net = self._record(opts.network)
+        if net is None:
+            raise InvalidArgumentError(f"container cannot be disconnected from the {opts.network} network")
+        try:
+            cid = self._containers().resolve(opts.container)
+        except NotFoundError:
+            if not opts.force:
+                raise
+            eps = self.mgr.inspect(net.name).endpoints
+            hits = [e.container_id for e in eps
+                    if e.name == opts.container or e.container_id.startswith(opts.container)]
+            if len(hits) != 1:
+                return
+            cid = hits[0]
+        try:
+            self.mgr.detach(cid, net.name)
+        except NotFoundError:
+            if not opts.force:
+                raise
 
 
 def _docker_json(name: str, net_id: str, driver: str, created: str, rec: NetworkRecord | None,

@@ -35,7 +35,9 @@ from skiff.network.state import NetworkStore, atomic_write
 DEFAULT_NETWORK = "bridge"
 RESERVED = ("bridge", "host", "none")
 NAME_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
-DEFAULT_POOLS = ("10.86.0.0/16", "10.85.0.0/16", "10.84.0.0/16", "172.30.0.0/16")  # not podman's 10.88
+# the default bridge's candidates (not podman's 10.88/10.89); each store root has its own default bridge
+DEFAULT_POOLS = ("10.86.0.0/16", "10.85.0.0/16", "10.84.0.0/16", "172.30.0.0/16",
+                 *(f"10.{n}.0.0/16" for n in range(83, 75, -1)), *(f"172.{n}.0.0/16" for n in range(29, 23, -1)))
 USER_POOL = "10.91.0.0/16"  # carved into /24s (podman uses 10.89)
 
 

@@ -113,3 +113,43 @@ def test_rm_refused_while_attached_then_collected(skiff, net_env: str, make_ctr)
     c.stop()  # the namespace goes, and the kernel takes the veth pair with it
     assert out(skiff("network", "rm", "busy")).split() == ["busy"]
     assert not [n for n in links.list_links() if n.startswith(net_env)]
+
+
+def can_ping(ip: str) -> bool:
+    return subprocess.run(["busybox", "ping", "-c", "1", "-W", "1", ip], capture_output=True).returncode == 0
+
+
+def test_connect_disconnect_running_container(skiff, net_env: str, busybox_image: str) -> None:  # type: ignore[no-untyped-def]
+    skiff("network", "create", "--subnet", "10.231.43.0/24", "n1")
+    cid = out(skiff("run", "-d", "--name", "c1", busybox_image, "sleep", "600")).strip()
+    try:
+        skiff("network", "connect", "--alias", "www", "--ip", "10.231.43.50", "n1", "c1")
+        ep = json.loads(out(skiff("network", "inspect", "n1")))[0]["Containers"][cid]
+        assert ep["Name"] == "c1" and ep["IPv4Address"] == "10.231.43.50/24"
+        assert can_ping("10.231.43.50")  # the host reaches it through the network's bridge
+        for args, err in [(("connect", "n1", "c1"), "already on network n1"),
+                          (("connect", "nosuch", "c1"), "network nosuch not found"),
+                          (("connect", "n1", "nosuch"), "No such container: nosuch"),
+                          (("connect", "host", "c1"), "host network"),
+                          (("rm", "n1"), "has active endpoints")]:
+            cp = skiff("network", *args, check=False)
+            err_lines = cp.stderr.decode().strip().splitlines()
+            assert cp.returncode == 125 and len(err_lines) == 1 and err in err_lines[0], (args, err_lines)
+        skiff("network", "disconnect", "n1", cid[:12])
+        assert json.loads(out(skiff("network", "inspect", "n1")))[0]["Containers"] == {}
+        assert not can_ping("10.231.43.50")
+        cp = skiff("network", "disconnect", "n1", "c1", check=False)
+        assert cp.returncode == 125 and "is not connected to network n1" in cp.stderr.decode()
+        skiff("network", "connect", "n1", "c1")
+    finally:
+        skiff("rm", "-f", cid)
+    # the container is gone (its endpoint may stay until collected): -f finds it by name, or finds nothing
+    skiff("network", "disconnect", "-f", "n1", "c1")
+    assert json.loads(out(skiff("network", "inspect", "n1")))[0]["Containers"] == {}
+    skiff("network", "disconnect", "-f", "n1", "c1")
+    assert out(skiff("network", "rm", "n1")).split() == ["n1"]
+    stopped = out(skiff("create", "--name", "c2", busybox_image, "true")).strip()
+    skiff("network", "create", "n2")
+    cp = skiff("network", "connect", "n2", "c2", check=False)
+    assert cp.returncode == 125 and "c2 is not running" in cp.stderr.decode()
+    skiff("rm", stopped)

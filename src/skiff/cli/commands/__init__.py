@@ -118,6 +118,8 @@ COMMANDS: dict[tuple[str, ...], CommandInfo] = {
     ("network", "rm"): CommandInfo(P + "network_rm", "Remove one or more networks"),
     ("network", "remove"): CommandInfo(P + "network_rm", "Remove one or more networks"),
     ("network", "prune"): CommandInfo(P + "network_prune", "Remove all unused networks"),
+    ("network", "connect"): CommandInfo(P + "network_connect", "Connect a container to a network"),
+    ("network", "disconnect"): CommandInfo(P + "network_disconnect", "Disconnect a container from a network"),
 
     # ---- end networks ----
     #
