@@ -1,57 +1,34 @@
-"""Host devices through pyroute2 (the only user of it): bridges, veth pairs, addresses, routes, sysctls."""
+"""Host devices through rtnetlink (:mod:`skiff.network.rtnl`, on pyroute2's messages): bridges, veth pairs,
+addresses, routes, sysctls.
+
+Attaching a container costs two sockets (host, container namespace) and four round trips: get the bridge;
+one batch of address, up and veth; get the veth's peer inside the namespace; one batch of lo up, address, up
+and default route.
+"""
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
+import errno
 import ipaddress
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from skiff.network.model import NetworkError
+from skiff.network.rtnl import (
+    NLM_F_CREATE,
+    NLM_F_EXCL,
+    NLM_F_REPLACE,
+    RTM_NEWADDR,
+    RTM_NEWLINK,
+    RTM_NEWROUTE,
+    RTM_SETLINK,
+    Rtnl,
+    RtnlError,
+)
 
-CLONE_NEWNET = 0x40000000
-
-
-def _ipr() -> Any:
-    from pyroute2 import IPRoute
-
-    return IPRoute()
-
-
-def _netlink_error() -> type[Exception]:
-    from pyroute2 import NetlinkError
-
-    return NetlinkError  # type: ignore[no-any-return]
-
-
-@contextlib.contextmanager
-def ipr_in_netns(netns_path: str) -> Iterator[Any]:
-    """An IPRoute socket inside the network namespace at ``netns_path`` (created there, used from here)."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    try:
-        target = os.open(netns_path, os.O_RDONLY | os.O_CLOEXEC)
-    except OSError as e:
-        raise NetworkError(f"cannot open network namespace {netns_path}: {e.strerror}") from None
-    own = os.open("/proc/thread-self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
-    try:
-        if libc.setns(target, CLONE_NEWNET) != 0:
-            err = ctypes.get_errno()
-            raise NetworkError(f"cannot enter network namespace {netns_path}: {os.strerror(err)}")
-        try:
-            ipr = _ipr()
-        finally:
-            if libc.setns(own, CLONE_NEWNET) != 0:  # pragma: no cover - would leave the thread elsewhere
-                raise SystemExit("skiff: cannot return to the host network namespace")
-    finally:
-        os.close(target)
-        os.close(own)
-    try:
-        yield ipr
-    finally:
-        ipr.close()
+IFF_UP = 0x1
+CREATE = NLM_F_CREATE | NLM_F_EXCL
 
 
 def sysctl_set(key: str, value: str) -> str:
@@ -63,26 +40,30 @@ def sysctl_set(key: str, value: str) -> str:
     return old
 
 
+def _uplink_mtu(nl: Rtnl) -> int:
+    for r in nl.routes():
+        oif = r.get_attr("RTA_OIF")
+        if r["dst_len"] == 0 and r["table"] == 254 and oif:
+            for lk in nl.links():
+                if lk["index"] == oif:
+                    return int(lk.get_attr("IFLA_MTU") or 1500)
+    return 1500
+
+
 def uplink_mtu() -> int:
     """MTU of the interface that holds the host's default route (1500 without one)."""
-    with contextlib.closing(_ipr()) as ipr:
-        for r in ipr.get_default_routes(family=2):
-            oif = r.get_attr("RTA_OIF")
-            if oif:
-                links = ipr.get_links(oif)
-                if links:
-                    return int(links[0].get_attr("IFLA_MTU") or 1500)
-    return 1500
+    with Rtnl() as nl:
+        return _uplink_mtu(nl)
 
 
 def host_routes() -> list[tuple[ipaddress.IPv4Network, str]]:
     """IPv4 routes of the main table (no default route) with their device names."""
     out = []
-    with contextlib.closing(_ipr()) as ipr:
-        names = {lk["index"]: lk.get_attr("IFLA_IFNAME") for lk in ipr.get_links()}
-        for r in ipr.get_routes(family=2, table=254):
+    with Rtnl() as nl:
+        names = {lk["index"]: lk.get_attr("IFLA_IFNAME") for lk in nl.links()}
+        for r in nl.routes():
             dst = r.get_attr("RTA_DST")
-            if not dst or r["dst_len"] == 0:
+            if not dst or r["dst_len"] == 0 or r["table"] != 254:
                 continue
             net = ipaddress.IPv4Network(f"{dst}/{r['dst_len']}", strict=False)
             out.append((net, names.get(r.get_attr("RTA_OIF"), "")))
@@ -92,8 +73,8 @@ def host_routes() -> list[tuple[ipaddress.IPv4Network, str]]:
 def list_links() -> dict[str, str]:
     """name -> kind of every host link."""
     out = {}
-    with contextlib.closing(_ipr()) as ipr:
-        for lk in ipr.get_links():
+    with Rtnl() as nl:
+        for lk in nl.links():
             info = lk.get_attr("IFLA_LINKINFO")
             kind = info.get_attr("IFLA_INFO_KIND") if info else ""
             out[lk.get_attr("IFLA_IFNAME")] = kind or ""
@@ -101,98 +82,83 @@ def list_links() -> dict[str, str]:
 
 
 def delete_link(name: str) -> bool:
-    with contextlib.closing(_ipr()) as ipr:
-        link = _get_link(ipr, name)
-        if link is None:
-            return False
-        try:
-            ipr.link("del", index=link["index"])
-        except _netlink_error() as e:
-            if getattr(e, "code", 0) != 19:  # ENODEV: gone meanwhile
-                raise
-        return True
+    with Rtnl() as nl:
+        return nl.delete_link(name)
 
 
-def _get_link(ipr: Any, name: str) -> Any | None:
-    """One link by name, asked of the kernel (not a dump filtered here)."""
-    try:
-        return ipr.link("get", ifname=name)[0]
-    except _netlink_error() as e:
-        if getattr(e, "code", 0) == 19:  # ENODEV
-            return None
-        raise
-
-
-def _ensure_bridge(ipr: Any, name: str, gateway: str, prefixlen: int, mtu: int) -> int:
-    """Create (or repair) the bridge with its gateway address and up; returns its index."""
-    link = _get_link(ipr, name)
+def _ensure_bridge(nl: Rtnl, name: str, gateway: str, prefixlen: int, mtu: int | None) -> tuple[int, int, list[Any]]:
+    """The bridge (created if missing); returns (index, mtu, the requests that finish it: its gateway address
+    and up), for the caller to batch with its own."""
+    link = nl.get_link(name)
     if link is None:
+        mtu = mtu or _uplink_mtu(nl)
         # a fixed MAC: otherwise the bridge takes its lowest port's, and changes when that port goes
         mac = "02:" + ":".join(f"{b:02x}" for b in os.urandom(5))
+        msg = nl.link_msg(IFLA_IFNAME=name, IFLA_MTU=mtu, IFLA_ADDRESS=mac,
+                          IFLA_LINKINFO={"attrs": [("IFLA_INFO_KIND", "bridge")]})
         try:
-            ipr.link("add", ifname=name, kind="bridge", mtu=mtu, address=mac)
-        except _netlink_error() as e:
-            if getattr(e, "code", 0) != 17:  # EEXIST: created meanwhile
-                raise NetworkError(f"cannot create bridge {name}: {e}") from None
-        link = _get_link(ipr, name)
+            nl.request(msg, RTM_NEWLINK, CREATE, f"cannot create bridge {name}", ok=(errno.EEXIST,))
+        except RtnlError as e:
+            raise NetworkError(str(e)) from None
+        link = nl.get_link(name)
         if link is None:
             raise NetworkError(f"bridge {name} vanished while being created")
     index = int(link["index"])
-    have = {a.get_attr("IFA_ADDRESS") for a in ipr.get_addr(index=index, family=2)}
-    if gateway not in have:
-        ipr.addr("add", index=index, address=gateway, prefixlen=prefixlen)
-    if not link["flags"] & 1:
-        ipr.link("set", index=index, state="up")
     rl = Path(f"/proc/sys/net/ipv4/conf/{name}/route_localnet")
     if rl.read_text().strip() != "1":
         rl.write_text("1")  # 127.0.0.1-sourced DNAT'd packets may leave through the bridge
-    return index
+    # REPLACE: idempotent, so no address dump is needed to know whether the gateway is there
+    reqs = [(nl.addr_msg(index, gateway, prefixlen), RTM_NEWADDR, NLM_F_CREATE | NLM_F_REPLACE,
+             f"cannot add {gateway}/{prefixlen} to bridge {name}")]
+    if not link["flags"] & IFF_UP:
+        reqs.append((nl.link_msg(index, up=True), RTM_SETLINK, 0, f"cannot bring bridge {name} up"))
+    return index, int(link.get_attr("IFLA_MTU") or mtu or 1500), reqs
 
 
-def ensure_bridge(name: str, gateway: str, prefixlen: int, mtu: int) -> None:
-    with contextlib.closing(_ipr()) as ipr:
-        _ensure_bridge(ipr, name, gateway, prefixlen, mtu)
+def ensure_bridge(name: str, gateway: str, prefixlen: int, mtu: int | None = None) -> None:
+    with Rtnl() as nl:
+        _, _, reqs = _ensure_bridge(nl, name, gateway, prefixlen, mtu)
+        nl.batch(reqs)
 
 
-def plumb(*, bridge: str, gateway: str, prefixlen: int, mtu: int, host_name: str, netns_path: str,
-          ifname: str, ip: str, mac: str, default_route: bool) -> None:
-    """Bridge (created on demand), then a veth pair: host end on the bridge, the other end as ``ifname`` in
-    the container's namespace with its address, lo up and (``default_route``) a default route via the
-    gateway unless the namespace has one already."""
+def plumb(*, bridge: str, gateway: str, prefixlen: int, host_name: str, netns_path: str, ifname: str, ip: str,
+          mac: str, default_route: bool, mtu: int | None = None) -> None:
+    """Bridge (created on demand, with the uplink's MTU unless ``mtu``), then a veth pair with the bridge's
+    MTU: host end on the bridge, the other end as ``ifname`` in the container's namespace with its address,
+    lo up and (``default_route``) a default route via the gateway unless the namespace has one already."""
     try:
         target = os.open(netns_path, os.O_RDONLY | os.O_CLOEXEC)
     except OSError as e:
         raise NetworkError(f"cannot open network namespace {netns_path}: {e.strerror}") from None
     try:
-        with contextlib.closing(_ipr()) as ipr:
-            br = _ensure_bridge(ipr, bridge, gateway, prefixlen, mtu)
-            try:
-                ipr.link("add", ifname=host_name, kind="veth", mtu=mtu, master=br, state="up",
-                         peer={"ifname": ifname, "mtu": mtu, "address": mac, "net_ns_fd": target})
-            except _netlink_error() as e:
-                raise NetworkError(f"cannot create veth {host_name}: {e}") from None
-        # hairpin: with br_netfilter, a container reaching its own published port through the host is
-        # DNAT'ed inside the bridge and must go back out the port it came in by
-        Path(f"/sys/class/net/{host_name}/brport/hairpin_mode").write_text("1")
+        with Rtnl() as nl:
+            br, mtu, reqs = _ensure_bridge(nl, bridge, gateway, prefixlen, mtu)
+            peer = {"attrs": [("IFLA_IFNAME", ifname), ("IFLA_MTU", mtu), ("IFLA_ADDRESS", mac),
+                              ("IFLA_NET_NS_FD", target)]}
+            veth = nl.link_msg(up=True, IFLA_IFNAME=host_name, IFLA_MTU=mtu, IFLA_MASTER=br, IFLA_LINKINFO={
+                "attrs": [("IFLA_INFO_KIND", "veth"), ("IFLA_INFO_DATA", {"attrs": [("VETH_INFO_PEER", peer)]})]})
+            reqs.append((veth, RTM_NEWLINK, CREATE, f"cannot create veth {host_name}"))
+            nl.batch(reqs)
     finally:
         os.close(target)
-    with ipr_in_netns(netns_path) as nipr:
-        lo = _get_link(nipr, "lo")
-        if lo is not None and not lo["flags"] & 1:
-            nipr.link("set", index=lo["index"], state="up")
-        link = _get_link(nipr, ifname)
+    # hairpin: with br_netfilter, a container reaching its own published port through the host is
+    # DNAT'ed inside the bridge and must go back out the port it came in by
+    Path(f"/sys/class/net/{host_name}/brport/hairpin_mode").write_text("1")
+    with Rtnl(netns_path) as nl:
+        link = nl.get_link(ifname)
         if link is None:
             raise NetworkError(f"{ifname} did not arrive in {netns_path}")
         idx = link["index"]
-        nipr.addr("add", index=idx, address=ip, prefixlen=prefixlen)
-        nipr.link("set", index=idx, state="up")
-        if default_route and not nipr.get_default_routes(family=2):  # the first network keeps it
-            nipr.route("add", dst="0.0.0.0/0", gateway=gateway, oif=idx)
+        reqs = [(nl.link_msg(1, up=True), RTM_SETLINK, 0, f"cannot bring lo up in {netns_path}"),  # lo is 1
+                (nl.addr_msg(idx, ip, prefixlen), RTM_NEWADDR, CREATE, f"cannot add {ip} in {netns_path}"),
+                (nl.link_msg(idx, up=True), RTM_SETLINK, 0, f"cannot bring {ifname} up in {netns_path}")]
+        if default_route:  # EEXIST: the first network keeps the default route
+            reqs.append((nl.default_route_msg(gateway, idx), RTM_NEWROUTE, CREATE,
+                         f"cannot add the default route in {netns_path}"))
+        nl.batch(reqs, ok=(errno.EEXIST,))
 
 
 def loopback_up(netns_path: str) -> None:
     """``--network none``: only lo, up."""
-    with ipr_in_netns(netns_path) as nipr:
-        lo = nipr.link_lookup(ifname="lo")
-        if lo:
-            nipr.link("set", index=lo[0], state="up")
+    with Rtnl(netns_path) as nl:
+        nl.batch([(nl.link_msg(1, up=True), RTM_SETLINK, 0, f"cannot bring lo up in {netns_path}")])

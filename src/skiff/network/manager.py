@@ -74,7 +74,6 @@ class NetworkManager:
         if firewall_backend not in ("auto", "nftables", "iptables"):
             raise InvalidArgumentError(f"firewall backend {firewall_backend!r}: auto, nftables or iptables")
         self.firewall_backend = firewall_backend
-        self._mtu: int | None = None
 
     # ---- names -----------------------------------------------------------------------------------
     def veth_name(self, container_id: str, network: str) -> str:
@@ -278,11 +277,9 @@ class NetworkManager:
         return f"eth{n}"
 
     def _plumb(self, rec: NetworkRecord, ep: Endpoint) -> None:
-        if self._mtu is None:
-            self._mtu = links.uplink_mtu()
         if not rec.internal:
             self._enable_forwarding()
-        links.plumb(bridge=rec.bridge, gateway=rec.gateway, prefixlen=rec.prefixlen, mtu=self._mtu,
+        links.plumb(bridge=rec.bridge, gateway=rec.gateway, prefixlen=rec.prefixlen,
                     host_name=ep.veth, netns_path=ep.netns, ifname=ep.ifname, ip=ep.ip, mac=ep.mac,
                     default_route=not rec.internal)
 

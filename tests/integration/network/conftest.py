@@ -80,25 +80,16 @@ class Outside:
 @pytest.fixture
 def outside(make_ctr) -> Iterator[Outside]:  # type: ignore[no-untyped-def]
     """A host 'outside' the machine: its own netns, wired to the host by a veth pair (198.18.N.0/24)."""
-    from pyroute2 import IPRoute
-
     c: Ctr = make_ctr()
     veth = "skto" + rand_tag(6)
     n = random.randint(1, 250)
     host_ip, ip = f"198.18.{n}.1", f"198.18.{n}.2"
-    fd = os.open(c.netns, os.O_RDONLY)
     try:
-        with IPRoute() as ipr:
-            ipr.link("add", ifname=veth, kind="veth", peer={"ifname": "eth0", "net_ns_fd": fd})
-            idx = ipr.link_lookup(ifname=veth)[0]
-            ipr.addr("add", index=idx, address=host_ip, prefixlen=24)
-            ipr.link("set", index=idx, state="up")
-        with links.ipr_in_netns(c.netns) as nipr:
-            i = nipr.link_lookup(ifname="eth0")[0]
-            nipr.addr("add", index=i, address=ip, prefixlen=24)
-            nipr.link("set", index=i, state="up")
-            nipr.link("set", index=nipr.link_lookup(ifname="lo")[0], state="up")
+        for cmd in (f"ip link add {veth} type veth peer name eth0 netns {c.proc.pid}",
+                    f"ip addr add {host_ip}/24 dev {veth}", f"ip link set {veth} up"):
+            subprocess.run(cmd.split(), check=True)
+        for cmd in (f"ip addr add {ip}/24 dev eth0", "ip link set eth0 up", "ip link set lo up"):
+            c.run(*cmd.split())
         yield Outside(c, host_ip, ip, veth)
     finally:
-        os.close(fd)
         links.delete_link(veth)
