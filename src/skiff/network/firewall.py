@@ -109,9 +109,11 @@ class Nft:
 
     def __init__(self) -> None:
         self._lib: ctypes.CDLL | None = None
-        name = ctypes.util.find_library("nftables") or "libnftables.so.1"
         try:
-            lib = ctypes.CDLL(name)
+            try:  # the soname first: find_library runs ldconfig (tens of ms)
+                lib = ctypes.CDLL("libnftables.so.1")
+            except OSError:
+                lib = ctypes.CDLL(ctypes.util.find_library("nftables") or "libnftables.so")
             lib.nft_ctx_new.restype = ctypes.c_void_p
             lib.nft_ctx_new.argtypes = [ctypes.c_uint32]
             lib.nft_ctx_free.argtypes = [ctypes.c_void_p]

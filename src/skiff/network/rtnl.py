@@ -67,13 +67,14 @@ def _lightweight_package() -> None:
     sys.modules["pyroute2"] = mod
 
 
-def load() -> tuple[type[Any], type[Any], type[Any]]:
-    """pyroute2's (ifinfmsg, ifaddrmsg, rtmsg) classes."""
+def load() -> tuple[type[Any], type[Any], type[Any], type[Any]]:
+    """The message classes: (link, link to create, address, route); pyroute2's, but for links."""
     _lightweight_package()
-    ifinf = importlib.import_module("pyroute2.netlink.rtnl.ifinfmsg")
     ifaddr = importlib.import_module("pyroute2.netlink.rtnl.ifaddrmsg")
     rt = importlib.import_module("pyroute2.netlink.rtnl.rtmsg")
-    return ifinf.ifinfmsg, ifaddr.ifaddrmsg, rt.rtmsg
+    from skiff.network.rtnl_link import ifinfmsg, ifinfmsg_new
+
+    return ifinfmsg, ifinfmsg_new, ifaddr.ifaddrmsg, rt.rtmsg
 
 
 def _enter(netns_path: str) -> tuple[Any, int, int]:
@@ -91,7 +92,7 @@ class Rtnl:
     socket is opened there and used from here."""
 
     def __init__(self, netns_path: str | None = None) -> None:
-        self.ifinfmsg, self.ifaddrmsg, self.rtmsg = load()
+        self.ifinfmsg, self.ifinfmsg_new, self.ifaddrmsg, self.rtmsg = load()
         self._seq = 0
         if netns_path is None:
             self.sock = self._open()
@@ -193,7 +194,7 @@ class Rtnl:
 
     # ---- messages --------------------------------------------------------------------------------
     def link_msg(self, index: int = 0, up: bool = False, **attrs: Any) -> Any:
-        m = self.ifinfmsg()
+        m = (self.ifinfmsg_new if "IFLA_LINKINFO" in attrs else self.ifinfmsg)()
         m["index"] = index
         if up:
             m["flags"], m["change"] = IFF_UP, IFF_UP
