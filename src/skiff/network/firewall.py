@@ -45,13 +45,13 @@ def _elements(eps: Sequence[Endpoint]) -> tuple[list[str], list[str]]:
     return any_addr, one_addr
 
 
-def _add_elements(table: str, eps: Sequence[Endpoint]) -> str:
+def _add_elements(table: str, eps: Sequence[Endpoint], verb: str = "add") -> str:
     any_addr, one_addr = _elements(eps)
     out = ""
     if any_addr:
-        out += f"add element inet {table} ports_any {{ {', '.join(any_addr)} }}\n"
+        out += f"{verb} element inet {table} ports_any {{ {', '.join(any_addr)} }}\n"
     if one_addr:
-        out += f"add element inet {table} ports_ip {{ {', '.join(one_addr)} }}\n"
+        out += f"{verb} element inet {table} ports_ip {{ {', '.join(one_addr)} }}\n"
     return out
 
 
@@ -165,22 +165,25 @@ class Nft:
 
 
 def apply(nft: Nft, table: str, nets: Sequence[NetworkRules], state: Path,
-          added: Endpoint | None = None) -> None:
+          added: Endpoint | None = None, removed: Endpoint | None = None) -> None:
     """Bring table ``inet <table>`` to what ``nets`` need.
 
-    When only ``added`` is new and the rules are those last applied (their digest is kept in ``state``), its
-    ports are added to the maps in place: adding is cheap for the kernel, while any deletion waits for an
-    RCU grace period (10-20 ms), which container start should not pay. Otherwise the table is rebuilt.
+    When only ``added`` is new (or only ``removed`` gone) and the rules are those last applied (their digest
+    is kept in ``state``), its ports are added to (or deleted from) the maps in place, and an endpoint
+    without published ports costs no nftables call at all. Rebuilding the table flushes its chains, and
+    that waits for an RCU grace period (10-20 ms), which container start and stop should not pay.
+    Otherwise the table is rebuilt.
     """
     struct = structure(table, nets)
     digest = hashlib.sha256(struct.encode()).hexdigest()
-    if added is not None and struct:
+    one = added or removed
+    if one is not None and struct:
         try:
             last = state.read_text()
         except FileNotFoundError:
             last = ""
         if last == digest:
-            script = _add_elements(table, [added])
+            script = _add_elements(table, [one], "add" if added is not None else "delete")
             if not script:
                 return
             try:

@@ -290,7 +290,7 @@ class NetworkManager:
         self.store.put_ipam(replace(st, endpoints=rest))
         with contextlib.suppress(Exception):
             links.delete_link(ep.veth)
-        self._apply_firewall()
+        self._apply_firewall(removed=ep)
         if not rest:
             dnsproc.stop(self.runroot, rec.name)
 
@@ -392,7 +392,7 @@ class NetworkManager:
                 self.firewall_backend = "iptables"
         return self.firewall_backend
 
-    def _apply_firewall(self, added: Endpoint | None = None) -> None:
+    def _apply_firewall(self, added: Endpoint | None = None, removed: Endpoint | None = None) -> None:
         nets = [firewall.NetworkRules(r, self.store.ipam(r.name).endpoints) for r in self.store.networks()]
         if self._backend() == "iptables":
             from skiff.network import iptables
@@ -400,7 +400,7 @@ class NetworkManager:
             iptables.apply(self.table.upper(), nets)
             return
         state = self.runroot / "networks" / f"nft-{self.table}.digest"
-        firewall.apply(self._nft_(), self.table, nets, state, added)
+        firewall.apply(self._nft_(), self.table, nets, state, added, removed)
 
     def teardown(self) -> None:
         """Remove everything this root created on the host (bridges, table, DNS); records stay."""
