@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import ctypes.util
 import hashlib
 import shutil
 import subprocess
@@ -113,6 +112,8 @@ class Nft:
             try:  # the soname first: find_library runs ldconfig (tens of ms)
                 lib = ctypes.CDLL("libnftables.so.1")
             except OSError:
+                import ctypes.util
+
                 lib = ctypes.CDLL(ctypes.util.find_library("nftables") or "libnftables.so")
             lib.nft_ctx_new.restype = ctypes.c_void_p
             lib.nft_ctx_new.argtypes = [ctypes.c_uint32]
