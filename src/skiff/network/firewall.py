@@ -112,9 +112,9 @@ class Nft:
             try:  # the soname first: find_library runs ldconfig (tens of ms)
                 lib = ctypes.CDLL("libnftables.so.1")
             except OSError:
-                import ctypes.util
+                from ctypes.util import find_library
 
-                lib = ctypes.CDLL(ctypes.util.find_library("nftables") or "libnftables.so")
+                lib = ctypes.CDLL(find_library("nftables") or "libnftables.so")
             lib.nft_ctx_new.restype = ctypes.c_void_p
             lib.nft_ctx_new.argtypes = [ctypes.c_uint32]
             lib.nft_ctx_free.argtypes = [ctypes.c_void_p]
