@@ -40,3 +40,17 @@ def test_link_reply_decodes() -> None:
     assert got["index"] == 5 and got["flags"] & 1 and got.get_attr("IFLA_IFNAME") == "skiff0"
     assert got.get_attr("IFLA_MTU") == 1500
     assert got.get_attr("IFLA_LINKINFO").get_attr("IFLA_INFO_KIND") == "bridge"
+
+
+def test_netlink_path_imports_little() -> None:
+    """The attach path loads pyroute2's netlink core and two message modules, not the package's __init__
+    (IPRoute, NDB, asyncio...); a later `from pyroute2 import IPRoute` still gets the whole package."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom skiff.network import rtnl\nrtnl.load()\n"
+            "heavy = [m for m in ('asyncio', 'pyroute2.iproute', 'pyroute2.ndb', 'pyroute2.netlink.rtnl.ifinfmsg')"
+            " if m in sys.modules]\nassert not heavy, heavy\n"
+            "from pyroute2 import IPRoute, NetlinkError\nassert IPRoute.__name__ == 'IPRoute'\n")
+    cp = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert cp.returncode == 0, cp.stderr
