@@ -22,6 +22,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 
+def _cpu() -> float:
+    """CPU seconds used by this process and every child it has reaped (user + system)."""
+    import resource
+
+    s, c = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return s.ru_utime + s.ru_stime + c.ru_utime + c.ru_stime
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("-n", type=int, default=30)
@@ -68,21 +76,29 @@ def main() -> None:
             if path:
                 cases[f"{name} run"] = cli(path)
         times: dict[str, list[float]] = {k: [] for k in cases}
+        cpu: dict[str, list[float]] = {k: [] for k in cases}
         for fn in cases.values():  # warm up (page cache, pyc)
             fn()
         for _ in range(opts.n):
             for name, fn in cases.items():
+                r0 = _cpu()
                 t0 = time.perf_counter()
                 fn()
                 times[name].append((time.perf_counter() - t0) * 1000)
+                cpu[name].append((_cpu() - r0) * 1000)
         med = {k: statistics.median(v) for k, v in times.items()}
         crun = med.get("crun run")
-        print(f"{'case':<24} {'median ms':>10} {'p10':>7} {'p90':>7} {'vs crun':>8} {'vs floor':>9}")
+        cpu_crun = statistics.median(cpu["crun run"]) if "crun run" in cpu else None
+        print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; {opts.n} runs each, interleaved")
+        print(f"{'case':<24} {'median ms':>10} {'p10':>7} {'p90':>7} {'vs crun':>8} {'vs floor':>9} "
+              f"{'cpu ms':>7} {'cpu vs crun':>11}")
         for name, m in med.items():
             qs = statistics.quantiles(times[name], n=10)
             vs_crun = f"{m / crun:.2f}x" if crun else "-"
+            c = statistics.median(cpu[name])
+            cvs = f"{c / cpu_crun:.2f}x" if cpu_crun else "-"
             print(f"{name:<24} {m:>10.1f} {qs[0]:>7.1f} {qs[-1]:>7.1f} {vs_crun:>8} "
-                  f"{m / med['floor (unshare+chroot)']:>8.2f}x")
+                  f"{m / med['floor (unshare+chroot)']:>8.2f}x {c:>7.1f} {cvs:>11}")
         print(f"targets: skiff-runtime run <= 3x crun ({'met' if crun and med['skiff-runtime run'] <= 3 * crun else 'missed'}),"
               f" in-process <= 2x crun ({'met' if crun and med['in-process (engine)'] <= 2 * crun else 'missed'})")
     finally:

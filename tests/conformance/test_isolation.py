@@ -131,3 +131,8 @@ def test_uid_gid_groups_umask_cwd_env(rt: RuntimeUnderTest) -> None:
 
 
 _ = (LinuxIDMapping,)
+
+
+def test_signals_start_default_and_unblocked(rt: RuntimeUnderTest) -> None:
+    cp = rt.run(rt.spec(["grep", "-E", "^Sig(Blk|Ign)", "/proc/self/status"]))
+    assert cp.stdout.split() == ["SigBlk:", "0" * 16, "SigIgn:", "0" * 16], cp.stdout

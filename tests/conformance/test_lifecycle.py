@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import time
 from pathlib import Path
@@ -36,6 +37,11 @@ def test_lifecycle(rt: RuntimeUnderTest, tmp_path: Path) -> None:
     ex = rt.call("exec", cid, "sh", "-c", "echo $$ $(hostname); exit 5")
     assert ex.returncode == 5 and ex.stdout.split()[1] == "box", ex.stderr
     assert int(ex.stdout.split()[0]) > 1
+    proc = tmp_path / "process.json"
+    proc.write_text(json.dumps({"args": ["sh", "-c", "id -u; pwd"], "cwd": "/tmp", "env": ["PATH=/bin"],
+                                "user": {"uid": 1000, "gid": 1000}}))
+    ex = rt.call("exec", "--process", str(proc), cid)
+    assert ex.returncode == 0 and ex.stdout.split() == ["1000", "/tmp"], ex.stderr
     listed = rt.call("list", "-q")
     assert cid in listed.stdout.split()
     assert rt.call("delete", cid).returncode != 0  # delete of a running container is refused

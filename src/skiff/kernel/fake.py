@@ -42,6 +42,9 @@ class FakeKernel:
     def capset(self, effective: int, permitted: int, inheritable: int) -> None:
         self._rec("capset", effective, permitted, inheritable)
 
+    def close_range(self, first: int, last: int, flags: int) -> None:
+        self._rec("close_range", first, last, flags)
+
     def seccomp_load_bpf(self, program: bytes, flags: int = 0) -> None:
         self._rec("seccomp_load_bpf", len(program), flags)
 

@@ -7,8 +7,8 @@ import os
 import signal
 
 _NR = {
-    "x86_64": {"pivot_root": 155, "capset": 126, "clone": 56, "seccomp": 317},
-    "aarch64": {"pivot_root": 41, "capset": 91, "clone": 220, "seccomp": 277},
+    "x86_64": {"pivot_root": 155, "capset": 126, "clone": 56, "seccomp": 317, "close_range": 436},
+    "aarch64": {"pivot_root": 41, "capset": 91, "clone": 220, "seccomp": 277, "close_range": 436},
 }
 _LINUX_CAPABILITY_VERSION_3 = 0x20080522
 
@@ -94,6 +94,11 @@ class LinuxKernel:
             data[i].inheritable = (inheritable >> shift) & 0xFFFFFFFF
         ret = self._libc.syscall(ctypes.c_long(self._nr["capset"]), ctypes.byref(hdr), data)
         _check(ret, "capset")
+
+    def close_range(self, first: int, last: int, flags: int) -> None:
+        ret = self._libc.syscall(ctypes.c_long(self._nr["close_range"]), ctypes.c_uint(first),
+                                 ctypes.c_uint(last), ctypes.c_uint(flags))
+        _check(ret, "close_range")
 
     def seccomp_load_bpf(self, program: bytes, flags: int = 0) -> None:
         """Install a compiled seccomp BPF program (needs no_new_privs or CAP_SYS_ADMIN)."""

@@ -6,8 +6,6 @@ Field names follow the spec's JSON names through :func:`skiff.oci.codec.jfield`;
 ``None`` when absent, so absence and ``false``/``0`` stay distinct.
 """
 
-from __future__ import annotations
-
 from dataclasses import dataclass
 from typing import Any
 

@@ -7,6 +7,7 @@ import json
 import os
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from skiff.errors import SkiffError
@@ -14,7 +15,24 @@ from skiff.errors import SkiffError
 DEFAULT_ROOT = "/run/skiff-runtime"
 
 
-def _parser() -> argparse.ArgumentParser:
+COMMANDS = ("spec", "create", "run", "start", "state", "pause", "resume", "kill", "delete", "exec", "list")
+_VALUE_OPTIONS = ("--root", "--log", "--log-format")
+
+
+def _command_in(argv: list[str]) -> str | None:
+    """The command word of ``argv`` (skipping global options), so only its sub-parser gets built."""
+    skip = False
+    for word in argv:
+        if skip:
+            skip = False
+        elif word in _VALUE_OPTIONS:
+            skip = True
+        elif not word.startswith("-"):
+            return word if word in COMMANDS else None
+    return None
+
+
+def _parser(only: str | None = None) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="skiff-runtime", description="An OCI runtime (runc-compatible CLI)")
     p.add_argument("--root", default=os.environ.get("SKIFF_RUNTIME_ROOT", DEFAULT_ROOT))
     p.add_argument("--log", default=None)
@@ -23,37 +41,47 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--systemd-cgroup", action="store_true")
     p.add_argument("--version", "-v", action="version", version="skiff-runtime 0.1.0\nspec: 1.2.0")
     sub = p.add_subparsers(dest="command", required=True)
+    for name in COMMANDS:
+        cmd = sub.add_parser(name)
+        if only is None or only == name:
+            _ARGS[name](cmd)
+    return p
 
-    s = sub.add_parser("spec", help="write a default config.json")
+
+def _spec_args(s: argparse.ArgumentParser) -> None:
     s.add_argument("--bundle", "-b", default=".")
     s.add_argument("--rootless", action="store_true")
 
-    for name in ("create", "run"):
-        c = sub.add_parser(name)
-        c.add_argument("--bundle", "-b", default=".")
-        c.add_argument("--pid-file", default=None)
-        c.add_argument("--console-socket", default=None)
-        c.add_argument("--preserve-fds", type=int, default=0)
-        c.add_argument("--no-pivot", action="store_true")
-        c.add_argument("--no-new-keyring", action="store_true")
-        if name == "run":
-            c.add_argument("--detach", "-d", action="store_true")
-            c.add_argument("--keep", action="store_true")
-        c.add_argument("id")
 
-    for name in ("start", "state", "pause", "resume"):
-        sub.add_parser(name).add_argument("id")
+def _create_args(c: argparse.ArgumentParser, run: bool = False) -> None:
+    c.add_argument("--bundle", "-b", default=".")
+    c.add_argument("--pid-file", default=None)
+    c.add_argument("--console-socket", default=None)
+    c.add_argument("--preserve-fds", type=int, default=0)
+    c.add_argument("--no-pivot", action="store_true")
+    c.add_argument("--no-new-keyring", action="store_true")
+    if run:
+        c.add_argument("--detach", "-d", action="store_true")
+        c.add_argument("--keep", action="store_true")
+    c.add_argument("id")
 
-    k = sub.add_parser("kill")
+
+def _id_args(c: argparse.ArgumentParser) -> None:
+    c.add_argument("id")
+
+
+def _kill_args(k: argparse.ArgumentParser) -> None:
     k.add_argument("--all", "-a", action="store_true")
     k.add_argument("id")
     k.add_argument("signal", nargs="?", default="SIGTERM")
 
-    d = sub.add_parser("delete")
+
+def _delete_args(d: argparse.ArgumentParser) -> None:
     d.add_argument("--force", "-f", action="store_true")
     d.add_argument("id")
 
-    e = sub.add_parser("exec")
+
+def _exec_args(e: argparse.ArgumentParser) -> None:
     e.add_argument("--process", "-p", default=None)
     e.add_argument("--tty", "-t", action="store_true")
     e.add_argument("--console-socket", default=None)
@@ -69,10 +97,15 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("id")
     e.add_argument("args", nargs=argparse.REMAINDER)
 
-    li = sub.add_parser("list")
+
+def _list_args(li: argparse.ArgumentParser) -> None:
     li.add_argument("--format", "-f", default="table", choices=("table", "json"))
     li.add_argument("--quiet", "-q", action="store_true")
-    return p
+
+
+_ARGS: dict[str, Callable[[argparse.ArgumentParser], None]] = {"spec": _spec_args, "create": _create_args, "run": lambda c: _create_args(c, run=True),
+         "start": _id_args, "state": _id_args, "pause": _id_args, "resume": _id_args, "kill": _kill_args,
+         "delete": _delete_args, "exec": _exec_args, "list": _list_args}
 
 
 def parse_signal(text: str) -> int:
@@ -137,6 +170,22 @@ def _forward_signals(pid_box: list[int]) -> None:
         signal.signal(sig, handler)
 
 
+def _proxy_terminal(master: int) -> None:
+    """Foreground `run` of a terminal container without --console-socket: copy between the pty and our stdio
+    (threads start only after the container was cloned)."""
+    import threading
+
+    def pump(src: int, dst: int) -> None:
+        try:
+            while data := os.read(src, 65536):
+                os.write(dst, data)
+        except OSError:
+            pass
+
+    threading.Thread(target=pump, args=(master, 1), daemon=True).start()
+    threading.Thread(target=pump, args=(0, master), daemon=True).start()
+
+
 def dispatch(args: argparse.Namespace) -> int:
     if args.command == "spec":
         from skiff.oci.codec import pretty
@@ -164,8 +213,20 @@ def dispatch(args: argparse.Namespace) -> int:
             return 0
         box: list[int] = []
         _forward_signals(box)
-        return rt.run(args.id, Path(args.bundle), pid_file=pid_file, console_socket=args.console_socket,
+        proxied: list[int] = []
+
+        def on_terminal(master: int) -> None:
+            proxied.append(master)
+            _proxy_terminal(master)
+
+        code = rt.run(args.id, Path(args.bundle), pid_file=pid_file, console_socket=args.console_socket,
+                      on_terminal=None if args.console_socket else on_terminal,
                       preserve_fds=args.preserve_fds, keep=args.keep, on_started=box.append)
+        if proxied:
+            import time
+
+            time.sleep(0.05)  # let the pty's last output drain to stdout
+        return code
     if cmd == "start":
         rt.start(args.id)
     elif cmd == "state":
@@ -200,7 +261,8 @@ def dispatch(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> None:
-    args = _parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = _parser(_command_in(argv)).parse_args(argv)
     try:
         code = dispatch(args)
     except SkiffError as e:

@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from skiff.errors import SkiffError
 from skiff.kernel import Kernel
 from skiff.oci.codec import to_obj
 from skiff.oci.runtime import SPEC_VERSION, Process, Spec, State
@@ -69,6 +70,7 @@ class Runtime:
         except BaseException:
             self._destroy(rec)
             raise
+        self._hooks(rec, "poststart")
         if on_started is not None:
             on_started(rec.pid)
         try:
@@ -106,6 +108,7 @@ class Runtime:
         finally:
             os.close(fd)
             fifo.unlink(missing_ok=True)
+        self._hooks(rec, "poststart")
 
     def state(self, container_id: str) -> State:
         rec = st.load(self.root, container_id)
@@ -206,6 +209,7 @@ class Runtime:
             raise ContainerExists(f"container {container_id!r} already exists") from None
         cgroup: Manager | None = None
         fifo_fd: int | None = None
+        pid = 0
         try:
             (d / "config.json").write_bytes((b.path / "config.json").read_bytes())
             linux = spec.linux
@@ -225,11 +229,22 @@ class Runtime:
             start_time = st.proc_start_time(pid) or 0
             rec = Record(id=container_id, pid=pid, pid_start=start_time, bundle=str(b.path),
                          rootfs=str(b.rootfs), created=_now(), cgroup=cgroup.path,
-                         annotations=dict(spec.annotations))
+                         annotations=dict(spec.annotations),
+                         late_hooks=bool(spec.hooks and (spec.hooks.poststart or spec.hooks.poststop)))
             st.save(d, rec)
             if pid_file is not None:
                 _write_pid_file(pid_file, pid)
+            if spec.hooks is not None and (spec.hooks.create_runtime or spec.hooks.prestart):
+                from skiff.runtime.hooks import run_hooks
+
+                state = self._state(rec, Status.CREATED)
+                run_hooks("createRuntime", spec.hooks.create_runtime, state)
+                run_hooks("prestart", spec.hooks.prestart, state)
         except BaseException:
+            if pid > 0:
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
+                    os.waitpid(pid, 0)
             if cgroup is not None:
                 with contextlib.suppress(OSError):
                     cgroup.destroy()
@@ -242,6 +257,22 @@ class Runtime:
             ch.close()
             return self._state(rec, Status.CREATED), None
         return self._state(rec, Status.CREATED), ch
+
+    def _hooks(self, rec: Record, stage: str) -> None:
+        """poststart and poststop hooks: failures are logged by the spec's rules, never fatal."""
+        if not rec.late_hooks:
+            return
+        try:
+            spec = self._spec(rec)
+        except (OSError, SkiffError):
+            return
+        hooks = spec.hooks
+        todo = (hooks.poststart if stage == "poststart" else hooks.poststop) if hooks is not None else []
+        if todo:
+            from skiff.runtime.hooks import run_hooks
+
+            run_hooks(stage, todo, self._state(rec, Status.RUNNING if stage == "poststart" else
+                                               Status.STOPPED), strict=False)
 
     def _console_handler(self, console_socket: str) -> TerminalHandler:
         return lambda fd: send_console(console_socket, fd)
@@ -278,6 +309,7 @@ class Runtime:
         with contextlib.suppress(ChildProcessError, OSError):
             os.waitpid(rec.pid, os.WNOHANG)
         cg.destroy()
+        self._hooks(rec, "poststop")
         _remove_state_dir(self.root / rec.id)
 
 

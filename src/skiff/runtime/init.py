@@ -23,6 +23,7 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
+import resource
 import signal
 import stat
 import struct
@@ -32,6 +33,7 @@ from typing import NoReturn
 
 from skiff.kernel import (
     CLONE_NEWCGROUP,
+    CLOSE_RANGE_CLOEXEC,
     MS_BIND,
     PR_SET_DUMPABLE,
     PR_SET_KEEPCAPS,
@@ -98,8 +100,7 @@ def _report(cfg: InitConfig, msg: ExecFailed | Failed) -> None:
 def _steps(kernel: Kernel, cfg: InitConfig) -> None:
     kernel.prctl(PR_SET_DUMPABLE, 0)  # no container process may open /proc/<us>/exe or our fds
     kernel.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    _reset_signals()
     if cfg.stdio is not None:
         for i, fd in enumerate(cfg.stdio):
             if fd != i:
@@ -143,10 +144,11 @@ def _steps(kernel: Kernel, cfg: InitConfig) -> None:
         kernel.seccomp_load_bpf(cfg.seccomp, cfg.seccomp_flags)  # without no_new_privs loading needs CAP_SYS_ADMIN: before the caps drop
     _set_user_and_caps(kernel, proc)
     os.umask(proc.user.umask if proc.user.umask is not None else 0o022)
-    _close_fds(3 + cfg.preserve_fds, keep={cfg.channel.fileno(), cfg.start_fifo or -1})
+    _close_fds(kernel, 3 + cfg.preserve_fds)
+    if cfg.start_fifo is not None:
+        kernel.prctl(PR_SET_PDEATHSIG, 0)  # `create` exits after Ready; the container outlives it
     cfg.channel.send(Ready(os.getpid()))
     if cfg.start_fifo is not None:
-        kernel.prctl(PR_SET_PDEATHSIG, 0)  # `create` exits now; the container outlives it
         cfg.channel.close()
         while not os.read(cfg.start_fifo, 1):
             pass
@@ -163,6 +165,20 @@ def _steps(kernel: Kernel, cfg: InitConfig) -> None:
         os.execve(path, proc.args, env)
     except OSError as e:
         raise _ExecError(e.errno or errno.EACCES, f"exec {proc.args[0]!r}: {e.strerror}") from None
+
+
+def _reset_signals() -> None:
+    """The container starts with default dispositions and nothing blocked (Python ignores SIGPIPE and
+    SIGXFSZ, and an engine may ignore more; ignored signals would survive execve)."""
+    for sig in signal.valid_signals():
+        if sig in (signal.SIGKILL, signal.SIGSTOP):
+            continue
+        try:
+            if signal.getsignal(sig) is not signal.SIG_DFL:
+                signal.signal(sig, signal.SIG_DFL)
+        except (OSError, ValueError):
+            pass
+    signal.pthread_sigmask(signal.SIG_SETMASK, [])
 
 
 def _terminal(kernel: Kernel, cfg: InitConfig) -> None:
@@ -249,14 +265,17 @@ def _set_user_and_caps(kernel: Kernel, proc: Process) -> None:
         capabilities.apply(kernel, caps)
 
 
-def _close_fds(first: int, keep: set[int]) -> None:
-    """Everything from ``first`` up becomes close-on-exec (the sync fds close at execve too)."""
-    for name in os.listdir("/proc/self/fd") if os.path.isdir("/proc/self/fd") else []:
-        fd = int(name)
-        if fd >= first and fd not in keep:
-            try:
-                os.set_inheritable(fd, False)
-            except OSError:
-                pass
-    if not os.path.isdir("/proc/self/fd"):
-        os.closerange(first, 65536) if not keep else None
+def _close_fds(kernel: Kernel, first: int) -> None:
+    """Every fd from ``first`` up becomes close-on-exec (the sync channel and fifo close at execve too), so
+    only 0, 1, 2 and the preserved fds cross into the container (SECURITY.md 16)."""
+    try:
+        kernel.close_range(first, 0xFFFFFFFF, CLOSE_RANGE_CLOEXEC)
+        return
+    except OSError:
+        pass
+    limit = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    for fd in range(first, 65536 if limit == resource.RLIM_INFINITY else min(limit, 1 << 20)):
+        try:
+            os.set_inheritable(fd, False)
+        except OSError:
+            pass

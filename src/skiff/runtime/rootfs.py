@@ -59,6 +59,7 @@ _IGNORED = {"tmpcopyup", "idmap", "ridmap", "defaults", "remount"}
 # The devices every container gets: (path, major, minor)
 DEFAULT_DEVICES = (("/dev/null", 1, 3), ("/dev/zero", 1, 5), ("/dev/full", 1, 7), ("/dev/random", 1, 8),
                    ("/dev/urandom", 1, 9), ("/dev/tty", 5, 0))
+_DEFAULT_DEVICE_PATHS = frozenset(p for p, _, _ in DEFAULT_DEVICES)
 _LINKS = (("/proc/self/fd", "/dev/fd"), ("/proc/self/fd/0", "/dev/stdin"), ("/proc/self/fd/1", "/dev/stdout"),
           ("/proc/self/fd/2", "/dev/stderr"), ("pts/ptmx", "/dev/ptmx"))
 
@@ -177,10 +178,11 @@ def _mount_one(kernel: Kernel, root: str, m: Mount, bundle: str) -> None:
         _make_target(root, target, True)
         fstype = m.type or "none"
         if fstype in ("cgroup", "cgroup2"):
-            fstype, flags = "cgroup2", flags  # the container's cgroup namespace root, v2 view
-            data = ""
-            if not os.path.isdir("/sys/fs/cgroup/unified") and not _host_is_v2():
-                return  # v1 hierarchies are not mounted into containers by skiff
+            # The cgroup2 view of the container's cgroup namespace (on hybrid hosts the unified tree);
+            # v1 hierarchies are not mounted into containers by skiff.
+            if not os.path.exists("/sys/fs/cgroup/unified/cgroup.controllers") and not _host_is_v2():
+                return
+            fstype, data = "cgroup2", ""
         _mount_at(kernel, m.source or fstype, target, fstype, flags, data or None)
     if prop:
         _mount_at(kernel, None, target, None, prop, None)
@@ -200,10 +202,9 @@ def make_devices(kernel: Kernel, root: str, devices: list[LinuxDevice], *, in_us
     for path, mode, major, minor, uid, gid in wanted:
         target = resolve_in_root(root, path)
         if os.path.lexists(target):
-            if path in dict((p, 1) for p, _, _ in DEFAULT_DEVICES):
-                os.unlink(target)
-            else:
-                continue
+            if path not in _DEFAULT_DEVICE_PATHS:
+                continue  # the spec's own devices never replace what is there
+            os.unlink(target)
         _mkdirs(root, os.path.dirname(target))
         if in_userns:
             _make_target(root, target, False)

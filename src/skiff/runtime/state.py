@@ -60,6 +60,7 @@ class Record:
     annotations: dict[str, str] = field(default_factory=dict)
     paused: bool = False
     owner: str = ""
+    late_hooks: bool = False  # poststart/poststop hooks to run (saves re-reading config.json otherwise)
 
 
 def save(state_dir: Path, rec: Record) -> None:

@@ -52,7 +52,7 @@ def check_root(spec: Spec, bundle: Path) -> None:
     rootfs = Path(spec.root.path) if spec.root.path.startswith("/") else bundle / spec.root.path
     if not rootfs.exists():
         raise BundleError(f"config.json: root.path: rootfs {str(rootfs)!r} does not exist")
-    if rootfs.is_symlink() or not rootfs.is_dir():
+    if not rootfs.is_dir():
         raise BundleError(f"config.json: root.path: rootfs {str(rootfs)!r} is not a directory")
 
 
@@ -135,8 +135,22 @@ def check_seccomp(spec: Spec, bundle: Path) -> None:
                                   f"unknown operator {a.op!r}")
 
 
+def check_hooks(spec: Spec, bundle: Path) -> None:
+    hooks = spec.hooks
+    if hooks is None:
+        return
+    for stage in ("create_container", "start_container"):
+        if getattr(hooks, stage):
+            name = "createContainer" if stage == "create_container" else "startContainer"
+            raise BundleError(f"config.json: hooks.{name}: hooks inside the container are not supported")
+    for stage in ("prestart", "create_runtime", "poststart", "poststop"):
+        for i, h in enumerate(getattr(hooks, stage)):
+            if not h.path.startswith("/"):
+                raise BundleError(f"config.json: hooks.{stage}[{i}].path: {h.path!r} is not absolute")
+
+
 CHECKS: tuple[Callable[[Spec, Path], None], ...] = (
-    check_version, check_root, check_process, check_capabilities, check_mounts, check_linux, check_seccomp)
+    check_version, check_root, check_process, check_capabilities, check_mounts, check_linux, check_seccomp, check_hooks)
 
 
 def validate(spec: Spec, bundle: Path) -> None:

@@ -183,3 +183,64 @@ def test_leaked_fds_and_host_cwd(runtime: Runtime, tmp_path: Path, busybox_rootf
     finally:
         os.close(leak)
     assert runtime.list() == []
+
+
+def test_hooks_run_with_state_on_stdin(runtime: Runtime, tmp_path: Path, busybox_rootfs: Path) -> None:
+    from skiff.oci.runtime import Hook, Hooks
+
+    log = tmp_path / "hooks.log"
+    hook = tmp_path / "hook.sh"
+    hook.write_text(f"#!/bin/sh\nread -r state\necho \"$1 $state\" >> {log}\n")
+    hook.chmod(0o755)
+    cid, b = _bundle(tmp_path, busybox_rootfs, ["true"])
+    spec = json.loads((b / "config.json").read_text())
+    hooks = Hooks(create_runtime=[Hook(path=str(hook), args=["hook", "createRuntime"])],
+                  prestart=[Hook(path=str(hook), args=["hook", "prestart"])],
+                  poststart=[Hook(path=str(hook), args=["hook", "poststart"])],
+                  poststop=[Hook(path=str(hook), args=["hook", "poststop"])])
+    spec["hooks"] = to_obj(hooks)
+    (b / "config.json").write_text(json.dumps(spec))
+    assert runtime.run(cid, b) == 0
+    lines = log.read_text().splitlines()
+    assert [ln.split()[0] for ln in lines] == ["createRuntime", "prestart", "poststart", "poststop"]
+    assert json.loads(lines[0].split(" ", 1)[1])["id"] == cid
+
+
+def test_failing_prestart_hook_leaves_nothing(runtime: Runtime, tmp_path: Path, busybox_rootfs: Path) -> None:
+    cid, b = _bundle(tmp_path, busybox_rootfs, ["true"])
+    spec = json.loads((b / "config.json").read_text())
+    spec["hooks"] = {"prestart": [{"path": "/bin/false"}]}
+    (b / "config.json").write_text(json.dumps(spec))
+    with pytest.raises(ContainerStartError, match=r"hooks\.prestart\[0\]"):
+        runtime.run(cid, b)
+    assert runtime.list() == []
+    assert not list(Path("/sys/fs/cgroup").glob(f"*/skiff/{cid}"))
+
+
+def test_cgroup_v1_resources_written(runtime: Runtime, tmp_path: Path, busybox_rootfs: Path) -> None:
+    from skiff.oci.runtime import LinuxBlockIO, LinuxCPU, LinuxPids, LinuxThrottleDevice
+    from skiff.runtime.cgroups.base import Setup, detect
+
+    if detect() is Setup.UNIFIED:
+        pytest.skip("host uses cgroup v2 only")
+    blockdevs = sorted(Path("/sys/block").glob("*/dev"))
+    major, minor = (int(x) for x in blockdevs[0].read_text().split(":")) if blockdevs else (0, 0)
+    throttle = [LinuxThrottleDevice(major=major, minor=minor, rate=1048576)] if blockdevs else []
+    res = LinuxResources(memory=LinuxMemory(limit=64 << 20, swap=128 << 20, swappiness=10),
+                         cpu=LinuxCPU(shares=512, quota=50000, period=100000, cpus="0", mems="0"),
+                         pids=LinuxPids(limit=42),
+                         block_io=LinuxBlockIO(throttle_read_bps_device=throttle))
+    cid, b = _bundle(tmp_path, busybox_rootfs, ["sleep", "30"], resources=res)
+    runtime.create(cid, b, stdio=(0, 1, 2))
+    cg = Path("/sys/fs/cgroup")
+    want = {f"memory/skiff/{cid}/memory.limit_in_bytes": str(64 << 20),
+            f"memory/skiff/{cid}/memory.memsw.limit_in_bytes": str(128 << 20),
+            f"cpu/skiff/{cid}/cpu.shares": "512", f"cpu/skiff/{cid}/cpu.cfs_quota_us": "50000",
+            f"cpu/skiff/{cid}/cpu.cfs_period_us": "100000", f"cpuset/skiff/{cid}/cpuset.cpus": "0",
+            f"pids/skiff/{cid}/pids.max": "42", f"blkio/skiff/{cid}/blkio.throttle.read_bps_device": f"{major}:{minor} 1048576" if blockdevs else ""}
+    got = {k: (cg / k).read_text().strip() for k in want if (cg / k).exists()}
+    assert got == {k: v for k, v in want.items() if k in got} and len(got) >= 6
+    pid = runtime.state(cid).pid
+    assert f"/skiff/{cid}" in Path(f"/proc/{pid}/cgroup").read_text()
+    runtime.delete(cid, force=True)
+    assert not list(cg.glob(f"*/skiff/{cid}"))

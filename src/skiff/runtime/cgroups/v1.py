@@ -105,6 +105,14 @@ class V1Manager:
                     break
             else:
                 raise ContainerStartError("linux.resources.blockIO.weight: this kernel has no blkio weight")
+        if r.block_io is not None and blk is not None:
+            b = r.block_io
+            for name, entries in (("read_bps_device", b.throttle_read_bps_device),
+                                  ("write_bps_device", b.throttle_write_bps_device),
+                                  ("read_iops_device", b.throttle_read_iops_device),
+                                  ("write_iops_device", b.throttle_write_iops_device)):
+                for t in entries:
+                    write(blk / f"blkio.throttle.{name}", f"{t.major}:{t.minor} {t.rate}")
         dev = self._d("devices")
         if dev is not None and r.devices:
             for rule in r.devices:

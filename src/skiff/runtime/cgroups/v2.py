@@ -70,6 +70,12 @@ class V2Manager:
         if r.block_io is not None and r.block_io.weight:
             name = "io.weight" if (d / "io.weight").exists() else "io.bfq.weight"
             write(d / name, str(r.block_io.weight))
+        if r.block_io is not None:
+            b = r.block_io
+            for key, entries in (("rbps", b.throttle_read_bps_device), ("wbps", b.throttle_write_bps_device),
+                                 ("riops", b.throttle_read_iops_device), ("wiops", b.throttle_write_iops_device)):
+                for t in entries:
+                    write(d / "io.max", f"{t.major}:{t.minor} {key}={t.rate}")
         for key, value in r.unified.items():
             if "/" in key or key.startswith("."):
                 raise ContainerStartError(f"linux.resources.unified: bad key {key!r}")
