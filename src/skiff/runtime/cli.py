@@ -27,12 +27,6 @@ def parse_signal(text: str) -> int:
         raise SkiffError(f"kill: unknown signal {text!r}", exit_code=1) from None
 
 
-def _print_state(state: object) -> None:
-    from skiff.runtime.container import state_json
-
-    print(json.dumps(state_json(state), indent=2))  # type: ignore[arg-type]
-
-
 def _exec_process(args: Args, spec_process: object) -> object:
     import dataclasses
 
@@ -137,7 +131,7 @@ def dispatch(args: Args) -> int:
     if cmd == "start":
         rt.start(args.id)
     elif cmd == "state":
-        _print_state(rt.state(args.id))
+        print(json.dumps(rt.state_obj(args.id), indent=2))
     elif cmd == "kill":
         rt.kill(args.id, parse_signal(args.signal), all_processes=args.all)
     elif cmd == "delete":

@@ -27,10 +27,13 @@ from skiff.kernel import (
 )
 from skiff.oci.runtime import LinuxIDMapping, Process, Spec
 from skiff.runtime import init
-from skiff.runtime.cgroups.base import Manager
 from skiff.runtime.errors import ContainerStartError, ExecFailed
 from skiff.runtime.sync import Channel, Failed, Go, Ready, Start, Terminal
 from skiff.runtime.sync import ExecFailed as ExecFailedMsg
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from skiff.runtime.cgroups.base import Manager
 
 NS_FLAGS = {"pid": CLONE_NEWPID, "network": CLONE_NEWNET, "mount": CLONE_NEWNS, "ipc": CLONE_NEWIPC,
             "uts": CLONE_NEWUTS, "user": CLONE_NEWUSER, "cgroup": CLONE_NEWCGROUP, "time": CLONE_NEWTIME}
