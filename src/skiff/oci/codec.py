@@ -17,6 +17,7 @@ happy path builds no path strings.
 
 from __future__ import annotations
 
+import _thread
 import dataclasses
 import enum
 import json
@@ -64,6 +65,55 @@ def jfield(name: str, *, default: Any = dataclasses.MISSING, default_factory: An
 def jextra() -> Any:
     """The field that keeps unknown JSON members (round-tripped as they were)."""
     return dataclasses.field(default_factory=dict, metadata={"extra": True}, compare=False)
+
+
+class JSONRecord:
+    """Base for codec types declared ``@dataclass(frozen=True, eq=False, repr=False)``: the ``__eq__``,
+    ``__hash__`` and ``__repr__`` that dataclasses would generate (same results), shared instead of compiled
+    per class. dataclasses compiles each generated method from source; the runtime-spec types are created on
+    every ``skiff-runtime`` start, where those three methods were a third of the module's import time."""
+
+    __slots__ = ()
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        key = _record_keys(type(self))[0]
+        return key(self) == key(other)
+
+    def __hash__(self) -> int:
+        return hash(_record_keys(type(self))[0](self))
+
+    def __repr__(self) -> str:
+        guard = (id(self), _thread.get_ident())
+        if guard in _REPR_ACTIVE:
+            return "..."
+        _REPR_ACTIVE.add(guard)
+        try:
+            names = _record_keys(type(self))[1]
+            inner = ", ".join(f"{n}={getattr(self, n)!r}" for n in names)
+        finally:
+            _REPR_ACTIVE.discard(guard)
+        return f"{type(self).__qualname__}({inner})"
+
+
+_REPR_ACTIVE: set[tuple[int, int]] = set()
+_RECORD_KEYS: dict[type, tuple[Callable[[Any], tuple[Any, ...]], tuple[str, ...]]] = {}
+
+
+def _record_keys(cls: type) -> tuple[Callable[[Any], tuple[Any, ...]], tuple[str, ...]]:
+    """(the tuple dataclasses compares and hashes, the field names its repr shows) for ``cls``."""
+    keys = _RECORD_KEYS.get(cls)
+    if keys is None:
+        fields = dataclasses.fields(cls)
+        compared = tuple(f.name for f in fields if f.compare)
+
+        def key(obj: Any) -> tuple[Any, ...]:
+            return tuple(getattr(obj, n) for n in compared)
+
+        keys = (key, tuple(f.name for f in fields if f.repr))
+        _RECORD_KEYS[cls] = keys
+    return keys
 
 
 # ---- encoding -------------------------------------------------------------------------------------------

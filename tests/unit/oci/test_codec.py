@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from skiff.oci.codec import CodecError, canonical, from_obj, jextra, jfield, to_obj
+from skiff.oci.codec import CodecError, JSONRecord, canonical, from_obj, jextra, jfield, to_obj
 
 
 class Color(enum.Enum):
@@ -83,3 +83,27 @@ def test_nulls_and_numbers() -> None:
         from_obj(Leaf, None)
     with pytest.raises(CodecError, match=r"^x\.n: required"):
         from_obj(Leaf, {}, "x")
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class Shared(JSONRecord):
+    a: int = jfield("a")
+    b: list[str] = jfield("b", default_factory=list)
+    extra: dict[str, Any] = jextra()
+
+
+@dataclass(frozen=True)
+class Generated:
+    a: int = jfield("a")
+    b: list[str] = jfield("b", default_factory=list)
+    extra: dict[str, Any] = jextra()
+
+
+def test_json_record_methods_match_the_generated_ones() -> None:
+    s, g = Shared(a=1, b=["x"], extra={"k": 1}), Generated(a=1, b=["x"], extra={"k": 1})
+    assert repr(s).replace("Shared", "Generated") == repr(g)
+    assert s == Shared(a=1, b=["x"]) and s != Shared(a=2, b=["x"]) and s != g and (s == 1) is False
+    assert hash(Shared(a=1, b=())) == hash(Generated(a=1, b=()))  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="unhashable"):
+        hash(s)
+    assert from_obj(Shared, to_obj(s)) == s
