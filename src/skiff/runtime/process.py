@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -227,6 +226,8 @@ def wait_exit(pid: int) -> int:
 
 def send_console(console_socket: str, fd: int) -> None:
     """Hand the pty master to a console socket, as runc does (SCM_RIGHTS, name '/dev/ptmx')."""
+    import socket
+
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
         s.connect(console_socket)
         socket.send_fds(s, [b"/dev/ptmx"], [fd])

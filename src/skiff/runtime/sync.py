@@ -7,9 +7,13 @@ joined), ``Start``.  The child's end is close-on-exec: EOF after Start means exe
 
 from __future__ import annotations
 
+import _socket
 import json
-import socket
+from array import array
 from dataclasses import asdict, dataclass
+
+# _socket, not socket: socket.py builds four IntEnums from its constants on import, a tenth of a
+# `skiff-runtime run`; the channel needs only socketpair, sendmsg and recvmsg.
 
 
 @dataclass(frozen=True)
@@ -47,30 +51,45 @@ Message = Go | Start | Ready | ExecFailed | Failed | Terminal
 _TYPES: dict[str, type[Message]] = {c.__name__: c for c in (Go, Start, Ready, ExecFailed, Failed, Terminal)}
 
 
+def send_fds(sock: _socket.socket, data: bytes, fds: list[int]) -> None:
+    """``data`` with ``fds`` attached (SCM_RIGHTS), as socket.send_fds does."""
+    sock.sendmsg([data], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, array("i", fds))])
+
+
+def recv_fds(sock: _socket.socket, size: int, max_fds: int) -> tuple[bytes, list[int]]:
+    """One message and the fds passed with it, as socket.recv_fds does."""
+    fds = array("i")
+    data, ancillary, _flags, _addr = sock.recvmsg(size, _socket.CMSG_LEN(max_fds * fds.itemsize))
+    for level, kind, payload in ancillary:
+        if level == _socket.SOL_SOCKET and kind == _socket.SCM_RIGHTS:
+            fds.frombytes(payload[:len(payload) - len(payload) % fds.itemsize])
+    return data, list(fds)
+
+
 class Channel:
-    def __init__(self, sock: socket.socket) -> None:
+    def __init__(self, sock: _socket.socket) -> None:
         self.sock = sock
 
     @staticmethod
     def pair() -> tuple[Channel, Channel]:
-        a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        a, b = _socket.socketpair(_socket.AF_UNIX, _socket.SOCK_SEQPACKET)
         return Channel(a), Channel(b)
 
     def send(self, msg: Message, fds: list[int] | None = None) -> None:
         data = json.dumps({"type": type(msg).__name__, **asdict(msg)}).encode()
         if fds:
-            socket.send_fds(self.sock, [data], fds)
+            send_fds(self.sock, data, fds)
         else:
             self.sock.sendall(data)
 
     def recv(self) -> tuple[Message | None, list[int]]:
         """The next message and any fds passed with it; (None, []) at EOF."""
-        data, fds, _flags, _addr = socket.recv_fds(self.sock, 65536, 4)
+        data, fds = recv_fds(self.sock, 65536, 4)
         if not data:
-            return None, list(fds)
+            return None, fds
         obj = json.loads(data)
         cls = _TYPES[obj.pop("type")]
-        return cls(**obj), list(fds)
+        return cls(**obj), fds
 
     def fileno(self) -> int:
         return self.sock.fileno()
