@@ -10,41 +10,63 @@ from __future__ import annotations
 import _socket
 import json
 from array import array
-from dataclasses import asdict, dataclass
 
 # _socket, not socket: socket.py builds four IntEnums from its constants on import, a tenth of a
 # `skiff-runtime run`; the channel needs only socketpair, sendmsg and recvmsg.
 
 
-@dataclass(frozen=True)
-class Go:
-    pass
+class _Message:
+    """A typed message: a few named fields, sent as one JSON object. Plain classes, not dataclasses: these are
+    created on every runtime start, and dataclasses would compile six methods for each."""
+
+    __slots__ = ()
+    fields: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, object]:
+        return {name: getattr(self, name) for name in self.fields}
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and self.as_dict() == other.as_dict()
+
+    def __hash__(self) -> int:
+        return hash((type(self), tuple(self.as_dict().values())))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self.as_dict().items())})"
 
 
-@dataclass(frozen=True)
-class Start:
-    pass
+class Go(_Message):
+    __slots__ = ()
 
 
-@dataclass(frozen=True)
-class Ready:
-    pid: int
+class Start(_Message):
+    __slots__ = ()
 
 
-@dataclass(frozen=True)
-class ExecFailed:
-    errno: int
-    message: str
+class Terminal(_Message):
+    __slots__ = ()
 
 
-@dataclass(frozen=True)
-class Failed:
-    message: str
+class Ready(_Message):
+    __slots__ = fields = ("pid",)
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
 
 
-@dataclass(frozen=True)
-class Terminal:
-    pass
+class ExecFailed(_Message):
+    __slots__ = fields = ("errno", "message")
+
+    def __init__(self, errno: int, message: str) -> None:
+        self.errno = errno
+        self.message = message
+
+
+class Failed(_Message):
+    __slots__ = fields = ("message",)
+
+    def __init__(self, message: str) -> None:
+        self.message = message
 
 
 Message = Go | Start | Ready | ExecFailed | Failed | Terminal
@@ -76,7 +98,7 @@ class Channel:
         return Channel(a), Channel(b)
 
     def send(self, msg: Message, fds: list[int] | None = None) -> None:
-        data = json.dumps({"type": type(msg).__name__, **asdict(msg)}).encode()
+        data = json.dumps({"type": type(msg).__name__, **msg.as_dict()}).encode()
         if fds:
             send_fds(self.sock, data, fds)
         else:
