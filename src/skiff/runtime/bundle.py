@@ -13,6 +13,8 @@ from skiff.runtime.validate import validate
 
 @dataclass(frozen=True)
 class Bundle:
+    """A bundle directory and its validated config.json."""
+
     path: Path
     spec: Spec
     raw: bytes = field(default=b"", repr=False, compare=False)  # config.json as read (copied to the state dir)
