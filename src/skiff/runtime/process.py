@@ -7,9 +7,9 @@ for the same reason).
 
 from __future__ import annotations
 
+import _thread
 import os
 import signal
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -134,9 +134,10 @@ def spawn(kernel: Kernel, launch: Launch) -> tuple[int, Channel]:
 
     On any failure the child is killed and reaped, and the error raised (ExecFailed gives 126/127).
     """
-    if threading.active_count() != 1:
+    others = _thread._count()  # threads started by Python, threading's or not (threading costs an import)
+    if others:
         raise ContainerStartError("the runtime forks only from a single-threaded process "
-                                  f"({threading.active_count()} threads are running)")
+                                  f"({others + 1} threads are running)")
     flags, joins, pid_join, new_userns, new_cgroupns = _plan(launch)
     parent, child = Channel.pair()
     cfg = init.InitConfig(spec=launch.spec, process=launch.process, rootfs=launch.rootfs, bundle=launch.bundle,
