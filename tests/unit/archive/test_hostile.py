@@ -195,3 +195,12 @@ def test_no_worker_thread_outlives_a_call(tmp_path: Path) -> None:
     with pytest.raises(ArchiveError, match="No space left"):
         create_layer(tmp_path / "src", Broken(), compression="none")  # type: ignore[arg-type]
     assert threading.active_count() == before
+
+
+def test_very_deep_paths_and_symlink_chains(tmp_path: Path) -> None:
+    deep = "/".join(["d"] * 1500) + "/f"
+    apply(raw_tar(reg(deep, b"deep")), tmp_path)
+    assert (tmp_path / deep).read_bytes() == b"deep"
+    chain = [sym(f"l{i}", f"l{i + 1}") for i in range(60)]
+    with pytest.raises(UnsafeEntryError, match="symbolic links"):
+        apply(raw_tar(*chain, reg("l0/x", b"")), tmp_path / "d")
