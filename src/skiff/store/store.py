@@ -188,14 +188,17 @@ class Store:
         return found[0]
 
     def delete_image(self, image_id: str) -> ImageRecord:
-        """Delete the image record (refused while a container uses it); layers and blobs go at gc()."""
-        users = self.image_in_use(image_id)
-        if users:
-            raise ConflictError(f"unable to delete {image_id.split(':', 1)[-1][:12]} (cannot be forced) - image is being "
-                                f"used by container {users[0][:12]}")
+        """Delete the image record (refused while a container uses it); layers and blobs go at gc().
+
+        The in-use check runs under the images lock: a command creating a container takes that lock
+        (``store.locks["images"].shared()``) while it writes its config.json, so the two cannot interleave."""
         gone: list[ImageRecord] = []
 
         def change(rs: list[ImageRecord]) -> list[ImageRecord]:
+            users = self.image_in_use(image_id)
+            if users:
+                raise ConflictError(f"unable to delete {image_id.split(':', 1)[-1][:12]} (cannot be forced) - "
+                                    f"image is being used by container {users[0][:12]}")
             gone.extend(r for r in rs if r.id == image_id)
             if not gone:
                 raise NotFoundError(f"No such image: {image_id}")
