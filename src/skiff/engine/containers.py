@@ -131,6 +131,13 @@ class ContainerEngine:
                 drv, cid, bundle, tty=rec.config.tty, interactive=rec.config.open_stdin,
                 log=self.cs.log_path(cid), exit_file=self.cs.exit_path(cid), attach=self.cs.attach_path(cid),
                 exit_cmd=self.exit_command(cid), monitor_log=self.cs.rdir(cid) / "monitor.log")
+            from .networks import connect
+
+            try:
+                connect(self, rec, launched.pid)
+            except BaseException:
+                self._try(lambda: drv.kill(cid, 9, all_processes=True))
+                raise
             drv.start(cid)
         except BaseException as e:
             self._teardown(rec)

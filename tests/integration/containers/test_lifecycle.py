@@ -152,3 +152,25 @@ def test_rename_and_prune(sk, name):  # type: ignore[no-untyped-def]
     out = sk.out("container", "prune", "-f")
     assert "Deleted Containers" in out
     assert sk("inspect", f"{name}_new", check=False).returncode == 1
+
+
+def test_bridge_network_and_published_port(sk, name):  # type: ignore[no-untyped-def]
+    import urllib.request
+
+    sk("run", "-d", "--name", name, "-p", "127.0.0.1::80", "busybox", "sh", "-c",
+       "echo hello-web > /tmp/index.html; exec httpd -f -p 80 -h /tmp")
+    line = sk.out("port", name, "80").strip()
+    assert line.startswith("80/tcp -> 127.0.0.1:")
+    port = int(line.rsplit(":", 1)[1])
+    info = _inspect(sk, name)
+    assert info["NetworkSettings"]["IPAddress"] and info["HostConfig"]["NetworkMode"] == "bridge"
+    body = b""
+    for _ in range(50):
+        try:
+            body = urllib.request.urlopen(f"http://127.0.0.1:{port}/index.html", timeout=2).read()
+            break
+        except OSError:
+            time.sleep(0.1)
+    assert body == b"hello-web\n"
+    sk("rm", "-f", name)
+    assert sk("port", name, check=False).returncode == 1
