@@ -109,17 +109,18 @@ class ContainerEngine:
                             "(pull the image first)")
 
     # -- start ----------------------------------------------------------------------------------------
-    def start(self, text: str) -> ContainerRecord:
-        """Start a created or exited container detached (under its own monitor)."""
+    def start(self, text: str, *, attach: bool = False) -> ContainerRecord:
+        """Start a created or exited container detached (under its own monitor). With ``attach`` the monitor
+        holds the output until the first attach client (``start -a``) connects."""
         cid = self.cs.resolve(text)
         with self.cs.lock(cid):
             st = self.cs.state(cid)
             if st.st in (Status.RUNNING, Status.PAUSED):
                 return self.cs.record(cid)
             self._finish_if_needed(cid)
-            return self._start_locked(cid, restart_count=self.cs.raw_state(cid).restart_count)
+            return self._start_locked(cid, restart_count=self.cs.raw_state(cid).restart_count, attach=attach)
 
-    def _start_locked(self, cid: str, restart_count: int) -> ContainerRecord:
+    def _start_locked(self, cid: str, restart_count: int, attach: bool = False) -> ContainerRecord:
         from .containers_create import prepare_bundle
         from .containers_launch import launch_detached
 
@@ -130,7 +131,8 @@ class ContainerEngine:
             launched = launch_detached(
                 drv, cid, bundle, tty=rec.config.tty, interactive=rec.config.open_stdin,
                 log=self.cs.log_path(cid), exit_file=self.cs.exit_path(cid), attach=self.cs.attach_path(cid),
-                exit_cmd=self.exit_command(cid), monitor_log=self.cs.rdir(cid) / "monitor.log")
+                exit_cmd=self.exit_command(cid), monitor_log=self.cs.rdir(cid) / "monitor.log",
+                wait_attach=attach)
             from .networks import connect
 
             try:
@@ -179,7 +181,7 @@ class ContainerEngine:
         if opts.restart in ("no", ""):
             return RunReport(id=rep.id, exit_code=self.run_foreground(rep.id, interactive=opts.interactive,
                                                                       tty=opts.tty))
-        self.start(rep.id)
+        self.start(rep.id, attach=True)
         return RunReport(id=rep.id, exit_code=self.attach(rep.id, stdin=opts.interactive))
 
     def attach(self, text: str, *, stdin: bool = False) -> int:
@@ -188,7 +190,8 @@ class ContainerEngine:
         cid = self.cs.resolve(text)
         rec = self.cs.record(cid)
         while True:
-            code = attach(str(self.cs.attach_path(cid)), stdin=stdin, tty=rec.config.tty)
+            code = attach(str(self.cs.attach_path(cid)), stdin=stdin, tty=rec.config.tty,
+                          retry_while=lambda: self.cs.state(cid).st.is_live)
             if code is not None:
                 st = self.wait_state(cid, timeout=5)
                 if st.st is Status.RESTARTING or (st.st is Status.RUNNING and st.restart_count):
