@@ -26,6 +26,7 @@ from skiff.oci.reference import Reference
 from skiff.registry.client import RegistryClient
 
 if TYPE_CHECKING:
+    from skiff.store.layers import LayerSource, LayerUnpacker
     from skiff.store.store import ImageRecord, Store
 
 #: (layer key, event, value): events "start" (value: size), "progress" (bytes), "exists", "downloaded",
@@ -120,6 +121,13 @@ def _blob_lock(lock_dir: Path, digest: str) -> Iterator[None]:
         os.close(fd)
 
 
+def _unpack_layer(store: Store, src: LayerSource, chain: str, parent: str | None, unpacker: LayerUnpacker) -> None:
+    """Adapter: unpack ONE layer into the store (its own folder, record written last). The store's public
+    ``LayerStore.ensure`` unpacks a whole chain one layer after the other; the pull wants each layer as soon
+    as its blob is in, so it calls the store's single-layer step under the layers lock it holds itself."""
+    store.layers._unpack(src, chain, parent, store.blobs.open, unpacker)
+
+
 def _has(store: Store, desc: oci.Descriptor) -> bool:
     return store.has_blob(desc.dgst) and store.blobs.size(desc.dgst) == desc.size
 
@@ -180,32 +188,36 @@ def pull_to_store(client: RegistryClient, store: Store, ref: Reference, *, platf
                 events(key, "downloaded", desc.size)
                 return True
 
-        futures: list[Future[bool] | None] = []
-        with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="skiff-pull") as pool:
+        def unpack(i: int, download: Future[bool]) -> None:
+            desc = manifest.layers[i]
+            if download.result():
+                result.downloaded += desc.size
+            else:
+                result.skipped += 1
+            if not store.layers.is_unpacked(chains[i]):
+                events(desc.digest, "extracting", desc.size)
+                _unpack_layer(store, sources[i], chains[i], chains[i - 1] if i else None, unpacker)
+            events(desc.digest, "done", desc.size)
+
+        jobs = max(1, jobs)
+        with store.layers.lock.exclusive(), \
+                ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="skiff-pull") as pool, \
+                ThreadPoolExecutor(max_workers=min(jobs, 4), thread_name_prefix="skiff-unpack") as unpacks:
+            # Layers unpack each into its own folder (overlay form), so each one starts as soon as its own
+            # blob is in, in parallel with the other downloads and unpacks.
+            futures: list[Future[None]] = []
             try:
-                for desc, chain in zip(manifest.layers, chains, strict=True):
+                for i, (desc, chain) in enumerate(zip(manifest.layers, chains, strict=True)):
                     if store.layers.is_unpacked(chain) and _has(store, desc):
                         events(desc.digest, "exists", desc.size)
-                        futures.append(None)
                         result.skipped += 1
-                    else:
-                        futures.append(pool.submit(fetch, desc))
-                for i, fut in enumerate(futures):
-                    desc = manifest.layers[i]
-                    if fut is None:
                         continue
-                    if fut.result():
-                        result.downloaded += desc.size
-                    else:
-                        result.skipped += 1
-                    if not store.layers.is_unpacked(chains[i]):
-                        events(desc.digest, "extracting", desc.size)
-                        store.layers.ensure(sources[: i + 1], store.blobs.open, unpacker)
-                    events(desc.digest, "done", desc.size)
+                    futures.append(unpacks.submit(unpack, i, pool.submit(fetch, desc)))
+                for f in futures:
+                    f.result()
             except BaseException:
                 for f in futures:
-                    if f is not None:
-                        f.cancel()
+                    f.cancel()
                 raise
         before = {r.id: r for r in store.list_images()}.get(manifest.config.digest)
         rec = store.put_image(resolved.raw, names, [repo_digest])
