@@ -133,3 +133,22 @@ def test_skiff_push_podman_pull_and_run(skiff_at: Any, registry: RegistryServer,
     finally:
         subprocess.run([*pr, "rmi", "-a", "-f"], capture_output=True)
         shutil.rmtree(prun, ignore_errors=True)
+
+
+def test_docker_schema2_image_round_trip(skiff_at: Any, registry: RegistryServer, busybox_rootfs: Path,
+                                         tmp_path: Path) -> None:
+    from images import layer_tar
+
+    img = make_image([layer_tar(busybox_rootfs)], docker=True, cmd=["/bin/echo", "schema2"])
+    src = f"{registry.host}/docker/busybox:1"
+    with _client(tmp_path) as c:
+        push_raw(c, reference.parse(src), img)
+    skiff_at(tmp_path, "pull", "-q", src)
+    rec = _store(tmp_path).list_images()[0]
+    assert rec.manifest == img.digest and rec.manifest_media_type.endswith("manifest.v2+json")
+    dst = f"{registry.host}/docker/copy:1"
+    skiff_at(tmp_path, "push", "-q", src, dst)
+    with _client(tmp_path) as c:
+        got = c.resolve(reference.parse(dst))
+    assert (str(got.digest), got.media_type) == (img.digest, "application/vnd.docker.distribution.manifest.v2+json")
+    assert "schema2" in run_image(skiff_at, tmp_path, src)
