@@ -20,10 +20,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
+from skiff.errors import SkiffError
 from skiff.oci import image as oci
 from skiff.oci.digest import Digest
 from skiff.oci.reference import Reference
 from skiff.registry.client import RegistryClient
+from skiff.registry.errors import RegistryProtocolError
 
 if TYPE_CHECKING:
     from skiff.store.layers import LayerSource, LayerUnpacker
@@ -140,14 +142,10 @@ def pull_to_store(client: RegistryClient, store: Store, ref: Reference, *, platf
     resolved = client.resolve(ref, platform)
     manifest = oci.decode_manifest(resolved.raw, f"{ref}: manifest")
     if manifest.config.media_type not in (oci.MT_OCI_CONFIG, "application/vnd.docker.container.image.v1+json"):
-        from skiff.registry.errors import RegistryProtocolError
-
         raise RegistryProtocolError(f"{ref}: not a container image (config media type "
                                     f"{manifest.config.media_type!r})")
     for d in manifest.layers:
         if d.media_type not in oci.LAYER_TYPES:
-            from skiff.registry.errors import RegistryProtocolError
-
             raise RegistryProtocolError(f"{ref}: unsupported layer media type {d.media_type!r}")
     repo_digest = f"{ref.name}@{resolved.index[2] if resolved.index else resolved.digest}"
     names = [str(ref)] if ref.tag else []
@@ -164,16 +162,12 @@ def pull_to_store(client: RegistryClient, store: Store, ref: Reference, *, platf
         config = oci.decode_config(raw_config, f"{ref}: image config {manifest.config.digest}")
         diff_ids = list(config.rootfs.diff_ids)
         if len(diff_ids) != len(manifest.layers):
-            from skiff.registry.errors import RegistryProtocolError
-
             raise RegistryProtocolError(f"{ref}: the image config lists {len(diff_ids)} layers, the manifest "
                                         f"{len(manifest.layers)}")
         sources = [LayerSource(i, d.digest, d.media_type) for i, d in zip(diff_ids, manifest.layers, strict=True)]
         chains = chain_ids(diff_ids)
         unpacker = store.unpacker
         if unpacker is None:
-            from skiff.errors import SkiffError
-
             raise SkiffError("the store was opened without a layer unpacker")
 
         def fetch(desc: oci.Descriptor) -> bool:
