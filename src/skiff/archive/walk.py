@@ -141,12 +141,22 @@ class Walker:
             if name in names_old:
                 assert old is not None
                 ost = os.lstat(f"{old}/{name}")
-            is_dir = stat.S_ISDIR(st.st_mode)
-            if ost is None or _changed(path, st, f"{old}/{name}", ost):
+            changed = ost is None or _changed(path, st, f"{old}/{name}", ost)
+            if not stat.S_ISDIR(st.st_mode):
+                if changed:
+                    yield self.entry(rel, path, st)
+                continue
+            sub_old = f"{old}/{name}" if ost is not None and stat.S_ISDIR(ost.st_mode) else None
+            if changed:
                 yield self.entry(rel, path, st)
-            if is_dir:
-                sub_old = f"{old}/{name}" if ost is not None and stat.S_ISDIR(ost.st_mode) else None
                 yield from self._diff_dir(path, sub_old, rel)
+                continue
+            # an unchanged folder is written when something below it changed, so that applying the
+            # layer restores its times (replacing a child touches the parent's mtime)
+            below = list(self._diff_dir(path, sub_old, rel))
+            if below:
+                yield self.entry(rel, path, st)
+                yield from below
 
 
 def _listdir(d: str) -> list[str]:

@@ -30,8 +30,8 @@ def _exec_form(arg: str) -> list[str]:
 def _pairs(arg: str, what: str) -> list[tuple[str, str]]:
     words = shlex.split(arg)
     if words and "=" not in words[0]:  # legacy form: ENV key value with spaces
-        if len(words) < 2 and what == "ENV":
-            raise InvalidArgumentError(f"ENV names can not be blank: {arg!r}")
+        if len(words) < 2:
+            raise InvalidArgumentError(f"{what}: can't find = in {arg!r}; must be of the form: name=value")
         return [(words[0], arg.split(None, 1)[1] if len(words) > 1 else "")]
     out = []
     for w in words:

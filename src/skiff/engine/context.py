@@ -1,14 +1,18 @@
 """EngineContext: paths, configuration and lazily opened services, built once by the CLI or the API server
-and passed down (no global state)."""
+and passed down (no global state).
+
+Start-up budget: building a context imports nothing (no pathlib, no store); `skiff images` only reads the
+image index through :meth:`EngineContext.image_index`.
+"""
 
 from __future__ import annotations
 
-import functools
-from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Protocol
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
+    from skiff.store.images import ImageIndex
     from skiff.store.store import Store
 
 
@@ -29,25 +33,57 @@ def unpack_layer(stream: BinaryIO, media_type: str, dest: Path) -> tuple[str, in
     return str(res.diff_id), res.size
 
 
-@dataclass
 class EngineContext:
-    root: Path
-    runroot: Path
-    storage_driver: str | None = None
-    runtime: str = "skiff"
-    config_file: Path | None = None
+    """``root``/``runroot`` are the store folders; ``storage_driver`` None means choose automatically;
+    ``runtime`` is skiff, crun or runc; ``config_file`` an optional skiff config file."""
+
+    def __init__(self, root: str | Path, runroot: str | Path, storage_driver: str | None = None,
+                 runtime: str = "skiff", config_file: str | Path | None = None) -> None:
+        self.root_dir = str(root)
+        self.runroot_dir = str(runroot)
+        self.storage_driver = storage_driver or None
+        self.runtime = runtime
+        self.config_path = str(config_file) if config_file else None
+        self._store: Store | None = None
 
     @classmethod
     def from_options(cls, opts: HasGlobalOptions) -> EngineContext:
-        return cls(root=Path(opts.root), runroot=Path(opts.runroot), storage_driver=opts.storage_driver or None,
-                   runtime=opts.runtime, config_file=Path(opts.config) if opts.config else None)
+        return cls(opts.root, opts.runroot, opts.storage_driver, opts.runtime, opts.config)
 
-    @functools.cached_property
-    def store(self) -> Store:
-        from skiff.store.store import Store
+    @property
+    def root(self) -> Path:
+        from pathlib import Path
 
-        return Store(self.root, self.runroot, self.storage_driver, unpacker=unpack_layer)
+        return Path(self.root_dir)
+
+    @property
+    def runroot(self) -> Path:
+        from pathlib import Path
+
+        return Path(self.runroot_dir)
+
+    @property
+    def config_file(self) -> Path | None:
+        from pathlib import Path
+
+        return Path(self.config_path) if self.config_path else None
 
     @property
     def tmp(self) -> Path:
         return self.root / "tmp"
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            from skiff.store.store import Store
+
+            self._store = Store(self.root, self.runroot, self.storage_driver, unpacker=unpack_layer)
+        return self._store
+
+    def image_index(self) -> ImageIndex:
+        """The image index alone (cheap): the store's if it is open, else a reader of ROOT/images."""
+        if self._store is not None:
+            return self._store.images
+        from skiff.store.images import ImageIndex
+
+        return ImageIndex(self.root_dir)

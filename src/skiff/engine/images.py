@@ -5,74 +5,15 @@ Transfers (save, load, import) are in image_io.py, `image bootstrap` in bootstra
 
 from __future__ import annotations
 
-import fnmatch
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from skiff.engine.context import EngineContext
+from skiff.engine.image_list import ImageSummary, ListOptions, keep, list_images, parse_filters, parse_time
 from skiff.errors import ConflictError, InvalidArgumentError, NotFoundError, SkiffError
 from skiff.oci import reference
 from skiff.store.images import ImageRecord, find
-
-
-@dataclass
-class ListOptions:
-    all: bool = False
-    filters: list[str] = field(default_factory=list)  # "dangling=true", "reference=busy*", "label=k=v"
-    repository: str | None = None  # `skiff images busybox`
-
-
-@dataclass
-class ImageSummary:
-    id: str
-    repository: str  # familiar name or "<none>"
-    tag: str  # or "<none>"
-    digest: str  # repo digest's digest or "<none>"
-    created: float  # seconds since the epoch (0 when unknown)
-    size: int
-    names: list[str] = field(default_factory=list)
-    containers: int = -1
-
-
-def parse_time(text: str | None) -> float:
-    if not text:
-        return 0.0
-    t = text.strip()
-    if t.endswith("Z"):
-        t = t[:-1] + "+00:00"
-    if "." in t:  # Python wants at most 6 fraction digits
-        head, _, rest = t.partition(".")
-        frac = "".join(c for c in rest if c.isdigit())
-        tz = rest[len(frac):]
-        t = f"{head}.{frac[:6]}{tz}"
-    try:
-        return datetime.fromisoformat(t).timestamp()
-    except ValueError:
-        return 0.0
-
-
-def _parse_filters(filters: list[str]) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for f in filters:
-        key, sep, value = f.partition("=")
-        if not sep:
-            raise InvalidArgumentError(f"bad format of filter (expected name=value): {f}")
-        if key not in ("dangling", "reference", "label", "before", "since"):
-            raise InvalidArgumentError(f"invalid filter '{key}'")
-        if key == "dangling" and value.lower() not in ("true", "false", "1", "0"):
-            raise InvalidArgumentError(f"invalid filter 'dangling={value}'")
-        out.setdefault(key, []).append(value)
-    return out
-
-
-def _ref_matches(pattern: str, name: str) -> bool:
-    ref = reference.parse(name)
-    familiar = ref.familiar_name()
-    candidates = [familiar, f"{familiar}:{ref.tag}", ref.name, str(ref)]
-    if ":" not in pattern.rsplit("/", 1)[-1]:
-        return any(fnmatch.fnmatchcase(c, pattern) for c in candidates[::2])
-    return any(fnmatch.fnmatchcase(c, pattern) for c in candidates[1::2])
 
 
 class ImageEngine:
@@ -81,46 +22,7 @@ class ImageEngine:
 
     # ---- list ----
     def list_images(self, opts: ListOptions) -> list[ImageSummary]:
-        records = self.ctx.store.list_images()
-        flt = _parse_filters(opts.filters)
-        if opts.repository:
-            flt.setdefault("reference", []).append(opts.repository)
-        records = [r for r in records if self._keep(r, flt, records)]
-        out: list[ImageSummary] = []
-        for r in records:
-            created = parse_time(r.created)
-            digest = r.digests[0].split("@", 1)[1] if r.digests else "<none>"
-            names = r.names
-            if "reference" in flt:
-                names = [n for n in names if any(_ref_matches(p, n) for p in flt["reference"])]
-            if not names:
-                out.append(ImageSummary(r.id, "<none>", "<none>", digest, created, r.size, []))
-            for n in names:
-                ref = reference.parse(n)
-                out.append(ImageSummary(r.id, ref.familiar_name(), ref.tag or "<none>", digest, created, r.size,
-                                        list(r.names)))
-        out.sort(key=lambda s: (-s.created, s.repository, s.tag))
-        return out
-
-    def _keep(self, r: ImageRecord, flt: dict[str, list[str]], records: list[ImageRecord]) -> bool:
-        for v in flt.get("dangling", []):
-            if r.dangling != (v.lower() in ("true", "1")):
-                return False
-        if "reference" in flt and not any(_ref_matches(p, n) for p in flt["reference"] for n in r.names):
-            return False
-        for key in ("before", "since"):
-            for v in flt.get(key, []):
-                other = find(records, v)[0]
-                a, b = parse_time(r.created), parse_time(other.created)
-                if (key == "before" and not a < b) or (key == "since" and not a > b):
-                    return False
-        if "label" in flt:
-            labels = self.ctx.store.image_config(r).config.labels
-            for v in flt["label"]:
-                k, sep, val = v.partition("=")
-                if k not in labels or (sep and labels[k] != val):
-                    return False
-        return True
+        return list_images(self.ctx, opts)
 
     # ---- inspect, history ----
     def resolve(self, text: str) -> ImageRecord:
@@ -233,13 +135,13 @@ class ImageEngine:
 
     def prune(self, all: bool = False, filters: list[str] | None = None) -> PruneReport:
         store = self.ctx.store
-        flt = _parse_filters(filters or [])
+        flt = parse_filters(filters or [])
         report = PruneReport()
         records = store.list_images()
         for r in records:
             if not all and not r.dangling:
                 continue
-            if store.image_in_use(r.id) or not self._keep(r, {k: v for k, v in flt.items() if k != "dangling"},
+            if store.image_in_use(r.id) or not keep(self.ctx, r, {k: v for k, v in flt.items() if k != "dangling"},
                                                           records):
                 continue
             for n in r.names:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from skiff.engine.context import EngineContext
 from skiff.oci import image as oci
+from skiff.oci.digest import Digest
 
 
 def commit_rootfs_image(ctx: EngineContext, rootfs: Path, work: Path, *, names: list[str],
@@ -33,12 +34,18 @@ def commit_rootfs_image(ctx: EngineContext, rootfs: Path, work: Path, *, names: 
     image_config = oci.ImageConfig(architecture=architecture or hp.architecture, os=os_name or "linux",
                                    rootfs=oci.RootFS(diff_ids=[str(res.diff_id)]), config=config,
                                    created=created, history=hist)
+    raw_config = oci.encode(image_config)
+    new = [d for d in (str(res.digest), str(oci.descriptor_for(raw_config, "").digest))
+           if not store.has_blob(Digest(d))]
     with store.writing():
-        with open(blob, "rb") as f:
-            layer = store.put_blob(f, res.digest, res.size, res.media_type)
-        raw_config = oci.encode(image_config)
-        cdesc = store.put_blob(raw_config, media_type=oci.MT_OCI_CONFIG)
-        manifest = oci.Manifest(config=cdesc, layers=[layer])
-        os.unlink(blob)
-        rec = store.put_image(oci.encode(manifest), names=names)
+        try:
+            with open(blob, "rb") as f:
+                layer = store.put_blob(f, res.digest, res.size, res.media_type)
+            cdesc = store.put_blob(raw_config, media_type=oci.MT_OCI_CONFIG)
+            manifest = oci.Manifest(config=cdesc, layers=[layer])
+            os.unlink(blob)
+            rec = store.put_image(oci.encode(manifest), names=names)
+        except BaseException:
+            store.discard_blobs(new)
+            raise
     return rec.id

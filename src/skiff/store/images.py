@@ -9,35 +9,78 @@ references with a tag (``docker.io/library/busybox:latest``), ``digests`` are re
 from __future__ import annotations
 
 import json
+import os
+import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
-from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from skiff.errors import ConflictError, NotFoundError
-from skiff.oci import reference
-from skiff.oci.codec import from_obj, jfield, to_obj
-from skiff.store.blobs import atomic_write
-from skiff.store.lock import LockFile
+from skiff.errors import ConflictError, NotFoundError, SkiffError
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from skiff.store.lock import LockFile
+
+_HEX_ID = re.compile(r"^sha256:[a-f0-9]{64}$")
 
 
-@dataclass(frozen=True)
+# JSON member <-> field; written by hand (no codec) because `skiff images` reads this on every call.
+_FIELDS = (("id", "id", None), ("manifest", "manifest", None), ("manifest_media_type", "manifestMediaType", None),
+           ("config_media_type", "configMediaType", "application/vnd.oci.image.config.v1+json"),
+           ("names", "names", list), ("digests", "digests", list), ("diff_ids", "diffIDs", list),
+           ("layer_blobs", "layerBlobs", list), ("layer_media_types", "layerMediaTypes", list),
+           ("chain_ids", "chainIDs", list), ("created", "created", None), ("size", "size", 0),
+           ("loaded", "loaded", 0.0), ("architecture", "architecture", "amd64"), ("os", "os", "linux"),
+           ("parent", "parent", None))
+
+
 class ImageRecord:
-    id: str = jfield("id")
-    manifest: str = jfield("manifest")
-    manifest_media_type: str = jfield("manifestMediaType")
-    config_media_type: str = jfield("configMediaType", default="application/vnd.oci.image.config.v1+json")
-    names: list[str] = jfield("names", default_factory=list)
-    digests: list[str] = jfield("digests", default_factory=list)
-    diff_ids: list[str] = jfield("diffIDs", default_factory=list)
-    layer_blobs: list[str] = jfield("layerBlobs", default_factory=list)
-    layer_media_types: list[str] = jfield("layerMediaTypes", default_factory=list)
-    chain_ids: list[str] = jfield("chainIDs", default_factory=list)
-    created: str | None = jfield("created", default=None)
-    size: int = jfield("size", default=0, keep_empty=True)
-    loaded: float = jfield("loaded", default=0.0, keep_empty=True)
-    architecture: str = jfield("architecture", default="amd64")
-    os: str = jfield("os", default="linux")
-    parent: str | None = jfield("parent", default=None)
+    """One image: ID (config digest), manifest, names, layers, size. Immutable by convention: change it with
+    :meth:`replace`. A plain class rather than a dataclass: `skiff images` builds it on every call and the
+    dataclass machinery costs more start-up time than the listing itself."""
+
+    __slots__ = tuple(f for f, _, _ in _FIELDS)
+
+    id: str
+    manifest: str
+    manifest_media_type: str
+    config_media_type: str
+    names: list[str]
+    digests: list[str]
+    diff_ids: list[str]
+    layer_blobs: list[str]
+    layer_media_types: list[str]
+    chain_ids: list[str]
+    created: str | None
+    size: int
+    loaded: float
+    architecture: str
+    os: str
+    parent: str | None
+
+    def __init__(self, **kw: Any) -> None:
+        for f, _, default in _FIELDS:
+            if f in kw:
+                v = kw.pop(f)
+            elif f in ("id", "manifest", "manifest_media_type"):
+                raise TypeError(f"ImageRecord: {f} is required")
+            else:
+                v = [] if default is list else default
+            object.__setattr__(self, f, v)
+        if kw:
+            raise TypeError(f"ImageRecord: unknown fields {sorted(kw)}")
+
+    def replace(self, **changes: Any) -> ImageRecord:
+        return ImageRecord(**{**{f: getattr(self, f) for f in self.__slots__}, **changes})
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ImageRecord) and all(getattr(self, f) == getattr(other, f) for f in self.__slots__)
+
+    def __hash__(self) -> int:
+        return hash(self.id)
+
+    def __repr__(self) -> str:
+        return f"ImageRecord(id={self.id!r}, names={self.names!r})"
 
     @property
     def hex(self) -> str:
@@ -51,25 +94,69 @@ class ImageRecord:
     def dangling(self) -> bool:
         return not self.names
 
+    def to_json(self) -> dict[str, Any]:
+        return {j: getattr(self, f) for f, j, _ in _FIELDS if getattr(self, f) is not None}
+
+    @classmethod
+    def from_json(cls, data: Any, where: str) -> ImageRecord:
+        if not isinstance(data, dict):
+            raise SkiffError(f"{where}: expected an object")
+        kw: dict[str, Any] = {}
+        for f, j, default in _FIELDS:
+            v = data.get(j)
+            if v is None:
+                if default is None and f in ("id", "manifest", "manifest_media_type"):
+                    raise SkiffError(f"{where}.{j}: required field is missing")
+                continue
+            if default is list and not (isinstance(v, list) and all(isinstance(x, str) for x in v)):
+                raise SkiffError(f"{where}.{j}: expected a list of strings")
+            kw[f] = v
+        rec = cls(**kw)
+        if not _HEX_ID.match(rec.id):
+            raise SkiffError(f"{where}.id: invalid image ID {rec.id!r}")
+        return rec
+
 
 class ImageIndex:
-    def __init__(self, root: Path, lock: LockFile, tmp: Path) -> None:
-        self.path = root / "images" / "images.json"
-        self.lock = lock
+    """``root`` may be a str: `skiff images` reads the index without importing pathlib or the lock module."""
+
+    def __init__(self, root: str | Path, lock: LockFile | None = None, tmp: Path | None = None) -> None:
+        self.root = root
+        self.path = os.path.join(root, "images", "images.json")
+        self._lock = lock
         self.tmp = tmp
+
+    @property
+    def lock(self) -> LockFile:
+        if self._lock is None:
+            from pathlib import Path
+
+            from skiff.store.lock import LockFile
+
+            self._lock = LockFile(Path(self.root) / "locks" / "images.lock")
+        return self._lock
 
     def load(self) -> list[ImageRecord]:
         try:
-            raw = self.path.read_bytes()
+            with open(self.path, "rb") as f:
+                raw = f.read()
         except FileNotFoundError:
             return []
-        data = json.loads(raw)
-        return [from_obj(ImageRecord, r, f"$.images[{i}]") for i, r in enumerate(data.get("images", []))]
+        try:
+            data = json.loads(raw)
+        except ValueError as e:
+            raise SkiffError(f"{self.path}: invalid JSON: {e}") from None
+        return [ImageRecord.from_json(r, f"{self.path}: $.images[{i}]") for i, r in enumerate(data.get("images", []))]
 
     def _save(self, records: Iterable[ImageRecord]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        body = {"version": 1, "images": [to_obj(r) for r in records]}
-        atomic_write(self.path, json.dumps(body, indent=1).encode(), self.tmp)
+        from pathlib import Path
+
+        from skiff.store.blobs import atomic_write
+
+        path = Path(self.path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        body = {"version": 1, "images": [r.to_json() for r in records]}
+        atomic_write(path, json.dumps(body, indent=1).encode(), self.tmp)
 
     def update(self, change: Callable[[list[ImageRecord]], list[ImageRecord]]) -> list[ImageRecord]:
         """Apply ``change`` to the records under the images lock and save what it returns."""
@@ -86,11 +173,11 @@ def add_record(records: list[ImageRecord], new: ImageRecord) -> list[ImageRecord
     merged = new
     for r in records:
         if r.id == new.id:
-            merged = replace(new, names=_union(r.names, new.names), digests=_union(r.digests, new.digests),
+            merged = new.replace(names=_union(r.names, new.names), digests=_union(r.digests, new.digests),
                              loaded=r.loaded or new.loaded)
             continue
         if taken & (set(r.names) | set(r.digests)):
-            r = replace(r, names=[n for n in r.names if n not in taken],
+            r = r.replace(names=[n for n in r.names if n not in taken],
                         digests=[d for d in r.digests if d not in taken])
         out.append(r)
     out.append(merged)
@@ -99,6 +186,18 @@ def add_record(records: list[ImageRecord], new: ImageRecord) -> list[ImageRecord
 
 def _union(a: list[str], b: list[str]) -> list[str]:
     return a + [x for x in b if x not in a]
+
+
+def familiar(name: str) -> tuple[str, str]:
+    """A stored name (``docker.io/library/busybox:latest``) -> (``busybox``, ``latest``) without the parser."""
+    repo, _, tag = name.rpartition(":")
+    if "/" in tag or not repo:
+        repo, tag = name, ""
+    if repo.startswith("docker.io/"):
+        repo = repo[len("docker.io/"):]
+        if repo.startswith("library/") and repo.count("/") == 1:
+            repo = repo[len("library/"):]
+    return repo, tag
 
 
 def _by_id_prefix(records: list[ImageRecord], prefix: str, text: str) -> ImageRecord | None:
@@ -112,6 +211,8 @@ def find(records: list[ImageRecord], text: str) -> tuple[ImageRecord, str | None
     """Docker's lookup: full reference, familiar name, repo digest, full ID or ID prefix.
 
     Returns the record and the normalised name matched (None when matched by ID)."""
+    from skiff.oci import reference
+
     if text.startswith("sha256:"):
         hexpart = text[len("sha256:"):]
         if reference.looks_like_id(hexpart):

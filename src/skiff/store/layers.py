@@ -115,8 +115,9 @@ class LayerStore:
         return self.get(chain_id) is not None and self.diff_dir(chain_id).is_dir()
 
     def ensure(self, sources: list[LayerSource], open_blob: Callable[[Digest], BinaryIO],
-               unpack: LayerUnpacker) -> list[LayerRecord]:
-        """Unpack every layer that is not unpacked yet; returns the records, lowest layer first."""
+               unpack: LayerUnpacker, created: list[str] | None = None) -> list[LayerRecord]:
+        """Unpack every layer that is not unpacked yet; returns the records, lowest layer first.
+        The chain IDs unpacked by this call are appended to ``created`` (so a failed caller can undo)."""
         chains = chain_ids(s.diff_id for s in sources)
         if all(self.is_unpacked(c) for c in chains):
             return [r for r in (self.get(c) for c in chains) if r is not None]
@@ -127,6 +128,8 @@ class LayerStore:
                 rec = self.get(chain)
                 if rec is None or not self.diff_dir(chain).is_dir():
                     rec = self._unpack(src, chain, chains[i - 1] if i else None, open_blob, unpack)
+                    if created is not None:
+                        created.append(chain)
                 out.append(rec)
             return out
 
@@ -164,6 +167,16 @@ class LayerStore:
                           media_type=src.media_type, size=size)
         atomic_write(self.records_dir / f"{Digest(chain).hex}.json", json.dumps(to_obj(rec)).encode(), self.tmp)
         return rec
+
+    def remove(self, chains: list[str]) -> None:
+        with self.lock.exclusive():
+            for chain in chains:
+                hexid = Digest(chain).hex
+                with contextlib.suppress(FileNotFoundError):
+                    (self.records_dir / f"{hexid}.json").unlink()
+                with contextlib.suppress(FileNotFoundError):
+                    (self.links / hexid[:SHORT]).unlink()
+                _rmtree(self.dir / hexid)
 
     def remove_unused(self, keep: set[str]) -> list[str]:
         """Delete every layer whose chain ID is not in ``keep`` (caller holds the gc lock); returns them."""

@@ -15,24 +15,24 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import json
 import os
 import time
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 from skiff.errors import ConflictError, NotFoundError, SkiffError
-from skiff.oci import image as oci
 from skiff.oci.digest import Digest
 from skiff.store import images as imgs
-from skiff.store.blobs import BlobStore
-from skiff.store.layers import LayerSource, LayerStore, LayerUnpacker, chain_ids
 from skiff.store.lock import IMAGES, LAYERS, Locks
 
 if TYPE_CHECKING:
+    from skiff.oci import image as oci
+    from skiff.store.blobs import BlobStore
     from skiff.store.drivers.base import Driver
+    from skiff.store.layers import LayerStore, LayerUnpacker
 
 ImageRecord = imgs.ImageRecord
 
@@ -48,16 +48,29 @@ class Store:
         self.runroot = Path(runroot)
         self.tmp = self.root / "tmp"
         self.locks = Locks(self.root)
-        self.blobs = BlobStore(self.root, self.tmp)
         self.images = imgs.ImageIndex(self.root, self.locks[IMAGES], self.tmp)
-        self.layers = LayerStore(self.root, self.locks[LAYERS], self.tmp)
         self.unpacker = unpacker
         self._driver_name = driver
         self._driver: Driver | None = None
 
+    # Blobs and layers are opened on first use: `skiff images` reads only the image index (start-up budget).
+    @functools.cached_property
+    def blobs(self) -> BlobStore:
+        from skiff.store.blobs import BlobStore
+
+        return BlobStore(self.root, self.tmp)
+
+    @functools.cached_property
+    def layers(self) -> LayerStore:
+        from skiff.store.layers import LayerStore
+
+        return LayerStore(self.root, self.locks[LAYERS], self.tmp)
+
     # ---- blobs ----
     def put_blob(self, data: bytes | BinaryIO, expected: Digest | None = None, size: int | None = None,
                  media_type: str = "application/octet-stream", what: str = "blob") -> oci.Descriptor:
+        from skiff.oci import image as oci
+
         d, n = self.blobs.put(data, expected, size, what=what)
         return oci.Descriptor(media_type=media_type, digest=str(d), size=n)
 
@@ -72,7 +85,8 @@ class Store:
 
     @contextlib.contextmanager
     def writing(self) -> Iterator[None]:
-        """Held (shared) by anything that puts blobs and then an image: gc leaves those blobs alone meanwhile."""
+        """Held (shared) by anything that writes blobs, images or files under ROOT/tmp (load, import, save,
+        commit, pull): gc leaves those alone meanwhile. Re-entrant (each call opens its own shared lock)."""
         path = self.root / "locks" / "gc.lock"
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
@@ -99,19 +113,26 @@ class Store:
         return self.blobs.read(Digest(rec.manifest))
 
     def image_manifest(self, rec: ImageRecord) -> oci.Manifest:
+        from skiff.oci import image as oci
+
         return oci.decode_manifest(self.manifest_bytes(rec), f"manifest of image {rec.short_id}")
 
     def config_bytes(self, rec: ImageRecord) -> bytes:
         return self.blobs.read(Digest(rec.id))
 
     def image_config(self, rec: ImageRecord) -> oci.ImageConfig:
+        from skiff.oci import image as oci
+
         return oci.decode_config(self.config_bytes(rec), f"config of image {rec.short_id}")
 
     def put_image(self, manifest: bytes, names: list[str] | tuple[str, ...] = (),
                   digests: list[str] | tuple[str, ...] = (), parent: str | None = None) -> ImageRecord:
         """Record an image whose config and layer blobs are in the store; unpacks its layers (checking each
         layer's diff_id) and only then makes it visible. ``names`` are normalised tagged references."""
-        mdesc = self.put_blob(manifest, what="manifest")
+        from skiff.oci import image as oci
+        from skiff.store.layers import LayerSource, chain_ids
+
+        mdesc = oci.descriptor_for(manifest, oci.MT_OCI_MANIFEST)
         m = oci.decode_manifest(manifest)
         mt = m.media_type or oci.sniff_media_type(manifest) or oci.MT_OCI_MANIFEST
         if mt not in oci.MANIFEST_TYPES:
@@ -130,7 +151,13 @@ class Store:
                              f"{mdesc.digest} has {len(m.layers)}")
         sources = [LayerSource(diff_id, d.digest, d.media_type) for diff_id, d in zip(diff_ids, m.layers,
                                                                                        strict=True)]
-        layer_recs = self.layers.ensure(sources, self.blobs.open, self._unpacker())
+        created: list[str] = []
+        try:
+            layer_recs = self.layers.ensure(sources, self.blobs.open, self._unpacker(), created)
+        except BaseException:
+            self._discard_layers(created)
+            raise
+        self.put_blob(manifest, mdesc.dgst, what="manifest")
         rec = ImageRecord(
             id=m.config.digest, manifest=mdesc.digest, manifest_media_type=mt,
             config_media_type=m.config.media_type, names=list(dict.fromkeys(names)),
@@ -140,6 +167,33 @@ class Store:
             loaded=time.time(), architecture=config.architecture, os=config.os, parent=parent)
         records = self.images.update(lambda rs: imgs.add_record(rs, rec))
         return next(r for r in records if r.id == rec.id)
+
+    def _referenced(self) -> tuple[set[str], set[str]]:
+        """(chain IDs, blob digests) that image records or container layers use."""
+        records = self.images.load()
+        chains = {c for r in records for c in r.chain_ids}
+        for drv in self._all_drivers():
+            for cid in drv.container_ids():
+                with contextlib.suppress(OSError, SkiffError):
+                    chains |= {"sha256:" + p.parent.name for p in drv.lower_dirs(cid)}
+        blobs = {b for r in records for b in (r.id, r.manifest, *r.layer_blobs)}
+        return chains, blobs
+
+    def _discard_layers(self, chains: list[str]) -> None:
+        if chains:
+            with self.locks[IMAGES].exclusive():
+                used, _ = self._referenced()
+                self.layers.remove([c for c in chains if c not in used])
+
+    def discard_blobs(self, digests: list[str]) -> None:
+        """Undo a failed transfer: delete these blobs unless an image uses them (the store is left as it was)."""
+        if digests:
+            with self.locks[IMAGES].exclusive():
+                _, used = self._referenced()
+                used |= {r.blob for r in self.layers.records() if r.blob}
+                for d in digests:
+                    if d not in used:
+                        self.blobs.delete(Digest(d))
 
     def _unpacker(self) -> LayerUnpacker:
         if self.unpacker is None:
@@ -152,7 +206,7 @@ class Store:
             target = next((r for r in rs if r.id == image_id), None)
             if target is None:
                 raise NotFoundError(f"No such image: {image_id}")
-            return imgs.add_record(rs, replace(target, names=[*target.names, name]))
+            return imgs.add_record(rs, target.replace(names=[*target.names, name]))
 
         return next(r for r in self.images.update(change) if r.id == image_id)
 
@@ -164,8 +218,8 @@ class Store:
             out = []
             for r in rs:
                 if name in r.names or name in r.digests:
-                    r = replace(r, names=[n for n in r.names if n != name],
-                                digests=[d for d in r.digests if d != name])
+                    r = r.replace(names=[n for n in r.names if n != name],
+                                  digests=[d for d in r.digests if d != name])
                     found.append(r)
                 out.append(r)
             if not found:
@@ -179,7 +233,7 @@ class Store:
         """Delete the image record (refused while a container uses it); layers and blobs go at gc()."""
         users = self.image_in_use(image_id)
         if users:
-            raise ConflictError(f"unable to delete {Digest(image_id).short} (cannot be forced) - image is being "
+            raise ConflictError(f"unable to delete {image_id.split(':', 1)[-1][:12]} (cannot be forced) - image is being "
                                 f"used by container {users[0][:12]}")
         gone: list[ImageRecord] = []
 
@@ -212,6 +266,8 @@ class Store:
     # ---- layers and containers' storage ----
     def layer_dirs(self, rec: ImageRecord) -> list[Path]:
         """The image's unpacked layer folders, lowest first (unpacked now if they are not yet)."""
+        from skiff.store.layers import LayerSource
+
         sources = [LayerSource(d, b, t) for d, b, t in zip(rec.diff_ids, rec.layer_blobs, rec.layer_media_types,
                                                            strict=True)]
         if not all(self.layers.is_unpacked(c) for c in rec.chain_ids):
@@ -244,16 +300,16 @@ class Store:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 return [], []
+            # no writer is active (they hold gc.lock shared): whatever is in ROOT/tmp was left by a crash
+            if self.tmp.is_dir():
+                import shutil
+
+                for name in os.listdir(self.tmp):
+                    p = self.tmp / name
+                    shutil.rmtree(p, ignore_errors=True) if p.is_dir() and not p.is_symlink() else p.unlink()
             with self.locks[IMAGES].exclusive():
-                records = self.images.load()
-                keep_layers = {c for r in records for c in r.chain_ids}
-                for drv in self._all_drivers():
-                    for cid in drv.container_ids():
-                        with contextlib.suppress(OSError, SkiffError):
-                            for p in drv.lower_dirs(cid):
-                                keep_layers.add("sha256:" + p.parent.name)
+                keep_layers, keep_blobs = self._referenced()
                 removed_layers = self.layers.remove_unused(keep_layers)
-                keep_blobs = {b for r in records for b in (r.id, r.manifest, *r.layer_blobs)}
                 keep_blobs |= {r.blob for r in self.layers.records() if r.blob}
                 removed_blobs = []
                 for d in list(self.blobs.list()):

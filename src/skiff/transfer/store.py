@@ -36,11 +36,14 @@ class StoreDestination:
         self.store = store
         self.parent = parent
         self._manifest: bytes | None = None
+        self.created: list[str] = []  # blobs this destination added (discard() removes them after a failure)
 
     def has_blob(self, desc: oci.Descriptor) -> bool:
         return self.store.has_blob(desc.dgst) and self.store.blobs.size(desc.dgst) == desc.size
 
     def put_blob(self, stream: BinaryIO, desc: oci.Descriptor) -> oci.Descriptor:
+        if not self.store.has_blob(desc.dgst):
+            self.created.append(desc.digest)
         return self.store.put_blob(stream, desc.dgst, desc.size, desc.media_type, what=f"blob {desc.digest}")
 
     def put_manifest(self, raw: bytes, media_type: str) -> None:
@@ -54,6 +57,11 @@ class StoreDestination:
         rec = self.store.put_image(self._manifest, names, digests or [], parent=self.parent)
         self._manifest = None
         return rec.id
+
+    def discard(self) -> None:
+        """After a failed copy: remove the blobs this destination added that no image uses."""
+        self.store.discard_blobs(self.created)
+        self.created = []
 
     def close(self) -> None:
         return None

@@ -18,10 +18,10 @@ def configure(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, opts: object) -> int:
     from skiff.cli.commands._fmt import go_time, human_size, since, table
     from skiff.engine.context import EngineContext
-    from skiff.engine.images import ImageEngine, ListOptions
+    from skiff.engine.image_list import ListOptions, list_images
 
     ctx = EngineContext.from_options(opts)  # type: ignore[arg-type]
-    rows = ImageEngine(ctx).list_images(ListOptions(all=args.all, filters=args.filter,
+    rows = list_images(ctx, ListOptions(all=args.all, filters=args.filter,
                                                     repository=args.repository))
 
     def image_id(full: str) -> str:

@@ -13,7 +13,7 @@ def configure(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, opts: object) -> int:
     from skiff.cli.commands._fmt import human_size, since, table
     from skiff.engine.context import EngineContext
-    from skiff.engine.images import parse_time
+    from skiff.engine.image_list import parse_time
     from skiff.engine.system import df
     from skiff.oci import reference
 

@@ -1,0 +1,285 @@
+"""Go's value printing (fmt's %v) and the template functions: Go's builtins plus Docker's additions."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import re
+from collections.abc import Callable
+from typing import Any
+
+NO_VALUE = "<no value>"
+
+
+def _go_float(f: float) -> str:
+    if f != f:
+        return "NaN"
+    if f in (float("inf"), float("-inf")):
+        return "+Inf" if f > 0 else "-Inf"
+    if f.is_integer() and abs(f) < 1e21:
+        return str(int(f))
+    r = repr(f)
+    if "e" in r:
+        mant, exp = r.split("e")
+        sign = "-" if exp.startswith("-") else "+"
+        digits = exp.lstrip("+-").rjust(2, "0")
+        return f"{mant}e{sign}{digits}"
+    return r
+
+
+def go_str(v: Any, top: bool = False) -> str:
+    """``fmt.Sprint(v)``: maps as ``map[k:v]`` (sorted keys), lists as ``[a b]``, nil as ``<nil>``."""
+    if v is None:
+        return NO_VALUE if top else "<nil>"
+    if isinstance(v, str):
+        return v
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        return _go_float(v)
+    if isinstance(v, dict):
+        keys = sorted(v, key=lambda k: (type(k).__name__, k))
+        return "map[" + " ".join(f"{go_str(k)}:{go_str(v[k])}" for k in keys) + "]"
+    if isinstance(v, (list, tuple, set, frozenset)):
+        return "[" + " ".join(go_str(x) for x in v) + "]"
+    if isinstance(v, bytes):
+        return "[" + " ".join(str(b) for b in v) + "]"
+    if isinstance(v, _dt.datetime):
+        return v.isoformat(sep=" ")
+    if dataclasses.is_dataclass(v) and not isinstance(v, type):
+        return "{" + " ".join(go_str(getattr(v, f.name)) for f in dataclasses.fields(v)) + "}"
+    return str(v)
+
+
+def go_print(v: Any) -> str:
+    """How an action prints its value: nil and missing keys are ``<no value>``."""
+    return go_str(v, top=True)
+
+
+def to_json_obj(v: Any) -> Any:
+    if dataclasses.is_dataclass(v) and not isinstance(v, type):
+        from skiff.oci import codec
+
+        try:
+            return codec.to_obj(v)
+        except Exception:
+            return {f.name: to_json_obj(getattr(v, f.name)) for f in dataclasses.fields(v)}
+    if isinstance(v, dict):
+        return {str(k): to_json_obj(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple, set, frozenset)):
+        return [to_json_obj(x) for x in v]
+    if isinstance(v, _dt.datetime):
+        return v.isoformat().replace("+00:00", "Z")
+    if isinstance(v, bytes):
+        import base64
+
+        return base64.b64encode(v).decode()
+    return v
+
+
+def f_json(v: Any) -> str:
+    import json
+
+    return json.dumps(to_json_obj(v), ensure_ascii=False, separators=(",", ":"))
+
+
+def go_quote(s: str) -> str:
+    out = ['"']
+    for ch in s:
+        if ch in '"\\':
+            out.append("\\" + ch)
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ch == "\r":
+            out.append("\\r")
+        elif ch.isprintable():
+            out.append(ch)
+        elif ord(ch) < 0x80:
+            out.append(f"\\x{ord(ch):02x}")
+        elif ord(ch) < 0x10000:
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(f"\\U{ord(ch):08x}")
+    out.append('"')
+    return "".join(out)
+
+
+_VERB = re.compile(r"%([-+# 0]*)(\d+)?(?:\.(\d+))?([a-zA-Z%])")
+
+
+def _go_type(v: Any) -> str:
+    return {str: "string", int: "int", float: "float64", bool: "bool", type(None): "<nil>"}.get(
+        type(v), "map[string]interface {}" if isinstance(v, dict) else
+        "[]interface {}" if isinstance(v, (list, tuple)) else type(v).__name__)
+
+
+def _pad(text: str, flags: str, width: str | None, zero_ok: bool = False) -> str:
+    if not width:
+        return text
+    w = int(width)
+    if "-" in flags:
+        return text.ljust(w)
+    if "0" in flags and zero_ok:
+        sign = text[0] if text[:1] in "+-" else ""
+        return sign + text[len(sign):].rjust(w - len(sign), "0")
+    return text.rjust(w)
+
+
+def sprintf(fmt: str, *args: Any) -> str:
+    """Go's fmt.Sprintf for the verbs templates use: %v %s %d %q %x %X %o %b %f %e %g %t %T %c %%."""
+    out: list[str] = []
+    pos = 0
+    ai = 0
+    for m in _VERB.finditer(fmt):
+        out.append(fmt[pos:m.start()])
+        pos = m.end()
+        flags, width, prec, verb = m.groups()
+        if verb == "%":
+            out.append("%")
+            continue
+        if ai >= len(args):
+            out.append(f"%!{verb}(MISSING)")
+            continue
+        a = args[ai]
+        ai += 1
+        is_int = isinstance(a, int) and not isinstance(a, bool)
+        if verb in "vs":
+            text = go_str(a)
+            if prec is not None and verb == "s":
+                text = text[: int(prec)]
+            out.append(_pad(text, flags, width))
+        elif verb == "q":
+            out.append(_pad(go_quote(a if isinstance(a, str) else (chr(a) if is_int else go_str(a))), flags, width))
+        elif verb in "dxXobc" and is_int:
+            spec = {"d": "d", "x": "x", "X": "X", "o": "o", "b": "b"}.get(verb)
+            text = chr(a) if verb == "c" else format(a, ("+" if "+" in flags else "") + (spec or "d"))
+            out.append(_pad(text, flags, width, zero_ok=True))
+        elif verb in "xX" and isinstance(a, (str, bytes)):
+            raw = a.encode() if isinstance(a, str) else a
+            text = raw.hex() if verb == "x" else raw.hex().upper()
+            out.append(_pad(text, flags, width))
+        elif verb in "feEgG" and isinstance(a, (int, float)) and not isinstance(a, bool):
+            p = int(prec) if prec is not None else (6 if verb in "feE" else None)
+            text = format(float(a), ("+" if "+" in flags else "") + (f".{p}" if p is not None else "") + verb)
+            if verb in "gG" and p is None:
+                text = _go_float(float(a))
+            out.append(_pad(text, flags, width, zero_ok=True))
+        elif verb == "t" and isinstance(a, bool):
+            out.append(_pad("true" if a else "false", flags, width))
+        elif verb == "T":
+            out.append(_pad(_go_type(a), flags, width))
+        else:
+            out.append(f"%!{verb}({_go_type(a)}={go_str(a)})")
+    out.append(fmt[pos:])
+    if ai < len(args):
+        out.append("%!(EXTRA " + ", ".join(f"{_go_type(a)}={go_str(a)}" for a in args[ai:]) + ")")
+    return "".join(out)
+
+
+def sprint(*args: Any) -> str:
+    """fmt.Sprint: a space between operands when neither is a string."""
+    out: list[str] = []
+    for i, a in enumerate(args):
+        if i and not isinstance(a, str) and not isinstance(args[i - 1], str):
+            out.append(" ")
+        out.append(go_str(a))
+    return "".join(out)
+
+
+def _truthy(v: Any) -> bool:
+    from skiff.cli.gotemplate_exec import truth
+
+    return truth(v)
+
+
+def f_and(first: Any, *rest: Any) -> Any:
+    v = first
+    for v in (first, *rest):
+        if not _truthy(v):
+            return v
+    return v
+
+
+def f_or(first: Any, *rest: Any) -> Any:
+    v = first
+    for v in (first, *rest):
+        if _truthy(v):
+            return v
+    return v
+
+
+def f_index(item: Any, *keys: Any) -> Any:
+    for k in keys:
+        if item is None:
+            raise IndexError("index of untyped nil")
+        if isinstance(item, dict):
+            item = item.get(k)
+        elif isinstance(item, (list, tuple, str)):
+            if not isinstance(k, int) or not 0 <= k < len(item):
+                raise IndexError(f"index out of range: {k}")
+            item = item[k]
+        else:
+            raise TypeError(f"can't index item of type {_go_type(item)}")
+    return item
+
+
+def f_slice(item: Any, *idx: int) -> Any:
+    if len(idx) > 2:
+        raise ValueError("too many slice indexes")
+    start = idx[0] if idx else 0
+    end = idx[1] if len(idx) > 1 else len(item)
+    if not 0 <= start <= end <= len(item):
+        raise IndexError(f"slice index out of range: {start}:{end}")
+    return item[start:end]
+
+
+def f_len(item: Any) -> int:
+    if item is None or isinstance(item, (int, float, bool)):
+        raise TypeError(f"len of type {_go_type(item)}")
+    return len(item)
+
+
+def f_eq(a: Any, *others: Any) -> bool:
+    if not others:
+        raise ValueError("missing argument for comparison")
+    return any(a == b for b in others)
+
+
+def _cmp(op: Callable[[Any, Any], bool]) -> Callable[[Any, Any], bool]:
+    def f(a: Any, b: Any) -> bool:
+        if isinstance(a, str) != isinstance(b, str):
+            raise TypeError("incompatible types for comparison")
+        return op(a, b)
+    return f
+
+
+def f_join(items: Any, sep: str) -> str:
+    return sep.join(go_str(x) for x in (items or []))
+
+
+def f_title(s: str) -> str:
+    return re.sub(r"(^|[^\w'])(\w)", lambda m: m.group(1) + m.group(2).upper(), go_str(s))
+
+
+def f_truncate(s: Any, n: int) -> str:
+    return go_str(s)[:n]
+
+
+def f_pad(s: Any, prefix: int, suffix: int) -> str:
+    return " " * prefix + go_str(s) + " " * suffix
+
+
+FUNCS: dict[str, Callable[..., Any]] = {
+    "and": f_and, "or": f_or, "not": lambda v: not _truthy(v), "len": f_len, "index": f_index,
+    "slice": f_slice, "print": sprint, "printf": sprintf,
+    "println": lambda *a: " ".join(go_str(x) for x in a) + "\n",
+    "eq": f_eq, "ne": lambda a, b: a != b, "lt": _cmp(lambda a, b: a < b), "le": _cmp(lambda a, b: a <= b),
+    "gt": _cmp(lambda a, b: a > b), "ge": _cmp(lambda a, b: a >= b),
+    "json": f_json, "split": lambda s, sep: go_str(s).split(sep), "join": f_join, "title": f_title,
+    "lower": lambda s: go_str(s).lower(), "upper": lambda s: go_str(s).upper(), "truncate": f_truncate,
+    "pad": f_pad, "html": lambda s: go_str(s).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"),
+}

@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import pytest
+
+from skiff.errors import ConflictError, InvalidArgumentError, NotFoundError
+from skiff.store.images import ImageRecord, add_record, familiar, find
+
+A = "sha256:" + "a" * 63 + "1"
+B = "sha256:" + "a" * 62 + "22"
+M = "sha256:" + "c" * 64
+
+
+def rec(i: str, names: list[str], digests: list[str] | None = None) -> ImageRecord:
+    return ImageRecord(id=i, manifest=M, manifest_media_type="application/vnd.oci.image.manifest.v1+json",
+                       names=names, digests=digests or [])
+
+
+def test_add_record_moves_names_and_merges() -> None:
+    rs = add_record([], rec(A, ["docker.io/library/busybox:latest"]))
+    rs = add_record(rs, rec(B, ["docker.io/library/busybox:latest", "docker.io/me/x:1"]))
+    by = {r.id: r for r in rs}
+    assert by[A].names == [] and by[A].dangling
+    rs = add_record(rs, rec(A, ["docker.io/library/a:b"]))
+    by = {r.id: r for r in rs}
+    assert by[A].names == ["docker.io/library/a:b"] and len(rs) == 2
+
+
+def test_roundtrip_json() -> None:
+    r = rec(A, ["docker.io/library/busybox:latest"], ["docker.io/library/busybox@" + M])
+    assert ImageRecord.from_json(r.to_json(), "$") == r
+    with pytest.raises(Exception, match=r"\$.id: invalid image ID"):
+        ImageRecord.from_json({**r.to_json(), "id": "../../etc"}, "$")
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    ("busybox", A), ("busybox:latest", A), ("docker.io/library/busybox:latest", A), ("me/x:1", B),
+    (A, A), (A[7:], A), (A[7:19], None), ("a" * 62 + "22", B), ("sha256:" + "a" * 62 + "2", B),
+    ("busybox@" + M, A),
+])
+def test_find(text: str, want: str | None) -> None:
+    rs = [rec(A, ["docker.io/library/busybox:latest"], ["docker.io/library/busybox@" + M]),
+          rec(B, ["docker.io/me/x:1"])]
+    if want is None:
+        with pytest.raises(ConflictError, match="ambiguous"):
+            find(rs, text)
+    else:
+        assert find(rs, text)[0].id == want
+
+
+def test_find_errors() -> None:
+    rs = [rec(A, ["docker.io/library/busybox:latest"])]
+    with pytest.raises(NotFoundError, match=r"^No such image: nothere:latest$"):
+        find(rs, "nothere")
+    with pytest.raises(InvalidArgumentError, match="invalid reference format"):
+        find(rs, "Bad::Ref")
+    with pytest.raises(NotFoundError):
+        find(rs, "sha256:" + "f" * 64)
+
+
+def test_familiar() -> None:
+    assert familiar("docker.io/library/busybox:latest") == ("busybox", "latest")
+    assert familiar("docker.io/me/app:1") == ("me/app", "1")
+    assert familiar("localhost:5000/a/b:t") == ("localhost:5000/a/b", "t")
