@@ -104,6 +104,9 @@ class FakeRegistry:
             start = int(rng.split("=")[1].split("-")[0])
         body = data[start:]
         status = 206 if rng else 200
+        if rng:
+            return httpx.Response(206, content=body,
+                                  headers={"Content-Range": f"bytes {start}-{len(data) - 1}/{len(data)}"})
         if self.break_blob_at is not None and not req.headers.get("range"):
             cut = self.break_blob_at
             self.break_blob_at = None
