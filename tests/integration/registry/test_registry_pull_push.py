@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -122,16 +123,19 @@ def test_skiff_push_podman_pull_and_run(skiff_at: Any, registry: RegistryServer,
 
     prun = tempfile.mkdtemp(prefix="skiff-prun-")  # podman wants a runroot under 50 characters
     pr = ["podman", "--root", str(tmp_path / "proot"), "--runroot", prun, "--storage-driver", "vfs"]
+    (tmp_path / "podman-auth.json").write_text('{"auths": {}}')
+    env = {**os.environ, "REGISTRY_AUTH_FILE": str(tmp_path / "podman-auth.json")}  # never the user's file
     try:
-        p = subprocess.run([*pr, "pull", "-q", "--tls-verify=false", dst], capture_output=True, text=True)
+        p = subprocess.run([*pr, "pull", "-q", "--tls-verify=false", dst], capture_output=True, text=True, env=env)
         assert p.returncode == 0, p.stderr
-        r = subprocess.run([*pr, "run", "--rm", "--network", "none", dst], capture_output=True, text=True)
+        r = subprocess.run([*pr, "run", "--rm", "--network", "none", dst], capture_output=True, text=True,
+                           env=env)
         assert r.returncode == 0 and "hello from busybox" in r.stdout, r.stderr
         ins = subprocess.run(["skopeo", "inspect", "--tls-verify=false", f"docker://{dst}"], check=True,
                              capture_output=True, text=True, env=skopeo_env()).stdout
         assert json.loads(ins)["Digest"] == busybox_image.digest
     finally:
-        subprocess.run([*pr, "rmi", "-a", "-f"], capture_output=True)
+        subprocess.run([*pr, "rmi", "-a", "-f"], capture_output=True, env=env)
         shutil.rmtree(prun, ignore_errors=True)
 
 
