@@ -33,10 +33,32 @@ def setup_network(eng: ContainerEngine, rec: ContainerRecord) -> str | None:
     return None
 
 
-def manager(eng: ContainerEngine) -> Any:
+DEFAULT_ROOT = "/var/lib/skiff"
+
+
+def host_names(root: Path) -> tuple[str, str]:
+    """(bridge prefix, nft table) for a store root. The default store owns `skiff0` and table `skiff`; any
+    other root (tests, a user's --root) gets names of its own, so two stores never share a bridge or rules.
+    SKIFF_BRIDGE_PREFIX / SKIFF_NFT_TABLE override both."""
+    import hashlib
+
+    if os.path.abspath(root) == DEFAULT_ROOT:
+        prefix, table = "skiff", "skiff"
+    else:
+        h = hashlib.sha256(os.path.abspath(root).encode()).hexdigest()[:5]
+        prefix, table = f"sk{h}", f"skiff_{h}"
+    return os.environ.get("SKIFF_BRIDGE_PREFIX", prefix), os.environ.get("SKIFF_NFT_TABLE", table)
+
+
+def network_manager(root: Path, runroot: Path) -> Any:
     from skiff.network.manager import NetworkManager
 
-    return NetworkManager(eng.root, eng.runroot)
+    prefix, table = host_names(root)
+    return NetworkManager(Path(root), Path(runroot), bridge_prefix=prefix, table=table)
+
+
+def manager(eng: ContainerEngine) -> Any:
+    return network_manager(eng.root, eng.runroot)
 
 
 def _ports(rec: ContainerRecord) -> list[Any]:
