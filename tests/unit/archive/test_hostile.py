@@ -11,9 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from archive.treeutil import dirent, hard, raw_tar, reg, snapshot, sym
 from skiff.archive import ArchiveError, LayerTooLargeError, UnsafeEntryError, apply_layer
 from skiff.archive.tarfmt import CHR, Entry
+
+from .treeutil import dirent, hard, raw_tar, reg, snapshot, sym
 
 
 @pytest.fixture
