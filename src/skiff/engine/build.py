@@ -5,7 +5,6 @@ or pulls FROM images."""
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shutil
 import subprocess
@@ -147,10 +146,63 @@ def host_platform() -> str:
 
 
 def build(ctx: EngineContext, opts: BuildOptions, out: TextIO) -> BuildReport:
+    """Build; with ``opts.output`` (``type=oci|docker,dest=FILE``) also write the image as an archive."""
     from skiff.build.builder import Builder
 
+    output = parse_output(opts.output) if opts.output else None
     b = Builder(ctx.store, RuntimeStepRunner(ctx), StoreImageProvider(ctx), out, host_platform=host_platform())
-    return b.build(opts)
+    report = b.build(opts)
+    if output is not None:
+        from skiff.engine.image_io import ImageIO, SaveOptions
+
+        kind, dest = output
+        names = [report.image_id]
+        if opts.tags:
+            names = [opts.tags[0]]
+        ImageIO(ctx).save(SaveOptions(names=names, output=dest, format=f"{kind}-archive"))
+    return report
+
+
+def parse_output(spec: str) -> tuple[str, str]:
+    """``type=oci|docker,dest=FILE`` (or a bare path: a docker archive) -> (kind, dest)."""
+    fields = dict(part.partition("=")[::2] for part in spec.split(",")) if "=" in spec else {"dest": spec}
+    kind = fields.get("type", "docker")
+    dest = fields.get("dest", "")
+    if kind not in ("oci", "docker"):
+        raise SkiffError(f"--output type={kind}: not supported (oci or docker)", exit_code=1)
+    if not dest or dest == "-":
+        raise SkiffError(f"--output {spec}: give dest=FILE", exit_code=1)
+    return kind, dest
+
+
+@contextlib.contextmanager
+def stdin_context(ctx: EngineContext, data: bytes):  # type: ignore[no-untyped-def]
+    """``skiff build -``: stdin is either a Dockerfile (no context) or a tar context, maybe compressed, with
+    the Dockerfile inside. Yields (context folder or None, Dockerfile text or None); the folder is removed."""
+    import io
+
+    head = data[:512]
+    is_tar = head.startswith((b"\x1f\x8b", b"\x28\xb5\x2f\xfd")) or (len(head) >= 262 and head[257:262] == b"ustar")
+    if not is_tar:
+        try:
+            text = data.decode()
+        except UnicodeDecodeError:
+            raise SkiffError("the Dockerfile on stdin is not UTF-8 text", exit_code=1) from None
+        yield None, text
+        return
+    from skiff.archive import ArchiveError, apply_layer
+
+    tmp = ctx.runroot / "build"
+    tmp.mkdir(parents=True, exist_ok=True)
+    d = Path(tempfile.mkdtemp(prefix="context-", dir=tmp))
+    try:
+        try:
+            apply_layer(io.BytesIO(data), d, what="build context on stdin")
+        except ArchiveError as e:
+            raise SkiffError(f"build context on stdin: {e.message}", exit_code=1) from None
+        yield d, None
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
 
 
 def prune(ctx: EngineContext) -> tuple[int, int]:
@@ -160,5 +212,3 @@ def prune(ctx: EngineContext) -> tuple[int, int]:
     ctx.store.gc()
     return n
 
-
-_ = json

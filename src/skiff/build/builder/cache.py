@@ -49,14 +49,20 @@ class BuildCache:
         return CachedState(layers=tuple(LayerRef(**x) for x in raw["layers"]), config=raw["config"])
 
     def put(self, key: str, state: CachedState) -> None:
-        self.dir.mkdir(parents=True, exist_ok=True)
+        """Write the record atomically; an identical record already there is left alone (no write, no fsync)."""
         data = json.dumps({"layers": [lr.__dict__ for lr in state.layers], "config": state.config}).encode()
+        final = self.dir / f"{key}.json"
+        try:
+            if final.read_bytes() == data:
+                return
+        except FileNotFoundError:
+            self.dir.mkdir(parents=True, exist_ok=True)
         tmp = self.dir / f".{key}.tmp{os.getpid()}"
         with open(tmp, "wb") as f:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
-        os.rename(tmp, self.dir / f"{key}.json")
+        os.rename(tmp, final)
 
     def records(self) -> list[tuple[str, CachedState]]:
         if not self.dir.is_dir():

@@ -31,7 +31,8 @@ class BuildOptions:
     quiet: bool = False
     platform: str | None = None
     source_date_epoch: int | None = None
-    output: str | None = None                 # type=oci|docker,dest=...
+    output: str | None = None                 # type=oci|docker,dest=... (the engine writes it)
+    progress: str = "auto"                    # auto | plain | tty | quiet
 
 
 @dataclass(frozen=True)
