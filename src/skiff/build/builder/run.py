@@ -58,7 +58,10 @@ def run_key(b: Builder, state: StageState, cmd: c.RunCommand) -> str:
     for m in cmd.mounts:
         if m.type != "bind":
             continue
-        if m.from_:
+        if m.from_ and b.context_dir(m.from_) is not None:
+            named = b.named_context(m.from_)
+            src_sums.append("named:" + named.checksum(os.path.normpath("/" + m.source).lstrip("/")))
+        elif m.from_:
             src_sums.append("from:" + b.source_key(m.from_))
         elif b.context.root is not None:
             src_sums.append(b.context.checksum(os.path.normpath("/" + m.source).lstrip("/")))
