@@ -6,20 +6,14 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
-import subprocess
-import sys
-import tempfile
-import threading
-import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from skiff.build.builder import BuildOptions, BuildReport, RunStep
-from skiff.engine.context import EngineContext
 from skiff.errors import SkiffError
 
 if TYPE_CHECKING:
+    from skiff.build.builder.options import BuildOptions, BuildReport, RunStep
+    from skiff.engine.context import EngineContext
     from skiff.oci.runtime import Spec
     from skiff.store.images import ImageRecord
 
@@ -54,6 +48,13 @@ class RuntimeStepRunner:
         return spec
 
     def run(self, step: RunStep) -> int:
+        import shutil
+        import subprocess
+        import sys
+        import tempfile
+        import threading
+        import uuid
+
         from skiff.oci.codec import canonical
 
         spec = self.spec(step)
@@ -146,12 +147,27 @@ def host_platform() -> str:
 
 
 def build(ctx: EngineContext, opts: BuildOptions, out: TextIO) -> BuildReport:
-    """Build; with ``opts.output`` (``type=oci|docker,dest=FILE``) also write the image as an archive."""
+    """Build; with ``opts.output`` (``type=oci|docker,dest=FILE``) also write the image as an archive.
+    A rebuild whose inputs did not change since the last build is answered from the build memo."""
+    import time
+
+    from skiff.build.builder.options import BuildReport
+    from skiff.build.builder.quick import Memo
+
+    t0 = time.monotonic()
+    memo = Memo.prepare(ctx.root, opts)
+    if memo is not None:
+        image_id = memo.replay(ctx.root, opts, out)
+        if image_id is not None:
+            return BuildReport(image_id=image_id, tags=opts.tags, steps=0, cached=0, seconds=time.monotonic() - t0)
     from skiff.build.builder import Builder
 
     output = parse_output(opts.output) if opts.output else None
     b = Builder(ctx.store, RuntimeStepRunner(ctx), StoreImageProvider(ctx), out, host_platform=host_platform())
     report = b.build(opts)
+    if memo is not None:
+        memo.save(lines=b.transcript, images=b.images_used, records=b.keys_used, image_id=report.image_id,
+                  manifest=b.manifest_digest, names=b.names)
     if output is not None:
         from skiff.engine.image_io import ImageIO, SaveOptions
 
@@ -190,6 +206,9 @@ def stdin_context(ctx: EngineContext, data: bytes):  # type: ignore[no-untyped-d
             raise SkiffError("the Dockerfile on stdin is not UTF-8 text", exit_code=1) from None
         yield None, text
         return
+    import shutil
+    import tempfile
+
     from skiff.archive import ArchiveError, apply_layer
 
     tmp = ctx.runroot / "build"

@@ -163,3 +163,25 @@ def test_warnings_skip_directive_and_no_cache_filter(skiff, busybox_image, tmp_p
     # only the second stage is rebuilt
     log = skiff("build", "-t", "w", "--no-cache-filter", "1", str(ctx)).stderr.decode()
     assert log.count("CACHED") == 1, log
+
+
+def test_noop_rebuild_memo_checks_its_inputs(skiff, busybox_image, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    ctx = _ctx(tmp_path, "FROM busybox\nCOPY a.txt /a.txt\nRUN cat /a.txt > /b.txt\n", {"a.txt": "one\n"})
+    first = skiff("build", "-q", "-t", "memo", str(ctx)).stdout.decode().strip()
+    replay = skiff("build", "-t", "memo", str(ctx)).stderr.decode()
+    assert replay.count("CACHED") == 2 and f"writing image {first} done" in replay
+    # a new tag is a new memo entry (answered by the cache)
+    assert skiff("build", "-q", "-t", "memo2", str(ctx)).stdout.decode().strip() == first
+    # the image is gone: the memo does not answer
+    skiff("rmi", "memo", "memo2")
+    skiff("build", "-t", "memo", str(ctx))
+    assert _inspect(skiff, "memo")["Id"].startswith("sha256:")
+    # a changed file is a real rebuild
+    (ctx / "a.txt").write_text("two\n")
+    changed = skiff("build", "-t", "memo", str(ctx)).stderr.decode()
+    assert "CACHED" not in changed
+    assert _files(skiff, "memo", tmp_path)["b.txt"] == b"two\n"
+    # the same base tag now names another image: the memo does not answer
+    skiff("tag", "memo", "busybox:latest")
+    log = skiff("build", "-t", "memo", str(ctx)).stderr.decode()
+    assert log.count("CACHED") == 0

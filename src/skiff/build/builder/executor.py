@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from skiff.build.builder.progress import Plain
+    from skiff.store.images import ImageRecord
     from skiff.store.store import Store
 
 
@@ -47,6 +48,11 @@ class Builder:
         self.host_platform = host_platform
         self._step = 0
         self._named: dict[str, BuildContext] = {}
+        # what a no-op rebuild replays and checks (see quick.py)
+        self.transcript: list[str] = []
+        self.images_used: dict[str, str] = {}
+        self.keys_used: list[str] = []
+        self.manifest_digest = ""
 
     # -- entry point -------------------------------------------------------------------------------------
     def build(self, opts: BuildOptions) -> BuildReport:
@@ -90,6 +96,7 @@ class Builder:
         unused = self.args.unconsumed()
         if unused:
             self.progress.warn(f"[Warning] One or more build-args [{' '.join(unused)}] were not consumed")
+            self.transcript.append(f"[Warning] One or more build-args [{' '.join(unused)}] were not consumed")
         final = self.built[target]
         image_id = self._commit(final, opts)
         if opts.iidfile:
@@ -126,6 +133,7 @@ class Builder:
         for f in found:
             if "all" not in skip and f.id.lower() not in skip:
                 self.progress.warn("WARNING: " + f.render())
+                self.transcript.append("WARNING: " + f.render())
 
     # -- stage graph -------------------------------------------------------------------------------------
     def _stage_ref(self, name: str, before: int) -> int | None:
@@ -179,12 +187,17 @@ class Builder:
             return str(named).split(":", 1)[1].lstrip("/")
         return name
 
+    def ensure_image(self, ref: str, *, pull: bool) -> ImageRecord:
+        rec = self.images.ensure(ref, pull=pull, platform=self.opts.platform)
+        self.images_used[ref] = rec.id
+        return rec
+
     def layers_of(self, from_: str) -> list[LayerRef]:
         """The layers of a stage built earlier (by name or index), else of an image (pulled if missing)."""
         j = self._stage_ref(from_, len(self.stages))
         if j is not None and j in self.built:
             return list(self.built[j].layers)
-        rec = self.images.ensure(self._image_ref(from_), pull=self.opts.pull, platform=self.opts.platform)
+        rec = self.ensure_image(self._image_ref(from_), pull=self.opts.pull)
         return [LayerRef(d, b, mt, 0) for d, b, mt in zip(rec.diff_ids, rec.layer_blobs, rec.layer_media_types,
                                                            strict=True)]
 
@@ -193,13 +206,14 @@ class Builder:
         j = self._stage_ref(from_, len(self.stages))
         if j is not None and j in self.built:
             return self.built[j].key
-        return self.images.ensure(self._image_ref(from_), pull=False, platform=self.opts.platform).id
+        return self.ensure_image(self._image_ref(from_), pull=False).id
 
     # -- one stage ---------------------------------------------------------------------------------------
     def _begin(self, stage_name: str, text: str) -> int:
         self._step += 1
         label = f"{stage_name} " if stage_name else ""
         self.progress.begin(self._step, f"[{label}{self._step}/{self.total}] {text}")
+        self.transcript.append(f"#{self._step} [{label}{self._step}/{self.total}] {text}")
         return self._step
 
     def _build_stage(self, i: int) -> StageState:
@@ -218,12 +232,13 @@ class Builder:
                                key=step_key("scratch", self.host_platform))
         else:
             t = time.monotonic()
-            rec = self.images.ensure(self._image_ref(base), pull=self.opts.pull, platform=self.opts.platform)
+            rec = self.ensure_image(self._image_ref(base), pull=self.opts.pull)
             cfg = self.store.image_config(rec)
             layers = [LayerRef(d, b, mt, 0) for d, b, mt in zip(rec.diff_ids, rec.layer_blobs,
                                                               rec.layer_media_types, strict=True)]
             state = StageState(layers=layers, config=cfg, key=step_key("image", rec.id))
             self.progress.done(n, time.monotonic() - t)
+            self.transcript.append(f"#{n} DONE 0.0s")
         state.inherited_cmd = True
         triggers = list(state.config.config.on_build)
         if triggers:
@@ -269,6 +284,7 @@ class Builder:
             key = step_key(state.key, "RUN", rn.run_key(self, state, ex_run),
                            json.dumps(sorted(self.args.run_env(state.args).items())),
                            state.run_string(rn.args_of(state, ex_run)))
+            self.transcript.append(f"#{n} CACHED")
             if self._restore(n, state, key):
                 return
             rn.run(self, n, state, ex_run)
@@ -276,6 +292,7 @@ class Builder:
             exc = expand(cmd, state.expansion_env(), escape=self.escape).command
             assert isinstance(exc, (c.CopyCommand, c.AddCommand))
             key = step_key(state.key, type(exc).__name__, cp.copy_key(self, state, exc))
+            self.transcript.append(f"#{n} CACHED")
             if self._restore(n, state, key):
                 return
             cp.copy(self, n, state, exc)
@@ -287,6 +304,7 @@ class Builder:
         self._record(state, key)
 
     def _restore(self, n: int, state: StageState, key: str, *, quiet: bool = False) -> bool:
+        self.keys_used.append(key)
         if self.no_cache:
             return False
         hit = self.cache.get(key)
@@ -327,8 +345,11 @@ class Builder:
             manifest = oci.Manifest(config=cdesc, layers=layers)
             rec = self._put_image(oci.encode(manifest), names)
         self.progress.info(n, f"writing image {rec} done")
+        self.transcript.append(f"#{n} writing image {rec} done")
         for nm in opts.tags:
             self.progress.info(n, f"naming to {parse_ref(nm)} done")
+            self.transcript.append(f"#{n} naming to {parse_ref(nm)} done")
+        self.names = names
         return rec
 
     def _put_image(self, manifest: bytes, names: list[str]) -> str:
@@ -336,6 +357,7 @@ class Builder:
         store's full check-and-unpack pass."""
         m = oci.decode_manifest(manifest)
         image_id = m.config.digest
+        self.manifest_digest = str(Digest.of(manifest))
         for r in self.store.list_images():
             if r.id == image_id and r.manifest == str(Digest.of(manifest)) and all(x in r.names for x in names):
                 return image_id
