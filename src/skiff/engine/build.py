@@ -128,6 +128,13 @@ class StoreImageProvider:
         self.ctx = ctx
 
     def ensure(self, reference: str, *, pull: bool, platform: str | None) -> ImageRecord:
+        if not pull:  # present in the store: no registry code is loaded
+            try:
+                found: ImageRecord = self.ctx.store.resolve_image(reference)
+                if platform is None or f"{found.os}/{found.architecture}" == platform:
+                    return found
+            except SkiffError:
+                pass
         try:
             from skiff.engine.registry import ensure_image
         except ImportError:

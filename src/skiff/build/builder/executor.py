@@ -308,11 +308,13 @@ class Builder:
         if self.no_cache:
             return False
         hit = self.cache.get(key)
-        if hit is None or not all(self.store.has_blob(Digest(b)) for b in
-                                  (hit.config, *(lr.blob for lr in hit.layers))):
+        if hit is None or not all(self.store.has_blob(Digest(lr.blob)) for lr in hit.layers):
+            return False
+        raw = hit.config_json.encode()
+        if not raw or str(Digest.of(raw)) != hit.config:
             return False
         state.layers = list(hit.layers)
-        state.config = oci.decode_config(self.store.get_blob(Digest(hit.config)))
+        state.config = oci.decode_config(raw)
         state.key = key
         self.cached += 1
         if not quiet:
@@ -321,8 +323,8 @@ class Builder:
 
     def _record(self, state: StageState, key: str) -> None:
         raw = oci.encode(state.config)
-        d = self.store.put_blob(raw, Digest.of(raw), media_type=oci.MT_OCI_CONFIG, what="image config")
-        self.cache.put(key, CachedState(layers=tuple(state.layers), config=d.digest))
+        self.cache.put(key, CachedState(layers=tuple(state.layers), config=str(Digest.of(raw)),
+                                        config_json=raw.decode()))
         state.key = key
 
     # -- the image ---------------------------------------------------------------------------------------
