@@ -298,7 +298,10 @@ class Builder:
             cp.copy(self, n, state, exc)
         else:
             key = step_key(state.key, cmd.original, json.dumps(sorted(state.expansion_env().items())))
-            if self._restore(n, state, key, quiet=True):
+            workdir = isinstance(cmd, c.WorkdirCommand)  # a file operation in BuildKit: shown CACHED
+            if workdir:
+                self.transcript.append(f"#{n} CACHED")
+            if self._restore(n, state, key, quiet=not workdir):
                 return
             metadata.apply(self, state, cmd)
         self._record(state, key)

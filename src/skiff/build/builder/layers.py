@@ -83,9 +83,22 @@ def add_layer_from(b: Builder, state: StageState, src: Path, mode: str, *, adopt
             os.unlink(blob)
     ref = LayerRef(str(res.diff_id), d.digest, d.media_type, d.size)
     state.add_layer(ref)
-    if adopt and b.opts.source_date_epoch is None:
+    if adopt and b.opts.source_date_epoch is None and (mode == "dir" or _plain_overlay()):
         sources = [LayerSource(lr.diff_id, lr.blob, lr.media_type) for lr in state.layers]
         b.store.layers.ensure(sources, b.store.blobs.open, _Adopt(src, ref.diff_id, b.store._unpacker()))
+
+
+def _plain_overlay() -> bool:
+    """An upper dir is a plain layer folder only without overlay's redirect_dir and metacopy features (they
+    leave xattrs that would change meaning in a lower layer); otherwise the layer is unpacked from its blob."""
+    for feature in ("redirect_dir", "metacopy"):
+        try:
+            with open(f"/sys/module/overlay/parameters/{feature}") as f:
+                if f.read().strip() not in ("N", "n", "0"):
+                    return False
+        except OSError:
+            return False
+    return True
 
 
 def tmp_dir(b: Builder) -> Path:

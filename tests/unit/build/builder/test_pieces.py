@@ -69,3 +69,47 @@ def test_stub_cleanup_stops_at_symlinks(tmp_path: Path) -> None:
     remove_mount_stubs(upper, ["/link/x", "/real/y", "/empty-file"], RootView([]))
     assert (victim / "x").is_dir() and (upper / "link").is_symlink()
     assert not (upper / "real").exists() and not (upper / "empty-file").exists()
+
+
+def test_progress_modes(tmp_path: Path) -> None:
+    import io
+
+    from skiff.build.builder.progress import Plain, Quiet, Tty, make
+
+    out = io.StringIO()
+    assert type(make("plain", out)) is Plain and type(make("quiet", out)) is Quiet
+    assert type(make("auto", out)) is Plain  # not a terminal
+    p = make("plain", out)
+    p.begin(1, "[1/2] RUN echo hi")
+    p.log(1, "hi")
+    p.done(1, 0.25)
+    p.begin(2, "[2/2] COPY a b")
+    p.cached(2)
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "#1 [1/2] RUN echo hi" and lines[1].startswith("#1 ") and lines[1].endswith(" hi")
+    assert lines[2:] == ["#1 DONE 0.2s", "#2 [2/2] COPY a b", "#2 CACHED"]
+    make("quiet", out).begin(3, "x")
+    assert "x" not in out.getvalue().splitlines()[-1]
+    tty = io.StringIO()
+    t = Tty(tty)
+    t.begin(1, "[1/2] RUN pip install")
+    t.log(1, "Collecting flask")
+    assert "Collecting flask" in t._render().plain  # a running step shows its last lines
+    t.done(1, 1.5)
+    t.begin(2, "[2/2] COPY . .")
+    t.cached(2)
+    t.close()
+    shown = tty.getvalue()
+    assert "RUN pip install  1.5s" in shown and "COPY . .  CACHED" in shown and "Collecting flask" not in shown
+
+
+def test_heavy_modules_stay_lazy() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, skiff.cli.main, skiff.cli.commands.build, skiff.engine.build, skiff.build.builder.quick\n"
+            "fast = {'skiff.build.builder.executor', 'skiff.build.dockerfile.commands'} & set(sys.modules)\n"
+            "import skiff.build.builder.executor\n"
+            "print(sorted(fast), sorted({'rich', 'httpx', 'skiff.pyapp'} & set(sys.modules)))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[] []"
