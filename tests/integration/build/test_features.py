@@ -185,3 +185,36 @@ def test_noop_rebuild_memo_checks_its_inputs(skiff, busybox_image, tmp_path) -> 
     skiff("tag", "memo", "busybox:latest")
     log = skiff("build", "-t", "memo", str(ctx)).stderr.decode()
     assert log.count("CACHED") == 0
+
+
+def test_add_url_with_checksum(skiff, busybox_image, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import hashlib
+    import http.server
+    import threading
+
+    served = tmp_path / "www"
+    served.mkdir()
+    (served / "tool.txt").write_bytes(b"downloaded\n")
+    good = "sha256:" + hashlib.sha256(b"downloaded\n").hexdigest()
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *a, **kw) -> None:  # type: ignore[no-untyped-def]
+            super().__init__(*a, directory=str(served), **kw)
+
+        def log_message(self, *args) -> None:  # type: ignore[no-untyped-def]
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/tool.txt"
+        ctx = _ctx(tmp_path, f"FROM busybox\nADD --checksum={good} {url} /opt/\n")
+        skiff("build", "-t", "url", str(ctx))
+        assert _files(skiff, "url", tmp_path)["opt/tool.txt"] == b"downloaded\n"
+        (ctx / "Dockerfile").write_text(f"FROM busybox\nADD --checksum=sha256:{'0' * 64} {url} /opt/\n")
+        r = skiff("build", str(ctx), check=False)
+        assert r.returncode == 1 and b"digest mismatch" in r.stderr
+    finally:
+        server.shutdown()
+        server.server_close()
