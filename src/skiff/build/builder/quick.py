@@ -58,6 +58,10 @@ class Memo:
             text = df.read_bytes()
         except OSError:
             return None
+        try:  # an ignore file next to a Dockerfile outside the context is an input too
+            text += b"\0" + (df.parent / (df.name + ".dockerignore")).read_bytes()
+        except OSError:
+            pass
         key = hashlib.sha256(json.dumps([
             VERSION, os.fspath(opts.context), os.fspath(df), sorted(opts.tags), sorted(opts.build_args.items()),
             sorted(opts.labels.items()), opts.target, opts.network, sorted(opts.no_cache_filter), opts.platform,
