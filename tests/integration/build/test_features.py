@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import tarfile
 from pathlib import Path
 
-from test_build import _ctx, _files, _inspect
+from test_build import _ctx, _files, _inspect, _layers
 
 
 def test_run_mounts_bind_from_stage_cache_owner_and_network_none(skiff, busybox_image, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -218,3 +219,35 @@ def test_add_url_with_checksum(skiff, busybox_image, tmp_path) -> None:  # type:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_heredocs_chmod_wildcards_and_insecure(skiff, busybox_image, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    df = """\
+FROM busybox AS src
+RUN mkdir /out && echo 1 > /out/a.txt && echo 2 > /out/b.txt && echo 3 > /out/c.log
+FROM busybox
+COPY --from=src /out/*.txt /got/
+COPY --chmod=u+x,go-w plain.sh /plain.sh
+RUN <<EOF
+#!/bin/sh
+echo "shebang $0" > /shebang
+EOF
+RUN cat <<A > /embedded && cat <<-B >> /embedded
+first
+A
+	second
+	B
+"""
+    ctx = _ctx(tmp_path, df, {"plain.sh": "echo hi\n"})
+    os.chmod(ctx / "plain.sh", 0o666)
+    skiff("build", "-t", "hd2", str(ctx))
+    files = _files(skiff, "hd2", tmp_path)
+    assert sorted(k for k in files if k.startswith("got/")) == ["got/a.txt", "got/b.txt"]
+    assert files["shebang"] == b"shebang /dev/pipes/EOF\n"
+    assert files["embedded"] == b"first\nsecond\n"
+    top = {m.name.removeprefix("./"): m for layer in _layers(skiff, "hd2", tmp_path) for m in layer}
+    assert top["plain.sh"].mode & 0o777 == 0o744
+    assert not any(k.startswith("dev/pipes") for k in top)
+    (ctx / "Dockerfile").write_text("FROM busybox\nRUN --security=insecure true\n")
+    r = skiff("build", str(ctx), check=False)
+    assert r.returncode == 1 and b"security.insecure" in r.stderr

@@ -68,7 +68,7 @@ def copy(b: Builder, n: int, state: StageState, cmd: c.CopyCommand | c.AddComman
         uid, gid, _ = resolve_user(view.read, cmd.chown, where=f"{cmd.location}: --chown")
     else:
         uid, gid = 0, 0
-    mode = int(cmd.chmod, 8) if cmd.chmod else None
+    mode = cmd.chmod or None
     from_ = getattr(cmd, "from_", "")
     with tempfile.TemporaryDirectory(dir=tmp_dir(b)) as tmp, contextlib.ExitStack() as stack:
         stage = Path(tmp) / "layer"
@@ -78,7 +78,11 @@ def copy(b: Builder, n: int, state: StageState, cmd: c.CopyCommand | c.AddComman
         if from_ and named is None:
             _, src_root = stack.enter_context(mounted_layers(b, b.layers_of(from_)))
             for s in cmd.sources:
-                sources.append((safe_join(src_root, s), os.path.basename(s.rstrip("/")), None))
+                if any(ch in s for ch in "*?["):
+                    for rel in BuildContext(src_root).resolve(s, where=cmd.location):
+                        sources.append((src_root / rel, os.path.basename(rel), None))
+                else:
+                    sources.append((safe_join(src_root, s), os.path.basename(s.rstrip("/")), None))
         else:
             ctx = named or b.context
             for s in cmd.sources:
@@ -147,16 +151,51 @@ def _copy_included(ctx: BuildContext, src: Path, stage: Path, dest: str, uid: in
         os.utime(d_path, ns=(st.st_atime_ns, st.st_mtime_ns))
 
 
-def _chmod_tree(p: Path, mode: int) -> None:
-    if p.is_symlink():
-        return
-    os.chmod(p, mode)
-    if p.is_dir():
+def _chmod_tree(p: Path, spec: str) -> None:
+    """``--chmod``: octal, or symbolic (``u+x,go-w``, ``a=rX``) applied to each entry's own mode."""
+    paths = [str(p)]
+    if p.is_dir() and not p.is_symlink():
         for dirpath, dirnames, filenames in os.walk(p):
-            for nm in dirnames + filenames:
-                q = os.path.join(dirpath, nm)
-                if not os.path.islink(q):
-                    os.chmod(q, mode)
+            paths += [os.path.join(dirpath, nm) for nm in dirnames + filenames]
+    for q in paths:
+        st = os.lstat(q)
+        if not stat.S_ISLNK(st.st_mode):
+            os.chmod(q, chmod_value(spec, stat.S_IMODE(st.st_mode), stat.S_ISDIR(st.st_mode)))
+
+
+def chmod_value(spec: str, mode: int, is_dir: bool) -> int:
+    if spec.isdigit():
+        return int(spec, 8)
+    import re
+
+    for clause in spec.split(","):
+        m = re.fullmatch(r"([ugoa]*)([+=-])([rwxXst]*)", clause)
+        if m is None:
+            raise CopyError(f"invalid --chmod {spec!r}")
+        who = m.group(1) or "a"
+        if "a" in who:
+            who = "ugo"
+        bits = 0
+        for perm in m.group(3):
+            for w in who:
+                shift = {"u": 6, "g": 3, "o": 0}[w]
+                if perm in "rwx" or (perm == "X" and (is_dir or mode & 0o111)):
+                    bits |= {"r": 4, "w": 2, "x": 1, "X": 1}[perm] << shift
+                elif perm == "s" and w in "ug":
+                    bits |= stat.S_ISUID if w == "u" else stat.S_ISGID
+                elif perm == "t":
+                    bits |= stat.S_ISVTX
+        op = m.group(2)
+        if op == "+":
+            mode |= bits
+        elif op == "-":
+            mode &= ~bits
+        else:
+            mask = 0
+            for w in who:
+                mask |= 0o7 << {"u": 6, "g": 3, "o": 0}[w]
+            mode = (mode & ~mask) | bits
+    return mode
 
 
 _MAGIC = (b"\x1f\x8b", b"\x28\xb5\x2f\xfd", b"BZh", b"\xfd7zXZ\x00")

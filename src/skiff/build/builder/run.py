@@ -33,13 +33,57 @@ class RunError(SkiffError):
     exit_code = 1
 
 
+PIPES = "/dev/pipes"
+
+
+def _sole_heredoc(cmd: c.RunCommand) -> c.InlineFile | None:
+    """The heredoc when it is the whole command (``RUN <<EOF``), BuildKit's rule."""
+    from skiff.build.dockerfile.splitters import parse_heredoc_word
+
+    line = cmd.cmd_line or ()
+    if cmd.files and len(line) == 1 and parse_heredoc_word(line[0].strip()) is not None:
+        return cmd.files[0]
+    return None
+
+
+def _data(f: c.InlineFile) -> str:
+    from skiff.build.dockerfile.splitters import chomp_heredoc
+
+    return chomp_heredoc(f.data) if f.chomp else f.data
+
+
 def args_of(state: StageState, cmd: c.RunCommand) -> list[str]:
-    if cmd.prepend_shell:
-        script = " ".join(cmd.cmd_line or ())
-        if cmd.files and script.strip().startswith("<<"):
-            script = cmd.files[0].data
-        return [*state.shell(), script]
-    return list(cmd.cmd_line or ())
+    """The process of a RUN, BuildKit's heredoc rules: a sole heredoc with a shebang runs as a file from
+    /dev/pipes, a sole heredoc without one is the shell script, other heredocs are put back into the script."""
+    if not cmd.prepend_shell:
+        return list(cmd.cmd_line or ())
+    script = " ".join(cmd.cmd_line or ())
+    sole = _sole_heredoc(cmd)
+    if sole is not None:
+        if sole.data.startswith("#!"):
+            return [f"{PIPES}/{sole.name}"]
+        script = _data(sole)
+    elif cmd.files:
+        script += "".join("\n" + f.data + f.name for f in cmd.files)
+    return [*state.shell(), script]
+
+
+def _heredoc_mount(b: Builder, cmd: c.RunCommand, stack: contextlib.ExitStack) -> list[StepMount]:
+    sole = _sole_heredoc(cmd)
+    if sole is None or not sole.data.startswith("#!"):
+        return []
+    import shutil
+    import tempfile
+
+    from skiff.build.builder.layers import tmp_dir
+
+    d = Path(tempfile.mkdtemp(dir=tmp_dir(b), prefix="pipes-"))
+    stack.callback(shutil.rmtree, d, True)
+    f = d / sole.name
+    f.write_text(_data(sole))
+    os.chmod(f, 0o755)
+    os.chmod(d, 0o755)
+    return [StepMount(PIPES, d, readonly=True)]
 
 
 def network_of(b: Builder, cmd: c.RunCommand) -> str:
@@ -157,8 +201,10 @@ def run(b: Builder, n: int, state: StageState, cmd: c.RunCommand) -> None:
 
     env = state.run_env(b.args.run_env(state.args))
     network = network_of(b, cmd)
+    if cmd.security == "insecure":  # SECURITY.md #19: no privileged step without an entitlement
+        raise RunError("RUN --security=insecure is not allowed (skiff grants no security.insecure entitlement)")
     with contextlib.ExitStack() as stack:
-        mounts = step_mounts(b, state, cmd, stack)
+        mounts = step_mounts(b, state, cmd, stack) + _heredoc_mount(b, cmd, stack)
         ca = b.opts.ca_bundle
         if ca is not None:
             mounts.append(StepMount(CA_PATH, ca, readonly=True))

@@ -32,13 +32,18 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("-q", "--quiet", action="store_true", help="Suppress the build output and print image ID")
 
 
-def _kv(items: list[str], flag: str) -> dict[str, str]:
+def _kv(items: list[str], flag: str, *, from_env: bool = True) -> dict[str, str]:
+    """``K=V`` values; a bare ``K`` takes the environment's value (left out when it has none), or "" without
+    ``from_env``."""
     out: dict[str, str] = {}
     for it in items:
         k, sep, v = it.partition("=")
         if not k:
             raise InvalidArgumentError(f"invalid argument {it!r} for {flag}")
-        out[k] = v if sep else os.environ.get(k, "")
+        if sep or not from_env:
+            out[k] = v
+        elif k in os.environ:
+            out[k] = os.environ[k]
     return out
 
 
@@ -106,7 +111,7 @@ def _options(args: argparse.Namespace, cls, context: Path | None, dockerfile: Pa
         raise InvalidArgumentError(f"--ca-bundle {args.ca_bundle}: no such file")
     return cls(
         context=context, dockerfile=dockerfile, dockerfile_text=text, tags=tuple(args.tag),
-        build_args=_kv(args.build_arg, "--build-arg"), labels=_kv(args.label, "--label"), target=args.target,
+        build_args=_kv(args.build_arg, "--build-arg"), labels=_kv(args.label, "--label", from_env=False), target=args.target,
         no_cache=args.no_cache, no_cache_filter=tuple(x for f in args.no_cache_filter for x in f.split(",") if x),
         pull=args.pull, network=args.network, iidfile=Path(args.iidfile) if args.iidfile else None,
         secrets=secrets, build_contexts=contexts, ca_bundle=ca, quiet=args.quiet or args.progress == "quiet",
