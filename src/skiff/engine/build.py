@@ -147,9 +147,7 @@ class StoreImageProvider:
 
 
 def host_platform() -> str:
-    import platform
-
-    m = platform.machine()
+    m = os.uname().machine
     return "linux/" + {"x86_64": "amd64", "aarch64": "arm64"}.get(m, m)
 
 

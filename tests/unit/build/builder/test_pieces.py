@@ -113,3 +113,35 @@ def test_heavy_modules_stay_lazy() -> None:
             "print(sorted(fast), sorted({'rich', 'httpx', 'skiff.pyapp'} & set(sys.modules)))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[] []"
+
+
+def test_cache_mount_sharing(tmp_path: Path) -> None:
+    import contextlib
+    import fcntl
+    from types import SimpleNamespace
+
+    from skiff.build.builder.run import _cache_dir
+    from skiff.build.dockerfile.commands import Mount
+
+    b = SimpleNamespace(cache=BuildCache(tmp_path))
+    shared = Mount(type="cache", target="/c", cache_id="pip", uid=5, gid=6, mode=0o700)
+    with contextlib.ExitStack() as stack:
+        d = _cache_dir(b, shared, "/c", stack)  # type: ignore[arg-type]
+        st = os.stat(d)
+        assert (st.st_uid, st.st_gid, st.st_mode & 0o777) == (5, 6, 0o700)
+        assert b.cache.mounts in d.parents
+    private = Mount(type="cache", target="/c", cache_id="pip", cache_sharing="private")
+    with contextlib.ExitStack() as first, contextlib.ExitStack() as second:
+        a = _cache_dir(b, private, "/c", first)  # type: ignore[arg-type]
+        other = _cache_dir(b, private, "/c", second)  # type: ignore[arg-type]
+        assert a == d and other != a  # the shared instance is busy: a fresh private one
+    assert not other.exists()  # private instances go away after the step
+    locked = Mount(type="cache", target="/c", cache_id="pip", cache_sharing="locked")
+    with contextlib.ExitStack() as stack:
+        _cache_dir(b, locked, "/c", stack)  # type: ignore[arg-type]
+        fd = os.open(str(d.parent) + ".lock", os.O_RDWR)
+        try:
+            with pytest.raises(BlockingIOError):
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        finally:
+            os.close(fd)
