@@ -37,10 +37,18 @@ def base_archive() -> Path:
     return python_base_archive()
 
 
+CPU: list[float] = []  # CPU seconds (user+sys) of the last run's process tree
+
+
 def run(cmd: list[str], **kw) -> float:  # type: ignore[no-untyped-def]
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
     r = subprocess.run(cmd, capture_output=True, **kw)
     dt = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU[:] = [after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime]
     if r.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} exited {r.returncode}:\n{r.stderr.decode()[-3000:]}")
     return dt
@@ -139,14 +147,19 @@ def bench(tool: Tool, archive: Path, reps: int) -> dict[str, float]:
     tool.load(archive)
     out = {"cold": tool.build()}
     tool.build()  # settle (first rebuild may write memos and pyc files)
-    out["noop"] = min(tool.build() for _ in range(reps))
+    noop, noop_cpu = [], []
+    for _ in range(reps):
+        noop.append(tool.build())
+        noop_cpu.append(CPU[0])
+    out["noop"], out["noop_cpu"] = min(noop), min(noop_cpu)
     app = tool.ctx / "app.py"
-    times = []
+    times, cpu = [], []
     for i in range(reps):
         with open(app, "a") as f:
             f.write(f"# change {i}\n")
         times.append(tool.build())
-    out["app"] = min(times)
+        cpu.append(CPU[0])
+    out["app"], out["app_cpu"] = min(times), min(cpu)
     out["app_median"] = statistics.median(times)
     with open(tool.ctx / "requirements.txt", "a") as f:
         f.write("# requirements changed\n")
@@ -176,8 +189,9 @@ def main() -> int:
                 print(f"{name}: failed: {e}")
             finally:
                 tool.cleanup()
-    rows = [("cold", "cold build"), ("noop", "no-op rebuild"), ("app", "app-change rebuild (min)"),
-            ("app_median", "app-change rebuild (median)"), ("req", "requirements-change rebuild")]
+    rows = [("cold", "cold build"), ("noop", "no-op rebuild"), ("noop_cpu", "no-op rebuild, CPU s"),
+            ("app", "app-change rebuild (min)"), ("app_median", "app-change rebuild (median)"),
+            ("app_cpu", "app-change rebuild, CPU s"), ("req", "requirements-change rebuild")]
     names = list(results)
     print(f"{'scenario':30}" + "".join(f"{n:>10}" for n in names) + "".join(
         f"{'skiff/' + n:>14}" for n in names if n != "skiff") + f"{'skiff/buildkit':>16}")
@@ -186,7 +200,7 @@ def main() -> int:
         if "skiff" in results:
             s = results["skiff"][key]
             line += "".join(f"{s / results[n][key]:>14.2f}" for n in names if n != "skiff")
-            bk = BUILDKIT.get(key)
+            bk = BUILDKIT.get(key.removesuffix("_cpu"))
             line += f"{s / bk:>16.2f}" if bk else f"{'':>16}"
         print(line)
     print(f"load average: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cpus")
