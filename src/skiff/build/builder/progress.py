@@ -59,6 +59,7 @@ class Tty(Plain):
 
         self.console = Console(file=out, highlight=False)
         self.steps: dict[int, list[object]] = {}  # n -> [label, state, started, tail]
+        self.footer: list[str] = []
         self.live = Live(console=self.console, auto_refresh=False,
                          get_renderable=self._render, transient=False)
         self.live.start()
@@ -75,6 +76,8 @@ class Tty(Plain):
                     t.append(f"    {line}\n", style="dim")
             else:
                 t.append(f" => {label}  {state}\n", style="blue" if state == "CACHED" else "")
+        for line in self.footer:
+            t.append(f" => {line}\n")
         return t
 
     def begin(self, n: int, label: str) -> None:
@@ -96,10 +99,7 @@ class Tty(Plain):
         self.live.refresh()
 
     def info(self, n: int, text: str) -> None:
-        if n not in self.steps:
-            self.steps[n] = [text, "done", time.monotonic(), []]
-        else:
-            self.steps[n][0] = text
+        self.footer.append(text)
         self.live.refresh()
 
     def warn(self, text: str) -> None:
