@@ -85,16 +85,21 @@ class BuildCache:
         return {b for _, s in self.records() for b in (s.config, *(lr.blob for lr in s.layers))}
 
     def prune(self) -> tuple[int, int]:
-        """Drop every record and cache mount; returns (records, mount folders) removed."""
+        """Drop every record, memo and cache mount; returns (records, mount folders) removed."""
         import shutil
 
         n = 0
         for name in os.listdir(self.dir) if self.dir.is_dir() else []:
             os.unlink(self.dir / name)
             n += 1
+        for memo in ("quick", "ctxmemo"):  # build memos and context hash memos (see quick.py, context.py)
+            shutil.rmtree(self.dir.parent / memo, ignore_errors=True)
         m = 0
         if self.mounts.is_dir():
             for name in os.listdir(self.mounts):
+                if name.endswith(".lock"):  # sharing=locked|private lock files
+                    os.unlink(self.mounts / name)
+                    continue
                 shutil.rmtree(self.mounts / name, ignore_errors=True)
                 m += 1
         return n, m

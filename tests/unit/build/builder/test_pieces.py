@@ -145,3 +145,14 @@ def test_cache_mount_sharing(tmp_path: Path) -> None:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         finally:
             os.close(fd)
+
+
+def test_prune_drops_records_memos_mounts_and_locks(tmp_path: Path) -> None:
+    cache = BuildCache(tmp_path)
+    cache.put("k", CachedState(layers=(), config="sha256:" + "c" * 64))
+    d = cache.mount_dir("pip")
+    (tmp_path / "buildcache" / "quick").mkdir()
+    (tmp_path / "buildcache" / "quick" / "x.json").write_text("{}")
+    open(str(d) + ".lock", "w").close()
+    assert cache.prune() == (1, 1)
+    assert os.listdir(cache.mounts) == [] and not (tmp_path / "buildcache" / "quick").exists()
