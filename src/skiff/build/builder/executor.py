@@ -276,6 +276,9 @@ class Builder:
                     state.arg_order.append(d.key)
             state.add_history(self.created, "ARG " + " ".join(
                 d.key + (f"={d.value}" if d.value is not None else "") for d in ex.args), empty=True)
+            # the values join the chain: a config restored later carries this ARG's history, not another's
+            state.key = step_key(state.key, "ARG", cmd.original,
+                                 json.dumps([[k, state.args.get(k)] for k in state.arg_order]))
             return
         n = self._begin(st.name, cmd.original.strip().replace("\n", " "))
         if isinstance(cmd, c.RunCommand):
