@@ -248,6 +248,13 @@ A
     top = {m.name.removeprefix("./"): m for layer in _layers(skiff, "hd2", tmp_path) for m in layer}
     assert top["plain.sh"].mode & 0o777 == 0o744
     assert not any(k.startswith("dev/pipes") for k in top)
+    # ENTRYPOINT drops the CMD inherited from the base (busybox's ["sh"]), keeps one set in the stage
+    (ctx / "Dockerfile").write_text('FROM busybox\nENTRYPOINT ["/bin/echo"]\n')
+    skiff("build", "-t", "ep", str(ctx))
+    assert not _inspect(skiff, "ep")["Config"].get("Cmd")
+    (ctx / "Dockerfile").write_text('FROM busybox\nCMD ["x"]\nENTRYPOINT ["/bin/echo"]\n')
+    skiff("build", "-t", "ep", str(ctx))
+    assert _inspect(skiff, "ep")["Config"]["Cmd"] == ["x"]
     (ctx / "Dockerfile").write_text("FROM busybox\nRUN --security=insecure true\n")
     r = skiff("build", str(ctx), check=False)
     assert r.returncode == 1 and b"security.insecure" in r.stderr
