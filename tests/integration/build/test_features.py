@@ -24,6 +24,7 @@ RUN --mount=type=cache,target=/c,uid=1000,gid=1000,mode=0750,sharing=locked stat
 RUN --mount=type=cache,target=/c2,sharing=private touch /c2/x && ls /c2 > /private-listing
 RUN --network=none sh -c 'ip link 2>/dev/null | grep -c "^[0-9]" > /links; cat /proc/net/dev | wc -l > /netdev'
 RUN --mount=type=bind,target=/ctx,rw sh -c 'echo scribble > /ctx/new.txt; cat /ctx/input.txt > /bound'
+RUN --mount=type=bind,source=input.txt,target=/f,rw sh -c 'echo changed > /f'
 """
     ctx = _ctx(tmp_path, df, {"input.txt": "from context\n"})
     skiff("build", "-t", "mounts", str(ctx))
@@ -37,6 +38,7 @@ RUN --mount=type=bind,target=/ctx,rw sh -c 'echo scribble > /ctx/new.txt; cat /c
     assert int(files["netdev"]) == 3  # header lines + lo only: no host interfaces
     assert files["bound"] == b"from context\n"
     assert not (ctx / "new.txt").exists()  # a rw bind of the context discards writes
+    assert (ctx / "input.txt").read_text() == "from context\n"
     assert not any(k.startswith(("m/", "r/", "c/", "c2/", "ctx/")) for k in files)
 
 

@@ -152,6 +152,22 @@ def _from_root(b: Builder, from_: str, stack: contextlib.ExitStack) -> Path:
     return root
 
 
+def _writable_copy(b: Builder, src: Path, stack: contextlib.ExitStack) -> Path:
+    """A throw-away writable view of a host folder (an overlay) or file (a copy)."""
+    if src.is_dir() and not src.is_symlink():
+        return stack.enter_context(overlay_over(b, src))
+    import shutil
+    import tempfile
+
+    from skiff.build.builder.layers import tmp_dir
+
+    d = Path(tempfile.mkdtemp(dir=tmp_dir(b), prefix="bindfile-"))
+    stack.callback(shutil.rmtree, d, True)
+    dst = d / src.name
+    shutil.copy2(src, dst, follow_symlinks=False)
+    return dst
+
+
 def step_mounts(b: Builder, state: StageState, cmd: c.RunCommand, stack: contextlib.ExitStack) -> list[StepMount]:
     from skiff.archive import safe_join
 
@@ -183,8 +199,8 @@ def step_mounts(b: Builder, state: StageState, cmd: c.RunCommand, stack: context
             if not os.path.lexists(src):
                 raise RunError(f"--mount=type=bind: source {m.source!r} not found"
                                + (f" in {m.from_!r}" if m.from_ else " in the build context"))
-            if not m.readonly and src.is_dir() and (not m.from_ or b.context_dir(m.from_) is not None):
-                src = stack.enter_context(overlay_over(b, src))  # writes are discarded
+            if not m.readonly and (not m.from_ or b.context_dir(m.from_) is not None):
+                src = _writable_copy(b, src, stack)  # writes are discarded, the host folder never changes
             out.append(StepMount(target, src, readonly=m.readonly))
         else:
             raise RunError(f"RUN --mount=type={m.type} is not supported")
