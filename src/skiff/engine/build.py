@@ -34,7 +34,7 @@ class RuntimeStepRunner:
         for m in step.mounts:
             if m.kind == "tmpfs":
                 mounts.append(Mount(destination=m.target, type="tmpfs", source="tmpfs",
-                                    options=["nosuid", "nodev", "mode=1777"]))
+                                    options=["nosuid", "nodev", "mode=1777", *([f"size={m.size}"] if m.size else [])]))
             else:
                 assert m.source is not None
                 mounts.append(Mount(destination=m.target, type="bind", source=str(m.source),

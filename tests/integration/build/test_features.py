@@ -25,6 +25,7 @@ RUN --mount=type=cache,target=/c2,sharing=private touch /c2/x && ls /c2 > /priva
 RUN --network=none sh -c 'ip link 2>/dev/null | grep -c "^[0-9]" > /links; cat /proc/net/dev | wc -l > /netdev'
 RUN --mount=type=bind,target=/ctx,rw sh -c 'echo scribble > /ctx/new.txt; cat /ctx/input.txt > /bound'
 RUN --mount=type=bind,source=input.txt,target=/f,rw sh -c 'echo changed > /f'
+RUN --mount=type=tmpfs,target=/t,size=1m sh -c 'df -k /t | tail -1 | tr -s " " | cut -d" " -f2 > /tsize'
 """
     ctx = _ctx(tmp_path, df, {"input.txt": "from context\n"})
     skiff("build", "-t", "mounts", str(ctx))
@@ -39,6 +40,7 @@ RUN --mount=type=bind,source=input.txt,target=/f,rw sh -c 'echo changed > /f'
     assert files["bound"] == b"from context\n"
     assert not (ctx / "new.txt").exists()  # a rw bind of the context discards writes
     assert (ctx / "input.txt").read_text() == "from context\n"
+    assert files["tsize"] == b"1024\n"
     assert not any(k.startswith(("m/", "r/", "c/", "c2/", "ctx/")) for k in files)
 
 

@@ -52,6 +52,7 @@ class StepMount:
     source: Path | None
     readonly: bool = True
     kind: str = "bind"       # bind | tmpfs
+    size: int = 0            # tmpfs size in bytes (0: the kernel's default)
 
 
 @dataclass(frozen=True)

@@ -178,7 +178,7 @@ def step_mounts(b: Builder, state: StageState, cmd: c.RunCommand, stack: context
         if m.type == "cache":
             out.append(StepMount(target, _cache_dir(b, m, target, stack), readonly=m.readonly))
         elif m.type == "tmpfs":
-            out.append(StepMount(target, None, readonly=False, kind="tmpfs"))
+            out.append(StepMount(target, None, readonly=False, kind="tmpfs", size=m.size))
         elif m.type == "secret":
             sid = m.cache_id or os.path.basename(m.target or "")
             src = b.opts.secrets.get(sid)
