@@ -44,6 +44,20 @@ RUN --mount=type=tmpfs,target=/t,size=1m sh -c 'df -k /t | tail -1 | tr -s " " |
     assert not any(k.startswith(("m/", "r/", "c/", "c2/", "ctx/")) for k in files)
 
 
+def test_secrets_as_files_and_env(skiff, busybox_image, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    secret = tmp_path / "token.txt"
+    secret.write_text("s3cr3t\n")
+    ctx = _ctx(tmp_path, "FROM busybox\n"
+                         "RUN --mount=type=secret,id=tok cat /run/secrets/tok | wc -c > /file-len\n"
+                         "RUN --mount=type=secret,id=tok,env=TOKEN sh -c 'echo ${#TOKEN} > /env-len; "
+                         "test ! -e /run/secrets/tok'\n")
+    skiff("build", "-t", "sec", "--secret", f"id=tok,src={secret}", str(ctx))
+    files = _files(skiff, "sec", tmp_path)
+    assert (files["file-len"], files["env-len"]) == (b"7\n", b"6\n")
+    assert not any(b"s3cr3t" in v for v in files.values())
+    assert b"s3cr3t" not in skiff("image", "inspect", "sec").stdout
+
+
 def test_named_context_stdin_and_output(skiff, busybox_image, tmp_path) -> None:  # type: ignore[no-untyped-def]
     extra = tmp_path / "extra"
     extra.mkdir()

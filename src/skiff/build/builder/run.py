@@ -152,6 +152,25 @@ def _from_root(b: Builder, from_: str, stack: contextlib.ExitStack) -> Path:
     return root
 
 
+def _explicit_target(m: c.Mount) -> bool:
+    """Whether the --mount text names a target (the parser fills in /run/secrets/ID for secrets)."""
+    import csv
+
+    fields = next(csv.reader([m.spec]), []) if m.spec else []
+    return any(f.partition("=")[0].strip().lower() in ("target", "dst", "destination") for f in fields)
+
+
+def _secret_env(b: Builder, cmd: c.RunCommand) -> list[str]:
+    """``--mount=type=secret,env=VAR``: the secret in the step's environment (never in the image)."""
+    out = []
+    for m in cmd.mounts:
+        if m.type == "secret" and m.env:
+            src = b.opts.secrets.get(m.cache_id or os.path.basename(m.target or ""))
+            if src is not None:
+                out.append(f"{m.env}={src.read_text().rstrip(chr(10))}")
+    return out
+
+
 def _writable_copy(b: Builder, src: Path, stack: contextlib.ExitStack) -> Path:
     """A throw-away writable view of a host folder (an overlay) or file (a copy)."""
     if src.is_dir() and not src.is_symlink():
@@ -186,7 +205,8 @@ def step_mounts(b: Builder, state: StageState, cmd: c.RunCommand, stack: context
                 if m.required:
                     raise RunError(f"secret {sid} not found (pass --secret id={sid},src=FILE)")
                 continue
-            out.append(StepMount(m.target or f"/run/secrets/{sid}", src, readonly=True))
+            if m.env is None or _explicit_target(m):  # env= alone puts the secret only in the environment
+                out.append(StepMount(m.target or f"/run/secrets/{sid}", src, readonly=True))
         elif m.type == "bind":
             if m.from_:
                 root = _from_root(b, m.from_, stack)
@@ -215,7 +235,7 @@ def run(b: Builder, n: int, state: StageState, cmd: c.RunCommand) -> None:
         for line in data.splitlines():
             b.progress.log(n, line.decode(errors="replace"))
 
-    env = state.run_env(b.args.run_env(state.args))
+    env = state.run_env(b.args.run_env(state.args)) + _secret_env(b, cmd)
     network = network_of(b, cmd)
     if cmd.security == "insecure":  # SECURITY.md #19: no privileged step without an entitlement
         raise RunError("RUN --security=insecure is not allowed (skiff grants no security.insecure entitlement)")
