@@ -121,6 +121,13 @@ COMMANDS: dict[tuple[str, ...], CommandInfo] = {
     #
     #
     # ---- registry (issue 7): pull, push, login, logout, manifest inspect ----
+    ("pull",): CommandInfo(P + "pull", "Download an image from a registry"),
+    ("image", "pull"): CommandInfo(P + "pull", "Download an image from a registry"),
+    ("push",): CommandInfo(P + "push", "Upload an image to a registry"),
+    ("image", "push"): CommandInfo(P + "push", "Upload an image to a registry"),
+    ("login",): CommandInfo(P + "login", "Log in to a registry"),
+    ("logout",): CommandInfo(P + "logout", "Log out from a registry"),
+    ("manifest", "inspect"): CommandInfo(P + "manifest_inspect", "Show an image's manifest or manifest list"),
 
     # ---- end registry ----
     #

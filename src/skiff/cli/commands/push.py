@@ -1,0 +1,46 @@
+"""skiff push [-q] SOURCE [DESTINATION] (also `skiff image push`)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from skiff.cli.commands.pull import LayerProgress, add_registry_flags, engine_context, registry_options
+
+
+def _size_arg(text: str) -> int:
+    from skiff.errors import InvalidArgumentError
+
+    t = text.strip().lower()
+    mult = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30}.get(t[-1:], 1)
+    try:
+        n = int(t[:-1] if t[-1:] in "kmg" else t) * mult
+    except ValueError:
+        raise InvalidArgumentError(f"invalid size {text!r}") from None
+    if n <= 0:
+        raise InvalidArgumentError(f"invalid size {text!r}")
+    return n
+
+
+def configure(p: argparse.ArgumentParser) -> None:
+    p.add_argument("source", help="Image in the store (name or ID)")
+    p.add_argument("destination", nargs="?", help="Registry reference (default: the source's name)")
+    p.add_argument("--quiet", "-q", action="store_true", help="Suppress progress output")
+    p.add_argument("--chunk-size", type=_size_arg, default=None,
+                   help="Upload blobs in chunks of this size (e.g. 5m); default one request per blob")
+    add_registry_flags(p)
+
+
+def run(args: argparse.Namespace, opts: Any) -> int:
+    from skiff.engine.registry import PushOptions, push
+    from skiff.oci import reference
+
+    progress = LayerProgress(args.quiet, verb="Pushing")
+    target = reference.parse(args.destination or args.source)
+    progress.line(f"The push refers to repository [{target.name}]")
+    with progress:
+        report = push(engine_context(opts), PushOptions(args.source, args.destination, registry_options(args),
+                                                         args.chunk_size), progress)
+    if not args.quiet:
+        print(f"{report.tag or 'latest'}: digest: {report.manifest_digest} size: {report.size}")
+    return 0

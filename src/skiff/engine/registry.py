@@ -1,0 +1,257 @@
+"""Registry use cases: login, logout, manifest inspect, pull, push (Options in, Report out).
+
+Everything reaches the registry through one :class:`~skiff.registry.client.RegistryClient` built by
+:func:`open_client` from ``registries.toml`` (``$SKIFF_REGISTRIES_CONF``, ``ROOT/registries.toml``,
+``/etc/skiff/registries.toml``) and the auth files (``$REGISTRY_AUTH_FILE``, ...).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from skiff.errors import InvalidArgumentError
+from skiff.oci import reference
+from skiff.registry.auth import AuthStore, Credentials, normalize_key
+from skiff.registry.client import RegistryClient
+from skiff.registry.config import RegistriesConfig
+
+if TYPE_CHECKING:
+    from skiff.store.store import ImageRecord, Store
+    from skiff.transfer.registry import Events
+
+
+@dataclass(frozen=True)
+class RegistryOptions:
+    """What every registry command shares: ``--tls-verify``, ``--authfile``."""
+
+    tls_verify: bool | None = None
+    authfile: str | None = None
+    env: Mapping[str, str] | None = None  # defaults to os.environ (tests pass their own)
+    transport: Any = None  # httpx transport (tests)
+    retry: int | None = None  # retries after a 429/5xx/broken connection (default 3)
+    retry_delay: float | None = None  # first backoff in seconds, doubled each time (default 0.5)
+
+
+def auth_store(opts: RegistryOptions) -> AuthStore:
+    env = dict(os.environ if opts.env is None else opts.env)
+    if opts.authfile:
+        env["REGISTRY_AUTH_FILE"] = opts.authfile
+    return AuthStore.default(env)
+
+
+def open_client(root: str | Path | None, opts: RegistryOptions, **kw: Any) -> RegistryClient:
+    env = os.environ if opts.env is None else opts.env
+    config = RegistriesConfig.find(root, env).with_tls_verify(opts.tls_verify)
+    from skiff.registry.session import RetryPolicy
+
+    default = RetryPolicy()
+    retry = RetryPolicy(attempts=default.attempts if opts.retry is None else max(0, opts.retry) + 1,
+                        backoff=default.backoff if opts.retry_delay is None else max(0.0, opts.retry_delay))
+    return RegistryClient(config, auth_store(opts), transport=opts.transport, retry=retry, **kw)
+
+
+def normalize_server(text: str | None) -> str:
+    """``docker.io``, ``https://index.docker.io/v1/`` -> ``docker.io``; ``http://h:5000/`` -> ``h:5000``."""
+    server = normalize_key(text or reference.DEFAULT_DOMAIN)
+    if "/" in server or not reference.is_valid_domain(server):
+        raise InvalidArgumentError(f"invalid registry server {text!r}: expected a host[:port]")
+    return server
+
+
+# ---- login / logout ------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class LoginOptions:
+    server: str | None
+    username: str
+    password: str = field(repr=False)
+    registry: RegistryOptions = RegistryOptions()
+
+
+@dataclass(frozen=True)
+class LoginReport:
+    server: str
+    username: str
+    authfile: str
+
+
+def login(root: str | Path | None, o: LoginOptions) -> LoginReport:
+    server = normalize_server(o.server)
+    if not o.username:
+        raise InvalidArgumentError("login: a username is required (-u)")
+    if not o.password:
+        raise InvalidArgumentError("login: a password is required (-p or --password-stdin)")
+    creds = Credentials(o.username, o.password)
+    with open_client(root, o.registry) as client:
+        client.login(server, creds)
+    store = auth_store(o.registry)
+    store.set(server, creds)
+    return LoginReport(server, o.username, str(store.path))
+
+
+@dataclass(frozen=True)
+class LogoutOptions:
+    server: str | None = None
+    all: bool = False
+    registry: RegistryOptions = RegistryOptions()
+
+
+@dataclass(frozen=True)
+class LogoutReport:
+    removed: list[str]
+    not_logged_in: list[str]
+    authfile: str
+
+
+def logout(o: LogoutOptions) -> LogoutReport:
+    store = auth_store(o.registry)
+    if o.all:
+        hosts = store.hosts()
+        for h in hosts:
+            store.remove(h)
+        return LogoutReport(hosts, [], str(store.path))
+    server = normalize_server(o.server)
+    if store.remove(server):
+        return LogoutReport([server], [], str(store.path))
+    return LogoutReport([], [server], str(store.path))
+
+
+# ---- manifest inspect ----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ManifestReport:
+    reference: str
+    raw: bytes
+    media_type: str
+    digest: str
+
+
+def manifest_inspect(root: str | Path | None, ref_text: str, o: RegistryOptions) -> ManifestReport:
+    ref = reference.parse(ref_text)
+    with open_client(root, o) as client:
+        got = client.get_manifest(ref)
+    return ManifestReport(str(ref), got.raw, got.media_type, str(got.digest))
+
+
+# ---- pull ------------------------------------------------------------------------------------------------------
+class HasStore(Protocol):
+    """What the pull/push use cases need of the EngineContext."""
+
+    @property
+    def root(self) -> Path: ...
+
+    @property
+    def store(self) -> Store: ...
+
+
+@dataclass(frozen=True)
+class PullOptions:
+    reference: str
+    platform: str | None = None
+    registry: RegistryOptions = RegistryOptions()
+    jobs: int = 4
+
+
+@dataclass(frozen=True)
+class PullReport:
+    reference: str  # normalised, as recorded
+    image_id: str
+    manifest_digest: str
+    repo_digest: str
+    downloaded: int
+    skipped: int
+    up_to_date: bool
+    layers: list[str]
+
+
+def _candidates(text: str, ref: reference.Reference, search: tuple[str, ...]) -> list[reference.Reference]:
+    """``busybox`` tries each unqualified-search registry in order; a qualified name only itself."""
+    first = text.split("/", 1)[0]
+    qualified = "/" in text and ("." in first or ":" in first or first == "localhost")
+    if qualified or not search or list(search) == [reference.DEFAULT_DOMAIN]:
+        return [ref]
+    out = []
+    for reg in search:
+        path = ref.path if reg == reference.DEFAULT_DOMAIN else ref.path.removeprefix(
+            reference.OFFICIAL_REPO_PREFIX)
+        out.append(reference.Reference(reg, path, ref.tag, ref.digest))
+    return out
+
+
+def pull(ctx: HasStore, o: PullOptions, events: Events | None = None) -> PullReport:
+    """Download ``o.reference`` into the store (layers unpacked, ready to run)."""
+    from skiff.registry.errors import RegistryError, RegistryNotFoundError
+    from skiff.registry.platforms import parse_platform
+    from skiff.transfer.registry import pull_to_store
+
+    ref = reference.parse(o.reference)
+    platform = parse_platform(o.platform)
+    with open_client(ctx.root, o.registry) as client:
+        cands = _candidates(o.reference, ref, client.config.unqualified_search)
+        last: RegistryError | None = None
+        for cand in cands:
+            try:
+                res = pull_to_store(client, ctx.store, cand, platform=platform,
+                                    events=events or (lambda k, e, v: None), jobs=o.jobs)
+            except RegistryNotFoundError as e:
+                if len(cands) == 1:
+                    raise
+                last = e
+                continue
+            return PullReport(str(cand), res.image_id, res.manifest_digest, res.repo_digest, res.downloaded,
+                              res.skipped, res.up_to_date, res.layers)
+    assert last is not None
+    raise last
+
+
+def ensure_image(ctx: HasStore, text: str, *, platform: str | None = None, policy: str = "missing",
+                 registry: RegistryOptions = RegistryOptions(), events: Events | None = None) -> ImageRecord:
+    """The implicit pull of run/create/build FROM: the local image if present (``policy`` "missing"),
+    else pulled; "always" pulls first, "never" only looks locally."""
+    from skiff.errors import NotFoundError
+
+    if policy != "always":
+        try:
+            return ctx.store.resolve_image(text)
+        except NotFoundError:
+            if policy == "never":
+                raise
+    report = pull(ctx, PullOptions(text, platform, registry), events)
+    return ctx.store.get_image(report.image_id)
+
+
+# ---- push ------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PushOptions:
+    source: str
+    destination: str | None = None
+    registry: RegistryOptions = RegistryOptions()
+    chunk_size: int | None = None
+    jobs: int = 4
+
+
+@dataclass(frozen=True)
+class PushReport:
+    reference: str
+    tag: str | None
+    manifest_digest: str
+    size: int
+    pushed: int
+    mounted: int
+    existing: int
+
+
+def push(ctx: HasStore, o: PushOptions, events: Events | None = None) -> PushReport:
+    from skiff.transfer.registry import push_from_store
+
+    rec = ctx.store.resolve_image(o.source)
+    target = o.destination or o.source
+    if reference.looks_like_id(target) and not o.destination:
+        raise InvalidArgumentError(f"push: {o.source} is an image ID; give a destination reference")
+    dest = reference.parse(target)
+    with open_client(ctx.root, o.registry, chunk_size=o.chunk_size) as client:
+        res = push_from_store(client, ctx.store, rec, dest, events=events or (lambda k, e, v: None),
+                              jobs=o.jobs)
+    return PushReport(str(dest), dest.tag, res.manifest_digest, res.size, res.pushed, res.mounted, res.existing)
