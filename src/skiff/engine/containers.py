@@ -99,14 +99,23 @@ class ContainerEngine:
         return img, self.store.image_config(img)
 
     def _pull(self, ref: str, platform: str | None) -> Any:
-        """--pull missing|always: the registry client is not wired into run yet, so a missing image is an
-        error with Docker's wording."""
+        """--pull missing (image absent) or always: pull through the registry use case, as Docker does."""
         from skiff.oci.reference import parse
 
+        from .registry import PullOptions, pull
+
         name = str(parse(ref))
-        print(f"Unable to find image '{name}' locally", file=sys.stderr)
-        raise NotFoundError(f"pull access denied for {name}: the registry client is not available to run "
-                            "(pull the image first)")
+        if not self._has(ref):
+            print(f"Unable to find image '{name}' locally", file=sys.stderr)
+        rep = pull(self.ctx, PullOptions(reference=ref, platform=platform))
+        return self.store.get_image(rep.image_id)
+
+    def _has(self, ref: str) -> bool:
+        try:
+            self.store.resolve_image(ref)
+        except NotFoundError:
+            return False
+        return True
 
     # -- start ----------------------------------------------------------------------------------------
     def start(self, text: str, *, attach: bool = False) -> ContainerRecord:
