@@ -96,7 +96,15 @@ class ContainerEngine:
             img = None
         if img is None or opts.pull == "always":
             img = self._pull(opts.image, opts.platform) if opts.pull != "never" else img
-        return img, self.store.image_config(img)
+        cfg = self.store.image_config(img)
+        if opts.platform:
+            want = opts.platform.split("/")
+            have = [cfg.os, cfg.architecture] + ([cfg.variant] if cfg.variant and len(want) > 2 else [])
+            if want != have[:len(want)]:
+                raise InvalidArgumentError(f"image with reference {opts.image} was found but does not match the "
+                                           f"specified platform: wanted {opts.platform}, actual: "
+                                           f"{'/'.join(have)}")
+        return img, cfg
 
     def _pull(self, ref: str, platform: str | None) -> Any:
         """--pull missing (image absent) or always: pull through the registry use case, as Docker does."""
