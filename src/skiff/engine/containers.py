@@ -149,7 +149,7 @@ class ContainerEngine:
                 drv, cid, bundle, tty=rec.config.tty, interactive=rec.config.open_stdin,
                 log=self.cs.log_path(cid), exit_file=self.cs.exit_path(cid), attach=self.cs.attach_path(cid),
                 exit_cmd=self.exit_command(cid), monitor_log=self.cs.rdir(cid) / "monitor.log",
-                wait_attach=attach)
+                wait_attach=attach, native_dir=self.root / "bin")
             from .networks import connect
 
             try:
