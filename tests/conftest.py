@@ -56,3 +56,21 @@ def busybox_rootfs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from helpers.rootfs import make_busybox_rootfs
 
     return make_busybox_rootfs(tmp_path_factory.mktemp("busybox") / "rootfs")
+
+
+@pytest.fixture
+def busybox_image(skiff, busybox_rootfs: Path, tmp_path: Path) -> str:  # type: ignore[no-untyped-def]
+    """A `busybox:latest` image in the test's own store, imported from the busybox rootfs."""
+    tar = tmp_path / "busybox.tar"
+    subprocess.run(["tar", "-C", str(busybox_rootfs), "-cf", str(tar), "."], check=True)
+    skiff("import", "--change", 'CMD ["sh"]', str(tar), "busybox:latest")
+    return "busybox:latest"
+
+
+@pytest.fixture
+def python_base(skiff) -> str:  # type: ignore[no-untyped-def]
+    """`python:3.11-slim` (a debootstrap'd bookworm with python3 and pip) loaded into the test's own store."""
+    from helpers.pybase import REF, python_base_archive
+
+    skiff("load", "-i", str(python_base_archive()), timeout=600)
+    return REF

@@ -116,6 +116,10 @@ COMMANDS: dict[tuple[str, ...], CommandInfo] = {
     #
     #
     # ---- build (issue 6): build, builder prune ----
+    ("build",): CommandInfo(P + "build", "Build an image from a Dockerfile"),
+    ("image", "build"): CommandInfo(P + "build", "Build an image from a Dockerfile"),
+    ("builder", "build"): CommandInfo(P + "build", "Build an image from a Dockerfile"),
+    ("builder", "prune"): CommandInfo(P + "builder_prune", "Remove build cache"),
 
     # ---- end build ----
     #
@@ -133,6 +137,8 @@ COMMANDS: dict[tuple[str, ...], CommandInfo] = {
     #
     #
     # ---- python (issue 8): init, check ----
+    ("init",): CommandInfo(P + "init", "Write a Dockerfile and .dockerignore for a Python project"),
+    ("check",): CommandInfo(P + "check", "Check a Python project and its Dockerfile for unreachable-port mistakes"),
 
     # ---- end python ----
 }

@@ -1,0 +1,94 @@
+"""The persistent build cache: step key -> the image state after the step (layers + config blob).
+
+Keys chain like Docker's: the parent state's key, the instruction after expansion, the build args it used,
+and the checksums of the files it copies. Records live in ROOT/buildcache/records/<key>.json and are written
+atomically; the blobs they name are kept alive by :meth:`BuildCache.live_blobs` (gc asks).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class LayerRef:
+    diff_id: str
+    blob: str
+    media_type: str
+    size: int
+
+
+@dataclass(frozen=True)
+class CachedState:
+    layers: tuple[LayerRef, ...]
+    config: str  # digest of the image config blob after the step
+
+
+def step_key(parent: str, *parts: str) -> str:
+    h = hashlib.sha256(parent.encode())
+    for p in parts:
+        h.update(b"\0")
+        h.update(p.encode())
+    return h.hexdigest()
+
+
+class BuildCache:
+    def __init__(self, root: Path) -> None:
+        self.dir = root / "buildcache" / "records"
+        self.mounts = root / "buildcache" / "mounts"
+
+    def get(self, key: str) -> CachedState | None:
+        try:
+            raw = json.loads((self.dir / f"{key}.json").read_bytes())
+        except (FileNotFoundError, ValueError):
+            return None
+        return CachedState(layers=tuple(LayerRef(**x) for x in raw["layers"]), config=raw["config"])
+
+    def put(self, key: str, state: CachedState) -> None:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        data = json.dumps({"layers": [lr.__dict__ for lr in state.layers], "config": state.config}).encode()
+        tmp = self.dir / f".{key}.tmp{os.getpid()}"
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.rename(tmp, self.dir / f"{key}.json")
+
+    def records(self) -> list[tuple[str, CachedState]]:
+        if not self.dir.is_dir():
+            return []
+        out = []
+        for name in os.listdir(self.dir):
+            if name.endswith(".json"):
+                st = self.get(name[:-5])
+                if st is not None:
+                    out.append((name[:-5], st))
+        return out
+
+    def live_blobs(self) -> set[str]:
+        return {b for _, s in self.records() for b in (s.config, *(lr.blob for lr in s.layers))}
+
+    def prune(self) -> tuple[int, int]:
+        """Drop every record and cache mount; returns (records, mount folders) removed."""
+        import shutil
+
+        n = 0
+        for name in os.listdir(self.dir) if self.dir.is_dir() else []:
+            os.unlink(self.dir / name)
+            n += 1
+        m = 0
+        if self.mounts.is_dir():
+            for name in os.listdir(self.mounts):
+                shutil.rmtree(self.mounts / name, ignore_errors=True)
+                m += 1
+        return n, m
+
+    def mount_dir(self, cache_id: str) -> Path:
+        """The host folder of a ``RUN --mount=type=cache`` id: hashed, so ``..`` cannot escape (SECURITY #23)."""
+        d = self.mounts / hashlib.sha256(cache_id.encode()).hexdigest()[:32]
+        d.mkdir(parents=True, exist_ok=True, mode=0o755)
+        return d

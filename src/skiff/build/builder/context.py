@@ -1,0 +1,112 @@
+"""The build context: a folder (with .dockerignore) from which COPY/ADD take files, hashed only as needed."""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import os
+import stat
+from pathlib import Path
+
+from skiff.build.dockerfile.ignore import DockerIgnore
+from skiff.errors import SkiffError
+
+
+class ContextError(SkiffError):
+    exit_code = 1
+
+
+class BuildContext:
+    """Files of a context folder as COPY sees them: paths relative to the root, ignored files left out."""
+
+    def __init__(self, root: Path | None, ignore: DockerIgnore | None = None) -> None:
+        self.root = root
+        self.ignore = ignore
+        self._files: list[str] | None = None
+        self._hashes: dict[str, str] = {}
+
+    @classmethod
+    def open(cls, root: Path | None, dockerfile: Path | None) -> BuildContext:
+        if root is None:
+            return cls(None)
+        if not root.is_dir():
+            raise ContextError(f"unable to prepare context: path {str(root)!r} not found")
+        ignore = None
+        candidates = []
+        if dockerfile is not None:
+            candidates.append(dockerfile.parent / (dockerfile.name + ".dockerignore"))
+        candidates.append(root / ".dockerignore")
+        for c in candidates:
+            if c.is_file():
+                ignore = DockerIgnore.from_file(c)
+                break
+        return cls(root, ignore)
+
+    def files(self) -> list[str]:
+        """Every included path (files, links and folders), relative, sorted."""
+        if self._files is None:
+            if self.root is None:
+                self._files = []
+            elif self.ignore is not None:
+                self._files = sorted(self.ignore.walk(self.root))
+            else:
+                out: list[str] = []
+                base = str(self.root)
+                for dirpath, dirnames, filenames in os.walk(base):
+                    rel = os.path.relpath(dirpath, base)
+                    for n in dirnames + filenames:
+                        out.append(n if rel == "." else f"{rel}/{n}")
+                self._files = sorted(out)
+        return self._files
+
+    def excluded(self, rel: str) -> bool:
+        return self.ignore is not None and self.ignore.excluded(rel)
+
+    def resolve(self, source: str, *, where: str) -> list[str]:
+        """Relative paths matching one COPY source (wildcards allowed); ``..`` is clamped to the root."""
+        if self.root is None:
+            raise ContextError(f"{where}: no build context to copy {source!r} from")
+        rel = os.path.normpath("/" + source).lstrip("/")
+        if rel in ("", "."):
+            return [""]
+        if any(ch in rel for ch in "*?["):
+            matches = [f for f in self.files() if fnmatch.fnmatchcase(f, rel)]
+            if not matches:
+                raise ContextError(f"{where}: no source files were specified matching {source!r}")
+            # a match inside a matched folder is copied with the folder
+            top = [m for m in matches if not any(m.startswith(o + "/") for o in matches if o != m)]
+            return top
+        full = self.root / rel
+        if not os.path.lexists(full) or self.excluded(rel):
+            raise ContextError(f"{where}: {source!r} not found in the build context "
+                               f"(or excluded by .dockerignore)")
+        return [rel]
+
+    def checksum(self, rel: str) -> str:
+        """Content and metadata hash of a path (a folder: of everything under it that is included)."""
+        if rel in self._hashes:
+            return self._hashes[rel]
+        assert self.root is not None
+        h = hashlib.sha256()
+        paths = [rel] if rel else []
+        full = self.root / rel if rel else self.root
+        if full.is_dir() and not full.is_symlink():
+            prefix = rel + "/" if rel else ""
+            paths += [f for f in self.files() if f.startswith(prefix)]
+        for p in paths:
+            self._hash_entry(h, p)
+        self._hashes[rel] = h.hexdigest()
+        return self._hashes[rel]
+
+    def _hash_entry(self, h: hashlib._Hash, rel: str) -> None:
+        assert self.root is not None
+        full = os.path.join(self.root, rel)
+        st = os.lstat(full)
+        h.update(f"{rel}\0{stat.S_IFMT(st.st_mode)}\0{stat.S_IMODE(st.st_mode):o}\0".encode())
+        if stat.S_ISLNK(st.st_mode):
+            h.update(os.readlink(full).encode())
+        elif stat.S_ISREG(st.st_mode):
+            with open(full, "rb") as f:
+                while chunk := f.read(1 << 20):
+                    h.update(chunk)
+        h.update(b"\n")

@@ -1,0 +1,80 @@
+"""What goes into a build, what comes out, and the services the engine injects."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from skiff.store.images import ImageRecord
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    context: Path | None                      # the context folder (None: no context, Dockerfile from stdin)
+    dockerfile: Path | None = None            # default: CONTEXT/Dockerfile
+    dockerfile_text: str | None = None        # `-f -` or `skiff build -`
+    tags: tuple[str, ...] = ()
+    build_args: dict[str, str] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
+    target: str | None = None
+    no_cache: bool = False
+    no_cache_filter: tuple[str, ...] = ()
+    pull: bool = False
+    network: str = "default"
+    iidfile: Path | None = None
+    secrets: dict[str, Path] = field(default_factory=dict)
+    build_contexts: dict[str, Path] = field(default_factory=dict)
+    ca_bundle: Path | None = None
+    quiet: bool = False
+    platform: str | None = None
+    source_date_epoch: int | None = None
+    output: str | None = None                 # type=oci|docker,dest=...
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    image_id: str
+    tags: tuple[str, ...]
+    steps: int
+    cached: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class StepMount:
+    """A mount for one RUN step: a host folder or file bound at ``target``, or a tmpfs (source None)."""
+
+    target: str
+    source: Path | None
+    readonly: bool = True
+    kind: str = "bind"       # bind | tmpfs
+
+
+@dataclass(frozen=True)
+class RunStep:
+    rootfs: Path             # the step's mounted root (an overlay whose upper dir becomes the layer)
+    args: tuple[str, ...]
+    env: tuple[str, ...]
+    cwd: str
+    uid: int
+    gid: int
+    additional_gids: tuple[int, ...]
+    mounts: tuple[StepMount, ...]
+    network: str             # default | none | host
+    hostname: str
+    output: Callable[[bytes], None]
+
+
+class StepRunner(Protocol):
+    """Runs one RUN step in a container and returns its exit code (the engine's runtime and network)."""
+
+    def run(self, step: RunStep) -> int: ...
+
+
+class ImageProvider(Protocol):
+    """Finds a FROM image in the store, pulling it when missing (or always with ``pull``)."""
+
+    def ensure(self, reference: str, *, pull: bool, platform: str | None) -> ImageRecord: ...

@@ -1,0 +1,92 @@
+"""skiff build [OPTIONS] PATH | URL | -"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from skiff.errors import InvalidArgumentError
+
+
+def configure(p: argparse.ArgumentParser) -> None:
+    p.add_argument("context", help="the build context: a folder, or - for a Dockerfile on stdin")
+    p.add_argument("-t", "--tag", action="append", default=[], help="Name and optionally a tag (name:tag)")
+    p.add_argument("-f", "--file", help="Name of the Dockerfile (default: PATH/Dockerfile)")
+    p.add_argument("--build-arg", action="append", default=[], help="Set build-time variables")
+    p.add_argument("--build-context", action="append", default=[], help="Additional build contexts (name=path)")
+    p.add_argument("--label", action="append", default=[], help="Set metadata for an image")
+    p.add_argument("--target", help="Set the target build stage to build")
+    p.add_argument("--no-cache", action="store_true", help="Do not use cache when building the image")
+    p.add_argument("--no-cache-filter", action="append", default=[], help="Do not cache specified stages")
+    p.add_argument("--pull", action="store_true", help="Always attempt to pull a newer version of the image")
+    p.add_argument("--network", default="default", help="Networking mode for the RUN instructions")
+    p.add_argument("--iidfile", help="Write the image ID to the file")
+    p.add_argument("--secret", action="append", default=[], help="Secret to expose to the build (id=,src=)")
+    p.add_argument("--ca-bundle", default=os.environ.get("SKIFF_CA_BUNDLE"),
+                   help="CA bundle made visible read-only to RUN steps (env SKIFF_CA_BUNDLE)")
+    p.add_argument("--platform", help="Set target platform for build (the host's only)")
+    p.add_argument("--output", "-o", help="Output destination (type=oci|docker,dest=path)")
+    p.add_argument("--progress", default="auto", help="Set type of progress output (auto, plain, tty, quiet)")
+    p.add_argument("-q", "--quiet", action="store_true", help="Suppress the build output and print image ID")
+
+
+def _kv(items: list[str], flag: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for it in items:
+        k, sep, v = it.partition("=")
+        if not k:
+            raise InvalidArgumentError(f"invalid argument {it!r} for {flag}")
+        out[k] = v if sep else os.environ.get(k, "")
+    return out
+
+
+def run(args: argparse.Namespace, opts: object) -> int:
+    from skiff.build.builder import BuildOptions
+    from skiff.engine import build as engine_build
+    from skiff.engine.context import EngineContext
+
+    text = None
+    context: Path | None
+    if args.context == "-":
+        text = sys.stdin.read()
+        context = None
+    else:
+        context = Path(args.context).resolve()
+    dockerfile = None
+    if args.file == "-":
+        text = sys.stdin.read()
+    elif args.file:
+        dockerfile = Path(args.file).resolve()
+    secrets: dict[str, Path] = {}
+    for s in args.secret:
+        kv = dict(part.partition("=")[::2] for part in s.split(","))
+        sid = kv.get("id")
+        src = kv.get("src") or kv.get("source")
+        if not sid or not src:
+            raise InvalidArgumentError(f"invalid --secret {s!r}: expected id=ID,src=FILE")
+        secrets[sid] = Path(src).resolve()
+    sde = os.environ.get("SOURCE_DATE_EPOCH")
+    ca = Path(args.ca_bundle).resolve() if args.ca_bundle else None
+    if ca is not None and not ca.is_file():
+        raise InvalidArgumentError(f"--ca-bundle {args.ca_bundle}: no such file")
+    bopts = BuildOptions(
+        context=context, dockerfile=dockerfile, dockerfile_text=text, tags=tuple(args.tag),
+        build_args=_kv(args.build_arg, "--build-arg"), labels=_kv(args.label, "--label"), target=args.target,
+        no_cache=args.no_cache, no_cache_filter=tuple(args.no_cache_filter), pull=args.pull,
+        network=args.network, iidfile=Path(args.iidfile) if args.iidfile else None, secrets=secrets,
+        build_contexts={k: Path(v) for k, v in _kv(args.build_context, "--build-context").items()},
+        ca_bundle=ca, quiet=args.quiet or args.progress == "quiet", platform=args.platform,
+        source_date_epoch=int(sde) if sde and sde.isdigit() else None, output=args.output)
+    ctx = EngineContext.from_options(opts)  # type: ignore[arg-type]
+    from skiff.errors import SkiffError
+
+    try:
+        report = engine_build.build(ctx, bopts, sys.stderr)
+    except SkiffError as e:
+        e.exit_code = 1  # docker build exits 1 for every failed build
+        raise
+    if bopts.quiet:
+        print(report.image_id)
+    return 0
