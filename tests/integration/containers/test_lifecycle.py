@@ -196,3 +196,18 @@ def test_python_and_native_monitors(sk, name):  # type: ignore[no-untyped-def]
         else:
             assert "python" in exe
         sk("rm", "-f", f"{name}_{kind}", f"{name}_{kind}_bg")
+
+
+def test_external_runtimes_share_the_bundle(sk, name):  # type: ignore[no-untyped-def]
+    """The same bundle runs under crun and runc (global --runtime); later commands use the recorded one."""
+    import shutil
+
+    for rt in ("crun", "runc"):
+        if shutil.which(rt) is None:
+            continue
+        cp = sk("--runtime", rt, "run", "--rm", *NONE, "busybox", "sh", "-c", "echo hi; exit 3", check=False)
+        assert (cp.returncode, cp.stdout) == (3, b"hi\n"), rt
+        sk("--runtime", rt, "run", "-d", "--name", f"{name}_{rt}", *NONE, "busybox", "sleep", "30")
+        assert _inspect(sk, f"{name}_{rt}")["HostConfig"]["Runtime"] == rt
+        assert sk.out("exec", f"{name}_{rt}", "echo", "in") == "in\n"
+        sk("rm", "-f", f"{name}_{rt}")
