@@ -32,6 +32,11 @@ def binary(cache_dir: Path) -> str | None:
         cp = subprocess.run([cc, "-O2", "-Wall", "-o", str(tmp), str(SOURCE)], capture_output=True)
         if cp.returncode != 0:
             return None
+        try:  # it must run from here (a noexec ROOT cannot hold it): without arguments it exits 2
+            if subprocess.run([str(tmp)], capture_output=True, timeout=10).returncode != 2:
+                return None
+        except (OSError, subprocess.SubprocessError):
+            return None
         os.rename(tmp, exe)  # atomic: concurrent builders race harmlessly
     finally:
         tmp.unlink(missing_ok=True)
