@@ -7,7 +7,6 @@ Prints wall times and ratios skiff/tar. Run as root (ownership is restored on ex
 from __future__ import annotations
 
 import argparse
-import io
 import os
 import shutil
 import subprocess
@@ -39,6 +38,37 @@ def timed(fn, repeat: int = 3, setup=None) -> float:  # type: ignore[no-untyped-
         fn()
         best = min(best, time.perf_counter() - t)
     return best
+
+
+def make_oci_layout(layout: Path, blob: Path) -> None:
+    """A one-layer OCI image layout around ``blob`` (gzip layer), tagged ``bench``, for umoci."""
+    import hashlib
+    import json
+
+    from skiff.archive.compression import LayerReader
+
+    def put(data: bytes) -> tuple[str, int]:
+        d = hashlib.sha256(data).hexdigest()
+        (layout / "blobs/sha256" / d).write_bytes(data)
+        return "sha256:" + d, len(data)
+
+    (layout / "blobs/sha256").mkdir(parents=True)
+    with open(blob, "rb") as f:
+        r = LayerReader(f)
+        r.finish()
+    shutil.copy(blob, layout / "blobs/sha256" / r.digest.split(":")[1])
+    cfg = json.dumps({"architecture": "amd64", "os": "linux", "config": {},
+                      "rootfs": {"type": "layers", "diff_ids": [r.diff_id]}}).encode()
+    cd, cs = put(cfg)
+    man = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                      "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": cd, "size": cs},
+                      "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": r.digest,
+                                  "size": r.compressed_size}]}).encode()
+    md, ms = put(man)
+    (layout / "oci-layout").write_text('{"imageLayoutVersion":"1.0.0"}')
+    (layout / "index.json").write_text(json.dumps({"schemaVersion": 2, "manifests": [
+        {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": md, "size": ms,
+         "annotations": {"org.opencontainers.image.ref.name": "bench"}}]}))
 
 
 def bench_tree(name: str, src: Path, work: Path, repeat: int) -> None:
@@ -100,13 +130,29 @@ def bench_tree(name: str, src: Path, work: Path, repeat: int) -> None:
     results["unpack tar -z"] = timed(unpack_tar_gz, repeat, fresh)
     results["unpack skiff gzip"] = timed(unpack_skiff_gz, repeat, fresh)
     results["unpack skiff zstd"] = timed(unpack_skiff_zst, repeat, fresh)
+    if shutil.which("umoci"):
+        layout, bundle = work / "oci", work / "bundle"
+        make_oci_layout(layout, work / "skiff.tar.gz")
+
+        def clear_bundle() -> None:
+            if bundle.exists():
+                shutil.rmtree(bundle)
+
+        def umoci_unpack() -> None:
+            subprocess.run(["umoci", "unpack", "--image", f"{layout}:bench", str(bundle)], check=True,
+                           stdout=subprocess.DEVNULL)
+
+        results["unpack umoci gzip"] = timed(umoci_unpack, repeat, clear_bundle)
+        clear_bundle()
     nfiles = sum(len(f) + len(d) for _, d, f in os.walk(src))
     size = (work / "skiff.tar").stat().st_size
     print(f"\n== {name}: {nfiles} entries, {size / 1e6:.1f} MB tar")
     for k, v in results.items():
-        print(f"  {k:<20} {v:7.3f} s")
+        print(f"  {k:<20} {v:7.3f} s", flush=True)
     print(f"  ratio unpack skiff/tar        {results['unpack skiff'] / results['unpack tar']:.2f}x")
     print(f"  ratio unpack gzip skiff/tar   {results['unpack skiff gzip'] / results['unpack tar -z']:.2f}x")
+    if "unpack umoci gzip" in results:
+        print(f"  ratio unpack gzip skiff/umoci {results['unpack skiff gzip'] / results['unpack umoci gzip']:.2f}x")
     print(f"  ratio pack skiff/tar          {results['pack skiff'] / results['pack tar']:.2f}x")
     print(f"  ratio pack gzip skiff/tar -z  {results['pack skiff gzip'] / results['pack tar -z']:.2f}x")
 
@@ -130,7 +176,6 @@ def main() -> None:
             subprocess.run(["cp", "-a", a.tree, str(real)], check=True)
             (work / "w2").mkdir()
             bench_tree(f"copy of {a.tree}", real, work / "w2", a.repeat)
-    _ = io
 
 
 if __name__ == "__main__":

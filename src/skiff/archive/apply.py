@@ -78,12 +78,15 @@ def apply_layer(stream: BinaryIO, dest: Path, *, overlay_whiteouts: bool = False
     ex = Extractor(dest, ExtractOptions(overlay_whiteouts=overlay_whiteouts, allow_devices=allow_devices,
                                         uid=uid, gid=gid))
     try:
-        add = ex.add
-        for e in iter_entries(reader, what):
-            add(e, reader)
+        try:
+            add = ex.add
+            for e in iter_entries(reader, what):
+                add(e, reader)
+        finally:
+            ex.finish()
+        reader.finish()
     finally:
-        ex.finish()
-    reader.finish()
+        reader.close()
     return ApplyResult(diff_id=Digest(reader.diff_id), digest=Digest(reader.digest), size=reader.size,
                        compressed_size=reader.compressed_size, compression=reader.compression,
                        entries=ex.stats.entries, skipped=ex.stats.skipped)
@@ -93,13 +96,16 @@ def list_layer(stream: BinaryIO, *, max_bytes: int | None = None) -> list[Entry]
     """The entries of a layer blob (content skipped): for tests, `skiff image inspect` helpers, debugging."""
     reader = LayerReader(stream, max_bytes=max_bytes)
     out = []
-    for e in iter_entries(reader):
-        out.append(e)
-        left = e.size if e.type == tarfmt.REG else 0
-        while left > 0:
-            chunk = reader.read(min(left, 1 << 20))
-            if not chunk:
-                raise ArchiveError(f"layer: truncated content of {e.name!r}")
-            left -= len(chunk)
-    reader.finish()
+    try:
+        for e in iter_entries(reader):
+            out.append(e)
+            left = e.size if e.type == tarfmt.REG else 0
+            while left > 0:
+                chunk = reader.read(min(left, 1 << 20))
+                if not chunk:
+                    raise ArchiveError(f"layer: truncated content of {e.name!r}")
+                left -= len(chunk)
+        reader.finish()
+    finally:
+        reader.close()
     return out

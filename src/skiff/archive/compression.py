@@ -76,7 +76,8 @@ class _HashingRaw:
 class LayerReader:
     """Uncompressed bytes of a layer blob with ``read(n)``; tracks digest, diff_id and sizes."""
 
-    def __init__(self, stream: BinaryIO, *, max_bytes: int | None = None, what: str = "layer") -> None:
+    def __init__(self, stream: BinaryIO, *, max_bytes: int | None = None, what: str = "layer",
+                 threaded: bool = True) -> None:
         head = stream.read(6) or b""
         self.compression: Compression = detect_compression(head)
         self._raw = _HashingRaw(stream, head)
@@ -99,8 +100,66 @@ class LayerReader:
         self._what = what
         self._buf = b""
         self._pos = 0
+        self._eof = False
+        self._queue: Any = None
+        self._thread: Any = None
+        self._stopping = False
+        if threaded:
+            import queue
+            import threading
+
+            self._queue = queue.Queue(maxsize=8)
+            self._thread = threading.Thread(target=self._produce, name="skiff-layer-reader", daemon=True)
+            self._thread.start()
+
+    def _produce(self) -> None:
+        """Worker: decompress and hash ahead of the consumer (its syscalls release the GIL)."""
+        q = self._queue
+        while not self._stopping:
+            try:
+                data = self._next()
+            except BaseException as e:
+                q.put(e)
+                return
+            q.put(data)
+            if not data:
+                try:
+                    self._raw.drain()
+                except BaseException as e:
+                    q.put(e)
+                return
 
     def _fill(self) -> bytes:
+        if self._eof:
+            return b""
+        if self._queue is None:
+            data = self._next()
+        else:
+            item = self._queue.get()
+            if isinstance(item, BaseException):
+                self._eof = True
+                raise item
+            data = item
+        if not data:
+            self._eof = True
+        return data
+
+    def close(self) -> None:
+        """Stop the worker thread (safe to call more than once, and after errors)."""
+        if self._thread is None:
+            return
+        self._stopping = True
+        import queue
+
+        while self._thread.is_alive():
+            try:
+                self._queue.get(timeout=0.05)
+            except queue.Empty:
+                pass
+        self._thread.join()
+        self._thread = None
+
+    def _next(self) -> bytes:
         try:
             data: bytes = self._dec.read(CHUNK)
         except (OSError, EOFError, ValueError) as e:
@@ -148,7 +207,9 @@ class LayerReader:
         self._pos = 0
         while self._fill():
             pass
-        self._raw.drain()
+        if self._thread is None:
+            self._raw.drain()
+        self.close()
 
     @property
     def diff_id(self) -> str:
@@ -164,9 +225,14 @@ class LayerReader:
 
 
 class LayerWriter:
-    """Tar bytes in, compressed blob out; hashes both sides in the same pass. Small writes are batched."""
+    """Tar bytes in, compressed blob out; hashes both sides in the same pass. Small writes are batched.
 
-    def __init__(self, out: BinaryIO, compression: Compression = "gzip", level: int | None = None) -> None:
+    With ``threaded`` (the default) hashing, compression and output run in one worker thread while the
+    caller walks the tree (hashlib, isal and zstandard release the GIL); the thread ends in
+    :meth:`close` or :meth:`abort`, so no thread outlives the call that made the layer."""
+
+    def __init__(self, out: BinaryIO, compression: Compression = "gzip", level: int | None = None, *,
+                 threaded: bool = True) -> None:
         self._out = out
         self.compression = compression
         self._comp: Any = None
@@ -185,6 +251,16 @@ class LayerWriter:
         self._blob_sha = hashlib.sha256()
         self.tar_size = 0
         self.size = 0
+        self._queue: Any = None
+        self._thread: Any = None
+        self._error: BaseException | None = None
+        if threaded:
+            import queue
+            import threading
+
+            self._queue = queue.Queue(maxsize=8)
+            self._thread = threading.Thread(target=self._work, name="skiff-layer-writer", daemon=True)
+            self._thread.start()
 
     def write(self, data: bytes) -> None:
         self._buf += data
@@ -197,19 +273,61 @@ class LayerWriter:
             self.size += len(data)
             self._out.write(data)
 
+    def _process(self, buf: bytearray) -> None:
+        self._tar_sha.update(buf)
+        self.tar_size += len(buf)
+        self._emit(self._comp.compress(buf) if self._comp is not None else bytes(buf))
+
+    def _work(self) -> None:
+        while True:
+            buf = self._queue.get()
+            if buf is None:
+                return
+            if self._error is None:
+                try:
+                    self._process(buf)
+                except BaseException as e:  # handed to the caller's thread
+                    self._error = e
+
     def _flush(self) -> None:
         buf = self._buf
         if not buf:
             return
-        self._tar_sha.update(buf)
-        self.tar_size += len(buf)
-        self._emit(self._comp.compress(buf) if self._comp is not None else bytes(buf))
         self._buf = bytearray()
+        if self._queue is None:
+            self._process(buf)
+            return
+        if self._error is not None:
+            self._raise()
+        self._queue.put(buf)
+
+    def _stop(self) -> None:
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
+            self._thread = None
+            self._queue = None
+
+    def _raise(self) -> None:
+        err, self._error = self._error, None
+        self._stop()
+        if isinstance(err, OSError):
+            raise ArchiveError(f"cannot write layer: {err.strerror or err}") from err
+        assert err is not None
+        raise err
 
     def close(self) -> None:
         self._flush()
+        self._stop()
+        if self._error is not None:
+            self._raise()
         if self._comp is not None:
             self._emit(self._comp.flush())
+
+    def abort(self) -> None:
+        """Stop the worker without finishing the blob (after an error in the caller)."""
+        self._buf = bytearray()
+        self._stop()
 
     @property
     def diff_id(self) -> str:

@@ -86,7 +86,11 @@ def create_layer(src: Path, out: BinaryIO, *, compression: Compression = "gzip",
     else:
         raise ArchiveError(f"create_layer: unknown mode {mode!r}")
     w = LayerWriter(out, compression, level)
-    n = write_items(items, w)
-    w.close()
+    try:
+        n = write_items(items, w)
+        w.close()
+    except BaseException:
+        w.abort()
+        raise
     return LayerResult(digest=Digest(w.digest), diff_id=Digest(w.diff_id), size=w.size,
                        media_type=w.media_type, tar_size=w.tar_size, entries=n)

@@ -114,8 +114,19 @@ class RootDir:
         fd = self._cache.get(path)
         if fd is not None:
             return fd
-        parent, _, name = path.rpartition("/")
-        pfd = self.dir_fd(parent, create=create, _depth=_depth)
+        parts = path.split("/")
+        i = len(parts) - 1
+        while i > 0 and "/".join(parts[:i]) not in self._cache:
+            i -= 1
+        cur = "/".join(parts[:i])
+        for name in parts[i:]:
+            sub = f"{cur}/{name}" if cur else name
+            self._open_child(cur, name, sub, create, _depth)
+            cur = sub
+        return self._cache[path]
+
+    def _open_child(self, parent: str, name: str, path: str, create: bool, depth: int) -> None:
+        pfd = self._cache[parent]
         try:
             fd = os.open(name, _DIR_FLAGS, dir_fd=pfd)
             real = self.real(parent) + "/" + name if parent else name
@@ -133,15 +144,14 @@ class RootDir:
                 target = os.readlink(name, dir_fd=pfd)
             except OSError:
                 raise NotADirectoryError(errno.ENOTDIR, f"{path}: not a directory") from None
-            if _depth >= MAX_SYMLINKS:
+            if depth >= MAX_SYMLINKS:
                 raise UnsafeEntryError(f"{path}: too many levels of symbolic links") from None
             real = _clamp_join(self.real(parent), target)
-            fd = os.dup(self.dir_fd(real, create=create, _depth=_depth + 1))
+            fd = os.dup(self.dir_fd(real, create=create, _depth=depth + 1))
             real = self.real(real)
             self._via_link.add(path)
         self._cache[path] = fd
         self._real[path] = real
-        return fd
 
     def real(self, path: str) -> str:
         """The symlink-free path of a folder already resolved by :meth:`dir_fd`."""

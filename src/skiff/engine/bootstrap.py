@@ -24,6 +24,7 @@ from skiff.oci import image as oci
 from skiff.oci import reference
 
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
+RECIPE_VERSION = 1  # bump when the image this module makes changes for the same inputs (test caches key on it)
 PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 _PKG = re.compile(r"^[a-z0-9][a-z0-9+.-]+$")
 _SUITE = re.compile(r"^[a-z][a-z0-9-]*$")
@@ -69,24 +70,28 @@ def host_mirror(sources: Path = Path("/etc/apt")) -> str:
 
 
 def _slim(rootfs: Path) -> None:
-    for pattern in ("usr/share/doc/*", "usr/share/man/*", "usr/share/info/*", "usr/share/groff/*",
-                    "usr/share/lintian/*", "var/lib/apt/lists/*", "var/cache/apt/*.bin",
-                    "var/cache/apt/archives/*.deb", "var/log/*.log", "var/log/apt/*", "var/cache/debconf/*-old",
-                    "var/lib/dpkg/*-old"):
+    """Drop what the official -slim images drop: docs (keeping copyright files), man/info pages, apt lists
+    and caches, logs; and keep future apt runs from bringing them back (dpkg path-exclude, apt clean hook)."""
+    for doc in glob.glob(str(rootfs / "usr/share/doc/*")):
+        if os.path.isdir(doc) and not os.path.islink(doc):
+            for entry in os.listdir(doc):
+                if entry != "copyright":
+                    p = os.path.join(doc, entry)
+                    shutil.rmtree(p) if os.path.isdir(p) and not os.path.islink(p) else os.unlink(p)
+        else:
+            os.unlink(doc)
+    for pattern in ("usr/share/man/*", "usr/share/info/*", "usr/share/groff/*", "usr/share/lintian/*",
+                    "var/lib/apt/lists/*", "var/cache/apt/*.bin", "var/cache/apt/archives/*.deb", "var/log/*.log",
+                    "var/log/apt/*", "var/cache/debconf/*-old", "var/lib/dpkg/*-old"):
         for p in glob.glob(str(rootfs / pattern)):
             if os.path.isdir(p) and not os.path.islink(p):
-                if not p.endswith("/partial"):
-                    keep = [c for c in glob.glob(p + "/copyright")]
-                    if not keep:
-                        shutil.rmtree(p, ignore_errors=True)
+                shutil.rmtree(p, ignore_errors=True)
             elif not p.endswith("/lock"):
                 os.unlink(p)
     (rootfs / "etc/dpkg/dpkg.cfg.d").mkdir(parents=True, exist_ok=True)
     (rootfs / "etc/dpkg/dpkg.cfg.d/docker").write_text(DPKG_EXCLUDES)
     (rootfs / "etc/apt/apt.conf.d").mkdir(parents=True, exist_ok=True)
     (rootfs / "etc/apt/apt.conf.d/docker-clean").write_text(APT_CLEAN)
-    for p in glob.glob(str(rootfs / "var/lib/apt/lists/partial")):
-        shutil.rmtree(p, ignore_errors=True)
     (rootfs / "var/lib/apt/lists/partial").mkdir(parents=True, exist_ok=True)
     etc_hostname = rootfs / "etc/hostname"
     if etc_hostname.exists():
@@ -117,8 +122,6 @@ def _unmount_below(path: Path) -> None:
 
 def bootstrap(ctx: EngineContext, opts: BootstrapOptions) -> str:
     """Run debootstrap into a temp folder under ROOT/tmp and store the result as a one-layer image."""
-    from skiff.engine.image_io import now_rfc3339
-    from skiff.engine.layer_image import commit_rootfs_image
 
     name = str(reference.parse(opts.reference))
     if not _SUITE.match(opts.suite):
@@ -132,6 +135,14 @@ def bootstrap(ctx: EngineContext, opts: BootstrapOptions) -> str:
     exe = shutil.which("debootstrap")
     if exe is None:
         raise SkiffError("debootstrap is not installed", hint="apt-get install debootstrap")
+    with ctx.store.writing():  # gc leaves our folder under ROOT/tmp alone
+        return _run(ctx, opts, name, mirror, exe)
+
+
+def _run(ctx: EngineContext, opts: BootstrapOptions, name: str, mirror: str, exe: str) -> str:
+    from skiff.engine.image_io import now_rfc3339
+    from skiff.engine.layer_image import commit_rootfs_image
+
     ctx.tmp.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(dir=ctx.tmp, prefix="bootstrap-"))
     rootfs = work / "rootfs"
@@ -153,7 +164,7 @@ def bootstrap(ctx: EngineContext, opts: BootstrapOptions) -> str:
                   "org.skiff.bootstrap.mirror": mirror, "org.skiff.bootstrap.variant": opts.variant}
         env = [f"PATH={PATH}", "LANG=C.UTF-8"]
         cmd_ = ["python3"] if has_python else ["bash"]
-        history = [oci.History(created=created, created_by=" ".join(["debootstrap", *cmd[1:-2], opts.suite,
+        history = [oci.History(created=created, created_by=" ".join(["debootstrap", *cmd[1:-3], opts.suite,
                                                                       mirror]),
                                comment=f"skiff image bootstrap: suite {opts.suite}, packages {pkgs or '-'}"),
                    oci.History(created=created, created_by=f"ENV {' '.join(env)}", empty_layer=True),

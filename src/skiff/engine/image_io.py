@@ -10,11 +10,15 @@ import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from skiff.engine.context import EngineContext
 from skiff.errors import InvalidArgumentError, SkiffError
 from skiff.oci import reference
+
+if TYPE_CHECKING:
+    from skiff.store.images import ImageRecord
+    from skiff.transfer.sink import Sink
 
 SAVE_FORMATS = ("docker-archive", "oci-archive", "oci-dir")
 
@@ -64,11 +68,7 @@ class ImageIO:
         self.ctx = ctx
 
     def save(self, opts: SaveOptions, stdout: BinaryIO | None = None) -> None:
-        from skiff.transfer.copy import copy_image
-        from skiff.transfer.docker_archive import DockerArchiveDestination
-        from skiff.transfer.oci_layout import LayoutDestination, read_index
-        from skiff.transfer.sink import DirSink, Sink, TarSink
-        from skiff.transfer.store import StoreSource
+        from skiff.transfer.sink import DirSink, TarSink
 
         if opts.format not in SAVE_FORMATS:
             raise InvalidArgumentError(f"unknown save format {opts.format!r} (want {', '.join(SAVE_FORMATS)})")
@@ -105,18 +105,8 @@ class ImageIO:
                 out_file = stdout
             sink = TarSink(out_file)
         try:
-            if opts.format == "docker-archive":
-                dest: DockerArchiveDestination | LayoutDestination = DockerArchiveDestination(sink, self.ctx.tmp)
-            else:
-                keep = []
-                if opts.format == "oci-dir" and (Path(opts.output or "") / "index.json").exists():
-                    from skiff.transfer.bundle import DirBundle
-
-                    keep = list(read_index(DirBundle(Path(opts.output or ""))).manifests)
-                dest = LayoutDestination(sink, keep)
-            for rec, names in picked:
-                copy_image(StoreSource(store, rec), dest, names=names)
-            dest.close()
+            with store.writing():
+                self._write(picked, opts, sink)
             if out_file is not None and tmp_out is not None:
                 out_file.flush()
                 os.fsync(out_file.fileno())
@@ -130,7 +120,32 @@ class ImageIO:
                     out_file.close()  # type: ignore[union-attr]
                 tmp_out.unlink(missing_ok=True)
 
+    def _write(self, picked: list[tuple[ImageRecord, list[str]]], opts: SaveOptions, sink: Sink) -> None:
+        from skiff.transfer.copy import copy_image
+        from skiff.transfer.docker_archive import DockerArchiveDestination
+        from skiff.transfer.oci_layout import LayoutDestination, read_index
+        from skiff.transfer.store import StoreSource
+
+        dest: DockerArchiveDestination | LayoutDestination
+        if opts.format == "docker-archive":
+            dest = DockerArchiveDestination(sink, self.ctx.tmp)
+        else:
+            keep = []
+            if opts.format == "oci-dir" and (Path(opts.output or "") / "index.json").exists():
+                from skiff.transfer.bundle import DirBundle
+
+                keep = list(read_index(DirBundle(Path(opts.output or ""))).manifests)
+            dest = LayoutDestination(sink, keep)
+        for rec, names in picked:
+            copy_image(StoreSource(self.ctx.store, rec), dest, names=names)
+        dest.close()
+
     def load(self, opts: LoadOptions, stdin: BinaryIO | None = None) -> LoadReport:
+
+        with self.ctx.store.writing():
+            return self._load(opts, stdin)
+
+    def _load(self, opts: LoadOptions, stdin: BinaryIO | None) -> LoadReport:
         from skiff.transfer.copy import copy_image
         from skiff.transfer.formats import open_images
         from skiff.transfer.store import StoreDestination
@@ -151,18 +166,17 @@ class ImageIO:
                 raise InvalidArgumentError("requested load from stdin, but stdin is empty")
             bundle, sources, report.format = open_images(path, self.ctx.tmp, label)
             try:
-                with store.writing():
-                    for src in sources:
-                        dst = StoreDestination(store)
-                        try:
-                            res = copy_image(src, dst)
-                        except BaseException:
-                            dst.discard()
-                            raise
-                        if res.names:
-                            report.loaded += [reference.parse(n).familiar() for n in res.names]
-                        else:
-                            report.ids.append(res.image_id)
+                for src in sources:
+                    dst = StoreDestination(store)
+                    try:
+                        res = copy_image(src, dst)
+                    except BaseException:
+                        dst.discard()
+                        raise
+                    if res.names:
+                        report.loaded += [reference.parse(n).familiar() for n in res.names]
+                    else:
+                        report.ids.append(res.image_id)
             finally:
                 bundle.close()
         finally:
@@ -172,6 +186,10 @@ class ImageIO:
 
     def import_(self, opts: ImportOptions, stdin: BinaryIO | None = None) -> str:
         """A rootfs tarball (or "-") -> a one-layer image; --change applies Dockerfile-like edits."""
+        with self.ctx.store.writing():
+            return self._import(opts, stdin)
+
+    def _import(self, opts: ImportOptions, stdin: BinaryIO | None) -> str:
         from skiff.engine.changes import apply_changes
         from skiff.engine.layer_image import commit_rootfs_image
 

@@ -125,6 +125,9 @@ def list_images(ctx: EngineContext, opts: ListOptions) -> list[ImageSummary]:
         flt.setdefault("reference", []).append(opts.repository)
     if flt:
         records = [r for r in records if keep(ctx, r, flt, records)]
+    if not opts.all:  # intermediate images (untagged parents of other images) show only with -a
+        parents = {r.parent for r in records if r.parent}
+        records = [r for r in records if not (r.dangling and r.id in parents)]
     out: list[ImageSummary] = []
     for r in records:
         created = parse_time(r.created)

@@ -12,7 +12,6 @@ import json
 import os
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from skiff.errors import ConflictError, NotFoundError, SkiffError
@@ -35,24 +34,53 @@ _FIELDS = (("id", "id", None), ("manifest", "manifest", None), ("manifest_media_
            ("parent", "parent", None))
 
 
-@dataclass(frozen=True)
 class ImageRecord:
+    """One image: ID (config digest), manifest, names, layers, size. Immutable by convention: change it with
+    :meth:`replace`. A plain class rather than a dataclass: `skiff images` builds it on every call and the
+    dataclass machinery costs more start-up time than the listing itself."""
+
+    __slots__ = tuple(f for f, _, _ in _FIELDS)
+
     id: str
     manifest: str
     manifest_media_type: str
-    config_media_type: str = "application/vnd.oci.image.config.v1+json"
-    names: list[str] = field(default_factory=list)
-    digests: list[str] = field(default_factory=list)
-    diff_ids: list[str] = field(default_factory=list)
-    layer_blobs: list[str] = field(default_factory=list)
-    layer_media_types: list[str] = field(default_factory=list)
-    chain_ids: list[str] = field(default_factory=list)
-    created: str | None = None
-    size: int = 0
-    loaded: float = 0.0
-    architecture: str = "amd64"
-    os: str = "linux"
-    parent: str | None = None
+    config_media_type: str
+    names: list[str]
+    digests: list[str]
+    diff_ids: list[str]
+    layer_blobs: list[str]
+    layer_media_types: list[str]
+    chain_ids: list[str]
+    created: str | None
+    size: int
+    loaded: float
+    architecture: str
+    os: str
+    parent: str | None
+
+    def __init__(self, **kw: Any) -> None:
+        for f, _, default in _FIELDS:
+            if f in kw:
+                v = kw.pop(f)
+            elif f in ("id", "manifest", "manifest_media_type"):
+                raise TypeError(f"ImageRecord: {f} is required")
+            else:
+                v = [] if default is list else default
+            object.__setattr__(self, f, v)
+        if kw:
+            raise TypeError(f"ImageRecord: unknown fields {sorted(kw)}")
+
+    def replace(self, **changes: Any) -> ImageRecord:
+        return ImageRecord(**{**{f: getattr(self, f) for f in self.__slots__}, **changes})
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ImageRecord) and all(getattr(self, f) == getattr(other, f) for f in self.__slots__)
+
+    def __hash__(self) -> int:
+        return hash(self.id)
+
+    def __repr__(self) -> str:
+        return f"ImageRecord(id={self.id!r}, names={self.names!r})"
 
     @property
     def hex(self) -> str:
@@ -145,11 +173,11 @@ def add_record(records: list[ImageRecord], new: ImageRecord) -> list[ImageRecord
     merged = new
     for r in records:
         if r.id == new.id:
-            merged = replace(new, names=_union(r.names, new.names), digests=_union(r.digests, new.digests),
+            merged = new.replace(names=_union(r.names, new.names), digests=_union(r.digests, new.digests),
                              loaded=r.loaded or new.loaded)
             continue
         if taken & (set(r.names) | set(r.digests)):
-            r = replace(r, names=[n for n in r.names if n not in taken],
+            r = r.replace(names=[n for n in r.names if n not in taken],
                         digests=[d for d in r.digests if d not in taken])
         out.append(r)
     out.append(merged)

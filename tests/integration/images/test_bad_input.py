@@ -150,3 +150,5 @@ def test_kill_during_load_leaves_no_image_and_no_lock(skiff: Any, tmp_path: Path
     cp = skiff("load", "-i", str(arch), timeout=120)  # no lock left held, leftovers repaired
     assert cp.stdout.decode().strip() == "Loaded image: big:1"
     assert not [n for n in os.listdir(skiff.root / "overlay") if n.startswith(".tmp-")]
+    skiff("image", "prune", "-f")  # gc collects what the killed command left in ROOT/tmp
+    assert list((skiff.root / "tmp").iterdir()) == []

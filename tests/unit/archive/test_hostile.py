@@ -11,9 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from archive.treeutil import dirent, hard, raw_tar, reg, snapshot, sym
 from skiff.archive import ArchiveError, LayerTooLargeError, UnsafeEntryError, apply_layer
 from skiff.archive.tarfmt import CHR, Entry
+
+from .treeutil import dirent, hard, raw_tar, reg, snapshot, sym
 
 
 @pytest.fixture
@@ -169,3 +170,43 @@ def test_random_hostile_names_never_escape(tmp_path_factory: pytest.TempPathFact
         pass
     assert snapshot(box / "outside") == before
     assert sorted(os.listdir(box)) == ["outside", "root"]
+
+
+def test_no_worker_thread_outlives_a_call(tmp_path: Path) -> None:
+    """The runtime forks only while single-threaded: readers and writers must stop their workers."""
+    import threading
+
+    import zstandard
+
+    from skiff.archive import create_layer
+
+    before = threading.active_count()
+    blob = zstandard.ZstdCompressor().compress(raw_tar(reg("zeros", bytes(4 << 20))))
+    with pytest.raises(LayerTooLargeError):
+        apply(blob, tmp_path, max_bytes=1 << 20)
+    with pytest.raises(UnsafeEntryError):
+        apply(raw_tar(reg("a", b"1"), reg("../b", b"2"), reg("c", bytes(3 << 20))), tmp_path)
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src/f").write_bytes(b"x")
+
+    class Broken(io.RawIOBase):
+        def write(self, b: object) -> int:
+            raise OSError(28, "No space left on device")
+
+    with pytest.raises(ArchiveError, match="No space left"):
+        create_layer(tmp_path / "src", Broken(), compression="none")  # type: ignore[arg-type]
+    assert threading.active_count() == before
+
+
+def test_very_deep_paths_and_symlink_chains(tmp_path: Path) -> None:
+    import subprocess
+
+    deep = "/".join(["d"] * 1200) + "/f"  # deeper than Python's recursion limit
+    try:
+        apply(raw_tar(reg(deep, b"deep")), tmp_path)
+        assert (tmp_path / deep).read_bytes() == b"deep"
+    finally:
+        subprocess.run(["rm", "-rf", str(tmp_path / "d")], check=True)  # pytest's own cleanup recurses
+    chain = [sym(f"l{i}", f"l{i + 1}") for i in range(60)]
+    with pytest.raises(UnsafeEntryError, match="symbolic links"):
+        apply(raw_tar(*chain, reg("l0/x", b"")), tmp_path)

@@ -6,12 +6,15 @@ Each command module defines ``configure(parser)`` (add its flags) and ``run(args
 
 from __future__ import annotations
 
-from typing import NamedTuple
 
+class CommandInfo:
+    """Where a command lives and its one-line summary (a plain class: typing.NamedTuple costs start-up time)."""
 
-class CommandInfo(NamedTuple):
-    module: str
-    summary: str
+    __slots__ = ("module", "summary")
+
+    def __init__(self, module: str, summary: str) -> None:
+        self.module = module
+        self.summary = summary
 
 
 P = "skiff.cli.commands."
@@ -47,11 +50,79 @@ COMMANDS: dict[tuple[str, ...], CommandInfo] = {
     #
     #
     # ---- containers (issue 4): run, create, start, ps, logs, exec, stop, rm, ... ----
+    ("run",): CommandInfo(P + "container_run", "Create and run a new container from an image"),
+    ("container", "run"): CommandInfo(P + "container_run", "Create and run a new container from an image"),
+    ("create",): CommandInfo(P + "container_run", "Create a new container"),
+    ("container", "create"): CommandInfo(P + "container_run", "Create a new container"),
+    ("start",): CommandInfo(P + "container_lifecycle", "Start one or more stopped containers"),
+    ("container", "start"): CommandInfo(P + "container_lifecycle", "Start one or more stopped containers"),
+    ("stop",): CommandInfo(P + "container_lifecycle", "Stop one or more running containers"),
+    ("container", "stop"): CommandInfo(P + "container_lifecycle", "Stop one or more running containers"),
+    ("kill",): CommandInfo(P + "container_lifecycle", "Kill one or more running containers"),
+    ("container", "kill"): CommandInfo(P + "container_lifecycle", "Kill one or more running containers"),
+    ("restart",): CommandInfo(P + "container_lifecycle", "Restart one or more containers"),
+    ("container", "restart"): CommandInfo(P + "container_lifecycle", "Restart one or more containers"),
+    ("pause",): CommandInfo(P + "container_lifecycle", "Pause all processes within one or more containers"),
+    ("container", "pause"): CommandInfo(P + "container_lifecycle", "Pause all processes within one or more containers"),
+    ("unpause",): CommandInfo(P + "container_lifecycle", "Unpause all processes within one or more containers"),
+    ("container", "unpause"): CommandInfo(P + "container_lifecycle", "Unpause all processes within one or more containers"),
+    ("wait",): CommandInfo(P + "container_lifecycle", "Block until one or more containers stop, then print their exit codes"),
+    ("container", "wait"): CommandInfo(P + "container_lifecycle", "Block until one or more containers stop, then print their exit codes"),
+    ("rm",): CommandInfo(P + "container_lifecycle", "Remove one or more containers"),
+    ("container", "rm"): CommandInfo(P + "container_lifecycle", "Remove one or more containers"),
+    ("container", "remove"): CommandInfo(P + "container_lifecycle", "Remove one or more containers"),
+    ("container", "cleanup"): CommandInfo(P + "container_cleanup", "Record a container's exit and apply its restart policy (internal)"),
+    ("ps",): CommandInfo(P + "container_ps", "List containers"),
+    ("container", "ps"): CommandInfo(P + "container_ps", "List containers"),
+    ("container", "ls"): CommandInfo(P + "container_ps", "List containers"),
+    ("container", "list"): CommandInfo(P + "container_ps", "List containers"),
+    ("logs",): CommandInfo(P + "container_logs", "Fetch the logs of a container"),
+    ("container", "logs"): CommandInfo(P + "container_logs", "Fetch the logs of a container"),
+    ("attach",): CommandInfo(P + "container_attach", "Attach local standard input, output, and error streams to a running container"),
+    ("container", "attach"): CommandInfo(P + "container_attach", "Attach local standard input, output, and error streams to a running container"),
+    ("exec",): CommandInfo(P + "container_exec", "Execute a command in a running container"),
+    ("container", "exec"): CommandInfo(P + "container_exec", "Execute a command in a running container"),
+    ("inspect",): CommandInfo(P + "container_inspect", "Return low-level information on containers or images"),
+    ("container", "inspect"): CommandInfo(P + "container_inspect", "Display detailed information on one or more containers"),
+    ("top",): CommandInfo(P + "container_top", "Display the running processes of a container"),
+    ("container", "top"): CommandInfo(P + "container_top", "Display the running processes of a container"),
+    ("stats",): CommandInfo(P + "container_stats", "Display a live stream of container(s) resource usage statistics"),
+    ("container", "stats"): CommandInfo(P + "container_stats", "Display a live stream of container(s) resource usage statistics"),
+    ("cp",): CommandInfo(P + "container_files", "Copy files/folders between a container and the local filesystem"),
+    ("container", "cp"): CommandInfo(P + "container_files", "Copy files/folders between a container and the local filesystem"),
+    ("diff",): CommandInfo(P + "container_files", "Inspect changes to files or directories on a container's filesystem"),
+    ("container", "diff"): CommandInfo(P + "container_files", "Inspect changes to files or directories on a container's filesystem"),
+    ("commit",): CommandInfo(P + "container_files", "Create a new image from a container's changes"),
+    ("container", "commit"): CommandInfo(P + "container_files", "Create a new image from a container's changes"),
+    ("export",): CommandInfo(P + "container_files", "Export a container's filesystem as a tar archive"),
+    ("container", "export"): CommandInfo(P + "container_files", "Export a container's filesystem as a tar archive"),
+    ("rename",): CommandInfo(P + "container_misc", "Rename a container"),
+    ("container", "rename"): CommandInfo(P + "container_misc", "Rename a container"),
+    ("port",): CommandInfo(P + "container_misc", "List port mappings or a specific mapping for the container"),
+    ("container", "port"): CommandInfo(P + "container_misc", "List port mappings or a specific mapping for the container"),
+    ("container", "prune"): CommandInfo(P + "container_misc", "Remove all stopped containers"),
+    ("volume", "create"): CommandInfo(P + "volume", "Create a volume"),
+    ("volume", "ls"): CommandInfo(P + "volume", "List volumes"),
+    ("volume", "list"): CommandInfo(P + "volume", "List volumes"),
+    ("volume", "inspect"): CommandInfo(P + "volume", "Display detailed information on one or more volumes"),
+    ("volume", "rm"): CommandInfo(P + "volume", "Remove one or more volumes"),
+    ("volume", "remove"): CommandInfo(P + "volume", "Remove one or more volumes"),
+    ("volume", "prune"): CommandInfo(P + "volume", "Remove unused local volumes"),
+    ("system", "prune"): CommandInfo(P + "container_misc", "Remove unused data"),
 
     # ---- end containers ----
     #
     #
     # ---- networks (issue 5): network *, port ----
+    ("network", "create"): CommandInfo(P + "network_create", "Create a network"),
+    ("network", "ls"): CommandInfo(P + "network_ls", "List networks"),
+    ("network", "list"): CommandInfo(P + "network_ls", "List networks"),
+    ("network", "inspect"): CommandInfo(P + "network_inspect", "Display detailed information on one or more networks"),
+    ("network", "rm"): CommandInfo(P + "network_rm", "Remove one or more networks"),
+    ("network", "remove"): CommandInfo(P + "network_rm", "Remove one or more networks"),
+    ("network", "prune"): CommandInfo(P + "network_prune", "Remove all unused networks"),
+    ("network", "connect"): CommandInfo(P + "network_connect", "Connect a container to a network"),
+    ("network", "disconnect"): CommandInfo(P + "network_disconnect", "Disconnect a container from a network"),
 
     # ---- end networks ----
     #

@@ -1,5 +1,9 @@
 """Output helpers shared by the image and system commands: Docker's sizes and durations, its tab-aligned
-tables, and --format dispatch to the shared Go-template renderer (skiff.cli.render)."""
+tables, and --format dispatch to the shared Go-template renderer (skiff.cli.render).
+
+The size/duration/table helpers repeat skiff.cli.render's on purpose: the default `skiff images` output must not
+import the template engine (start-up budget). tests/integration/images/test_format.py checks they agree.
+"""
 
 from __future__ import annotations
 
@@ -71,18 +75,24 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     return "\n".join(lines)
 
 
-def render(fmt: str, rows: list[dict[str, Any]]) -> str:
+# Docker's column headers for the fields of the list commands' rows
+HEADERS = {"ID": "IMAGE ID", "Repository": "REPOSITORY", "Tag": "TAG", "Digest": "DIGEST",
+           "CreatedSince": "CREATED", "CreatedAt": "CREATED AT", "Size": "SIZE", "SharedSize": "SHARED SIZE",
+           "UniqueSize": "UNIQUE SIZE", "VirtualSize": "VIRTUAL SIZE", "Containers": "CONTAINERS",
+           "CreatedBy": "CREATED BY", "Comment": "COMMENT", "TotalCount": "TOTAL", "Active": "ACTIVE",
+           "Reclaimable": "RECLAIMABLE", "Type": "TYPE"}
+
+
+def render(fmt: str, rows: list[dict[str, Any]], headers: dict[str, str] | None = None) -> str:
     """--format: "json" (one JSON object per line), "table ..." or a plain Go template per row."""
     import json
 
     if fmt == "json":
         return "\n".join(json.dumps(r, separators=(",", ":")) for r in rows)
-    from skiff.cli.render import render_table, render_template
+    from skiff.cli.render import render_table
 
-    if fmt.startswith("table"):
-        out: str = render_table(fmt, rows)
-        return out
-    return "\n".join(render_template(fmt, r) for r in rows)
+    out: str = render_table(fmt, rows, headers={**HEADERS, **(headers or {})})
+    return out.rstrip("\n")
 
 
 def render_one(fmt: str, data: Any) -> str:
@@ -93,4 +103,4 @@ def render_one(fmt: str, data: Any) -> str:
     from skiff.cli.render import render_template
 
     out: str = render_template(fmt, data)
-    return out
+    return out.rstrip("\n")

@@ -36,7 +36,7 @@ def run(args: argparse.Namespace, opts: object) -> int:
         data = [{"ID": ident(e.id), "CreatedSince": since(e.created), "CreatedAt": go_time(e.created),
                  "CreatedBy": created_by(e.created_by), "Size": human_size(e.size), "Comment": e.comment}
                 for e in entries]
-        print(render(args.format, data))
+        print(render(args.format, data, {"ID": "IMAGE"}))
         return 0
     rows = [[ident(e.id), since(e.created) if args.human else go_time(e.created), created_by(e.created_by),
              human_size(e.size) if args.human else str(e.size), e.comment] for e in entries]

@@ -146,7 +146,7 @@ def choose(name: str | None, root: Path, runroot: Path) -> Driver:
     try:
         answer = cache.read_text().split("\n", 1)
     except FileNotFoundError:
-        ok, why = overlay_supported(root / "tmp")
+        ok, why = overlay_supported(root / "overlay-probe")
         answer = ["overlay" if ok else "vfs", why]
         runroot.mkdir(parents=True, exist_ok=True)
         cache.write_text("\n".join(answer))

@@ -1,0 +1,124 @@
+"""Shared pieces of the container commands: the engine, the run/create flags, and Docker's exit codes
+(errors of commands other than run/create exit 1, as Docker's do; run/create keep 125/126/127)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from skiff.errors import SkiffError
+
+
+def engine(opts: Any) -> Any:
+    from skiff.engine.containers import ContainerEngine
+    from skiff.engine.context import EngineContext
+
+    return ContainerEngine(EngineContext.from_options(opts))
+
+
+def verb(p: argparse.ArgumentParser) -> str:
+    """The word the command was invoked with (one module serves several verbs)."""
+    return p.prog.split()[-1]
+
+
+def as_daemon_error(e: SkiffError) -> SkiffError:
+    if e.exit_code == 125:
+        e.exit_code = 1
+    return e
+
+
+def each(names: list[str], fn: Any) -> int:
+    """Apply ``fn`` to every name, printing what it returns; errors are printed and make the exit code 1."""
+    import sys
+
+    rc = 0
+    for n in names:
+        try:
+            out = fn(n)
+        except SkiffError as e:
+            print(f"Error response from daemon: {e.message}", file=sys.stderr)
+            rc = 1
+            continue
+        if out is not None:
+            print(out)
+    return rc
+
+
+def add_create_flags(p: argparse.ArgumentParser) -> None:
+    a = p.add_argument
+    a("image", help="The image to run")
+    a("command", nargs=argparse.REMAINDER, help="Command and arguments")
+    a("-d", "--detach", action="store_true", help="Run container in background and print container ID")
+    a("-i", "--interactive", action="store_true", help="Keep STDIN open even if not attached")
+    a("-t", "--tty", action="store_true", help="Allocate a pseudo-TTY")
+    a("--rm", action="store_true", help="Automatically remove the container when it exits")
+    a("--name", help="Assign a name to the container")
+    a("-e", "--env", action="append", default=[], help="Set environment variables")
+    a("--env-file", action="append", default=[], help="Read in a file of environment variables")
+    a("-w", "--workdir", help="Working directory inside the container")
+    a("-u", "--user", help="Username or UID (format: <name|uid>[:<group|gid>])")
+    a("--entrypoint", help="Overwrite the default ENTRYPOINT of the image")
+    a("-h", "--hostname", help="Container host name")
+    a("-v", "--volume", action="append", default=[], help="Bind mount a volume")
+    a("--mount", action="append", default=[], help="Attach a filesystem mount to the container")
+    a("--tmpfs", action="append", default=[], help="Mount a tmpfs directory")
+    a("--read-only", action="store_true", help="Mount the container's root filesystem as read only")
+    a("--cap-add", action="append", default=[], help="Add Linux capabilities")
+    a("--cap-drop", action="append", default=[], help="Drop Linux capabilities")
+    a("--privileged", action="store_true", help="Give extended privileges to this container")
+    a("--security-opt", action="append", default=[], help="Security Options")
+    a("-m", "--memory", help="Memory limit")
+    a("--memory-swap", help="Swap limit equal to memory plus swap: '-1' to enable unlimited swap")
+    a("--cpus", help="Number of CPUs")
+    a("-c", "--cpu-shares", type=_int("--cpu-shares"), help="CPU shares (relative weight)")
+    a("--cpuset-cpus", help="CPUs in which to allow execution (0-3, 0,1)")
+    a("--pids-limit", type=_int("--pids-limit"), help="Tune container pids limit (set -1 for unlimited)")
+    a("--ulimit", action="append", default=[], help="Ulimit options")
+    a("--init", action="store_true", help="Run an init inside the container that forwards signals and reaps "
+                                          "processes")
+    a("--stop-signal", help="Signal to stop the container")
+    a("--stop-timeout", type=_int("--stop-timeout"), help="Timeout (in seconds) to stop a container")
+    a("--restart", default="no", help="Restart policy to apply when a container exits")
+    a("-l", "--label", action="append", default=[], help="Set meta data on a container")
+    a("--group-add", action="append", default=[], help="Add additional groups to join")
+    a("--shm-size", help="Size of /dev/shm")
+    a("--add-host", action="append", default=[], help="Add a custom host-to-IP mapping (host:ip)")
+    a("--dns", action="append", default=[], help="Set custom DNS servers")
+    a("--dns-search", action="append", default=[], help="Set custom DNS search domains")
+    a("--dns-option", action="append", default=[], help="Set DNS options")
+    a("--network", "--net", default="bridge", help="Connect a container to a network")
+    a("-p", "--publish", action="append", default=[], help="Publish a container's port(s) to the host")
+    a("-P", "--publish-all", action="store_true", help="Publish all exposed ports to random ports")
+    a("--expose", action="append", default=[], help="Expose a port or a range of ports")
+    a("--pull", default="missing", help='Pull image before running ("always", "missing", "never")')
+    a("--platform", help="Set platform if server is multi-platform capable")
+    a("--runtime", help="Runtime to use for this container")
+
+
+def _int(flag: str) -> Any:
+    def conv(v: str) -> int:
+        try:
+            return int(v)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"invalid argument \"{v}\" for \"{flag}\" flag: strconv.ParseInt: "
+                                             f"parsing \"{v}\": invalid syntax") from None
+    conv.__name__ = flag
+    return conv
+
+
+def create_options(args: argparse.Namespace) -> Any:
+    from skiff.engine.containers_options import CreateOptions
+
+    return CreateOptions(
+        image=args.image, command=list(args.command), name=args.name, detach=args.detach,
+        interactive=args.interactive, tty=args.tty, auto_remove=args.rm, env=args.env, env_files=args.env_file,
+        workdir=args.workdir, user=args.user, entrypoint=args.entrypoint, hostname=args.hostname,
+        volumes=args.volume, mounts=args.mount, tmpfs=args.tmpfs, read_only=args.read_only,
+        cap_add=args.cap_add, cap_drop=args.cap_drop, privileged=args.privileged,
+        security_opt=args.security_opt, memory=args.memory, memory_swap=args.memory_swap, cpus=args.cpus,
+        cpu_shares=args.cpu_shares, cpuset_cpus=args.cpuset_cpus, pids_limit=args.pids_limit,
+        ulimits=args.ulimit, init=args.init, stop_signal=args.stop_signal, stop_timeout=args.stop_timeout,
+        restart=args.restart, labels=args.label, group_add=args.group_add, shm_size=args.shm_size,
+        add_hosts=args.add_host, dns=args.dns, dns_search=args.dns_search, dns_options=args.dns_option,
+        network=args.network, publish=args.publish, publish_all=args.publish_all, expose=args.expose,
+        pull=args.pull, platform=args.platform, runtime=args.runtime)

@@ -1,0 +1,36 @@
+"""skiff exec: run a command in a running container (-d, -i, -t, -e, -u, -w, --privileged)."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def configure(p: argparse.ArgumentParser) -> None:
+    p.allow_abbrev = False
+    p.add_argument("container")
+    p.add_argument("command", nargs=argparse.REMAINDER)
+    p.add_argument("-d", "--detach", action="store_true", help="Detached mode: run command in the background")
+    p.add_argument("-i", "--interactive", action="store_true", help="Keep STDIN open even if not attached")
+    p.add_argument("-t", "--tty", action="store_true", help="Allocate a pseudo-TTY")
+    p.add_argument("-e", "--env", action="append", default=[], help="Set environment variables")
+    p.add_argument("--env-file", action="append", default=[], help="Read in a file of environment variables")
+    p.add_argument("-u", "--user", help="Username or UID (format: <name|uid>[:<group|gid>])")
+    p.add_argument("-w", "--workdir", help="Working directory inside the container")
+    p.add_argument("--privileged", action="store_true", help="Give extended privileges to the command")
+
+
+def run(args: argparse.Namespace, opts: object) -> int:
+    from skiff.cli.commands.container_common import engine
+    from skiff.engine.containers_exec import ExecOptions, exec_in
+    from skiff.errors import SkiffError
+
+    eng = engine(opts)
+    try:
+        return exec_in(eng, args.container, ExecOptions(
+            command=list(args.command), detach=args.detach, interactive=args.interactive, tty=args.tty,
+            env=args.env, env_files=args.env_file, user=args.user, workdir=args.workdir,
+            privileged=args.privileged))
+    except SkiffError as e:
+        if e.exit_code == 125:
+            e.exit_code = 1
+        raise

@@ -1,0 +1,58 @@
+"""skiff stats --no-stream: CPU %, memory usage/limit and pids from each container's cgroup."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def configure(p: argparse.ArgumentParser) -> None:
+    p.allow_abbrev = False
+    p.add_argument("containers", nargs="*", metavar="CONTAINER")
+    p.add_argument("-a", "--all", action="store_true", help="Show all containers (default shows just running)")
+    p.add_argument("--no-stream", action="store_true", help="Disable streaming stats and only pull the first result")
+    p.add_argument("--no-trunc", action="store_true", help="Do not truncate output")
+    p.add_argument("--format", help="Format output using a Go template, or json")
+
+
+def _size(n: float) -> str:
+    units = ["B", "KiB", "MiB", "GiB", "TiB"]
+    i = 0
+    while n >= 1024 and i < len(units) - 1:
+        n /= 1024.0
+        i += 1
+    return f"{n:.4g}{units[i]}" if i else f"{int(n)}B"
+
+
+def run(args: argparse.Namespace, opts: object) -> int:
+    import sys
+    import time
+
+    from skiff.cli.commands._fmt import table
+    from skiff.cli.commands.container_common import as_daemon_error, engine
+    from skiff.engine.containers_query import ps, stats
+    from skiff.errors import SkiffError
+
+    eng = engine(opts)
+    names = args.containers or [r.id for r in ps(eng, all=args.all)]
+    while True:
+        try:
+            reps = [stats(eng, n) for n in names]
+        except SkiffError as e:
+            raise as_daemon_error(e) from None
+        rows = [{"ID": r.id[:12] if not args.no_trunc else r.id, "Container": r.id[:12], "Name": r.name,
+                 "CPUPerc": f"{r.cpu_percent:.2f}%",
+                 "MemUsage": f"{_size(r.memory_usage)} / {_size(r.memory_limit)}",
+                 "MemPerc": f"{(100.0 * r.memory_usage / r.memory_limit) if r.memory_limit else 0:.2f}%",
+                 "PIDs": str(r.pids), "NetIO": "--", "BlockIO": "--"} for r in reps]
+        if args.format:
+            from skiff.cli.commands._fmt import render
+
+            print(render(args.format, rows))
+        else:
+            print(table(["CONTAINER ID", "NAME", "CPU %", "MEM USAGE / LIMIT", "MEM %", "NET I/O", "BLOCK I/O",
+                         "PIDS"], [[r["ID"], r["Name"], r["CPUPerc"], r["MemUsage"], r["MemPerc"], r["NetIO"],
+                                    r["BlockIO"], r["PIDs"]] for r in rows]))
+        sys.stdout.flush()
+        if args.no_stream:
+            return 0
+        time.sleep(1)

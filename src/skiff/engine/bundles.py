@@ -1,0 +1,291 @@
+"""Container record + rootfs -> an OCI runtime bundle (``config.json``), the role of umoci's convert.
+
+The record already holds the image defaults merged with the run options (:mod:`skiff.engine.containers`
+does that at create time, Docker's rules); here they become a runtime-spec ``Spec`` on top of
+``skiff.runtime.defaults.default_spec()``: user and groups from the image's /etc/passwd and /etc/group,
+mounts, capabilities, seccomp, no-new-privileges, resources, rlimits, the init, the network namespace.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+from skiff.errors import InvalidArgumentError, SkiffError
+from skiff.oci.codec import from_obj, to_obj
+from skiff.oci.runtime import (
+    LinuxCPU,
+    LinuxMemory,
+    LinuxPids,
+    LinuxResources,
+    LinuxSeccomp,
+    Mount,
+    POSIXRlimit,
+    Spec,
+)
+from skiff.runtime.defaults import DOCKER_CAPS, default_spec
+
+from .containers_model import ContainerRecord, MountPoint
+from .containers_paths import read_small
+
+ALL_CAPS = ("CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL",
+            "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE",
+            "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_IPC_LOCK", "CAP_IPC_OWNER",
+            "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT", "CAP_SYS_PTRACE", "CAP_SYS_PACCT",
+            "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE", "CAP_SYS_RESOURCE", "CAP_SYS_TIME",
+            "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE", "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL",
+            "CAP_SETFCAP", "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM",
+            "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE")
+# capability numbers (linux/capability.h order)
+_CAP_ORDER = ("CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL",
+              "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE",
+              "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_IPC_LOCK", "CAP_IPC_OWNER",
+              "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT", "CAP_SYS_PTRACE", "CAP_SYS_PACCT",
+              "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE", "CAP_SYS_RESOURCE", "CAP_SYS_TIME",
+              "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE", "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL",
+              "CAP_SETFCAP", "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM",
+              "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE")
+INIT_PATH = "/sbin/docker-init"
+INIT_CANDIDATES = ("/usr/bin/docker-init", "/usr/bin/tini-static", "/usr/bin/tini", "/usr/bin/catatonit",
+                   "/usr/libexec/podman/catatonit")
+
+
+def _cap(name: str) -> str:
+    n = name.strip().upper()
+    return n if n.startswith("CAP_") or n == "ALL" else "CAP_" + n
+
+
+def host_caps() -> list[str]:
+    """ALL_CAPS within this process's bounding set (a container cannot get more than its creator)."""
+    try:
+        with open("/proc/self/status") as f:
+            bnd = next(int(line.split()[1], 16) for line in f if line.startswith("CapBnd:"))
+    except (OSError, StopIteration, ValueError):
+        return list(ALL_CAPS)
+    return [c for i, c in enumerate(_CAP_ORDER) if bnd & (1 << i) and c in ALL_CAPS]
+
+
+def capabilities(add: list[str], drop: list[str], privileged: bool) -> list[str]:
+    """Docker's rules: the default set, then --cap-drop, then --cap-add (ALL allowed on both)."""
+    if privileged:
+        return host_caps()
+    adds = [_cap(c) for c in add]
+    drops = [_cap(c) for c in drop]
+    for c in adds + drops:
+        if c != "ALL" and c not in ALL_CAPS:
+            raise InvalidArgumentError(f"invalid capability: {c.removeprefix('CAP_')} (--cap-add/--cap-drop)")
+    caps = [] if "ALL" in drops else [c for c in DOCKER_CAPS if c not in drops]
+    if "ALL" in adds:
+        return host_caps()
+    avail = host_caps()
+    return caps + [c for c in adds if c not in caps and c in avail]
+
+
+def _passwd(rootfs: str) -> list[list[str]]:
+    raw = read_small(rootfs, "/etc/passwd") or b""
+    return [line.split(":") for line in raw.decode(errors="replace").splitlines() if line.count(":") >= 6]
+
+
+def _group(rootfs: str) -> list[list[str]]:
+    raw = read_small(rootfs, "/etc/group") or b""
+    return [line.split(":") for line in raw.decode(errors="replace").splitlines() if line.count(":") >= 3]
+
+
+def resolve_user(rootfs: str, user: str, group_add: list[str]) -> tuple[int, int, list[int], str]:
+    """-u name|uid[:group|gid] -> (uid, gid, additional gids, home), read from the image's files."""
+    name, _, grp = (user or "0").partition(":")
+    pw = _passwd(rootfs)
+    groups = _group(rootfs)
+    home = "/"
+    entry = next((p for p in pw if p[0] == name), None) or next((p for p in pw if p[2] == name), None)
+    if entry is not None:
+        uid, gid, home = int(entry[2]), int(entry[3]), entry[5] or "/"
+        uname = entry[0]
+    elif name.isdigit():
+        uid, gid, uname = int(name), 0, name
+    else:
+        raise SkiffError(f"unable to find user {name}: no matching entries in passwd file")
+    if grp:
+        g = next((e for e in groups if e[0] == grp), None)
+        if g is not None:
+            gid = int(g[2])
+        elif grp.isdigit():
+            gid = int(grp)
+        else:
+            raise SkiffError(f"unable to find group {grp}: no matching entries in group file")
+    extra: list[int] = []
+    if not grp:
+        extra = [int(e[2]) for e in groups if uname in e[3].split(",") and int(e[2]) != gid]
+    for ga in group_add:
+        g = next((e for e in groups if e[0] == ga), None)
+        if g is not None:
+            extra.append(int(g[2]))
+        elif ga.isdigit():
+            extra.append(int(ga))
+        else:
+            raise SkiffError(f"unable to find group {ga}: no matching entries in group file")
+    return uid, gid, sorted(set(extra)), home
+
+
+def _seccomp(opts: list[str], caps: list[str], privileged: bool) -> tuple[bool, LinuxSeccomp | None]:
+    """(use the default profile, or a profile from a file)."""
+    for o in opts:
+        k, _, v = o.replace(":", "=", 1).partition("=")
+        if k == "seccomp":
+            if v == "unconfined":
+                return False, None
+            try:
+                with open(v, "rb") as f:
+                    return False, from_obj(LinuxSeccomp, json.load(f), f"seccomp profile {v}")
+            except OSError as e:
+                raise InvalidArgumentError(f"opening seccomp profile ({v}) failed: {e.strerror}") from None
+            except ValueError as e:
+                raise InvalidArgumentError(f"decoding seccomp profile ({v}) failed: {e}") from None
+    return not privileged, None
+
+
+def no_new_privileges(opts: list[str]) -> bool:
+    """On by default (SECURITY.md 3c); ``--security-opt no-new-privileges=false`` turns it off."""
+    nnp = True
+    for o in opts:
+        k, _, v = o.replace(":", "=", 1).partition("=")
+        if k == "no-new-privileges":
+            nnp = v.lower() in ("", "true", "1")
+        elif k not in ("seccomp", "label", "apparmor"):
+            raise InvalidArgumentError(f"invalid --security-opt: {o}")
+    return nnp
+
+
+def init_binary() -> str:
+    for c in INIT_CANDIDATES:
+        if os.path.exists(c):
+            return c
+    raise SkiffError("--init: no init binary found (install tini or catatonit)")
+
+
+def resources(rec: ContainerRecord) -> LinuxResources | None:
+    hc = rec.host_config
+    mem = cpu = pids = None
+    if hc.memory or hc.memory_swap:
+        swap = hc.memory_swap if hc.memory_swap else (hc.memory * 2 if hc.memory else None)
+        mem = LinuxMemory(limit=hc.memory or None, swap=swap)
+    if hc.nano_cpus or hc.cpu_shares or hc.cpuset_cpus:
+        period = 100000
+        cpu = LinuxCPU(shares=hc.cpu_shares or None,
+                       quota=hc.nano_cpus * period // 10**9 if hc.nano_cpus else None,
+                       period=period if hc.nano_cpus else None, cpus=hc.cpuset_cpus or None)
+    if hc.pids_limit is not None and hc.pids_limit > 0:
+        pids = LinuxPids(limit=hc.pids_limit)
+    if mem is None and cpu is None and pids is None:
+        return None
+    return LinuxResources(memory=mem, cpu=cpu, pids=pids)
+
+
+def build_spec(rec: ContainerRecord, rootfs: str, rundir: Path, mounts: list[MountPoint],
+               netns: str | None) -> Spec:
+    """The Spec for ``rec`` with ``rootfs`` as root; ``netns``: "host", a netns path, or None (new netns)."""
+    cfg, hc = rec.config, rec.host_config
+    uid, gid, extra_gids, home = resolve_user(rootfs, cfg.user, hc.group_add)
+    caps = capabilities(hc.cap_add, hc.cap_drop, hc.privileged)
+    use_seccomp, profile = _seccomp(hc.security_opt, caps, hc.privileged)
+    env = list(cfg.env)
+    if not any(e.startswith("HOME=") for e in env):
+        env.append(f"HOME={home}")
+    args = [*(cfg.entrypoint or []), *(cfg.cmd or [])]
+    if hc.init:
+        args = [INIT_PATH, "--", *args]
+    spec = default_spec(args, rootfs=rootfs, hostname=cfg.hostname, env=env, cwd=cfg.working_dir or "/",
+                        terminal=cfg.tty, uid=uid, gid=gid, additional_gids=extra_gids, capabilities=caps,
+                        no_new_privileges=no_new_privileges(hc.security_opt), seccomp=use_seccomp,
+                        readonly_rootfs=hc.readonly_rootfs, network_namespace=None,
+                        resources=resources(rec), cgroups_path=f"/skiff/{rec.id}")
+    assert spec.linux is not None and spec.process is not None
+    linux = spec.linux
+    if profile is not None:
+        linux = replace(linux, seccomp=profile)
+    if netns == "host":
+        linux = replace(linux, namespaces=[n for n in linux.namespaces if n.type != "network"])
+    elif netns:
+        linux = replace(linux, namespaces=[replace(n, path=netns) if n.type == "network" else n
+                                           for n in linux.namespaces])
+    if hc.privileged:
+        linux = replace(linux, masked_paths=[], readonly_paths=[])
+    spec_mounts = []
+    for m in spec.mounts:
+        if m.destination == "/dev/shm":
+            m = replace(m, options=[*(o for o in m.options if not o.startswith("size=")), f"size={hc.shm_size}"])
+        if hc.privileged and m.destination in ("/sys", "/sys/fs/cgroup"):
+            m = replace(m, options=[o for o in m.options if o != "ro"])
+        spec_mounts.append(m)
+    spec_mounts += _etc_files(rec, rundir, netns)
+    if hc.init:
+        spec_mounts.append(Mount(destination=INIT_PATH, type="bind", source=init_binary(),
+                                 options=["bind", "ro", "nosuid", "nodev"]))
+    for dst, opts in hc.tmpfs.items():
+        base = ["nosuid", "nodev", "noexec"]
+        spec_mounts.append(Mount(destination=dst, type="tmpfs", source="tmpfs",
+                                 options=base + [o for o in opts.split(",") if o]))
+    for mp in mounts:
+        if mp.type == "tmpfs":
+            spec_mounts.append(Mount(destination=mp.destination, type="tmpfs", source="tmpfs",
+                                     options=["nosuid", "nodev"] + ([] if mp.rw else ["ro"]) +
+                                     [o for o in mp.mode.split(",") if o]))
+            continue
+        bopts = ["rbind", "ro" if not mp.rw else "rw"]
+        if mp.propagation:
+            bopts.append(mp.propagation)
+        spec_mounts.append(Mount(destination=mp.destination, type="bind", source=mp.source, options=bopts))
+    rlimits = list(spec.process.rlimits)
+    for ul in hc.ulimits:
+        rlimits = [r for r in rlimits if r.type != f"RLIMIT_{ul.name.upper()}"]
+        rlimits.append(POSIXRlimit(type=f"RLIMIT_{ul.name.upper()}", soft=ul.soft, hard=ul.hard))
+    process = replace(spec.process, rlimits=rlimits)
+    return replace(spec, mounts=spec_mounts, linux=linux, process=process)
+
+
+def _etc_files(rec: ContainerRecord, rundir: Path, netns: str | None) -> list[Mount]:
+    """/etc/hostname, /etc/hosts and /etc/resolv.conf, written under the container's run folder."""
+    cfg, hc = rec.config, rec.host_config
+    rundir.mkdir(parents=True, exist_ok=True)
+    (rundir / "hostname").write_text(cfg.hostname + "\n")
+    hosts = ["127.0.0.1\tlocalhost", "::1\tlocalhost ip6-localhost ip6-loopback"]
+    if netns == "host":
+        try:
+            hosts = Path("/etc/hosts").read_text().splitlines()
+        except OSError:
+            pass
+    else:
+        hosts.append(f"127.0.1.1\t{cfg.hostname}")
+    for h in hc.extra_hosts:
+        name, _, ip = h.partition(":")
+        hosts.append(f"{ip}\t{name}")
+    (rundir / "hosts").write_text("\n".join(hosts) + "\n")
+    if hc.dns or hc.dns_search or hc.dns_options:
+        lines = [f"nameserver {d}" for d in hc.dns]
+        if hc.dns_search:
+            lines.append("search " + " ".join(hc.dns_search))
+        if hc.dns_options:
+            lines.append("options " + " ".join(hc.dns_options))
+        (rundir / "resolv.conf").write_text("\n".join(lines) + "\n")
+    else:
+        try:
+            shutil.copyfile("/etc/resolv.conf", rundir / "resolv.conf")
+        except OSError:
+            (rundir / "resolv.conf").write_text("")
+    out = []
+    for name in ("hostname", "hosts", "resolv.conf"):
+        if any(m.destination == f"/etc/{name}" for m in rec.mounts):
+            continue
+        out.append(Mount(destination=f"/etc/{name}", type="bind", source=str(rundir / name),
+                         options=["rbind", "rprivate"] + (["ro"] if hc.readonly_rootfs else [])))
+    return out
+
+
+def write_bundle(bundle: Path, spec: Spec) -> None:
+    bundle.mkdir(parents=True, exist_ok=True)
+    tmp = bundle / ".config.json.tmp"
+    tmp.write_text(json.dumps(to_obj(spec), indent=1))
+    os.rename(tmp, bundle / "config.json")

@@ -1,0 +1,483 @@
+"""Container use cases: create, start, run, stop, kill, restart, pause, rm, wait, cleanup, rename, prune.
+
+``ContainerEngine(ctx)`` is the API the CLI (and later the API server and compose) call. Queries (ps,
+inspect, logs, top, stats, port) are in :mod:`.containers_query`, file operations (cp, diff, export, commit)
+in :mod:`.containers_files`, exec in :mod:`.containers_exec`.
+
+LOCK ORDER (see containers_state): names.lock, then one container's lock. ``start`` holds the container's
+lock until the state says running, so the monitor's cleanup of a container that exits at once waits for it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from skiff.errors import ConflictError, InvalidArgumentError, NotFoundError, SkiffError
+from skiff.monitor.logs import rfc3339_nano
+
+from .containers_model import ContainerRecord, MountPoint
+from .containers_options import CreateOptions, parse_signal
+from .containers_state import ContainerStore, State, Status, boot_id, proc_start_time
+from .volumes import Volumes
+
+if TYPE_CHECKING:
+    from .runtimes import RuntimeDriver
+
+
+@dataclass(frozen=True)
+class CreateReport:
+    id: str
+    warnings: list[str]
+
+
+@dataclass(frozen=True)
+class RunReport:
+    id: str
+    exit_code: int | None  # None when detached
+
+
+def now() -> str:
+    return rfc3339_nano(time.time_ns())
+
+
+class ContainerEngine:
+    def __init__(self, ctx: Any) -> None:
+        self.ctx = ctx
+        self.root = Path(ctx.root)
+        self.runroot = Path(ctx.runroot)
+        self.cs = ContainerStore(self.root, self.runroot)
+        self.volumes = Volumes(self.root)
+        self._drivers: dict[str, RuntimeDriver] = {}
+
+    @property
+    def store(self) -> Any:
+        return self.ctx.store
+
+    def driver(self, name: str | None = None) -> RuntimeDriver:
+        name = name or self.ctx.runtime or "skiff"
+        if name not in self._drivers:
+            from .runtimes import driver_for
+
+            self._drivers[name] = driver_for(name, self.runroot)
+        return self._drivers[name]
+
+    def lookup(self, text: str) -> ContainerRecord:
+        return self.cs.record(self.cs.resolve(text))
+
+    # -- create ---------------------------------------------------------------------------------------
+    def create(self, opts: CreateOptions) -> CreateReport:
+        from .containers_create import build_record, prepare_storage
+
+        img, image_config = self._image(opts)
+        rec = build_record(self, opts, img, image_config)
+        with self.cs.names_lock():
+            self.cs.add(rec)
+        try:
+            rec = prepare_storage(self, rec, img, image_config)
+        except BaseException:
+            self._remove_everything(rec, volumes=True)
+            raise
+        return CreateReport(id=rec.id, warnings=[])
+
+    def _image(self, opts: CreateOptions) -> tuple[Any, Any]:
+        if opts.pull not in ("missing", "always", "never"):
+            raise InvalidArgumentError(f'invalid pull option: "{opts.pull}": must be one of "missing", "always" '
+                                       'or "never"')
+        try:
+            img = self.store.resolve_image(opts.image)
+        except NotFoundError:
+            if opts.pull == "never":
+                raise NotFoundError(f"No such image: {opts.image}") from None
+            img = None
+        if img is None or opts.pull == "always":
+            img = self._pull(opts.image, opts.platform) if opts.pull != "never" else img
+        cfg = self.store.image_config(img)
+        if opts.platform:
+            want = opts.platform.split("/")
+            have = [cfg.os, cfg.architecture] + ([cfg.variant] if cfg.variant and len(want) > 2 else [])
+            if want != have[:len(want)]:
+                raise InvalidArgumentError(f"image with reference {opts.image} was found but does not match the "
+                                           f"specified platform: wanted {opts.platform}, actual: "
+                                           f"{'/'.join(have)}")
+        return img, cfg
+
+    def _pull(self, ref: str, platform: str | None) -> Any:
+        """--pull missing (image absent) or always: pull through the registry use case, as Docker does."""
+        from skiff.oci.reference import parse
+
+        from .registry import PullOptions, pull
+
+        name = str(parse(ref))
+        if not self._has(ref):
+            print(f"Unable to find image '{name}' locally", file=sys.stderr)
+        rep = pull(self.ctx, PullOptions(reference=ref, platform=platform))
+        return self.store.get_image(rep.image_id)
+
+    def _has(self, ref: str) -> bool:
+        try:
+            self.store.resolve_image(ref)
+        except NotFoundError:
+            return False
+        return True
+
+    # -- start ----------------------------------------------------------------------------------------
+    def start(self, text: str, *, attach: bool = False) -> ContainerRecord:
+        """Start a created or exited container detached (under its own monitor). With ``attach`` the monitor
+        holds the output until the first attach client (``start -a``) connects."""
+        cid = self.cs.resolve(text)
+        with self.cs.lock(cid):
+            st = self.cs.state(cid)
+            if st.st in (Status.RUNNING, Status.PAUSED):
+                return self.cs.record(cid)
+            self._finish_if_needed(cid)
+            return self._start_locked(cid, restart_count=self.cs.raw_state(cid).restart_count, attach=attach)
+
+    def _start_locked(self, cid: str, restart_count: int, attach: bool = False) -> ContainerRecord:
+        from .containers_create import prepare_bundle
+        from .containers_launch import launch_detached
+
+        rec = self.cs.record(cid)
+        bundle = prepare_bundle(self, rec)
+        drv = self.driver(rec.host_config.runtime)
+        try:
+            launched = launch_detached(
+                drv, cid, bundle, tty=rec.config.tty, interactive=rec.config.open_stdin,
+                log=self.cs.log_path(cid), exit_file=self.cs.exit_path(cid), attach=self.cs.attach_path(cid),
+                exit_cmd=self.exit_command(cid), monitor_log=self.cs.rdir(cid) / "monitor.log",
+                wait_attach=attach, native_dir=self.root / "bin")
+            from .networks import connect
+
+            try:
+                connect(self, rec, launched.pid)
+            except BaseException:
+                self._try(lambda: drv.kill(cid, 9, all_processes=True))
+                raise
+            drv.start(cid)
+        except BaseException as e:
+            self._teardown(rec)
+            self.cs.save_state(cid, replace(self.cs.raw_state(cid), status="exited", exit_code=_code(e),
+                                            error=str(e), finished_at=now()))
+            raise
+        self.cs.save_state(cid, State(status="running", pid=launched.pid, monitor_pid=launched.monitor_pid,
+                                      monitor_start=proc_start_time(launched.monitor_pid), started_at=now(),
+                                      restart_count=restart_count, boot_id=boot_id()))
+        return rec
+
+    def exit_command(self, cid: str) -> list[str]:
+        exe = os.path.join(os.path.dirname(sys.executable), "skiff")
+        argv = [exe] if os.path.exists(exe) else [sys.executable, "-m", "skiff.cli.main"]
+        return [*argv, "--root", str(self.root), "--runroot", str(self.runroot), "container", "cleanup", cid]
+
+    def run_foreground(self, cid: str, *, interactive: bool, tty: bool) -> int:
+        """Start a created container with this process as its monitor; returns its exit code."""
+        from .containers_create import prepare_bundle
+        from .containers_foreground import run_here
+
+        with self.cs.lock(cid):
+            rec = self.cs.record(cid)
+            bundle = prepare_bundle(self, rec)
+        return run_here(self, rec, bundle, interactive=interactive, tty=tty)
+
+    def run(self, opts: CreateOptions) -> RunReport:
+        if opts.auto_remove and opts.restart not in ("no", ""):
+            raise InvalidArgumentError("Conflicting options: --restart and --rm")
+        rep = self.create(opts)
+        if opts.detach:
+            try:
+                self.start(rep.id)
+            except BaseException:
+                if opts.auto_remove:
+                    self.remove(rep.id, force=True, volumes=True)
+                raise
+            return RunReport(id=rep.id, exit_code=None)
+        if opts.restart in ("no", ""):
+            return RunReport(id=rep.id, exit_code=self.run_foreground(rep.id, interactive=opts.interactive,
+                                                                      tty=opts.tty))
+        self.start(rep.id, attach=True)
+        return RunReport(id=rep.id, exit_code=self.attach(rep.id, stdin=opts.interactive))
+
+    def attach(self, text: str, *, stdin: bool = False) -> int:
+        from .containers_attach import attach
+
+        cid = self.cs.resolve(text)
+        rec = self.cs.record(cid)
+        while True:
+            code = attach(str(self.cs.attach_path(cid)), stdin=stdin, tty=rec.config.tty,
+                          retry_while=lambda: self.cs.state(cid).st.is_live)
+            if code is not None:
+                st = self.wait_state(cid, timeout=5)
+                if st.st is Status.RESTARTING or (st.st is Status.RUNNING and st.restart_count):
+                    continue
+                return code
+            st = self.wait_state(cid)
+            if st.st is Status.RUNNING:
+                continue
+            return st.exit_code
+
+    # -- exit, cleanup, restart -------------------------------------------------------------------------
+    def cleanup(self, text: str) -> None:
+        """Record the exit of a container whose process is gone, release its resources, and apply its
+        restart policy or --rm (the monitor's exit command; safe to run any number of times)."""
+        try:
+            cid = self.cs.resolve(text)
+        except NotFoundError:
+            return
+        restart = False
+        with self.cs.lock(cid):
+            raw = self.cs.raw_state(cid)
+            if not raw.st.is_live:
+                return
+            st = self.cs.state(cid)
+            if st.st.is_live:
+                return  # still running (a stray cleanup)
+            rec = self.cs.record(cid)
+            self._teardown(rec)
+            final = replace(st, status="exited", pid=0, monitor_pid=0)
+            pol = rec.host_config.restart_policy
+            if not st.stopped_by_user and pol.name != "no":
+                if pol.name in ("always", "unless-stopped"):
+                    restart = True
+                elif pol.name == "on-failure" and st.exit_code != 0:
+                    restart = pol.maximum_retry_count == 0 or st.restart_count < pol.maximum_retry_count
+            self.cs.save_state(cid, final)
+            if restart:
+                try:
+                    self._start_locked(cid, restart_count=st.restart_count + 1)
+                except SkiffError:
+                    restart = False
+        if not restart and rec.host_config.auto_remove:
+            self.remove(cid, force=True, volumes=True)
+
+    def _finish_if_needed(self, cid: str) -> None:
+        """Bring a state whose monitor died up to date before a new start (lock held)."""
+        raw = self.cs.raw_state(cid)
+        if raw.st.is_live:
+            st = self.cs.state(cid)
+            if not st.st.is_live:
+                self._teardown(self.cs.record(cid))
+                self.cs.save_state(cid, replace(st, pid=0, monitor_pid=0))
+
+    def _teardown(self, rec: ContainerRecord) -> None:
+        """Delete the runtime's container (killing what is left) and unmount the rootfs."""
+        try:
+            self.driver(rec.host_config.runtime).delete(rec.id, force=True)
+        except SkiffError:
+            pass
+        try:
+            self.store.driver.unmount(rec.id)
+        except (SkiffError, OSError):
+            pass
+        for name in ("exit", "attach"):
+            try:
+                (self.cs.rdir(rec.id) / name).unlink()
+            except FileNotFoundError:
+                pass
+        from .networks import release_network
+
+        release_network(self, rec)
+
+    # -- stop, kill, restart, pause -------------------------------------------------------------------
+    def stop(self, text: str, timeout: int | None = None, signal: str | None = None) -> str:
+        cid = self.cs.resolve(text)
+        rec = self.cs.record(cid)
+        with self.cs.lock(cid):
+            st = self.cs.state(cid)
+            if not st.st.is_live:
+                return cid
+            self.cs.save_state(cid, replace(self.cs.raw_state(cid), stopped_by_user=True))
+        drv = self.driver(rec.host_config.runtime)
+        if st.st is Status.PAUSED:
+            self._try(lambda: drv.resume(cid))
+        if timeout is None:
+            timeout = rec.config.stop_timeout if rec.config.stop_timeout is not None else 10
+        sig = parse_signal(signal or rec.config.stop_signal or "SIGTERM")
+        if timeout != 0:
+            self._try(lambda: drv.kill(cid, sig))
+        if not self._wait_gone(st.pid, timeout):
+            self._try(lambda: drv.kill(cid, 9, all_processes=True))
+            self._wait_gone(st.pid, 10)
+        self.wait_state(cid, timeout=10)
+        self.cleanup(cid)
+        return cid
+
+    def kill(self, text: str, signal: str = "KILL") -> str:
+        cid = self.cs.resolve(text)
+        sig = parse_signal(signal)
+        rec = self.cs.record(cid)
+        with self.cs.lock(cid):
+            st = self.cs.state(cid)
+            if not st.st.is_live:
+                raise ConflictError(f"cannot kill container: {text}: container {cid} is not running")
+            if sig in (9, 15, 2):
+                self.cs.save_state(cid, replace(self.cs.raw_state(cid), stopped_by_user=True))
+        self.driver(rec.host_config.runtime).kill(cid, sig)
+        return cid
+
+    def restart(self, text: str, timeout: int | None = None) -> str:
+        cid = self.stop(text, timeout)
+        self.start(cid)
+        return cid
+
+    def pause(self, text: str) -> str:
+        cid = self.cs.resolve(text)
+        with self.cs.lock(cid):
+            st = self.cs.state(cid)
+            if st.st is Status.PAUSED:
+                raise ConflictError(f"cannot pause container {cid}: container is already paused")
+            if st.st is not Status.RUNNING:
+                raise ConflictError(f"container {cid} is not running")
+            self.driver(self.cs.record(cid).host_config.runtime).pause(cid)
+            self.cs.save_state(cid, replace(self.cs.raw_state(cid), status="paused"))
+        return cid
+
+    def unpause(self, text: str) -> str:
+        cid = self.cs.resolve(text)
+        with self.cs.lock(cid):
+            st = self.cs.state(cid)
+            if st.st is not Status.PAUSED:
+                raise ConflictError(f"container {cid} is not paused")
+            self.driver(self.cs.record(cid).host_config.runtime).resume(cid)
+            self.cs.save_state(cid, replace(self.cs.raw_state(cid), status="running"))
+        return cid
+
+    def _try(self, fn: Any) -> None:
+        try:
+            fn()
+        except SkiffError:
+            pass
+
+    @staticmethod
+    def _wait_gone(pid: int, timeout: float) -> bool:
+        if pid <= 0:
+            return True
+        start = proc_start_time(pid)
+        deadline = time.monotonic() + timeout
+        while start and proc_start_time(pid) == start and _not_zombie(pid):
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.01)
+        return True
+
+    def wait_state(self, cid: str, timeout: float | None = None) -> State:
+        """Block until the container is no longer live (cleanup done); the final state."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        delay = 0.005
+        while True:
+            raw = self.cs.raw_state(cid)
+            if not raw.st.is_live:
+                return raw
+            st = self.cs.state(cid)
+            if not st.st.is_live:
+                # the exit is recorded (or the monitor is gone): finish it here rather than wait for the
+                # monitor's exit command (cleanup is idempotent and serialised by the container's lock)
+                self.cleanup(cid)
+                if not self.cs.cdir(cid).is_dir():
+                    return st
+                final = self.cs.raw_state(cid)
+                return st if final.st.is_live else final
+            if deadline is not None and time.monotonic() > deadline:
+                return st
+            time.sleep(delay)
+            delay = min(delay * 2, 0.05)
+
+    @staticmethod
+    def _monitor_running(st: State) -> bool:
+        return st.monitor_pid > 0 and proc_start_time(st.monitor_pid, live_only=True) == st.monitor_start
+
+    def wait(self, text: str) -> int:
+        cid = self.cs.resolve(text)
+        st = self.wait_state(cid)
+        return st.exit_code
+
+    # -- remove ---------------------------------------------------------------------------------------
+    def remove(self, text: str, *, force: bool = False, volumes: bool = False) -> str:
+        cid = self.cs.resolve(text)
+        rec = self.cs.record(cid)
+        st = self.cs.state(cid)
+        if st.st.is_live:
+            if not force:
+                raise ConflictError(f'cannot remove container "{rec.name}": container is {st.status}: stop the '
+                                    "container before removing or force remove")
+            with self.cs.lock(cid):
+                self.cs.save_state(cid, replace(self.cs.raw_state(cid), stopped_by_user=True))
+            drv = self.driver(rec.host_config.runtime)
+            if st.st is Status.PAUSED:
+                self._try(lambda: drv.resume(cid))
+            self._try(lambda: drv.kill(cid, 9, all_processes=True))
+            self._wait_gone(st.pid, 10)
+            self.wait_state(cid, timeout=10)
+        with self.cs.lock(cid):
+            self._remove_everything(rec, volumes=volumes)
+        return cid
+
+    def _remove_everything(self, rec: ContainerRecord, *, volumes: bool) -> None:
+        self._teardown(rec)
+        try:
+            self.store.driver.remove(rec.id)
+        except (SkiffError, OSError):
+            pass
+        self.cs.remove_files(rec)
+        if volumes:
+            for m in rec.mounts:
+                if m.type == "volume" and m.name:
+                    try:
+                        v = self.volumes.get(m.name)
+                    except NotFoundError:
+                        continue
+                    if v.anonymous and not self.volume_users(m.name):
+                        self.volumes.remove(m.name, [])
+
+    def volume_users(self, name: str) -> list[str]:
+        out = []
+        for cid in self.cs.ids():
+            try:
+                rec = self.cs.record(cid)
+            except SkiffError:
+                continue
+            if any(m.type == "volume" and m.name == name for m in rec.mounts):
+                out.append(cid)
+        return out
+
+    def rename(self, text: str, new: str) -> None:
+        cid = self.cs.resolve(text)
+        self.cs.rename(cid, new)
+
+    def prune(self, filters: list[str] | None = None) -> list[str]:
+        from .containers_query import matches
+
+        gone = []
+        for cid in self.cs.ids():
+            try:
+                rec = self.cs.record(cid)
+                st = self.cs.state(cid)
+            except SkiffError:
+                continue
+            if st.st.is_live or not matches(rec, st, filters or [], self):
+                continue
+            try:
+                self.remove(cid)
+                gone.append(cid)
+            except SkiffError:
+                continue
+        return gone
+
+    def mounts_of(self, rec: ContainerRecord) -> list[MountPoint]:
+        return rec.mounts
+
+
+def _not_zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            data = f.read()
+    except OSError:
+        return False
+    return data[data.rindex(b")") + 2:data.rindex(b")") + 3] != b"Z"
+
+
+def _code(e: BaseException) -> int:
+    return e.exit_code if isinstance(e, SkiffError) else 125

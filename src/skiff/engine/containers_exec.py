@@ -1,0 +1,122 @@
+"""exec: a new process in a running container's namespaces and cgroup (through the container's runtime)."""
+
+from __future__ import annotations
+
+import os
+import signal
+from contextlib import nullcontext
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
+
+from skiff.errors import ConflictError, SkiffError
+
+from .containers_state import Status
+
+if TYPE_CHECKING:
+    from .containers import ContainerEngine
+
+
+@dataclass(frozen=True)
+class ExecOptions:
+    command: list[str]
+    detach: bool = False
+    interactive: bool = False
+    tty: bool = False
+    env: list[str] = field(default_factory=list)
+    env_files: list[str] = field(default_factory=list)
+    user: str | None = None
+    workdir: str | None = None
+    privileged: bool = False
+
+
+def exec_in(eng: ContainerEngine, text: str, opts: ExecOptions) -> int:
+    """Run ``opts.command`` in the container; its exit code (0 when detached). 126/127 as Docker."""
+    from skiff.oci.runtime import Process, User
+
+    from .bundles import capabilities, resolve_user
+    from .containers_create import _check_exec
+    from .containers_options import merge_env, parse_env_line, read_env_file
+
+    cid = eng.cs.resolve(text)
+    st = eng.cs.state(cid)
+    if st.st is Status.PAUSED:
+        raise ConflictError(f"container {cid} is paused, unpause the container before exec", exit_code=1)
+    if st.st is not Status.RUNNING:
+        raise ConflictError(f"container {cid} is not running", exit_code=1)
+    if not opts.command:
+        raise SkiffError("exec requires at least 1 argument", exit_code=1)
+    rec = eng.cs.record(cid)
+    rootfs = f"/proc/{st.pid}/root"
+    env = []
+    for f in opts.env_files:
+        env += read_env_file(f)
+    for e in opts.env:
+        v = parse_env_line(e)
+        if v is not None:
+            env.append(v)
+    env = merge_env(list(rec.config.env), [*(["TERM=xterm"] if opts.tty else []), *env])
+    uid, gid, extra, home = resolve_user(rootfs, opts.user if opts.user is not None else rec.config.user,
+                                         rec.host_config.group_add)
+    if not any(e.startswith("HOME=") for e in env):
+        env.append(f"HOME={home}")
+    cwd = opts.workdir or rec.config.working_dir or "/"
+    _check_exec(rootfs, opts.command[0], env, cwd)
+    caps = capabilities(rec.host_config.cap_add, rec.host_config.cap_drop,
+                        rec.host_config.privileged or opts.privileged)
+    from skiff.oci.runtime import LinuxCapabilities
+
+    from .bundles import no_new_privileges
+
+    process = Process(args=list(opts.command), cwd=cwd, env=env, terminal=opts.tty,
+                      user=User(uid=uid, gid=gid, additional_gids=extra),
+                      capabilities=LinuxCapabilities(bounding=caps, effective=caps, permitted=caps),
+                      no_new_privileges=no_new_privileges(rec.host_config.security_opt))
+    drv = eng.driver(rec.host_config.runtime)
+    if opts.detach:
+        null = os.open("/dev/null", os.O_RDWR)
+        try:
+            drv.exec(cid, replace(process, terminal=False), detach=True, stdio=(null, null, null))
+        finally:
+            os.close(null)
+        return 0
+    if not opts.tty:
+        stdin = 0 if opts.interactive else os.open("/dev/null", os.O_RDONLY)
+        try:
+            return drv.exec(cid, process, detach=False, stdio=(stdin, 1, 2))
+        finally:
+            if stdin != 0:
+                os.close(stdin)
+    return _exec_tty(eng, drv, cid, process, opts.interactive)
+
+
+def _exec_tty(eng: ContainerEngine, drv: object, cid: str, process: object, interactive: bool) -> int:
+    """-t: the runtime hands us the pty master; pump it to our terminal (raw mode, window size)."""
+    from skiff.monitor.monitor import Monitor, set_winsize
+
+    from .containers_attach import raw_terminal, terminal_size
+    from .containers_launch import set_subreaper
+
+    masters: list[int] = []
+    null = os.open("/dev/null", os.O_RDWR)
+    set_subreaper()
+    pid = drv.exec(cid, process, detach=True, stdio=(null, null, null),  # type: ignore[attr-defined]
+                   on_terminal=masters.append)
+    os.close(null)
+    if not masters:
+        raise SkiffError("exec -t: the runtime did not provide a terminal")
+    master = masters[0]
+    if size := terminal_size(0):
+        set_winsize(master, *size)
+    def on_winch(signum: int, frame: object) -> None:
+        if size := terminal_size(0):
+            set_winsize(master, *size)
+
+    old = signal.signal(signal.SIGWINCH, on_winch)
+    mon = Monitor(pid=pid, outputs={master: 1}, stdin_fd=master, log_path=None, local_out={1: 1},
+                  local_in=0 if interactive else None, forward_signals=True, terminal_fd=master)
+    try:
+        with raw_terminal(0) if interactive else nullcontext():
+            return mon.run()
+    finally:
+        signal.signal(signal.SIGWINCH, old)
+        os.close(master)

@@ -1,0 +1,133 @@
+"""Container records in Docker's shape: ``Config``, ``HostConfig``, ``MountPoint`` and the record itself.
+
+Written to ``ROOT/containers/<id>/config.json``; its ``Image`` member is the image ID (``sha256:<hex>``),
+which the store's ``image_in_use`` reads. Volatile state lives apart (:mod:`skiff.engine.containers_state`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from skiff.oci.codec import jextra, jfield
+
+
+@dataclass(frozen=True)
+class RestartPolicy:
+    name: str = jfield("Name", default="no", keep_empty=True)
+    maximum_retry_count: int = jfield("MaximumRetryCount", default=0, keep_empty=True)
+
+
+@dataclass(frozen=True)
+class Ulimit:
+    name: str = jfield("Name")
+    soft: int = jfield("Soft", keep_empty=True)
+    hard: int = jfield("Hard", keep_empty=True)
+
+
+@dataclass(frozen=True)
+class MountSpec:
+    """One -v/--mount/--tmpfs request as given (HostConfig.Mounts)."""
+
+    type: str = jfield("Type")
+    target: str = jfield("Target")
+    source: str = jfield("Source", default="", keep_empty=True)
+    read_only: bool = jfield("ReadOnly", default=False)
+    propagation: str | None = jfield("Propagation", default=None)
+    options: list[str] = jfield("Options", default_factory=list)
+
+
+@dataclass(frozen=True)
+class Config:
+    hostname: str = jfield("Hostname", default="", keep_empty=True)
+    domainname: str = jfield("Domainname", default="", keep_empty=True)
+    user: str = jfield("User", default="", keep_empty=True)
+    attach_stdin: bool = jfield("AttachStdin", default=False, keep_empty=True)
+    attach_stdout: bool = jfield("AttachStdout", default=False, keep_empty=True)
+    attach_stderr: bool = jfield("AttachStderr", default=False, keep_empty=True)
+    exposed_ports: dict[str, dict[str, Any]] = jfield("ExposedPorts", default_factory=dict)
+    tty: bool = jfield("Tty", default=False, keep_empty=True)
+    open_stdin: bool = jfield("OpenStdin", default=False, keep_empty=True)
+    stdin_once: bool = jfield("StdinOnce", default=False, keep_empty=True)
+    env: list[str] = jfield("Env", default_factory=list, keep_empty=True)
+    cmd: list[str] | None = jfield("Cmd", default=None, keep_empty=True)
+    image: str = jfield("Image", default="", keep_empty=True)
+    volumes: dict[str, dict[str, Any]] | None = jfield("Volumes", default=None, keep_empty=True)
+    working_dir: str = jfield("WorkingDir", default="", keep_empty=True)
+    entrypoint: list[str] | None = jfield("Entrypoint", default=None, keep_empty=True)
+    labels: dict[str, str] = jfield("Labels", default_factory=dict, keep_empty=True)
+    stop_signal: str | None = jfield("StopSignal", default=None)
+    stop_timeout: int | None = jfield("StopTimeout", default=None)
+    extra: dict[str, Any] = jextra()
+
+
+@dataclass(frozen=True)
+class HostConfig:
+    binds: list[str] = jfield("Binds", default_factory=list, keep_empty=True)
+    network_mode: str = jfield("NetworkMode", default="bridge", keep_empty=True)
+    port_bindings: dict[str, list[dict[str, str]]] = jfield("PortBindings", default_factory=dict,
+                                                            keep_empty=True)
+    restart_policy: RestartPolicy = jfield("RestartPolicy", default_factory=RestartPolicy)
+    auto_remove: bool = jfield("AutoRemove", default=False, keep_empty=True)
+    cap_add: list[str] = jfield("CapAdd", default_factory=list, keep_empty=True)
+    cap_drop: list[str] = jfield("CapDrop", default_factory=list, keep_empty=True)
+    dns: list[str] = jfield("Dns", default_factory=list, keep_empty=True)
+    dns_search: list[str] = jfield("DnsSearch", default_factory=list, keep_empty=True)
+    dns_options: list[str] = jfield("DnsOptions", default_factory=list, keep_empty=True)
+    extra_hosts: list[str] = jfield("ExtraHosts", default_factory=list, keep_empty=True)
+    group_add: list[str] = jfield("GroupAdd", default_factory=list, keep_empty=True)
+    privileged: bool = jfield("Privileged", default=False, keep_empty=True)
+    publish_all_ports: bool = jfield("PublishAllPorts", default=False, keep_empty=True)
+    readonly_rootfs: bool = jfield("ReadonlyRootfs", default=False, keep_empty=True)
+    security_opt: list[str] = jfield("SecurityOpt", default_factory=list, keep_empty=True)
+    tmpfs: dict[str, str] = jfield("Tmpfs", default_factory=dict, keep_empty=True)
+    shm_size: int = jfield("ShmSize", default=67108864, keep_empty=True)
+    runtime: str = jfield("Runtime", default="skiff", keep_empty=True)
+    memory: int = jfield("Memory", default=0, keep_empty=True)
+    memory_swap: int = jfield("MemorySwap", default=0, keep_empty=True)
+    nano_cpus: int = jfield("NanoCpus", default=0, keep_empty=True)
+    cpu_shares: int = jfield("CpuShares", default=0, keep_empty=True)
+    cpuset_cpus: str = jfield("CpusetCpus", default="", keep_empty=True)
+    pids_limit: int | None = jfield("PidsLimit", default=None, keep_empty=True)
+    ulimits: list[Ulimit] = jfield("Ulimits", default_factory=list, keep_empty=True)
+    init: bool | None = jfield("Init", default=None)
+    mounts: list[MountSpec] = jfield("Mounts", default_factory=list)
+    extra: dict[str, Any] = jextra()
+
+
+@dataclass(frozen=True)
+class MountPoint:
+    """A resolved mount as ``inspect`` shows it (``Mounts``)."""
+
+    type: str = jfield("Type")
+    destination: str = jfield("Destination")
+    source: str = jfield("Source", default="", keep_empty=True)
+    mode: str = jfield("Mode", default="", keep_empty=True)
+    rw: bool = jfield("RW", default=True, keep_empty=True)
+    propagation: str = jfield("Propagation", default="", keep_empty=True)
+    name: str | None = jfield("Name", default=None)
+    driver: str | None = jfield("Driver", default=None)
+
+
+@dataclass(frozen=True)
+class ContainerRecord:
+    id: str = jfield("Id")
+    created: str = jfield("Created")
+    path: str = jfield("Path", default="", keep_empty=True)
+    args: list[str] = jfield("Args", default_factory=list, keep_empty=True)
+    image: str = jfield("Image", default="", keep_empty=True)
+    name: str = jfield("Name", default="", keep_empty=True)
+    driver: str = jfield("Driver", default="", keep_empty=True)
+    platform: str = jfield("Platform", default="linux", keep_empty=True)
+    config: Config = jfield("Config", default_factory=Config)
+    host_config: HostConfig = jfield("HostConfig", default_factory=HostConfig)
+    mounts: list[MountPoint] = jfield("Mounts", default_factory=list, keep_empty=True)
+    extra: dict[str, Any] = jextra()
+
+    @property
+    def short_id(self) -> str:
+        return self.id[:12]
+
+    @property
+    def bare_name(self) -> str:
+        return self.name.lstrip("/")

@@ -1,0 +1,127 @@
+"""Local named volumes: ``ROOT/volumes/<name>/_data`` plus ``volume.json`` (labels, options, created).
+
+A volume is created on first use and, when empty, populated from the image's content at the mount point
+(Docker's copy-up). Anonymous volumes get a random 64-hex name and the ``com.docker.volume.anonymous`` label;
+``rm -v`` and ``run --rm`` remove them. Use by containers is read from their records (``Mounts[].Name``).
+"""
+
+from __future__ import annotations
+
+import builtins
+import json
+import os
+import re
+import secrets
+import shutil
+import subprocess
+import time
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from skiff.errors import ConflictError, InvalidArgumentError, NotFoundError
+
+ANON_LABEL = "com.docker.volume.anonymous"
+_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]+")
+
+
+@dataclass(frozen=True)
+class Volume:
+    name: str
+    mountpoint: str
+    created_at: str
+    labels: dict[str, str] = field(default_factory=dict)
+    options: dict[str, str] = field(default_factory=dict)
+    driver: str = "local"
+
+    @property
+    def anonymous(self) -> bool:
+        return ANON_LABEL in self.labels
+
+    def inspect(self) -> dict[str, object]:
+        return {"CreatedAt": self.created_at, "Driver": self.driver, "Labels": self.labels or None,
+                "Mountpoint": self.mountpoint, "Name": self.name, "Options": self.options or None,
+                "Scope": "local"}
+
+
+class Volumes:
+    def __init__(self, root: Path) -> None:
+        self.dir = Path(root) / "volumes"
+
+    def _lock(self) -> AbstractContextManager[None]:
+        from .containers_state import _flock
+
+        self.dir.mkdir(parents=True, exist_ok=True)
+        return _flock(self.dir / "volumes.lock")
+
+    def get(self, name: str) -> Volume:
+        try:
+            meta = json.loads((self.dir / name / "volume.json").read_bytes())
+        except (OSError, ValueError):
+            raise NotFoundError(f"get {name}: no such volume") from None
+        return Volume(name=name, mountpoint=str(self.dir / name / "_data"), created_at=meta.get("CreatedAt", ""),
+                      labels=meta.get("Labels") or {}, options=meta.get("Options") or {})
+
+    def exists(self, name: str) -> bool:
+        return (self.dir / name / "volume.json").exists()
+
+    def create(self, name: str | None = None, labels: dict[str, str] | None = None,
+               options: dict[str, str] | None = None) -> tuple[Volume, bool]:
+        """(volume, created now). An existing volume of that name is returned as it is."""
+        anonymous = not name
+        name = name or secrets.token_hex(32)
+        if not _NAME.fullmatch(name):
+            raise InvalidArgumentError(f'create {name}: "{name}" includes invalid characters for a local volume '
+                                       "name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed")
+        with self._lock():
+            if self.exists(name):
+                return self.get(name), False
+            d = self.dir / name
+            (d / "_data").mkdir(parents=True, exist_ok=True)
+            labs = dict(labels or {})
+            if anonymous:
+                labs[ANON_LABEL] = ""
+            meta = {"CreatedAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "Labels": labs,
+                    "Options": options or {}}
+            tmp = d / ".volume.json.tmp"
+            tmp.write_text(json.dumps(meta))
+            os.rename(tmp, d / "volume.json")
+        return self.get(name), True
+
+    def list(self) -> builtins.list[Volume]:
+        try:
+            names = sorted(os.listdir(self.dir))
+        except FileNotFoundError:
+            return []
+        return [self.get(n) for n in names if self.exists(n)]
+
+    def remove(self, name: str, users: builtins.list[str], force: bool = False) -> None:
+        if not self.exists(name):
+            if force:
+                return
+            raise NotFoundError(f"get {name}: no such volume")
+        if users:
+            raise ConflictError(f"remove {name}: volume is in use - [{', '.join(users)}]")
+        with self._lock():
+            # make it invisible first, then delete
+            d = self.dir / name
+            gone = self.dir / f".rm-{name}-{os.getpid()}"
+            os.rename(d, gone)
+            shutil.rmtree(gone, ignore_errors=True)
+
+
+def copy_up(src_host: str, dst: str) -> None:
+    """Copy the image's content at a mount point into an empty volume (ownership, modes, links kept).
+
+    ``src_host`` was resolved inside the container's root; ``cp`` runs on the host on these two folders."""
+    if not os.path.isdir(src_host) or os.listdir(dst):
+        return
+    if not os.listdir(src_host):
+        st = os.stat(src_host)
+        os.chown(dst, st.st_uid, st.st_gid)
+        os.chmod(dst, st.st_mode & 0o7777)
+        return
+    subprocess.run(["cp", "-a", "--no-dereference", f"{src_host}/.", dst], check=True, capture_output=True)
+    st = os.stat(src_host)
+    os.chown(dst, st.st_uid, st.st_gid)
+    os.chmod(dst, st.st_mode & 0o7777)

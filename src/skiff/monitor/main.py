@@ -1,0 +1,50 @@
+"""The detached monitor's entry: ``python -I -S -c 'from skiff.monitor.main import main; main()' k=v ... -- CMD``.
+
+The engine forks, creates the container in the child (which becomes its parent, and a child subreaper), then
+execs this entry, so the process that waits for the container imports only :mod:`skiff.monitor`. Keys:
+``pid`` container pid; ``out``/``err``/``in``/``tty`` inherited fds; ``log`` json-file path; ``exit`` the file
+that receives the exit status; ``attach`` the attach socket path. After ``--`` comes the exit command
+(``skiff container cleanup ID``), exec'ed once the status is recorded.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    cmd: list[str] = []
+    if "--" in args:
+        i = args.index("--")
+        args, cmd = args[:i], args[i + 1:]
+    kv = dict(a.split("=", 1) for a in args)
+    from skiff.monitor.monitor import STDERR, STDOUT, Monitor, write_exit
+
+    pid = int(kv["pid"])
+    outputs: dict[int, int] = {}
+    tty = int(kv["tty"]) if "tty" in kv else None
+    if tty is not None:
+        outputs[tty] = STDOUT
+        stdin_fd: int | None = tty if kv.get("stdin") == "1" else None
+    else:
+        if "out" in kv:
+            outputs[int(kv["out"])] = STDOUT
+        if "err" in kv:
+            outputs[int(kv["err"])] = STDERR
+        stdin_fd = int(kv["in"]) if "in" in kv else None
+    mon = Monitor(pid=pid, outputs=outputs, stdin_fd=stdin_fd, log_path=kv.get("log"),
+                  attach_path=kv.get("attach"), terminal_fd=tty, cgroup=kv.get("cgroup"),
+                  wait_attach=float(kv.get("wait_attach", "0")))
+    code = mon.run()
+    write_exit(kv["exit"], code, mon.oom, pid)
+    if cmd:
+        null = os.open("/dev/null", os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(null, fd)
+        os.execv(cmd[0], cmd)
+
+
+if __name__ == "__main__":
+    main()
