@@ -7,7 +7,6 @@ Prints wall times and ratios skiff/tar. Run as root (ownership is restored on ex
 from __future__ import annotations
 
 import argparse
-import io
 import os
 import shutil
 import subprocess
@@ -177,7 +176,6 @@ def main() -> None:
             subprocess.run(["cp", "-a", a.tree, str(real)], check=True)
             (work / "w2").mkdir()
             bench_tree(f"copy of {a.tree}", real, work / "w2", a.repeat)
-    _ = io
 
 
 if __name__ == "__main__":

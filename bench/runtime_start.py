@@ -47,11 +47,15 @@ def main() -> None:
         bundle = work / "bundle"
         devnull = os.open(os.devnull, os.O_RDWR)
         counter = iter(range(10**9))
+        # An installed skiff has its .pyc files (pip compiles them); with PYTHONDONTWRITEBYTECODE set, an
+        # editable checkout would compile every module on every start instead, so let the warm-up write them.
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
         def cli(binary: str) -> Callable[[], None]:
             def go() -> None:
                 cp = subprocess.run([binary, "--root", str(work / "state"), "run", "--bundle", str(bundle),
-                                     f"b{next(counter)}"], stdin=devnull, stdout=devnull, stderr=subprocess.PIPE)
+                                     f"b{next(counter)}"], stdin=devnull, stdout=devnull, stderr=subprocess.PIPE,
+                                    env=env)
                 if cp.returncode != 0:
                     raise SystemExit(f"{binary}: exit {cp.returncode}: {cp.stderr.decode()}")
             return go

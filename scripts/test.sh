@@ -8,4 +8,7 @@ V=${SKIFF_VENV:-$PWD/.venv}/bin
 echo "== ruff";   "$V/ruff" check src tests bench
 echo "== mypy";   "$V/mypy"
 echo "== import layers"; "$V/lint-imports"
-echo "== pytest"; "$V/pytest" -q -p no:cacheprovider "$@"
+# A fresh temp root per run: pytest's own clean-up of old runs can choke on very deep test trees.
+BASETEMP=$(mktemp -d /tmp/skiff-pytest.XXXXXX)
+trap 'rm -rf "$BASETEMP"' EXIT
+echo "== pytest"; "$V/pytest" -q -p no:cacheprovider --basetemp="$BASETEMP" "$@"

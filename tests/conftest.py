@@ -20,7 +20,31 @@ def store_dirs(tmp_path: Path) -> Iterator[tuple[Path, Path]]:
     runroot = tmp_path / "run"
     root.mkdir()
     runroot.mkdir()
-    yield root, runroot
+    try:
+        yield root, runroot
+    finally:
+        cleanup_store(root, runroot)
+
+
+def cleanup_store(root: Path, runroot: Path) -> None:
+    """Whatever a test left in its store goes: containers (and their monitors, cgroups, veths), the store's
+    bridge, nft table and DNS responders, and any mount below the store."""
+    if (root / "containers").is_dir() and any((root / "containers").iterdir()):
+        ids = subprocess.run(skiff_cmd(root, runroot, "ps", "-aq", "--no-trunc"), capture_output=True,
+                             text=True, timeout=120).stdout.split()
+        if ids:
+            subprocess.run(skiff_cmd(root, runroot, "rm", "-f", "-v", *ids), capture_output=True, timeout=300)
+    if (root / "networks").is_dir():
+        from skiff.engine.networks import network_manager
+
+        try:
+            network_manager(root, runroot).teardown()
+        except Exception as e:  # a clean-up must not hide the test's own result
+            print(f"network teardown of {root}: {e}", file=sys.stderr)
+    prefixes = (str(root) + "/", str(runroot) + "/")
+    mounts = [line.split()[4] for line in Path("/proc/self/mountinfo").read_text().splitlines()]
+    for m in sorted((m for m in mounts if m.startswith(prefixes)), key=len, reverse=True):
+        subprocess.run(["umount", "-l", m], capture_output=True)
 
 
 def skiff_cmd(root: Path, runroot: Path, *args: str) -> list[str]:

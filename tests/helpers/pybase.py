@@ -1,5 +1,6 @@
 """The Python base image for tests, made once with `skiff image bootstrap` (~1-4 min) and cached outside the
-checkout as a docker-archive keyed by its inputs (suite, packages, mirror and the bootstrap code itself)."""
+checkout as a docker-archive keyed by its inputs: suite, packages, mirror, and FORMAT, which is bumped whenever
+`skiff image bootstrap` changes what it puts in the image (the bootstrap command has its own tests)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ REF = "python:3.11-slim"
 SUITE = "bookworm"
 INCLUDE = "python3,python3-pip,python3-venv"
 CACHE = Path(os.environ.get("SKIFF_TEST_CACHE", "/var/cache/skiff-test"))
-_SRC = Path(__file__).resolve().parents[2] / "src" / "skiff" / "engine" / "bootstrap.py"
+FORMAT = 1
+_failed: list[str] = []
 
 
 def _skiff() -> str:
@@ -28,7 +30,7 @@ def cache_key() -> str:
     from skiff.engine.bootstrap import host_mirror
 
     inputs = {"ref": REF, "suite": SUITE, "include": INCLUDE, "mirror": host_mirror(),
-              "code": hashlib.sha256(_SRC.read_bytes()).hexdigest()}
+              "format": FORMAT}
     return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -38,18 +40,23 @@ def python_base_archive() -> Path:
     tar = CACHE / f"python-3.11-slim-{cache_key()}.tar"
     if tar.exists():
         return tar
+    if _failed:  # one attempt per test session: a failed bootstrap is not retried by every test
+        raise RuntimeError(f"bootstrapping {REF} failed earlier in this session: {_failed[0]}")
     with open(CACHE / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if tar.exists():
             return tar
         with tempfile.TemporaryDirectory(prefix="skiff-bootstrap-") as tmp:
             base = [_skiff(), "--root", f"{tmp}/root", "--runroot", f"{tmp}/run"]
-            subprocess.run([*base, "image", "bootstrap", REF, "--suite", SUITE, "--include", INCLUDE],
-                           check=True, capture_output=True, timeout=1500)
+            r = subprocess.run([*base, "image", "bootstrap", REF, "--suite", SUITE, "--include", INCLUDE],
+                               capture_output=True, text=True, timeout=1500)
+            if r.returncode != 0:
+                _failed.append(r.stderr.strip()[-500:])
+                raise RuntimeError(f"skiff image bootstrap {REF} failed: {r.stderr.strip()[-500:]}")
             part = tar.with_suffix(".tar.part")
             subprocess.run([*base, "save", "-o", str(part), REF], check=True, capture_output=True, timeout=600)
             os.rename(part, tar)
-        for old in CACHE.glob("python-3.11-slim-*.tar"):
-            if old != tar:
-                old.unlink()
+        # keep the three newest keys (several checkouts of different ages may share this cache)
+        for old in sorted(CACHE.glob("python-3.11-slim-*.tar"), key=lambda p: p.stat().st_mtime)[:-3]:
+            old.unlink()
     return tar

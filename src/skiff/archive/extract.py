@@ -94,7 +94,10 @@ class Extractor:
         except FileNotFoundError:
             return
         if stat.S_ISDIR(st.st_mode):
-            shutil.rmtree(name, dir_fd=pfd)
+            try:
+                shutil.rmtree(name, dir_fd=pfd)
+            except RecursionError:
+                raise ArchiveError(f"{path}: folder too deep to remove") from None
         else:
             os.unlink(name, dir_fd=pfd)
         self.rd.invalidate(path)  # may close pfd: callers resolve the parent again
@@ -106,7 +109,12 @@ class Extractor:
     # ---- entries -----------------------------------------------------------------------------------
     def add(self, e: Entry, data: Reader | None = None) -> None:
         """Apply one entry; a regular file's ``e.size`` bytes are read from ``data``."""
-        path = clean(e.name, "tar entry")
+        name = e.name
+        if (not name or name[0] in "./" or "/." in name or "//" in name or name[-1] == "/"
+                or "\0" in name):
+            path = clean(name, "tar entry")
+        else:
+            path = name  # already clean: the common case, skips the split
         self.rd.trim()
         self.stats.entries += 1
         base = path.rpartition("/")[2]

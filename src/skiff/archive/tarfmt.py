@@ -152,24 +152,46 @@ def parse_pax(data: bytes, name: str) -> dict[str, bytes]:
     return out
 
 
+_NUL_TO_SPACE = bytes.maketrans(b"\0", b" ")
+
+
 def decode_header(block: bytes) -> Entry:
     """A single 512-byte header block (no PAX/GNU merging: see :func:`apply_pax`)."""
     raw_name = block[:100].split(b"\0", 1)[0]
-    chk = _num(block[148:156], "checksum", raw_name)
+    nums = block[100:156].translate(_NUL_TO_SPACE)
+    try:  # fast path: plain octal fields (what nearly every tar has)
+        mode, uid, gid = int(nums[0:8], 8), int(nums[8:16], 8), int(nums[16:24], 8)
+        size, mtime, chk = int(nums[24:36], 8), int(nums[36:48], 8), int(nums[48:56], 8)
+    except ValueError:
+        bad = f"tar header for {_dec(raw_name)!r}: bad checksum (not a tar archive, or corrupt)"
+        try:
+            chk = int(nums[48:56], 8)
+        except ValueError:
+            raise ArchiveError(bad) from None
+        if chk != sum(block) - sum(block[148:156]) + 256:
+            raise ArchiveError(bad) from None
+        mode, uid, gid = (_num(block[100:108], "mode", raw_name), _num(block[108:116], "uid", raw_name),
+                          _num(block[116:124], "gid", raw_name))
+        size, mtime = _num(block[124:136], "size", raw_name), _num(block[136:148], "mtime", raw_name)
+        chk = _num(block[148:156], "checksum", raw_name)
     if chk != sum(block) - sum(block[148:156]) + 256:
         raise ArchiveError(f"tar header for {_dec(raw_name)!r}: bad checksum (not a tar archive, or corrupt)")
     typ = block[156:157]
     if typ == b"\0" or typ == b"7":
         typ = REG
-    if block[257:263] == b"ustar\0" and block[345] != 0:  # POSIX ustar prefix
+    if block[345] != 0 and block[257:263] == b"ustar\0":  # POSIX ustar prefix
         raw_name = block[345:500].split(b"\0", 1)[0] + b"/" + raw_name
-    return Entry(
-        name=_dec(raw_name), type=typ, mode=_num(block[100:108], "mode", raw_name),
-        uid=_num(block[108:116], "uid", raw_name), gid=_num(block[116:124], "gid", raw_name),
-        size=_num(block[124:136], "size", raw_name), mtime=_num(block[136:148], "mtime", raw_name),
-        linkname=_dec(block[157:257].split(b"\0", 1)[0]),
-        uname=_dec(block[265:297].split(b"\0", 1)[0]), gname=_dec(block[297:329].split(b"\0", 1)[0]),
-        devmajor=_num(block[329:337], "devmajor", raw_name), devminor=_num(block[337:345], "devminor", raw_name))
+    e = Entry(_dec(raw_name), typ, mode, uid, gid, size, mtime)
+    if block[157] != 0:
+        e.linkname = _dec(block[157:257].split(b"\0", 1)[0])
+    if typ == CHR or typ == BLK:
+        e.devmajor = _num(block[329:337], "devmajor", raw_name)
+        e.devminor = _num(block[337:345], "devminor", raw_name)
+    if block[265] != 0:
+        e.uname = _dec(block[265:297].split(b"\0", 1)[0])
+    if block[297] != 0:
+        e.gname = _dec(block[297:329].split(b"\0", 1)[0])
+    return e
 
 
 def apply_pax(e: Entry, pax: dict[str, bytes]) -> None:

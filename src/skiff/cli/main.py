@@ -1,77 +1,88 @@
 """skiff's entry point: global flags, the lazy command table, and the only place errors become exit codes.
 
-Start-up budget: this module imports only the standard library's argparse/os/sys and skiff's own light
-modules; every command imports what it needs when it runs (``tests/unit/cli/test_startup.py`` checks).
+Start-up budget: `skiff --version` imports nothing but this module and ``skiff``; other commands import
+argparse and what they need when they run (``tests/unit/cli/test_startup.py`` checks).
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
-from dataclasses import dataclass
 
 from skiff import __version__
-from skiff.cli.commands import COMMANDS, groups, lookup
 from skiff.errors import SkiffError
 
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs start-up time (mypy knows this name)
+if TYPE_CHECKING:
+    import argparse
 
-@dataclass(frozen=True)
+
 class GlobalOptions:
-    root: str
-    runroot: str
-    storage_driver: str | None
-    runtime: str
-    log_level: str
-    config: str | None
+    """The global flags, passed to every command (and to EngineContext.from_options)."""
+
+    __slots__ = ("config", "log_level", "root", "runroot", "runtime", "storage_driver")
+
+    def __init__(self, root: str, runroot: str, storage_driver: str | None, runtime: str, log_level: str,
+                 config: str | None) -> None:
+        self.root = root
+        self.runroot = runroot
+        self.storage_driver = storage_driver
+        self.runtime = runtime
+        self.log_level = log_level
+        self.config = config
 
 
 class UsageError(SkiffError):
     exit_code = 125
 
 
-class Parser(argparse.ArgumentParser):
+def parser(prog: str, description: str | None = None) -> argparse.ArgumentParser:
     """argparse with Docker's error shape: one line, exit 125."""
+    import argparse
 
-    def error(self, message: str) -> None:  # type: ignore[override]
-        if message.startswith("unrecognized arguments:"):
-            flag = message.split(":", 1)[1].strip().split()[0]
-            message = f"unknown flag: {flag}" if flag.startswith("-") else f"unexpected argument: {flag}"
-        raise UsageError(f"{message}\nSee '{self.prog} --help'.")
+    class Parser(argparse.ArgumentParser):
+        def error(self, message: str) -> None:  # type: ignore[override]
+            if message.startswith("unrecognized arguments:"):
+                flag = message.split(":", 1)[1].strip().split()[0]
+                message = f"unknown flag: {flag}" if flag.startswith("-") else f"unexpected argument: {flag}"
+            raise UsageError(f"{message}\nSee '{self.prog} --help'.")
+
+    return Parser(prog=prog, description=description)
 
 
-_GLOBAL_VALUE_FLAGS = {"--root", "--runroot", "--storage-driver", "--runtime", "--log-level", "--config", "-l"}
+_VALUE_FLAGS = {"--root": "root", "--runroot": "runroot", "--storage-driver": "storage_driver",
+                "--runtime": "runtime", "--log-level": "log_level", "-l": "log_level", "--config": "config"}
+_BOOL_FLAGS = {"--debug", "-D", "--version", "-v", "--help", "-h"}
 
 
-def _split_globals(argv: list[str]) -> tuple[list[str], list[str]]:
-    """Global flags come before the command words; return (global argv, the rest)."""
+def _parse_globals(argv: list[str]) -> tuple[dict[str, str], set[str], list[str]]:
+    """Global flags come before the command words: (values, booleans, the rest)."""
+    values: dict[str, str] = {}
+    flags: set[str] = set()
     i = 0
     while i < len(argv):
         a = argv[i]
         if not a.startswith("-") or a == "-":
             break
-        if a in _GLOBAL_VALUE_FLAGS:
-            i += 2
-            continue
+        name, eq, val = a.partition("=")
+        if name in _VALUE_FLAGS:
+            if not eq:
+                if i + 1 >= len(argv):
+                    raise UsageError(f"flag needs an argument: {name}\nSee 'skiff --help'.")
+                val = argv[i + 1]
+                i += 1
+            values[_VALUE_FLAGS[name]] = val
+        elif a in _BOOL_FLAGS:
+            flags.add(a)
+        else:
+            raise UsageError(f"unknown flag: {a}\nSee 'skiff --help'.")
         i += 1
-    return argv[:i], argv[i:]
-
-
-def _global_parser() -> Parser:
-    p = Parser(prog="skiff", add_help=False)
-    p.add_argument("--root", default=os.environ.get("SKIFF_ROOT", "/var/lib/skiff"))
-    p.add_argument("--runroot", default=os.environ.get("SKIFF_RUNROOT", "/run/skiff"))
-    p.add_argument("--storage-driver", default=os.environ.get("SKIFF_STORAGE_DRIVER"))
-    p.add_argument("--runtime", default=os.environ.get("SKIFF_RUNTIME", "skiff"))
-    p.add_argument("--log-level", "-l", default="warn")
-    p.add_argument("--config", default=os.environ.get("SKIFF_CONFIG"))
-    p.add_argument("--debug", "-D", action="store_true")
-    p.add_argument("--version", "-v", action="store_true")
-    p.add_argument("--help", "-h", action="store_true")
-    return p
+    return values, flags, argv[i:]
 
 
 def _usage() -> str:
+    from skiff.cli.commands import COMMANDS
+
     lines = ["Usage:  skiff [OPTIONS] COMMAND", "", "A daemonless, Docker-compatible container engine", "",
              "Commands:"]
     for key, info in sorted(COMMANDS.items()):
@@ -87,14 +98,15 @@ def _usage() -> str:
 
 
 def run(argv: list[str]) -> int:
-    gargv, rest = _split_globals(argv)
-    g = _global_parser().parse_args(gargv)
-    if g.version:
+    values, flags, rest = _parse_globals(argv)
+    if flags & {"--version", "-v"}:
         print(f"skiff version {__version__}")
         return 0
     if not rest:
         print(_usage())
         return 0
+    from skiff.cli.commands import groups, lookup
+
     found = lookup(rest)
     if found is None:
         word = rest[0]
@@ -106,12 +118,16 @@ def run(argv: list[str]) -> int:
     import importlib
 
     module = importlib.import_module(info.module)
-    parser = Parser(prog="skiff " + " ".join(key), description=info.summary)
-    module.configure(parser)
-    args = parser.parse_args(rest[len(key):])
-    opts = GlobalOptions(root=os.path.abspath(g.root), runroot=os.path.abspath(g.runroot),
-                         storage_driver=g.storage_driver, runtime=g.runtime, log_level=g.log_level,
-                         config=g.config)
+    p = parser("skiff " + " ".join(key), info.summary)
+    module.configure(p)
+    args = p.parse_args(rest[len(key):])
+    env = os.environ
+    opts = GlobalOptions(
+        root=os.path.abspath(values.get("root") or env.get("SKIFF_ROOT") or "/var/lib/skiff"),
+        runroot=os.path.abspath(values.get("runroot") or env.get("SKIFF_RUNROOT") or "/run/skiff"),
+        storage_driver=values.get("storage_driver") or env.get("SKIFF_STORAGE_DRIVER"),
+        runtime=values.get("runtime") or env.get("SKIFF_RUNTIME") or "skiff",
+        log_level=values.get("log_level", "warn"), config=values.get("config") or env.get("SKIFF_CONFIG"))
     rc: int = module.run(args, opts)
     return rc
 
@@ -129,7 +145,10 @@ def main(argv: list[str] | None = None) -> None:
         code = 130
     except BrokenPipeError:
         code = 0
-    sys.stdout.flush()
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        pass
     raise SystemExit(code)
 
 

@@ -37,6 +37,8 @@ def render_template(template: str, data: Any, *, unescape: bool = False) -> str:
 
     ``unescape`` turns the two characters ``\\t``/``\\n`` into a tab/newline first, as Docker's list
     formatters do (``render_table`` always does; ``inspect --format`` does not)."""
+    if template == "json":  # Docker 23+: `--format json` is `{{json .}}`
+        template = "{{json .}}"
     return _parsed(_unescape(template) if unescape else template).execute(data)
 
 
@@ -67,6 +69,8 @@ def render_table(template: str, rows: list[Any], *, headers: dict[str, str] | No
     line per row, aligned like Go's tabwriter (minwidth 10, padding 3). Without the ``table`` prefix the
     rows are rendered one per line with no header."""
     body = _unescape(template)
+    if body == "json":  # Docker 23+: one JSON object per line
+        body = "{{json .}}"
     table = body.startswith("table")
     if table:
         body = body[len("table"):].strip(" ")

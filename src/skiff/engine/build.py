@@ -5,22 +5,15 @@ or pulls FROM images."""
 from __future__ import annotations
 
 import contextlib
-import json
 import os
-import shutil
-import subprocess
-import sys
-import tempfile
-import threading
-import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from skiff.build.builder import BuildOptions, BuildReport, RunStep
-from skiff.engine.context import EngineContext
 from skiff.errors import SkiffError
 
 if TYPE_CHECKING:
+    from skiff.build.builder.options import BuildOptions, BuildReport, RunStep
+    from skiff.engine.context import EngineContext
     from skiff.oci.runtime import Spec
     from skiff.store.images import ImageRecord
 
@@ -41,7 +34,7 @@ class RuntimeStepRunner:
         for m in step.mounts:
             if m.kind == "tmpfs":
                 mounts.append(Mount(destination=m.target, type="tmpfs", source="tmpfs",
-                                    options=["nosuid", "nodev", "mode=1777"]))
+                                    options=["nosuid", "nodev", "mode=1777", *([f"size={m.size}"] if m.size else [])]))
             else:
                 assert m.source is not None
                 mounts.append(Mount(destination=m.target, type="bind", source=str(m.source),
@@ -55,6 +48,13 @@ class RuntimeStepRunner:
         return spec
 
     def run(self, step: RunStep) -> int:
+        import shutil
+        import subprocess
+        import sys
+        import tempfile
+        import threading
+        import uuid
+
         from skiff.oci.codec import canonical
 
         spec = self.spec(step)
@@ -128,6 +128,13 @@ class StoreImageProvider:
         self.ctx = ctx
 
     def ensure(self, reference: str, *, pull: bool, platform: str | None) -> ImageRecord:
+        if not pull:  # present in the store: no registry code is loaded
+            try:
+                found: ImageRecord = self.ctx.store.resolve_image(reference)
+                if platform is None or f"{found.os}/{found.architecture}" == platform:
+                    return found
+            except SkiffError:
+                pass
         try:
             from skiff.engine.registry import ensure_image
         except ImportError:
@@ -140,17 +147,86 @@ class StoreImageProvider:
 
 
 def host_platform() -> str:
-    import platform
-
-    m = platform.machine()
+    m = os.uname().machine
     return "linux/" + {"x86_64": "amd64", "aarch64": "arm64"}.get(m, m)
 
 
 def build(ctx: EngineContext, opts: BuildOptions, out: TextIO) -> BuildReport:
+    """Build; with ``opts.output`` (``type=oci|docker,dest=FILE``) also write the image as an archive.
+    A rebuild whose inputs did not change since the last build is answered from the build memo."""
+    import time
+
+    from skiff.build.builder.options import BuildReport
+    from skiff.build.builder.quick import Memo
+
+    t0 = time.monotonic()
+    memo = Memo.prepare(ctx.root, opts)
+    if memo is not None:
+        image_id = memo.replay(ctx.root, opts, out)
+        if image_id is not None:
+            return BuildReport(image_id=image_id, tags=opts.tags, steps=0, cached=0, seconds=time.monotonic() - t0)
     from skiff.build.builder import Builder
 
+    output = parse_output(opts.output) if opts.output else None
     b = Builder(ctx.store, RuntimeStepRunner(ctx), StoreImageProvider(ctx), out, host_platform=host_platform())
-    return b.build(opts)
+    report = b.build(opts)
+    if memo is not None:
+        memo.save(lines=b.transcript, images=b.images_used, records=b.keys_used, image_id=report.image_id,
+                  manifest=b.manifest_digest, names=b.names)
+    if output is not None:
+        from skiff.engine.image_io import ImageIO, SaveOptions
+
+        kind, dest = output
+        names = [report.image_id]
+        if opts.tags:
+            names = [opts.tags[0]]
+        ImageIO(ctx).save(SaveOptions(names=names, output=dest, format=f"{kind}-archive"))
+    return report
+
+
+def parse_output(spec: str) -> tuple[str, str]:
+    """``type=oci|docker,dest=FILE`` (or a bare path: a docker archive) -> (kind, dest)."""
+    fields = dict(part.partition("=")[::2] for part in spec.split(",")) if "=" in spec else {"dest": spec}
+    kind = fields.get("type", "docker")
+    dest = fields.get("dest", "")
+    if kind not in ("oci", "docker"):
+        raise SkiffError(f"--output type={kind}: not supported (oci or docker)", exit_code=1)
+    if not dest or dest == "-":
+        raise SkiffError(f"--output {spec}: give dest=FILE", exit_code=1)
+    return kind, dest
+
+
+@contextlib.contextmanager
+def stdin_context(ctx: EngineContext, data: bytes):  # type: ignore[no-untyped-def]
+    """``skiff build -``: stdin is either a Dockerfile (no context) or a tar context, maybe compressed, with
+    the Dockerfile inside. Yields (context folder or None, Dockerfile text or None); the folder is removed."""
+    import io
+
+    head = data[:512]
+    is_tar = head.startswith((b"\x1f\x8b", b"\x28\xb5\x2f\xfd")) or (len(head) >= 262 and head[257:262] == b"ustar")
+    if not is_tar:
+        try:
+            text = data.decode()
+        except UnicodeDecodeError:
+            raise SkiffError("the Dockerfile on stdin is not UTF-8 text", exit_code=1) from None
+        yield None, text
+        return
+    import shutil
+    import tempfile
+
+    from skiff.archive import ArchiveError, apply_layer
+
+    tmp = ctx.runroot / "build"
+    tmp.mkdir(parents=True, exist_ok=True)
+    d = Path(tempfile.mkdtemp(prefix="context-", dir=tmp))
+    try:
+        try:
+            apply_layer(io.BytesIO(data), d, what="build context on stdin")
+        except ArchiveError as e:
+            raise SkiffError(f"build context on stdin: {e.message}", exit_code=1) from None
+        yield d, None
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
 
 
 def prune(ctx: EngineContext) -> tuple[int, int]:
@@ -160,5 +236,3 @@ def prune(ctx: EngineContext) -> tuple[int, int]:
     ctx.store.gc()
     return n
 
-
-_ = json

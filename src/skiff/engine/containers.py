@@ -96,30 +96,48 @@ class ContainerEngine:
             img = None
         if img is None or opts.pull == "always":
             img = self._pull(opts.image, opts.platform) if opts.pull != "never" else img
-        return img, self.store.image_config(img)
+        cfg = self.store.image_config(img)
+        if opts.platform:
+            want = opts.platform.split("/")
+            have = [cfg.os, cfg.architecture] + ([cfg.variant] if cfg.variant and len(want) > 2 else [])
+            if want != have[:len(want)]:
+                raise InvalidArgumentError(f"image with reference {opts.image} was found but does not match the "
+                                           f"specified platform: wanted {opts.platform}, actual: "
+                                           f"{'/'.join(have)}")
+        return img, cfg
 
     def _pull(self, ref: str, platform: str | None) -> Any:
-        """--pull missing|always: the registry client is not wired into run yet, so a missing image is an
-        error with Docker's wording."""
+        """--pull missing (image absent) or always: pull through the registry use case, as Docker does."""
         from skiff.oci.reference import parse
 
+        from .registry import PullOptions, pull
+
         name = str(parse(ref))
-        print(f"Unable to find image '{name}' locally", file=sys.stderr)
-        raise NotFoundError(f"pull access denied for {name}: the registry client is not available to run "
-                            "(pull the image first)")
+        if not self._has(ref):
+            print(f"Unable to find image '{name}' locally", file=sys.stderr)
+        rep = pull(self.ctx, PullOptions(reference=ref, platform=platform))
+        return self.store.get_image(rep.image_id)
+
+    def _has(self, ref: str) -> bool:
+        try:
+            self.store.resolve_image(ref)
+        except NotFoundError:
+            return False
+        return True
 
     # -- start ----------------------------------------------------------------------------------------
-    def start(self, text: str) -> ContainerRecord:
-        """Start a created or exited container detached (under its own monitor)."""
+    def start(self, text: str, *, attach: bool = False) -> ContainerRecord:
+        """Start a created or exited container detached (under its own monitor). With ``attach`` the monitor
+        holds the output until the first attach client (``start -a``) connects."""
         cid = self.cs.resolve(text)
         with self.cs.lock(cid):
             st = self.cs.state(cid)
             if st.st in (Status.RUNNING, Status.PAUSED):
                 return self.cs.record(cid)
             self._finish_if_needed(cid)
-            return self._start_locked(cid, restart_count=self.cs.raw_state(cid).restart_count)
+            return self._start_locked(cid, restart_count=self.cs.raw_state(cid).restart_count, attach=attach)
 
-    def _start_locked(self, cid: str, restart_count: int) -> ContainerRecord:
+    def _start_locked(self, cid: str, restart_count: int, attach: bool = False) -> ContainerRecord:
         from .containers_create import prepare_bundle
         from .containers_launch import launch_detached
 
@@ -130,7 +148,15 @@ class ContainerEngine:
             launched = launch_detached(
                 drv, cid, bundle, tty=rec.config.tty, interactive=rec.config.open_stdin,
                 log=self.cs.log_path(cid), exit_file=self.cs.exit_path(cid), attach=self.cs.attach_path(cid),
-                exit_cmd=self.exit_command(cid), monitor_log=self.cs.rdir(cid) / "monitor.log")
+                exit_cmd=self.exit_command(cid), monitor_log=self.cs.rdir(cid) / "monitor.log",
+                wait_attach=attach, native_dir=self.root / "bin")
+            from .networks import connect
+
+            try:
+                connect(self, rec, launched.pid)
+            except BaseException:
+                self._try(lambda: drv.kill(cid, 9, all_processes=True))
+                raise
             drv.start(cid)
         except BaseException as e:
             self._teardown(rec)
@@ -172,7 +198,7 @@ class ContainerEngine:
         if opts.restart in ("no", ""):
             return RunReport(id=rep.id, exit_code=self.run_foreground(rep.id, interactive=opts.interactive,
                                                                       tty=opts.tty))
-        self.start(rep.id)
+        self.start(rep.id, attach=True)
         return RunReport(id=rep.id, exit_code=self.attach(rep.id, stdin=opts.interactive))
 
     def attach(self, text: str, *, stdin: bool = False) -> int:
@@ -181,7 +207,8 @@ class ContainerEngine:
         cid = self.cs.resolve(text)
         rec = self.cs.record(cid)
         while True:
-            code = attach(str(self.cs.attach_path(cid)), stdin=stdin, tty=rec.config.tty)
+            code = attach(str(self.cs.attach_path(cid)), stdin=stdin, tty=rec.config.tty,
+                          retry_while=lambda: self.cs.state(cid).st.is_live)
             if code is not None:
                 st = self.wait_state(cid, timeout=5)
                 if st.st is Status.RESTARTING or (st.st is Status.RUNNING and st.restart_count):

@@ -8,7 +8,7 @@ import select
 import signal
 import socket
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from skiff.monitor.monitor import C_CLOSE, C_RESIZE, C_STDIN, EXIT, frame
 
@@ -38,18 +38,33 @@ def raw_terminal(fd: int) -> Iterator[None]:
         termios.tcsetattr(fd, termios.TCSADRAIN, old)
 
 
-def attach(path: str, *, stdin: bool, tty: bool, out: int = 1, err: int = 2) -> int | None:
+def connect(path: str, *, retry_while: Callable[[], bool] | None = None) -> socket.socket | None:
+    """Connect to the attach socket; while ``retry_while()`` holds (the monitor is starting), keep trying."""
+    import time
+
+    deadline = time.monotonic() + 10
+    while True:
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            dfd = os.open(os.path.dirname(path), os.O_PATH | os.O_CLOEXEC)
+            try:  # through the folder's fd: sun_path is short whatever the store path's length
+                s.connect(f"/proc/self/fd/{dfd}/{os.path.basename(path)}")
+            finally:
+                os.close(dfd)
+            return s
+        except OSError:
+            s.close()
+            if retry_while is None or time.monotonic() > deadline or not retry_while():
+                return None
+            time.sleep(0.01)
+
+
+def attach(path: str, *, stdin: bool, tty: bool, out: int = 1, err: int = 2,
+           retry_while: Callable[[], bool] | None = None) -> int | None:
     """Stream a running container's output here (and our stdin there) until it exits: its exit code,
     or None when the monitor went away without telling."""
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    try:
-        dfd = os.open(os.path.dirname(path), os.O_PATH | os.O_CLOEXEC)
-        try:  # through the folder's fd: sun_path is short whatever the store path's length
-            s.connect(f"/proc/self/fd/{dfd}/{os.path.basename(path)}")
-        finally:
-            os.close(dfd)
-    except OSError:
-        s.close()
+    s = connect(path, retry_while=retry_while)
+    if s is None:
         return None
     rsig, wsig = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
     old_wakeup = signal.set_wakeup_fd(wsig)
@@ -67,13 +82,15 @@ def attach(path: str, *, stdin: bool, tty: bool, out: int = 1, err: int = 2) -> 
                 if rsig in ready:
                     os.read(rsig, 512)
                     if tty and (size := terminal_size(0)):
-                        s.sendall(frame(C_RESIZE, f"{size[0]} {size[1]}".encode()))
+                        with contextlib.suppress(OSError):
+                            s.sendall(frame(C_RESIZE, f"{size[0]} {size[1]}".encode()))
                 if 0 in ready:
                     data = os.read(0, 65536)
-                    if data:
-                        s.sendall(frame(C_STDIN, data))
-                    else:
-                        s.sendall(frame(C_CLOSE, b""))
+                    try:
+                        s.sendall(frame(C_STDIN, data) if data else frame(C_CLOSE, b""))
+                    except OSError:  # the container is done with its stdin (or gone): keep reading output
+                        data = b""
+                    if not data:
                         fds.remove(0)
                 if s.fileno() in ready:
                     data = s.recv(65536)

@@ -153,18 +153,16 @@ def _ports(opts: CreateOptions) -> tuple[list[str], dict[str, list[dict[str, str
         exposed.append(f"{p}/{proto or 'tcp'}")
     bindings: dict[str, list[dict[str, str]]] = {}
     if opts.publish:
-        try:
-            from skiff.network import parse_publish  # type: ignore[attr-defined]
-        except ImportError:
-            parse_publish = None
+        from skiff.network.ports import parse_publish
+
+        if opts.network in ("none", "host"):
+            raise InvalidArgumentError(f"-p: published ports are discarded with --network {opts.network}")
         for p in opts.publish:
-            if parse_publish is not None:
-                for b in parse_publish(p):
-                    key = f"{b.container_port}/{b.protocol}"
-                    bindings.setdefault(key, []).append({"HostIp": b.host_ip or "", "HostPort": str(b.host_port)})
-                    exposed.append(key)
-                continue
-            raise InvalidArgumentError("-p needs the networking support, which is not in this build")
+            for b in parse_publish(p):
+                key = f"{b.container_port}/{b.protocol}"
+                hp = str(b.host_port) if not b.host_port_end else f"{b.host_port}-{b.host_port_end}"
+                bindings.setdefault(key, []).append({"HostIp": b.host_ip or "", "HostPort": "" if hp == "0" else hp})
+                exposed.append(key)
     return exposed, bindings
 
 

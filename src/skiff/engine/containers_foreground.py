@@ -17,6 +17,7 @@ from .containers_attach import raw_terminal, terminal_size
 from .containers_launch import create_process, make_stdio, set_subreaper
 from .containers_model import ContainerRecord
 from .containers_state import State, boot_id, proc_start_time
+from .networks import connect
 
 if TYPE_CHECKING:
     from .containers import ContainerEngine
@@ -33,6 +34,12 @@ def run_here(eng: ContainerEngine, rec: ContainerRecord, bundle: Path, *, intera
     with eng.cs.lock(cid):
         try:
             pid = create_process(drv, cid, bundle, stdio)
+            try:
+                connect(eng, rec, pid)
+            except BaseException:
+                os.kill(pid, 9)
+                os.waitpid(pid, 0)
+                raise
             if tty and stdio.master is not None and (size := terminal_size(0)):
                 set_winsize(stdio.master, *size)
             drv.start(cid)

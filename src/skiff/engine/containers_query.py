@@ -178,20 +178,44 @@ def inspect(eng: ContainerEngine, text: str) -> dict[str, Any]:
     out["GraphDriver"] = {"Name": rec.driver, "Data": None}
     out["Mounts"] = obj.get("Mounts", [])
     out["Config"] = obj.get("Config", {})
-    out["NetworkSettings"] = _network_settings(eng, rec)
+    out["NetworkSettings"] = _network_settings(eng, rec, st.st.is_live)
     return out
 
 
-def _network_settings(eng: ContainerEngine, rec: ContainerRecord) -> dict[str, Any]:
-    ports: dict[str, Any] = {k: v for k, v in rec.host_config.port_bindings.items()}
-    for p in rec.config.exposed_ports:
-        ports.setdefault(p, None)
+def _network_settings(eng: ContainerEngine, rec: ContainerRecord, live: bool) -> dict[str, Any]:
+    from .networks import attachments
+
+    ports: dict[str, Any] = {p: None for p in rec.config.exposed_ports}
     mode = rec.host_config.network_mode
     nets: dict[str, Any] = {}
     if mode in ("none", "host"):
         nets[mode] = {"IPAddress": "", "Gateway": "", "MacAddress": "", "NetworkID": mode}
-    return {"Bridge": "", "SandboxID": "", "Ports": ports, "SandboxKey": "", "IPAddress": "", "Gateway": "",
-            "MacAddress": "", "Networks": nets}
+    first: dict[str, Any] = {}
+    for att in attachments(eng, rec) if live else []:
+        ent = {"IPAddress": att.ip, "IPPrefixLen": att.prefixlen, "Gateway": att.gateway, "MacAddress": att.mac,
+               "NetworkID": att.network, "Aliases": att.aliases or None}
+        nets[att.network] = ent
+        first = first or ent
+        for p in att.ports:
+            ports.setdefault(f"{p.container_port}/{p.protocol}", [])
+            lst = ports[f"{p.container_port}/{p.protocol}"] or []
+            lst.append({"HostIp": p.host_ip or "0.0.0.0", "HostPort": str(p.host_port)})
+            ports[f"{p.container_port}/{p.protocol}"] = lst
+    return {"Bridge": "", "SandboxID": "", "Ports": ports, "SandboxKey": "",
+            "IPAddress": first.get("IPAddress", ""), "IPPrefixLen": first.get("IPPrefixLen", 0),
+            "Gateway": first.get("Gateway", ""), "MacAddress": first.get("MacAddress", ""), "Networks": nets}
+
+
+def published_ports(eng: ContainerEngine, text: str) -> list[tuple[str, str, str]]:
+    """(container port/proto, host ip, host port) of a running container (its real host ports)."""
+    from .networks import attachments
+
+    cid = eng.cs.resolve(text)
+    rec = eng.cs.record(cid)
+    if not eng.cs.state(cid).st.is_live:
+        return []
+    return [(f"{p.container_port}/{p.protocol}", p.host_ip or "0.0.0.0", str(p.host_port))
+            for att in attachments(eng, rec) for p in att.ports]
 
 
 def logs(eng: ContainerEngine, text: str, *, follow: bool = False, tail: str = "all", since: str | None = None,

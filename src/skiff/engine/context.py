@@ -27,9 +27,14 @@ class HasGlobalOptions(Protocol):
 def unpack_layer(stream: BinaryIO, media_type: str, dest: Path) -> tuple[str, int]:
     """The store's LayerUnpacker, backed by skiff.archive (store and archive are siblings; the engine joins
     them). Layers go in overlay form: whiteouts become 0/0 char devices and opaque folders get the xattr."""
+    import shutil
+
     from skiff.archive import apply_layer
 
-    res = apply_layer(stream, dest, overlay_whiteouts=True, allow_devices=True, what=f"layer ({media_type})")
+    # a layer may not fill the disk (decompression bombs): bound it by the free space, less 1 GiB
+    limit = max(0, shutil.disk_usage(dest).free - (1 << 30))
+    res = apply_layer(stream, dest, overlay_whiteouts=True, allow_devices=True, max_bytes=limit,
+                      what=f"layer ({media_type})")
     return str(res.diff_id), res.size
 
 

@@ -7,13 +7,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from skiff.engine.context import EngineContext
 from skiff.engine.image_list import ImageSummary, ListOptions, keep, list_images, parse_filters, parse_time
 from skiff.errors import ConflictError, InvalidArgumentError, NotFoundError, SkiffError
 from skiff.oci import reference
 from skiff.store.images import ImageRecord, find
+
+if TYPE_CHECKING:
+    from skiff.engine.bootstrap import BootstrapOptions
+    from skiff.engine.image_io import ImportOptions, LoadOptions, LoadReport, SaveOptions
 
 
 class ImageEngine:
@@ -23,6 +27,27 @@ class ImageEngine:
     # ---- list ----
     def list_images(self, opts: ListOptions) -> list[ImageSummary]:
         return list_images(self.ctx, opts)
+
+    # ---- transfers (image_io.py, bootstrap.py), here too so that callers need one object ----
+    def save(self, opts: SaveOptions, stdout: BinaryIO | None = None) -> None:
+        from skiff.engine.image_io import ImageIO
+
+        ImageIO(self.ctx).save(opts, stdout)
+
+    def load(self, opts: LoadOptions, stdin: BinaryIO | None = None) -> LoadReport:
+        from skiff.engine.image_io import ImageIO
+
+        return ImageIO(self.ctx).load(opts, stdin)
+
+    def import_(self, opts: ImportOptions, stdin: BinaryIO | None = None) -> str:
+        from skiff.engine.image_io import ImageIO
+
+        return ImageIO(self.ctx).import_(opts, stdin)
+
+    def bootstrap(self, opts: BootstrapOptions) -> str:
+        from skiff.engine.bootstrap import bootstrap
+
+        return bootstrap(self.ctx, opts)
 
     # ---- inspect, history ----
     def resolve(self, text: str) -> ImageRecord:

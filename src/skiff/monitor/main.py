@@ -35,7 +35,8 @@ def main(argv: list[str] | None = None) -> None:
             outputs[int(kv["err"])] = STDERR
         stdin_fd = int(kv["in"]) if "in" in kv else None
     mon = Monitor(pid=pid, outputs=outputs, stdin_fd=stdin_fd, log_path=kv.get("log"),
-                  attach_path=kv.get("attach"), terminal_fd=tty, cgroup=kv.get("cgroup"))
+                  attach_path=kv.get("attach"), terminal_fd=tty, cgroup=kv.get("cgroup"),
+                  wait_attach=float(kv.get("wait_attach", "0")))
     code = mon.run()
     write_exit(kv["exit"], code, mon.oom, pid)
     if cmd:

@@ -89,7 +89,7 @@ class Monitor:
     def __init__(self, *, pid: int, outputs: dict[int, int], stdin_fd: int | None, log_path: str | None,
                  attach_path: str | None = None, local_out: dict[int, int] | None = None,
                  local_in: int | None = None, forward_signals: bool = False, terminal_fd: int | None = None,
-                 cgroup: str | None = None) -> None:
+                 cgroup: str | None = None, wait_attach: float = 0.0) -> None:
         self.pid = pid
         self.outputs = dict(outputs)  # fd -> STDOUT|STDERR
         self.stdin_fd = stdin_fd
@@ -104,6 +104,7 @@ class Monitor:
         self.status: int | None = None
         self.oom_paths = oom_files(pid, cgroup)
         self.oom = False
+        self.wait_attach = wait_attach
 
     # -- plumbing ------------------------------------------------------------------------------------------
     def _emit(self, kind: int, data: bytes) -> None:
@@ -213,6 +214,14 @@ class Monitor:
             self.poll.register(listener.fileno(), select.POLLIN)
         if self.local_in is not None:
             self.poll.register(self.local_in, select.POLLIN)
+        if listener is not None and self.wait_attach > 0:
+            # `start -a`: hold the output (it waits in the pipe) until the first client is there
+            ready = select.poll()
+            ready.register(listener.fileno(), select.POLLIN)
+            if ready.poll(int(self.wait_attach * 1000)):
+                cfd, _ = listener._accept()  # type: ignore[attr-defined]
+                self.clients[cfd] = _socket.socket(fileno=cfd)
+                self.poll.register(cfd, select.POLLIN)
         deadline: float | None = None
         try:
             self._reap()

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from skiff.errors import DigestMismatchError
 from skiff.oci.image import Descriptor
 from skiff.registry.config import Endpoint
-from skiff.registry.errors import RegistryUnreachableError
+from skiff.registry.errors import RegistryProtocolError, RegistryUnreachableError
 from skiff.registry.session import Session, status_error
 
 if TYPE_CHECKING:
@@ -57,6 +57,12 @@ class BlobReader:
                 raise status_error(self._what, resp)
             finally:
                 resp.close()
+        if resp.status_code == 206:
+            start = resp.headers.get("content-range", "").removeprefix("bytes ").split("-", 1)[0]
+            if start.strip().isdigit() and int(start) != self.offset:
+                resp.close()
+                raise RegistryProtocolError(f"{self._what}: asked for bytes from {self.offset}, the registry "
+                                            f"sent them from {start}")
         self._resp = resp
         self._iter = resp.iter_bytes()
         while skip > 0:

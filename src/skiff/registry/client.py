@@ -23,7 +23,7 @@ from skiff.registry.blobreader import BlobReader
 from skiff.registry.config import Endpoint, RegistriesConfig
 from skiff.registry.errors import RegistryError, RegistryProtocolError
 from skiff.registry.platforms import choose, host_platform
-from skiff.registry.session import RetryPolicy, Session, check_login, status_error
+from skiff.registry.session import RetryPolicy, Session, status_error
 
 if TYPE_CHECKING:
     import httpx
@@ -82,7 +82,7 @@ class RegistryClient:
         ep = Endpoint(host, "", insecure, ca)
         self.session.use_credentials(ep.api_host, creds)
         self.session.use_credentials(host, creds)
-        check_login(self.session, ep, host)
+        self.session.check_login(ep, host)
 
     def ping(self, host: str) -> None:
         insecure, ca = self.config.host_settings(host)

@@ -285,9 +285,9 @@ class Session:
             if resp.status_code != 401 or attempt == 1:
                 return resp
             ch = self._pick_challenge(resp)
-            resp.close()
             if ch is None:
-                return self._send_retrying(ep, method, url, hdrs, body, what, stream=stream)
+                return resp  # a 401 without a challenge: nothing to answer it with
+            resp.close()
             with self._lock:
                 known = self._challenges.get(ep.api_host)
                 self._challenges[ep.api_host] = ch
@@ -299,6 +299,22 @@ class Session:
                 raise RegistryAuthError(f"{what}: the registry refused the credentials for "
                                         f"{creds.username!r} (401)")
         raise AssertionError("unreachable")
+
+    def check_login(self, ep: Endpoint, what: str) -> None:
+        """Verify this session's credentials for ``ep``'s registry: a scope-less token (Bearer) or
+        ``GET /v2/`` (Basic). Raises RegistryAuthError when refused."""
+        self.base_url(ep, what)
+        with self._lock:
+            ch = self._challenges.get(ep.api_host)
+        if ch is None:
+            return  # the registry needs no credentials; Docker stores them anyway
+        if ch.scheme == "bearer":
+            self._auth_header(ep, [], what, refresh=True)
+            return
+        resp = self.request(ep, "GET", "/v2/", scopes=[], what=what)
+        with closing(resp):
+            if resp.status_code != 200:
+                raise status_error(what, resp)
 
     def _send_retrying(self, ep: Endpoint, method: str, url: Any, headers: dict[str, str], body: Body,
                        what: str, *, stream: bool = False) -> httpx.Response:
@@ -350,19 +366,3 @@ def _reason(e: Exception) -> str:
     if "name or service not known" in low or "temporary failure in name resolution" in low:
         return "host name not found"
     return text.splitlines()[0][:200]
-
-
-def check_login(session: Session, ep: Endpoint, what: str) -> None:
-    """Verify the session's credentials for ``ep``'s registry: a scope-less token (Bearer) or ``GET /v2/``."""
-    session.base_url(ep, what)
-    with session._lock:
-        ch = session._challenges.get(ep.api_host)
-    if ch is None:
-        return  # the registry needs no credentials; Docker stores them anyway
-    if ch.scheme == "bearer":
-        session._auth_header(ep, [], what, refresh=True)
-        return
-    resp = session.request(ep, "GET", "/v2/", scopes=[], what=what)
-    with closing(resp):
-        if resp.status_code != 200:
-            raise status_error(what, resp)

@@ -50,6 +50,8 @@ DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 @dataclass
 class InitConfig:
+    """What the container's init needs (a docstring also spares dataclasses an inspect.signature call)."""
+
     spec: Spec
     process: Process
     rootfs: str

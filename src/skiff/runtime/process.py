@@ -7,10 +7,9 @@ for the same reason).
 
 from __future__ import annotations
 
+import _thread
 import os
 import signal
-import socket
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -27,10 +26,13 @@ from skiff.kernel import (
 )
 from skiff.oci.runtime import LinuxIDMapping, Process, Spec
 from skiff.runtime import init
-from skiff.runtime.cgroups.base import Manager
 from skiff.runtime.errors import ContainerStartError, ExecFailed
 from skiff.runtime.sync import Channel, Failed, Go, Ready, Start, Terminal
 from skiff.runtime.sync import ExecFailed as ExecFailedMsg
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from skiff.runtime.cgroups.base import Manager
 
 NS_FLAGS = {"pid": CLONE_NEWPID, "network": CLONE_NEWNET, "mount": CLONE_NEWNS, "ipc": CLONE_NEWIPC,
             "uts": CLONE_NEWUTS, "user": CLONE_NEWUSER, "cgroup": CLONE_NEWCGROUP, "time": CLONE_NEWTIME}
@@ -132,9 +134,10 @@ def spawn(kernel: Kernel, launch: Launch) -> tuple[int, Channel]:
 
     On any failure the child is killed and reaped, and the error raised (ExecFailed gives 126/127).
     """
-    if threading.active_count() != 1:
+    others = _thread._count()  # threads started by Python, threading's or not (threading costs an import)
+    if others:
         raise ContainerStartError("the runtime forks only from a single-threaded process "
-                                  f"({threading.active_count()} threads are running)")
+                                  f"({others + 1} threads are running)")
     flags, joins, pid_join, new_userns, new_cgroupns = _plan(launch)
     parent, child = Channel.pair()
     cfg = init.InitConfig(spec=launch.spec, process=launch.process, rootfs=launch.rootfs, bundle=launch.bundle,
@@ -224,6 +227,8 @@ def wait_exit(pid: int) -> int:
 
 def send_console(console_socket: str, fd: int) -> None:
     """Hand the pty master to a console socket, as runc does (SCM_RIGHTS, name '/dev/ptmx')."""
+    import socket
+
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
         s.connect(console_socket)
         socket.send_fds(s, [b"/dev/ptmx"], [fd])

@@ -13,13 +13,11 @@ RUNROOT (default /run/skiff) holds the driver probe result.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import functools
 import json
 import os
 import time
-from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -82,19 +80,6 @@ class Store:
 
     def has_blob(self, digest: Digest) -> bool:
         return self.blobs.has(digest)
-
-    @contextlib.contextmanager
-    def writing(self) -> Iterator[None]:
-        """Held (shared) by anything that writes blobs, images or files under ROOT/tmp (load, import, save,
-        commit, pull): gc leaves those alone meanwhile. Re-entrant (each call opens its own shared lock)."""
-        path = self.root / "locks" / "gc.lock"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_SH)
-            yield
-        finally:
-            os.close(fd)
 
     # ---- images ----
     def list_images(self) -> list[ImageRecord]:
@@ -168,33 +153,6 @@ class Store:
         records = self.images.update(lambda rs: imgs.add_record(rs, rec))
         return next(r for r in records if r.id == rec.id)
 
-    def _referenced(self) -> tuple[set[str], set[str]]:
-        """(chain IDs, blob digests) that image records or container layers use."""
-        records = self.images.load()
-        chains = {c for r in records for c in r.chain_ids}
-        for drv in self._all_drivers():
-            for cid in drv.container_ids():
-                with contextlib.suppress(OSError, SkiffError):
-                    chains |= {"sha256:" + p.parent.name for p in drv.lower_dirs(cid)}
-        blobs = {b for r in records for b in (r.id, r.manifest, *r.layer_blobs)}
-        return chains, blobs
-
-    def _discard_layers(self, chains: list[str]) -> None:
-        if chains:
-            with self.locks[IMAGES].exclusive():
-                used, _ = self._referenced()
-                self.layers.remove([c for c in chains if c not in used])
-
-    def discard_blobs(self, digests: list[str]) -> None:
-        """Undo a failed transfer: delete these blobs unless an image uses them (the store is left as it was)."""
-        if digests:
-            with self.locks[IMAGES].exclusive():
-                _, used = self._referenced()
-                used |= {r.blob for r in self.layers.records() if r.blob}
-                for d in digests:
-                    if d not in used:
-                        self.blobs.delete(Digest(d))
-
     def _unpacker(self) -> LayerUnpacker:
         if self.unpacker is None:
             raise SkiffError("this store was opened without a layer unpacker")
@@ -230,14 +188,17 @@ class Store:
         return found[0]
 
     def delete_image(self, image_id: str) -> ImageRecord:
-        """Delete the image record (refused while a container uses it); layers and blobs go at gc()."""
-        users = self.image_in_use(image_id)
-        if users:
-            raise ConflictError(f"unable to delete {image_id.split(':', 1)[-1][:12]} (cannot be forced) - image is being "
-                                f"used by container {users[0][:12]}")
+        """Delete the image record (refused while a container uses it); layers and blobs go at gc().
+
+        The in-use check runs under the images lock: a command creating a container takes that lock
+        (``store.locks["images"].shared()``) while it writes its config.json, so the two cannot interleave."""
         gone: list[ImageRecord] = []
 
         def change(rs: list[ImageRecord]) -> list[ImageRecord]:
+            users = self.image_in_use(image_id)
+            if users:
+                raise ConflictError(f"unable to delete {image_id.split(':', 1)[-1][:12]} (cannot be forced) - "
+                                    f"image is being used by container {users[0][:12]}")
             gone.extend(r for r in rs if r.id == image_id)
             if not gone:
                 raise NotFoundError(f"No such image: {image_id}")
@@ -282,40 +243,27 @@ class Store:
             self._driver = choose(self._driver_name, self.root, self.runroot)
         return self._driver
 
-    def _all_drivers(self) -> list[Driver]:
-        from skiff.store.drivers.overlay import OverlayDriver
-        from skiff.store.drivers.vfs import VfsDriver
+    # ---- writers, undo and garbage collection (store/gc.py) ----
+    def writing(self) -> AbstractContextManager[None]:
+        """Held by anything that writes blobs, images or ROOT/tmp files; gc leaves those alone meanwhile."""
+        from skiff.store import gc
 
-        return [OverlayDriver(self.root, self.runroot), VfsDriver(self.root, self.runroot)]
+        return gc.writing(self.root)
+
+    def discard_blobs(self, digests: list[str]) -> None:
+        """Undo a failed transfer: delete these blobs unless an image uses them (the store is left as it was)."""
+        from skiff.store import gc
+
+        gc.discard_blobs(self, digests)
+
+    def _discard_layers(self, chains: list[str]) -> None:
+        from skiff.store import gc
+
+        gc.discard_layers(self, chains)
 
     def gc(self) -> tuple[list[str], list[str]]:
-        """Delete layers and blobs no image or container uses; (removed chain IDs, removed blob digests).
+        """Delete layers, blobs and temp files nothing uses; (removed chain IDs, removed blob digests).
+        Skipped (empty lists) while another command is writing (see writing())."""
+        from skiff.store import gc
 
-        Skipped (returns empty lists) while another command is writing images (see writing())."""
-        path = self.root / "locks" / "gc.lock"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                return [], []
-            # no writer is active (they hold gc.lock shared): whatever is in ROOT/tmp was left by a crash
-            if self.tmp.is_dir():
-                import shutil
-
-                for name in os.listdir(self.tmp):
-                    p = self.tmp / name
-                    shutil.rmtree(p, ignore_errors=True) if p.is_dir() and not p.is_symlink() else p.unlink()
-            with self.locks[IMAGES].exclusive():
-                keep_layers, keep_blobs = self._referenced()
-                removed_layers = self.layers.remove_unused(keep_layers)
-                keep_blobs |= {r.blob for r in self.layers.records() if r.blob}
-                removed_blobs = []
-                for d in list(self.blobs.list()):
-                    if str(d) not in keep_blobs:
-                        self.blobs.delete(d)
-                        removed_blobs.append(str(d))
-                return removed_layers, removed_blobs
-        finally:
-            os.close(fd)
+        return gc.collect(self)

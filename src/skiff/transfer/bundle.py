@@ -80,8 +80,11 @@ class DirBundle(Bundle):
 class TarBundle(Bundle):
     """A tar file (plain or gzip). The member list is read once up front, which also detects truncation."""
 
-    def __init__(self, path: Path, tmp_dir: Path, label: str | None = None) -> None:
+    def __init__(self, path: Path, tmp_dir: Path, label: str | None = None, max_bytes: int | None = None) -> None:
+        """``max_bytes`` bounds a compressed archive's decompressed size (default: the free space under
+        ``tmp_dir`` less 1 GiB), so a decompression bomb fails cleanly instead of filling the disk."""
         self.label = label or str(path)
+        self.max_bytes = max_bytes
         self._spool: str | None = None
         with open(path, "rb") as f:
             head = f.read(6)
@@ -106,9 +109,18 @@ class TarBundle(Bundle):
         fd, spool = tempfile.mkstemp(dir=tmp_dir, prefix="archive-")
         self._spool = spool
         opener: Any = {b"\x1f\x8b": _gzip_open, b"BZ": bz2.open, b"\xfd7": lzma.open}[head[:2]]
+        limit = self.max_bytes
+        if limit is None:
+            limit = max(0, shutil.disk_usage(tmp_dir).free - (1 << 30))
         try:
             with opener(path) as src, os.fdopen(fd, "wb") as dst:
-                shutil.copyfileobj(src, dst, 1 << 20)
+                total = 0
+                while chunk := src.read(1 << 20):
+                    total += len(chunk)
+                    if total > limit:
+                        self.close()
+                        raise ArchiveFormatError(f"{self.label}: decompressed archive exceeds {limit} bytes")
+                    dst.write(chunk)
         except (OSError, EOFError, lzma.LZMAError) as e:
             self.close()
             raise ArchiveFormatError(f"{self.label}: compressed archive is truncated or damaged: {e}") from None

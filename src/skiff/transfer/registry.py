@@ -18,14 +18,17 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, Protocol
 
+from skiff.errors import DigestMismatchError, SkiffError
 from skiff.oci import image as oci
 from skiff.oci.digest import Digest
 from skiff.oci.reference import Reference
 from skiff.registry.client import RegistryClient
+from skiff.registry.errors import RegistryProtocolError
 
 if TYPE_CHECKING:
+    from skiff.store.layers import LayerSource, LayerUnpacker
     from skiff.store.store import ImageRecord, Store
 
 #: (layer key, event, value): events "start" (value: size), "progress" (bytes), "exists", "downloaded",
@@ -120,6 +123,93 @@ def _blob_lock(lock_dir: Path, digest: str) -> Iterator[None]:
         os.close(fd)
 
 
+def _unpack_layer(store: Store, src: LayerSource, chain: str, parent: str | None, unpacker: LayerUnpacker,
+                  open_blob: Callable[[Digest], BinaryIO]) -> None:
+    """Adapter: unpack ONE layer into the store (its own folder, record written last). The store's public
+    ``LayerStore.ensure`` unpacks a whole chain one layer after the other from stored blobs; the pull unpacks
+    each layer while its blob streams in, so it calls the store's single-layer step (under the layers lock
+    the pull holds) with its own ``open_blob``. The layer's diff_id is checked there as always."""
+    store.layers._unpack(src, chain, parent, open_blob, unpacker)
+
+
+class Readable(Protocol):
+    def read(self, n: int = -1, /) -> bytes: ...
+
+
+class _Tee:
+    """Reads the network stream for the unpacker and copies every byte into a pipe that a thread stores."""
+
+    def __init__(self, stream: Readable, wfd: int) -> None:
+        self.stream = stream
+        self.wfd = wfd
+
+    error: BaseException | None = None
+
+    def read(self, n: int = -1) -> bytes:
+        try:
+            data = self.stream.read(n)
+        except DigestMismatchError as e:
+            self.error = e
+            raise
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self.wfd, view):]
+        return data
+
+    def drain(self) -> None:
+        while self.read(1 << 20):
+            pass
+
+    def __enter__(self) -> _Tee:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def _download_and_unpack(store: Store, stream: Readable, desc: oci.Descriptor, src: LayerSource, chain: str,
+                         parent: str | None, unpacker: LayerUnpacker, what: str) -> None:
+    """Unpack ``stream`` while a thread stores the same bytes as the blob (verified by the store); the
+    blob's digest is checked when the stream ends, the layer's diff_id by the store's unpack step."""
+    import threading
+
+    rfd, wfd = os.pipe()
+    with contextlib.suppress(OSError):
+        fcntl.fcntl(wfd, 1031, 1 << 20)  # F_SETPIPE_SZ: fewer wake-ups
+    stored: list[BaseException | None] = [None]
+
+    def store_blob() -> None:
+        try:
+            with os.fdopen(rfd, "rb") as r:
+                store.put_blob(r, desc.dgst, desc.size, desc.media_type, what=what)
+        except BaseException as e:
+            stored[0] = e
+
+    t = threading.Thread(target=store_blob, name="skiff-pull-store")
+    t.start()
+    tee = _Tee(stream, wfd)
+    failure: BaseException | None = None
+    try:
+        _unpack_layer(store, src, chain, parent, unpacker, lambda d: tee)  # type: ignore[arg-type,return-value]
+        tee.drain()  # the tar may end before the blob does; the last read verifies the digest
+    except Exception as e:
+        failure = e
+        # A corrupt blob usually breaks the decompressor first: name the real cause when the digest says so.
+        with contextlib.suppress(Exception):
+            tee.drain()
+        if isinstance(tee.error, DigestMismatchError):
+            failure = tee.error
+    finally:
+        os.close(wfd)
+        t.join()
+    if isinstance(failure, BrokenPipeError) and stored[0] is not None:
+        raise stored[0]
+    if failure is not None:
+        raise failure
+    if stored[0] is not None:
+        raise stored[0]
+
+
 def _has(store: Store, desc: oci.Descriptor) -> bool:
     return store.has_blob(desc.dgst) and store.blobs.size(desc.dgst) == desc.size
 
@@ -132,14 +222,10 @@ def pull_to_store(client: RegistryClient, store: Store, ref: Reference, *, platf
     resolved = client.resolve(ref, platform)
     manifest = oci.decode_manifest(resolved.raw, f"{ref}: manifest")
     if manifest.config.media_type not in (oci.MT_OCI_CONFIG, "application/vnd.docker.container.image.v1+json"):
-        from skiff.registry.errors import RegistryProtocolError
-
         raise RegistryProtocolError(f"{ref}: not a container image (config media type "
                                     f"{manifest.config.media_type!r})")
     for d in manifest.layers:
         if d.media_type not in oci.LAYER_TYPES:
-            from skiff.registry.errors import RegistryProtocolError
-
             raise RegistryProtocolError(f"{ref}: unsupported layer media type {d.media_type!r}")
     repo_digest = f"{ref.name}@{resolved.index[2] if resolved.index else resolved.digest}"
     names = [str(ref)] if ref.tag else []
@@ -156,56 +242,54 @@ def pull_to_store(client: RegistryClient, store: Store, ref: Reference, *, platf
         config = oci.decode_config(raw_config, f"{ref}: image config {manifest.config.digest}")
         diff_ids = list(config.rootfs.diff_ids)
         if len(diff_ids) != len(manifest.layers):
-            from skiff.registry.errors import RegistryProtocolError
-
             raise RegistryProtocolError(f"{ref}: the image config lists {len(diff_ids)} layers, the manifest "
                                         f"{len(manifest.layers)}")
         sources = [LayerSource(i, d.digest, d.media_type) for i, d in zip(diff_ids, manifest.layers, strict=True)]
         chains = chain_ids(diff_ids)
         unpacker = store.unpacker
         if unpacker is None:
-            from skiff.errors import SkiffError
-
             raise SkiffError("the store was opened without a layer unpacker")
 
-        def fetch(desc: oci.Descriptor) -> bool:
+        def layer(i: int) -> None:
+            desc, chain, parent = manifest.layers[i], chains[i], chains[i - 1] if i else None
             key = desc.digest
             with _blob_lock(lock_dir, desc.digest):
                 if _has(store, desc):
-                    return False
+                    result.skipped += 1
+                    if not store.layers.is_unpacked(chain):
+                        events(key, "extracting", desc.size)
+                        _unpack_layer(store, sources[i], chain, parent, unpacker, store.blobs.open)
+                    events(key, "done", desc.size)
+                    return
                 events(key, "start", desc.size)
                 with client.open_blob(ref, desc, lambda n: events(key, "progress", n)) as stream:
-                    store.put_blob(stream, desc.dgst, desc.size, desc.media_type,  # type: ignore[arg-type]
-                                   what=f"{ref}: blob {desc.digest}")
+                    if store.layers.is_unpacked(chain):
+                        store.put_blob(stream, desc.dgst, desc.size, desc.media_type,  # type: ignore[arg-type]
+                                       what=f"{ref}: blob {desc.digest}")
+                    else:
+                        _download_and_unpack(store, stream, desc, sources[i], chain, parent, unpacker,
+                                             f"{ref}: blob {desc.digest}")
+                result.downloaded += desc.size
                 events(key, "downloaded", desc.size)
-                return True
+                events(key, "done", desc.size)
 
-        futures: list[Future[bool] | None] = []
-        with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="skiff-pull") as pool:
+        # Each layer unpacks into its own folder (overlay form) while its blob streams in and is stored, in
+        # parallel with the other layers: network, decompression and disk all work at once.
+        with store.layers.lock.exclusive(), \
+                ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="skiff-pull") as pool:
+            futures: list[Future[None]] = []
             try:
-                for desc, chain in zip(manifest.layers, chains, strict=True):
+                for i, (desc, chain) in enumerate(zip(manifest.layers, chains, strict=True)):
                     if store.layers.is_unpacked(chain) and _has(store, desc):
                         events(desc.digest, "exists", desc.size)
-                        futures.append(None)
                         result.skipped += 1
-                    else:
-                        futures.append(pool.submit(fetch, desc))
-                for i, fut in enumerate(futures):
-                    desc = manifest.layers[i]
-                    if fut is None:
                         continue
-                    if fut.result():
-                        result.downloaded += desc.size
-                    else:
-                        result.skipped += 1
-                    if not store.layers.is_unpacked(chains[i]):
-                        events(desc.digest, "extracting", desc.size)
-                        store.layers.ensure(sources[: i + 1], store.blobs.open, unpacker)
-                    events(desc.digest, "done", desc.size)
+                    futures.append(pool.submit(layer, i))
+                for f in futures:
+                    f.result()
             except BaseException:
                 for f in futures:
-                    if f is not None:
-                        f.cancel()
+                    f.cancel()
                 raise
         before = {r.id: r for r in store.list_images()}.get(manifest.config.digest)
         rec = store.put_image(resolved.raw, names, [repo_digest])

@@ -76,6 +76,7 @@ def test_history_prune_info_df(bb: Any) -> None:
     assert "Total reclaimed space: 0B" in out(cp)  # not dangling: other:1 still names it
     info = out(bb("info"))
     assert re.search(r"Storage Driver: (overlay|vfs)", info) and f"Docker Root Dir: {bb.root}" in info
+    assert "Storage Driver: vfs" in out(bb("--storage-driver", "vfs", "system", "info"))
     df = out(bb("system", "df")).splitlines()
     assert df[0].split() == ["TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE"]
     assert df[1].split()[:3] == ["Images", "1", "0"]

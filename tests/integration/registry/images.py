@@ -14,6 +14,10 @@ from pathlib import Path
 
 from skiff.oci.image import MT_OCI_CONFIG, MT_OCI_INDEX, MT_OCI_LAYER_GZIP, MT_OCI_MANIFEST
 
+MT_DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
+MT_DOCKER_CONFIG = "application/vnd.docker.container.image.v1+json"
+MT_DOCKER_LAYER = "application/vnd.docker.image.rootfs.diff.tar.gzip"
+
 
 def _sha(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
@@ -67,20 +71,23 @@ class BuiltImage:
 
 
 def make_image(tars: list[bytes], *, arch: str = "amd64", cmd: list[str] | None = None,
-               level: int = 1) -> BuiltImage:
+               level: int = 1, docker: bool = False) -> BuiltImage:
+    """An image of ``tars`` (gzip layers); ``docker`` gives Docker schema2 media types instead of OCI's."""
     blobs: dict[str, bytes] = {}
     layers, diff_ids = [], []
     for t in tars:
         gz = gzip.compress(t, compresslevel=level, mtime=0)
         blobs[_sha(gz)] = gz
-        layers.append({"mediaType": MT_OCI_LAYER_GZIP, "digest": _sha(gz), "size": len(gz)})
+        layers.append({"mediaType": MT_DOCKER_LAYER if docker else MT_OCI_LAYER_GZIP, "digest": _sha(gz),
+                       "size": len(gz)})
         diff_ids.append(_sha(t))
     config = json.dumps({"architecture": arch, "os": "linux", "created": "2024-01-01T00:00:00Z",
                          "config": {"Cmd": cmd or ["/bin/sh"], "Env": ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]},
                          "rootfs": {"type": "layers", "diff_ids": diff_ids}}, sort_keys=True).encode()
     blobs[_sha(config)] = config
-    manifest = json.dumps({"schemaVersion": 2, "mediaType": MT_OCI_MANIFEST,
-                           "config": {"mediaType": MT_OCI_CONFIG, "digest": _sha(config), "size": len(config)},
+    manifest = json.dumps({"schemaVersion": 2, "mediaType": MT_DOCKER_MANIFEST if docker else MT_OCI_MANIFEST,
+                           "config": {"mediaType": MT_DOCKER_CONFIG if docker else MT_OCI_CONFIG,
+                                      "digest": _sha(config), "size": len(config)},
                            "layers": layers}).encode()
     return BuiltImage(manifest, config, blobs)
 
@@ -124,7 +131,8 @@ def push_raw(client: object, ref: object, img: BuiltImage, tag: str | None = Non
         desc = Descriptor(media_type=d["mediaType"], digest=d["digest"], size=d["size"])
         if not c.blob_exists(ref, desc.digest):  # type: ignore[attr-defined]
             c.push_blob(ref, desc, io.BytesIO(img.blobs[desc.digest]))  # type: ignore[attr-defined]
-    return str(c.put_manifest(ref, img.manifest, MT_OCI_MANIFEST, tag=tag))  # type: ignore[attr-defined]
+    mt = m["mediaType"]
+    return str(c.put_manifest(ref, img.manifest, mt, tag=tag))  # type: ignore[attr-defined]
 
 
 def skopeo_env() -> dict[str, str]:

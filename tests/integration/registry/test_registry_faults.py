@@ -36,6 +36,10 @@ def _nothing_stored(base: Path, img: BuiltImage) -> None:
 
     big = max(img.layer_digests, key=lambda d: len(img.blobs[d]))
     assert not st.has_blob(Digest(big))
+    tmp = base / "root" / "tmp"
+    assert not tmp.exists() or list(tmp.iterdir()) == []
+    overlay = base / "root" / "overlay"
+    assert not overlay.exists() or not [p for p in overlay.iterdir() if p.name.startswith(".tmp-")]
 
 
 def test_interrupted_pull_resumes(skiff_at: Any, proxy: FaultyProxy, pushed: str, busybox_image: BuiltImage,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -122,14 +123,36 @@ def test_skiff_push_podman_pull_and_run(skiff_at: Any, registry: RegistryServer,
 
     prun = tempfile.mkdtemp(prefix="skiff-prun-")  # podman wants a runroot under 50 characters
     pr = ["podman", "--root", str(tmp_path / "proot"), "--runroot", prun, "--storage-driver", "vfs"]
+    (tmp_path / "podman-auth.json").write_text('{"auths": {}}')
+    env = {**os.environ, "REGISTRY_AUTH_FILE": str(tmp_path / "podman-auth.json")}  # never the user's file
     try:
-        p = subprocess.run([*pr, "pull", "-q", "--tls-verify=false", dst], capture_output=True, text=True)
+        p = subprocess.run([*pr, "pull", "-q", "--tls-verify=false", dst], capture_output=True, text=True, env=env)
         assert p.returncode == 0, p.stderr
-        r = subprocess.run([*pr, "run", "--rm", "--network", "none", dst], capture_output=True, text=True)
+        r = subprocess.run([*pr, "run", "--rm", "--network", "none", dst], capture_output=True, text=True,
+                           env=env)
         assert r.returncode == 0 and "hello from busybox" in r.stdout, r.stderr
         ins = subprocess.run(["skopeo", "inspect", "--tls-verify=false", f"docker://{dst}"], check=True,
                              capture_output=True, text=True, env=skopeo_env()).stdout
         assert json.loads(ins)["Digest"] == busybox_image.digest
     finally:
-        subprocess.run([*pr, "rmi", "-a", "-f"], capture_output=True)
+        subprocess.run([*pr, "rmi", "-a", "-f"], capture_output=True, env=env)
         shutil.rmtree(prun, ignore_errors=True)
+
+
+def test_docker_schema2_image_round_trip(skiff_at: Any, registry: RegistryServer, busybox_rootfs: Path,
+                                         tmp_path: Path) -> None:
+    from images import layer_tar
+
+    img = make_image([layer_tar(busybox_rootfs)], docker=True, cmd=["/bin/echo", "schema2"])
+    src = f"{registry.host}/docker/busybox:1"
+    with _client(tmp_path) as c:
+        push_raw(c, reference.parse(src), img)
+    skiff_at(tmp_path, "pull", "-q", src)
+    rec = _store(tmp_path).list_images()[0]
+    assert rec.manifest == img.digest and rec.manifest_media_type.endswith("manifest.v2+json")
+    dst = f"{registry.host}/docker/copy:1"
+    skiff_at(tmp_path, "push", "-q", src, dst)
+    with _client(tmp_path) as c:
+        got = c.resolve(reference.parse(dst))
+    assert (str(got.digest), got.media_type) == (img.digest, "application/vnd.docker.distribution.manifest.v2+json")
+    assert "schema2" in run_image(skiff_at, tmp_path, src)

@@ -244,3 +244,20 @@ def test_cgroup_v1_resources_written(runtime: Runtime, tmp_path: Path, busybox_r
     assert f"/skiff/{cid}" in Path(f"/proc/{pid}/cgroup").read_text()
     runtime.delete(cid, force=True)
     assert not list(cg.glob(f"*/skiff/{cid}"))
+
+
+def test_refuses_to_fork_with_other_threads(runtime: Runtime, tmp_path: Path, busybox_rootfs: Path) -> None:
+    import threading
+
+    cid, b = _bundle(tmp_path, busybox_rootfs, ["true"])
+    release = threading.Event()
+    t = threading.Thread(target=release.wait)
+    t.start()
+    try:
+        with pytest.raises(ContainerStartError, match="single-threaded process"):
+            runtime.run(cid, b, stdio=(0, 1, 2))
+    finally:
+        release.set()
+        t.join()
+    assert runtime.list() == [] and not (tmp_path / "state" / cid).exists()
+    assert runtime.run(cid, b, stdio=(0, 1, 2)) == 0

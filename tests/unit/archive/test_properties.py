@@ -12,8 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from archive.treeutil import snapshot
 from skiff.archive import apply_layer, create_layer
+
+from .treeutil import snapshot
 
 _name = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="/\0"),
                 min_size=1, max_size=12).filter(lambda n: n not in (".", "..") and not n.startswith(".wh."))

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from archive.treeutil import snapshot
 from skiff.archive import apply_layer, create_layer, detect_compression, list_layer
+
+from .treeutil import snapshot
 
 CAP_NET_RAW = bytes.fromhex("0100000200200000000000000000000000000000")  # vfs cap v2: net_raw in permitted
 

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from archive.treeutil import dirent, raw_tar, reg, snapshot
 from skiff.archive import apply_layer, create_layer, list_layer
+
+from .treeutil import dirent, raw_tar, reg, snapshot
 
 
 def apply(data: bytes, root: Path, **kw: object) -> None:

@@ -74,6 +74,8 @@ def test_table_directive_aligns_like_tabwriter() -> None:
         "LABELS    NAME\n{}        X\n"
     # without `table`: one line per row, no header
     assert render_table("{{.ID}}", rows) == "abc123def456\n1\n"
+    assert render_table("json", [{"ID": "a"}, {"ID": "b"}]) == '{"ID":"a"}\n{"ID":"b"}\n'
+    assert render_template("json", {"A": [1]}) == '{"A":[1]}'
     with pytest.raises(TemplateError, match="needs columns"):
         render_table("table", rows)
 

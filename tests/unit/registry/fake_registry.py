@@ -22,6 +22,7 @@ class FakeRegistry:
     break_blob_at: int | None = None  # drop the connection after this many bytes (once)
     blob_override: dict[str, bytes] = field(default_factory=dict)
     redirect_blobs: bool = False
+    ignore_range: bool = False
     log: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
     token_requests: int = 0
     uploads: dict[str, bytearray] = field(default_factory=dict)
@@ -98,12 +99,15 @@ class FakeRegistry:
             return httpx.Response(307, headers={"Location": f"https://storage.test/{digest}"})
         data = self.blob_override.get(digest, self.blobs[digest])
         start = 0
-        rng = req.headers.get("range")
+        rng = None if self.ignore_range else req.headers.get("range")
         if rng:
             start = int(rng.split("=")[1].split("-")[0])
         body = data[start:]
         status = 206 if rng else 200
-        if self.break_blob_at is not None and not rng:
+        if rng:
+            return httpx.Response(206, content=body,
+                                  headers={"Content-Range": f"bytes {start}-{len(data) - 1}/{len(data)}"})
+        if self.break_blob_at is not None and not req.headers.get("range"):
             cut = self.break_blob_at
             self.break_blob_at = None
             return httpx.Response(status, stream=_Broken(body[:cut]))

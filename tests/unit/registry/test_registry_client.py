@@ -228,3 +228,15 @@ def test_unreachable_host_one_line(tmp_path: Path) -> None:
     with c, pytest.raises(RegistryError) as e:
         c.resolve(reference.parse(f"127.0.0.1:{closed_port()}/x:1"))
     assert "connection refused" in str(e.value) and "\n" not in str(e.value)
+
+
+def test_resume_when_the_server_ignores_range(tmp_path: Path) -> None:
+    reg = FakeRegistry(ignore_range=True)
+    data = bytes(range(256)) * 1000
+    put_image(reg, "lib/app", "1", [data])
+    reg.break_blob_at = 50_000
+    with client(reg, tmp_path) as c:
+        m = decode_manifest(c.resolve(ref(reg)).raw)
+        with c.open_blob(ref(reg), m.layers[0]) as r:
+            got = b"".join(iter(lambda: r.read(7000), b""))
+    assert got == data

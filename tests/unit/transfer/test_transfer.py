@@ -80,6 +80,15 @@ def test_gzip_archive_and_truncation(tmp_path: Path) -> None:
         TarBundle(tmp_path / "cut.gz", tmp_path / "spool")
 
 
+def test_decompression_bomb_is_bounded(tmp_path: Path) -> None:
+    import gzip
+
+    (tmp_path / "bomb.gz").write_bytes(gzip.compress(b"\0" * (8 << 20)))
+    with pytest.raises(ArchiveFormatError, match="exceeds 1048576 bytes"):
+        TarBundle(tmp_path / "bomb.gz", tmp_path / "spool", max_bytes=1 << 20)
+    assert list((tmp_path / "spool").iterdir()) == []
+
+
 def test_choose_instance() -> None:
     d = "sha256:" + "1" * 64
     idx = oci.Index(manifests=[

@@ -1,9 +1,13 @@
-"""The build context: a folder (with .dockerignore) from which COPY/ADD take files, hashed only as needed."""
+"""The build context: a folder (with .dockerignore) from which COPY/ADD take files, hashed only as needed.
+
+File content hashes are memoised by (size, mtime_ns, inode, ctime_ns) in ROOT/buildcache/ctxmemo/<root hash>.json,
+so a rebuild reads only the files that changed."""
 
 from __future__ import annotations
 
 import fnmatch
 import hashlib
+import json
 import os
 import stat
 from pathlib import Path
@@ -19,14 +23,20 @@ class ContextError(SkiffError):
 class BuildContext:
     """Files of a context folder as COPY sees them: paths relative to the root, ignored files left out."""
 
-    def __init__(self, root: Path | None, ignore: DockerIgnore | None = None) -> None:
+    def __init__(self, root: Path | None, ignore: DockerIgnore | None = None, memo_dir: Path | None = None) -> None:
         self.root = root
         self.ignore = ignore
         self._files: list[str] | None = None
         self._hashes: dict[str, str] = {}
+        self._memo_path = None
+        if memo_dir is not None and root is not None:
+            name = hashlib.sha256(os.fsencode(root)).hexdigest()[:24]
+            self._memo_path = memo_dir / "ctxmemo" / f"{name}.json"
+        self._memo: dict[str, list[object]] | None = None
+        self._memo_dirty = False
 
     @classmethod
-    def open(cls, root: Path | None, dockerfile: Path | None) -> BuildContext:
+    def open(cls, root: Path | None, dockerfile: Path | None, memo_dir: Path | None = None) -> BuildContext:
         if root is None:
             return cls(None)
         if not root.is_dir():
@@ -40,7 +50,7 @@ class BuildContext:
             if c.is_file():
                 ignore = DockerIgnore.from_file(c)
                 break
-        return cls(root, ignore)
+        return cls(root, ignore, memo_dir)
 
     def files(self) -> list[str]:
         """Every included path (files, links and folders), relative, sorted."""
@@ -106,7 +116,41 @@ class BuildContext:
         if stat.S_ISLNK(st.st_mode):
             h.update(os.readlink(full).encode())
         elif stat.S_ISREG(st.st_mode):
-            with open(full, "rb") as f:
-                while chunk := f.read(1 << 20):
-                    h.update(chunk)
+            h.update(self._file_sum(rel, full, st).encode())
         h.update(b"\n")
+
+    def _file_sum(self, rel: str, full: str, st: os.stat_result) -> str:
+        memo = self._load_memo()
+        sig = [st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns]
+        hit = memo.get(rel)
+        if hit is not None and hit[:4] == sig:
+            return str(hit[4])
+        fh = hashlib.sha256()
+        with open(full, "rb") as f:
+            while chunk := f.read(1 << 20):
+                fh.update(chunk)
+        memo[rel] = [*sig, fh.hexdigest()]
+        self._memo_dirty = True
+        return fh.hexdigest()
+
+    def _load_memo(self) -> dict[str, list[object]]:
+        if self._memo is None:
+            self._memo = {}
+            if self._memo_path is not None:
+                try:
+                    raw = json.loads(self._memo_path.read_bytes())
+                    if isinstance(raw, dict):
+                        self._memo = raw
+                except (OSError, ValueError):
+                    pass
+        return self._memo
+
+    def save_memo(self) -> None:
+        """Write the hash memo when it changed (no fsync: it is only a cache, checked against stat each time)."""
+        if not self._memo_dirty or self._memo_path is None or self._memo is None:
+            return
+        self._memo_path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self._memo_path.with_name(f".{self._memo_path.name}.{os.getpid()}")
+        tmp.write_text(json.dumps(self._memo))
+        os.replace(tmp, self._memo_path)
+        self._memo_dirty = False

@@ -31,7 +31,8 @@ class BuildOptions:
     quiet: bool = False
     platform: str | None = None
     source_date_epoch: int | None = None
-    output: str | None = None                 # type=oci|docker,dest=...
+    output: str | None = None                 # type=oci|docker,dest=... (the engine writes it)
+    progress: str = "auto"                    # auto | plain | tty | quiet
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,7 @@ class StepMount:
     source: Path | None
     readonly: bool = True
     kind: str = "bind"       # bind | tmpfs
+    size: int = 0            # tmpfs size in bytes (0: the kernel's default)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ class StageState:
     config: oci.ImageConfig
     key: str
     args: dict[str, str] = field(default_factory=dict)   # ARGs declared in this stage, with values
+    arg_order: list[str] = field(default_factory=list)   # every ARG name declared, in order (history)
     inherited_cmd: bool = True                            # CMD came from the base image (ENTRYPOINT resets it)
 
     @property
@@ -50,11 +51,17 @@ class StageState:
     def shell(self) -> list[str]:
         return list(self.config.config.shell) or list(DEFAULT_SHELL)
 
-    def run_env(self) -> list[str]:
-        """The environment of a RUN: ENV plus build args not overridden by ENV, and a default PATH."""
+    def run_env(self, args: dict[str, str]) -> list[str]:
+        """The environment of a RUN: ENV plus build args (``args``) not overridden by ENV, and a default PATH."""
         env = self.env
         out = [f"{k}={v}" for k, v in env.items()]
-        out += [f"{k}={v}" for k, v in self.args.items() if k not in env]
+        out += [f"{k}={v}" for k, v in args.items() if k not in env]
         if "PATH" not in env:
             out.insert(0, f"PATH={DEFAULT_PATH}")
         return out
+
+    def run_string(self, args: list[str]) -> str:
+        """BuildKit's ``runCommandString``: ``|N K=V ... ARGS`` with the stage's build args (ENV wins)."""
+        env = self.env
+        pairs = [f"{k}={env[k] if k in env else self.args.get(k, '')}" for k in self.arg_order]
+        return " ".join(([f"|{len(pairs)}", *pairs] if pairs else []) + args)

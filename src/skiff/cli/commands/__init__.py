@@ -6,12 +6,15 @@ Each command module defines ``configure(parser)`` (add its flags) and ``run(args
 
 from __future__ import annotations
 
-from typing import NamedTuple
 
+class CommandInfo:
+    """Where a command lives and its one-line summary (a plain class: typing.NamedTuple costs start-up time)."""
 
-class CommandInfo(NamedTuple):
-    module: str
-    summary: str
+    __slots__ = ("module", "summary")
+
+    def __init__(self, module: str, summary: str) -> None:
+        self.module = module
+        self.summary = summary
 
 
 P = "skiff.cli.commands."

@@ -32,33 +32,62 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("-q", "--quiet", action="store_true", help="Suppress the build output and print image ID")
 
 
-def _kv(items: list[str], flag: str) -> dict[str, str]:
+def _kv(items: list[str], flag: str, *, from_env: bool = True) -> dict[str, str]:
+    """``K=V`` values; a bare ``K`` takes the environment's value (left out when it has none), or "" without
+    ``from_env``."""
     out: dict[str, str] = {}
     for it in items:
         k, sep, v = it.partition("=")
         if not k:
             raise InvalidArgumentError(f"invalid argument {it!r} for {flag}")
-        out[k] = v if sep else os.environ.get(k, "")
+        if sep or not from_env:
+            out[k] = v
+        elif k in os.environ:
+            out[k] = os.environ[k]
     return out
 
 
 def run(args: argparse.Namespace, opts: object) -> int:
+    import contextlib
+
     from skiff.build.builder import BuildOptions
     from skiff.engine import build as engine_build
     from skiff.engine.context import EngineContext
+    from skiff.errors import SkiffError
 
-    text = None
-    context: Path | None
-    if args.context == "-":
-        text = sys.stdin.read()
-        context = None
-    else:
-        context = Path(args.context).resolve()
-    dockerfile = None
-    if args.file == "-":
-        text = sys.stdin.read()
-    elif args.file:
-        dockerfile = Path(args.file).resolve()
+    if args.progress not in ("auto", "plain", "tty", "quiet"):
+        raise InvalidArgumentError(f"invalid --progress {args.progress!r} (auto, plain, tty or quiet)")
+    if args.network not in ("default", "host", "none", "bridge"):
+        raise InvalidArgumentError(f"invalid --network {args.network!r} for build (default, host or none)")
+    if args.context == "-" and args.file == "-":
+        raise InvalidArgumentError("cannot read both the context and the Dockerfile from stdin")
+    ctx = EngineContext.from_options(opts)  # type: ignore[arg-type]
+    with contextlib.ExitStack() as stack:
+        text = None
+        context: Path | None
+        if args.context == "-":
+            context, text = stack.enter_context(engine_build.stdin_context(ctx, sys.stdin.buffer.read()))
+        else:
+            context = Path(args.context).resolve()
+        dockerfile = None
+        if args.file == "-":
+            text = sys.stdin.read()
+        elif args.file:
+            # -f is relative to the current folder (or inside a tar context read from stdin)
+            dockerfile = (context / args.file) if args.context == "-" and context else Path(args.file).resolve()
+        bopts = _options(args, BuildOptions, context, dockerfile, text)
+        try:
+            report = engine_build.build(ctx, bopts, sys.stderr)
+        except SkiffError as e:
+            e.exit_code = 1  # docker build exits 1 for every failed build
+            raise
+    if bopts.quiet:
+        print(report.image_id)
+    return 0
+
+
+def _options(args: argparse.Namespace, cls, context: Path | None, dockerfile: Path | None,  # type: ignore[no-untyped-def]
+             text: str | None):
     secrets: dict[str, Path] = {}
     for s in args.secret:
         kv = dict(part.partition("=")[::2] for part in s.split(","))
@@ -67,26 +96,24 @@ def run(args: argparse.Namespace, opts: object) -> int:
         if not sid or not src:
             raise InvalidArgumentError(f"invalid --secret {s!r}: expected id=ID,src=FILE")
         secrets[sid] = Path(src).resolve()
+    contexts: dict[str, Path] = {}
+    for k, v in _kv(args.build_context, "--build-context").items():
+        if v.startswith("docker-image://"):
+            contexts[k] = Path(v)  # kept as text: an image reference
+        else:
+            p = Path(v).resolve()
+            if not p.is_dir():
+                raise InvalidArgumentError(f"--build-context {k}={v}: no such folder")
+            contexts[k] = p
     sde = os.environ.get("SOURCE_DATE_EPOCH")
     ca = Path(args.ca_bundle).resolve() if args.ca_bundle else None
     if ca is not None and not ca.is_file():
         raise InvalidArgumentError(f"--ca-bundle {args.ca_bundle}: no such file")
-    bopts = BuildOptions(
+    return cls(
         context=context, dockerfile=dockerfile, dockerfile_text=text, tags=tuple(args.tag),
-        build_args=_kv(args.build_arg, "--build-arg"), labels=_kv(args.label, "--label"), target=args.target,
-        no_cache=args.no_cache, no_cache_filter=tuple(args.no_cache_filter), pull=args.pull,
-        network=args.network, iidfile=Path(args.iidfile) if args.iidfile else None, secrets=secrets,
-        build_contexts={k: Path(v) for k, v in _kv(args.build_context, "--build-context").items()},
-        ca_bundle=ca, quiet=args.quiet or args.progress == "quiet", platform=args.platform,
-        source_date_epoch=int(sde) if sde and sde.isdigit() else None, output=args.output)
-    ctx = EngineContext.from_options(opts)  # type: ignore[arg-type]
-    from skiff.errors import SkiffError
-
-    try:
-        report = engine_build.build(ctx, bopts, sys.stderr)
-    except SkiffError as e:
-        e.exit_code = 1  # docker build exits 1 for every failed build
-        raise
-    if bopts.quiet:
-        print(report.image_id)
-    return 0
+        build_args=_kv(args.build_arg, "--build-arg"), labels=_kv(args.label, "--label", from_env=False), target=args.target,
+        no_cache=args.no_cache, no_cache_filter=tuple(x for f in args.no_cache_filter for x in f.split(",") if x),
+        pull=args.pull, network=args.network, iidfile=Path(args.iidfile) if args.iidfile else None,
+        secrets=secrets, build_contexts=contexts, ca_bundle=ca, quiet=args.quiet or args.progress == "quiet",
+        platform=args.platform, source_date_epoch=int(sde) if sde and sde.isdigit() else None,
+        output=args.output, progress=args.progress)

@@ -36,7 +36,7 @@ def run(args: argparse.Namespace, opts: object) -> int:
             if len(names) != 1:
                 print("Error: you cannot start and attach multiple containers at once", file=sys.stderr)
                 return 1
-            eng.start(names[0])
+            eng.start(names[0], attach=True)
             return int(eng.attach(names[0], stdin=args.interactive))
         return each(names, lambda n: (eng.start(n), n)[1])
     if v == "stop":

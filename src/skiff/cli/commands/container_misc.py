@@ -43,12 +43,12 @@ def run(args: argparse.Namespace, opts: object) -> int:
             eng.rename(args.container, args.new_name)
             return 0
         if args._verb == "port":
-            rec = eng.lookup(args.container)
-            for key, binds in sorted(rec.host_config.port_bindings.items()):
+            from skiff.engine.containers_query import published_ports
+
+            for key, hip, hport in sorted(published_ports(eng, args.container)):
                 if args.private_port and key not in (args.private_port, f"{args.private_port}/tcp"):
                     continue
-                for b in binds:
-                    print(f"{key} -> {b.get('HostIp') or '0.0.0.0'}:{b.get('HostPort')}")
+                print(f"{key} -> {hip}:{hport}")
             return 0
         if args._verb == "prune":
             if not args.force and not _confirm("This will remove all stopped containers."):

@@ -18,12 +18,16 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, opts: object) -> int:
-    from skiff.cli.commands.container_common import engine
+    from skiff.cli.commands.container_common import as_daemon_error, engine
     from skiff.engine.containers_query import ps
+    from skiff.errors import SkiffError
 
     eng = engine(opts)
-    rows = ps(eng, all=args.all, last=1 if args.latest else args.last, filters=args.filter,
-              no_trunc=args.no_trunc)
+    try:
+        rows = ps(eng, all=args.all, last=1 if args.latest else args.last, filters=args.filter,
+                  no_trunc=args.no_trunc)
+    except SkiffError as e:
+        raise as_daemon_error(e) from None
     if args.quiet:
         for r in rows:
             print(r.id)

@@ -25,6 +25,7 @@ from skiff.store.drivers.base import (
     sys_umount,
 )
 from skiff.store.drivers.tree import diff_upper
+from skiff.store.lock import CONTAINERS, LockFile
 
 PAGE = os.sysconf("SC_PAGESIZE")
 
@@ -33,6 +34,7 @@ class OverlayDriver:
     name = "overlay"
 
     def __init__(self, root: Path, runroot: Path) -> None:
+        self.lock = LockFile(root / "locks" / f"{CONTAINERS}.lock")
         self.layers_dir = root / "overlay"
         self.dir = root / "overlay-containers"
         self.runroot = runroot
@@ -55,22 +57,23 @@ class OverlayDriver:
         return "l/" + layer.parent.name[:SHORT]
 
     def create_rw(self, container_id: str, layers: list[Path]) -> Path:
-        c = self._c(container_id)
-        if c.exists():
-            raise StorageError(f"container {container_id} already has a read-write layer")
-        tmp = self.dir / f".tmp-{container_id}"
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
-        for n in ("diff", "work", "merged"):
-            (tmp / n).mkdir(mode=0o755)
-        if layers:
-            lower = ":".join(self._short(p) for p in reversed(layers))
-        else:
-            (self.layers_dir / "empty").mkdir(parents=True, exist_ok=True)
-            lower = "empty"
-        (tmp / "lower").write_text(lower)
-        os.rename(tmp, c)
-        return c / "merged"
+        with self.lock.exclusive():
+            c = self._c(container_id)
+            if c.exists():
+                raise StorageError(f"container {container_id} already has a read-write layer")
+            tmp = self.dir / f".tmp-{container_id}"
+            shutil.rmtree(tmp, ignore_errors=True)
+            tmp.mkdir(parents=True)
+            for n in ("diff", "work", "merged"):
+                (tmp / n).mkdir(mode=0o755)
+            if layers:
+                lower = ":".join(self._short(p) for p in reversed(layers))
+            else:
+                (self.layers_dir / "empty").mkdir(parents=True, exist_ok=True)
+                lower = "empty"
+            (tmp / "lower").write_text(lower)
+            os.rename(tmp, c)
+            return c / "merged"
 
     def lower_dirs(self, container_id: str) -> list[Path]:
         names = (self._c(container_id) / "lower").read_text().split(":")
@@ -80,51 +83,54 @@ class OverlayDriver:
         return self._c(container_id) / "diff"
 
     def mount(self, container_id: str) -> Path:
-        c = self._c(container_id)
-        merged = c / "merged"
-        if not (c / "lower").is_file():
-            raise StorageError(f"container {container_id} has no read-write layer")
-        if is_mountpoint(merged):
+        with self.lock.exclusive():
+            c = self._c(container_id)
+            merged = c / "merged"
+            if not (c / "lower").is_file():
+                raise StorageError(f"container {container_id} has no read-write layer")
+            if is_mountpoint(merged):
+                return merged
+            lowers = (c / "lower").read_text().split(":")
+            absolute = ":".join(str(self.layers_dir / n) for n in lowers)
+            opts = f"lowerdir={absolute},upperdir={c / 'diff'},workdir={c / 'work'}"
+            if Path("/sys/module/overlay/parameters/index").exists():
+                opts += ",index=off"
+            try:
+                if len(opts) < PAGE - 1:
+                    sys_mount("overlay", str(merged), "overlay", 0, opts)
+                else:
+                    rel = opts.replace(f"lowerdir={absolute}", "lowerdir=" + ":".join(lowers))
+                    if len(rel) >= PAGE - 1:
+                        raise StorageError(f"container {container_id}: {len(lowers)} layers are too many for one "
+                                           "overlay mount; use --storage-driver vfs")
+                    r = subprocess.run(["mount", "-t", "overlay", "overlay", "-o", rel, str(merged)],
+                                       cwd=self.layers_dir, capture_output=True, text=True)
+                    if r.returncode != 0:
+                        raise StorageError(f"overlay mount of {merged} failed: {r.stderr.strip()}")
+            except OSError as e:
+                raise StorageError(f"overlay mount of {merged} failed: {e.strerror}") from None
             return merged
-        lowers = (c / "lower").read_text().split(":")
-        absolute = ":".join(str(self.layers_dir / n) for n in lowers)
-        opts = f"lowerdir={absolute},upperdir={c / 'diff'},workdir={c / 'work'}"
-        if Path("/sys/module/overlay/parameters/index").exists():
-            opts += ",index=off"
-        try:
-            if len(opts) < PAGE - 1:
-                sys_mount("overlay", str(merged), "overlay", 0, opts)
-            else:
-                rel = opts.replace(f"lowerdir={absolute}", "lowerdir=" + ":".join(lowers))
-                if len(rel) >= PAGE - 1:
-                    raise StorageError(f"container {container_id}: {len(lowers)} layers are too many for one "
-                                       "overlay mount; use --storage-driver vfs")
-                r = subprocess.run(["mount", "-t", "overlay", "overlay", "-o", rel, str(merged)],
-                                   cwd=self.layers_dir, capture_output=True, text=True)
-                if r.returncode != 0:
-                    raise StorageError(f"overlay mount of {merged} failed: {r.stderr.strip()}")
-        except OSError as e:
-            raise StorageError(f"overlay mount of {merged} failed: {e.strerror}") from None
-        return merged
 
     def unmount(self, container_id: str) -> None:
-        merged = self._c(container_id) / "merged"
-        while is_mountpoint(merged):
-            try:
-                sys_umount(str(merged))
-            except OSError as e:
-                if e.errno == errno.EBUSY:
-                    sys_umount(str(merged), MNT_DETACH)
-                elif e.errno != errno.EINVAL:
-                    raise StorageError(f"unmount of {merged} failed: {e.strerror}") from None
+        with self.lock.exclusive():
+            merged = self._c(container_id) / "merged"
+            while is_mountpoint(merged):
+                try:
+                    sys_umount(str(merged))
+                except OSError as e:
+                    if e.errno == errno.EBUSY:
+                        sys_umount(str(merged), MNT_DETACH)
+                    elif e.errno != errno.EINVAL:
+                        raise StorageError(f"unmount of {merged} failed: {e.strerror}") from None
 
     def remove(self, container_id: str) -> None:
-        c = self._c(container_id)
-        if not c.exists():
-            return
-        self.unmount(container_id)
-        with contextlib.suppress(FileNotFoundError):
-            shutil.rmtree(c)
+        with self.lock.exclusive():
+            c = self._c(container_id)
+            if not c.exists():
+                return
+            self.unmount(container_id)
+            with contextlib.suppress(FileNotFoundError):
+                shutil.rmtree(c)
 
     def diff(self, container_id: str) -> list[Change]:
         return diff_upper(self.upper_dir(container_id), self.lower_dirs(container_id))

@@ -12,12 +12,14 @@ from pathlib import Path
 
 from skiff.store.drivers.base import Change, StorageError, check_id
 from skiff.store.drivers.tree import diff_tree, merge_layer
+from skiff.store.lock import CONTAINERS, LockFile
 
 
 class VfsDriver:
     name = "vfs"
 
     def __init__(self, root: Path, runroot: Path, fallback_reason: str | None = None) -> None:
+        self.lock = LockFile(root / "locks" / f"{CONTAINERS}.lock")
         self.dir = root / "vfs-containers"
         self.runroot = runroot
         self.fallback_reason = fallback_reason
@@ -32,21 +34,22 @@ class VfsDriver:
         return sorted(n for n in os.listdir(self.dir) if not n.startswith(".")) if self.dir.is_dir() else []
 
     def create_rw(self, container_id: str, layers: list[Path]) -> Path:
-        c = self._c(container_id)
-        if c.exists():
-            raise StorageError(f"container {container_id} already has a read-write layer")
-        tmp = self.dir / f".tmp-{container_id}"
-        shutil.rmtree(tmp, ignore_errors=True)
-        (tmp / "rootfs").mkdir(parents=True, mode=0o755)
-        try:
-            for layer in layers:
-                merge_layer(layer, tmp / "rootfs")
-        except OSError as e:
+        with self.lock.exclusive():
+            c = self._c(container_id)
+            if c.exists():
+                raise StorageError(f"container {container_id} already has a read-write layer")
+            tmp = self.dir / f".tmp-{container_id}"
             shutil.rmtree(tmp, ignore_errors=True)
-            raise StorageError(f"copying layers for container {container_id} failed: {e}") from None
-        (tmp / "lower").write_text("\n".join(str(p) for p in layers))
-        os.rename(tmp, c)
-        return c / "rootfs"
+            (tmp / "rootfs").mkdir(parents=True, mode=0o755)
+            try:
+                for layer in layers:
+                    merge_layer(layer, tmp / "rootfs")
+            except OSError as e:
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise StorageError(f"copying layers for container {container_id} failed: {e}") from None
+            (tmp / "lower").write_text("\n".join(str(p) for p in layers))
+            os.rename(tmp, c)
+            return c / "rootfs"
 
     def lower_dirs(self, container_id: str) -> list[Path]:
         text = (self._c(container_id) / "lower").read_text()
@@ -56,15 +59,18 @@ class VfsDriver:
         return self._c(container_id) / "rootfs"
 
     def mount(self, container_id: str) -> Path:
-        if not self.exists(container_id):
-            raise StorageError(f"container {container_id} has no read-write layer")
-        return self._c(container_id) / "rootfs"
+        with self.lock.exclusive():
+            if not self.exists(container_id):
+                raise StorageError(f"container {container_id} has no read-write layer")
+            return self._c(container_id) / "rootfs"
 
     def unmount(self, container_id: str) -> None:
-        return None
+        with self.lock.exclusive():
+            return None
 
     def remove(self, container_id: str) -> None:
-        shutil.rmtree(self._c(container_id), ignore_errors=True)
+        with self.lock.exclusive():
+            shutil.rmtree(self._c(container_id), ignore_errors=True)
 
     def diff(self, container_id: str) -> list[Change]:
         return diff_tree(self.upper_dir(container_id), self.lower_dirs(container_id))

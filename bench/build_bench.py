@@ -1,0 +1,211 @@
+"""skiff build vs buildah bud vs podman build on the Flask example (examples/flask-hello).
+
+Each tool gets its own temporary store with python:3.11-slim loaded from the test helpers' cached archive, then:
+cold build, no-op rebuild, app-change rebuild (app.py edited), requirements-change rebuild (requirements.txt
+edited, so pip runs again). Figures are wall seconds (the minimum of --reps runs for the rebuilds).
+
+PyPI is reached through a TLS-inspecting proxy whose CA is in the host's bundle: skiff gets --ca-bundle,
+buildah/podman get the host bundle bind-mounted over the image's. RUN steps use the host network for all three
+(skiff's default; --network host for the others).
+
+    .venv/bin/python bench/build_bench.py [--reps 5] [--tools skiff,buildah,podman]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+EXAMPLE = REPO / "examples" / "flask-hello"
+CA = "/etc/ssl/certs/ca-certificates.crt"
+BUILDKIT = {"noop": 0.087, "app": 0.109}  # BuildKit's figures for the same example (the issue's reference)
+
+
+def base_archive() -> Path:
+    sys.path.insert(0, str(REPO / "tests"))
+    from helpers.pybase import python_base_archive
+
+    return python_base_archive()
+
+
+CPU: list[float] = []  # CPU seconds (user+sys) of the last run's process tree
+
+
+def run(cmd: list[str], **kw) -> float:  # type: ignore[no-untyped-def]
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t = time.perf_counter()
+    r = subprocess.run(cmd, capture_output=True, **kw)
+    dt = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU[:] = [after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime]
+    if r.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} exited {r.returncode}:\n{r.stderr.decode()[-3000:]}")
+    return dt
+
+
+class Tool:
+    name = ""
+
+    def __init__(self, work: Path) -> None:
+        self.work = work / self.name
+        self.root = self.work / "root"
+        self.runroot = self.work / "run"
+        self.ctx = self.work / "ctx"
+        shutil.copytree(EXAMPLE, self.ctx)
+
+    def load(self, archive: Path) -> None: ...
+
+    def build_cmd(self) -> list[str]:
+        raise NotImplementedError
+
+    def build(self) -> float:
+        return run(self.build_cmd())
+
+    def cleanup(self) -> None:
+        shutil.rmtree(self.work, ignore_errors=True)
+
+
+class Skiff(Tool):
+    name = "skiff"
+
+    def __init__(self, work: Path) -> None:
+        super().__init__(work)
+        self.exe = shutil.which("skiff", path=str(Path(sys.executable).parent)) or "skiff"
+        self.env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+    def _s(self, *args: str) -> list[str]:
+        return [self.exe, "--root", str(self.root), "--runroot", str(self.runroot), *args]
+
+    def load(self, archive: Path) -> None:
+        run(self._s("load", "-i", str(archive)), env=self.env)
+
+    def build_cmd(self) -> list[str]:
+        return self._s("build", "-q", "--ca-bundle", CA, "-t", "flask-bench", str(self.ctx))
+
+    def build(self) -> float:
+        return run(self.build_cmd(), env=self.env)
+
+    def cleanup(self) -> None:
+        subprocess.run(self._s("system", "prune", "-a", "-f"), capture_output=True, env=self.env)
+        super().cleanup()
+
+
+class Podman(Tool):
+    name = "podman"
+
+    def _p(self, *args: str) -> list[str]:
+        return ["podman", "--root", str(self.root), "--runroot", str(self.runroot), "--storage-driver", "overlay",
+                *args]
+
+    def load(self, archive: Path) -> None:
+        run(self._p("load", "-i", str(archive)))
+
+    def build_cmd(self) -> list[str]:
+        return self._p("build", "-q", "--pull=never", "--network", "host", "-v", f"{CA}:{CA}:ro",
+                       "-t", "flask-bench", str(self.ctx))
+
+    def cleanup(self) -> None:
+        subprocess.run(self._p("rmi", "-a", "-f"), capture_output=True)
+        for d in (self.root, self.runroot):
+            subprocess.run(["umount", "-R", str(d)], capture_output=True)
+        super().cleanup()
+
+
+class Buildah(Tool):
+    name = "buildah"
+
+    def _b(self, *args: str) -> list[str]:
+        return ["buildah", "--root", str(self.root), "--runroot", str(self.runroot), "--storage-driver", "overlay",
+                *args]
+
+    def load(self, archive: Path) -> None:
+        run(self._b("pull", "-q", f"docker-archive:{archive}"))
+
+    def build_cmd(self) -> list[str]:
+        return self._b("bud", "-q", "--layers", "--pull-never", "--network", "host", "-v", f"{CA}:{CA}:ro",
+                       "-t", "flask-bench", str(self.ctx))
+
+    def cleanup(self) -> None:
+        subprocess.run(self._b("rmi", "-a", "-f"), capture_output=True)
+        for d in (self.root, self.runroot):
+            subprocess.run(["umount", "-R", str(d)], capture_output=True)
+        super().cleanup()
+
+
+def bench(tool: Tool, archive: Path, reps: int) -> dict[str, float]:
+    tool.load(archive)
+    out = {"cold": tool.build()}
+    tool.build()  # settle (first rebuild may write memos and pyc files)
+    noop, noop_cpu = [], []
+    for _ in range(reps):
+        noop.append(tool.build())
+        noop_cpu.append(CPU[0])
+    out["noop"], out["noop_cpu"] = min(noop), min(noop_cpu)
+    app = tool.ctx / "app.py"
+    times, cpu = [], []
+    for i in range(reps):
+        with open(app, "a") as f:
+            f.write(f"# change {i}\n")
+        times.append(tool.build())
+        cpu.append(CPU[0])
+    out["app"], out["app_cpu"] = min(times), min(cpu)
+    out["app_median"] = statistics.median(times)
+    with open(tool.ctx / "requirements.txt", "a") as f:
+        f.write("# requirements changed\n")
+    out["req"] = tool.build()
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--tools", default="skiff,buildah,podman")
+    args = ap.parse_args()
+    archive = base_archive()
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "src")], capture_output=True,
+                   env={k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"})
+    classes = {"skiff": Skiff, "buildah": Buildah, "podman": Podman}
+    results: dict[str, dict[str, float]] = {}
+    with tempfile.TemporaryDirectory(prefix="build-bench-") as tmp:
+        for name in args.tools.split(","):
+            if name != "skiff" and shutil.which(name) is None:
+                print(f"{name}: not installed, skipped")
+                continue
+            tool = classes[name](Path(tmp))
+            try:
+                results[name] = bench(tool, archive, args.reps)
+            except RuntimeError as e:
+                print(f"{name}: failed: {e}")
+            finally:
+                tool.cleanup()
+    rows = [("cold", "cold build"), ("noop", "no-op rebuild"), ("noop_cpu", "no-op rebuild, CPU s"),
+            ("app", "app-change rebuild (min)"), ("app_median", "app-change rebuild (median)"),
+            ("app_cpu", "app-change rebuild, CPU s"), ("req", "requirements-change rebuild")]
+    names = list(results)
+    print(f"{'scenario':30}" + "".join(f"{n:>10}" for n in names) + "".join(
+        f"{'skiff/' + n:>14}" for n in names if n != "skiff") + f"{'skiff/buildkit':>16}")
+    for key, label in rows:
+        line = f"{label:30}" + "".join(f"{results[n][key]:>9.3f}s" for n in names)
+        if "skiff" in results:
+            s = results["skiff"][key]
+            line += "".join(f"{s / results[n][key]:>14.2f}" for n in names if n != "skiff")
+            bk = BUILDKIT.get(key.removesuffix("_cpu"))
+            line += f"{s / bk:>16.2f}" if bk else f"{'':>16}"
+        print(line)
+    print(f"load average: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cpus")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
