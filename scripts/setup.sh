@@ -25,6 +25,9 @@ if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; 
   "$VENV/bin/pip" install -q -e '.[test]'
   echo "$want" > "$stamp"
 fi
+# Byte-code ahead of time: with PYTHONDONTWRITEBYTECODE set (as on this machine) every command would
+# otherwise recompile skiff's modules at start-up.
+"$VENV/bin/python" -m compileall -q -j 0 src >/dev/null
 if [ -z "${SKIFF_VENV:-}" ]; then  # only the checkout's own venv goes on PATH
   ln -sf "$VENV/bin/skiff" /usr/local/bin/skiff
   ln -sf "$VENV/bin/skiff-runtime" /usr/local/bin/skiff-runtime

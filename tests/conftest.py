@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -11,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
-VENV_BIN = Path(sys.executable).parent
+sys.path.insert(0, str(Path(__file__).parent))
+
+from helpers.cli import skiff_cmd  # noqa: E402
 
 
 @pytest.fixture
@@ -47,9 +48,6 @@ def cleanup_store(root: Path, runroot: Path) -> None:
         subprocess.run(["umount", "-l", m], capture_output=True)
 
 
-def skiff_cmd(root: Path, runroot: Path, *args: str) -> list[str]:
-    exe = shutil.which("skiff", path=str(VENV_BIN)) or "skiff"
-    return [exe, "--root", str(root), "--runroot", str(runroot), *args]
 
 
 @pytest.fixture
@@ -71,7 +69,6 @@ def skiff(store_dirs: tuple[Path, Path]):  # type: ignore[no-untyped-def]
     return _run
 
 
-sys.path.insert(0, str(Path(__file__).parent))
 
 
 @pytest.fixture(scope="session")

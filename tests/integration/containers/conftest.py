@@ -5,21 +5,15 @@ mount under the store, no cgroup, no process."""
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
-import sys
 import tarfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-VENV_BIN = Path(sys.executable).parent
-
-
-def skiff_cmd(root: Path, runroot: Path, *args: str) -> list[str]:
-    exe = shutil.which("skiff", path=str(VENV_BIN)) or "skiff"
-    return [exe, "--root", str(root), "--runroot", str(runroot), *args]
+from helpers.cli import skiff_cmd
+from helpers.containers import leftovers  # noqa: F401  (re-exported for the tests)
 
 
 class Sk:
@@ -50,18 +44,6 @@ def busybox_tar(busybox_rootfs: Path, tmp_path_factory: pytest.TempPathFactory) 
     return tar
 
 
-def leftovers(root: Path) -> list[str]:
-    """Mounts under the store and skiff cgroups of containers of this store."""
-    out = []
-    with open("/proc/mounts") as f:
-        out += [line.split()[1] for line in f if str(root) in line.split()[1]]
-    cdir = root / "containers"
-    ids = [n for n in os.listdir(cdir)] if cdir.is_dir() else []
-    for base in ("/sys/fs/cgroup/memory/skiff", "/sys/fs/cgroup/pids/skiff", "/sys/fs/cgroup/unified/skiff"):
-        for cid in ids:
-            if os.path.isdir(f"{base}/{cid}"):
-                out.append(f"{base}/{cid}")
-    return out
 
 
 @pytest.fixture(scope="module")

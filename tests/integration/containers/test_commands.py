@@ -117,7 +117,7 @@ def test_run_it_terminal(sk):  # type: ignore[no-untyped-def]
     import struct
     import termios
 
-    from conftest import skiff_cmd
+    from helpers.cli import skiff_cmd
 
     argv = skiff_cmd(sk.root, sk.runroot, "run", "--rm", "-it", *NONE, "busybox", "sh")
     pid, fd = pty.fork()

@@ -8,7 +8,7 @@ import os
 import signal
 import time
 
-from conftest import leftovers
+from helpers.containers import leftovers
 
 NONE = ("--network", "none")
 

@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 
+from helpers.images import store_state  # noqa: F401  (re-exported for the tests)
+
 
 @pytest.fixture(scope="session")
 def bb_tar(busybox_rootfs: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -30,15 +32,6 @@ def bb(skiff: Any, bb_tar: Path) -> Any:
     return skiff
 
 
-def store_state(root: Path) -> list[tuple[str, int]]:
-    """Everything in the store that a failed command must not change (locks and tmp excluded)."""
-    out = []
-    for p in sorted(root.rglob("*")):
-        rel = p.relative_to(root)
-        if rel.parts[0] in ("locks", "tmp"):
-            continue
-        out.append((str(rel), p.stat().st_size if p.is_file() and not p.is_symlink() else 0))
-    return out
 
 
 def _unmount_below(path: Path) -> None:

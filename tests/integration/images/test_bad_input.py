@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from conftest import store_state  # type: ignore[import-not-found]
+from helpers.images import store_state
 
 
 def _add(t: tarfile.TarFile, name: str, data: bytes) -> None:
