@@ -43,21 +43,29 @@ class V1Manager:
                                             os.path.realpath(self.root / ctrl)), None)
 
     def create(self) -> None:
-        for ctrl, d in self.dirs.items():
-            if ctrl == "cpuset":
-                self._create_cpuset(d)
-            else:
-                d.mkdir(parents=True, exist_ok=True)
-        if self.unified is not None:
-            self.unified.mkdir(parents=True, exist_ok=True)
+        # The shared `skiff` parent is removed by the last container's destroy(); a concurrent removal
+        # between making the parent and the child shows up as ENOENT, and trying again makes both.
+        for attempt in range(5):
+            try:
+                for ctrl, d in self.dirs.items():
+                    if ctrl == "cpuset":
+                        self._create_cpuset(d)
+                    else:
+                        d.mkdir(parents=True, exist_ok=True)
+                if self.unified is not None:
+                    self.unified.mkdir(parents=True, exist_ok=True)
+                return
+            except FileNotFoundError:
+                if attempt == 4:
+                    raise
+                time.sleep(0.005)
 
     def _create_cpuset(self, d: Path) -> None:
         top = self.root / "cpuset"
         cur = top
         for part in d.relative_to(top).parts:
             parent, cur = cur, cur / part
-            if not cur.exists():
-                cur.mkdir()
+            cur.mkdir(exist_ok=True)
             for f in ("cpuset.cpus", "cpuset.mems"):
                 if not read(cur / f):
                     write(cur / f, read(parent / f) or "")
@@ -185,3 +193,14 @@ class V1Manager:
                     if e.errno != errno.EBUSY:
                         raise
                     time.sleep(0.005)
+        remove_empty_parents(dirs)
+
+
+def remove_empty_parents(dirs: list[Path]) -> None:
+    """Remove the shared ``skiff`` parent cgroups once no container is left in them (rmdir refuses otherwise)."""
+    for d in dirs:
+        if d.parent.name == "skiff":
+            try:
+                d.parent.rmdir()
+            except OSError:
+                pass

@@ -25,6 +25,16 @@ class V2Manager:
         self.path = rel
 
     def create(self) -> None:
+        for attempt in range(5):  # see v1: the shared parent may vanish under a concurrent destroy()
+            try:
+                self._create()
+                return
+            except FileNotFoundError:
+                if attempt == 4:
+                    raise
+                time.sleep(0.005)
+
+    def _create(self) -> None:
         root = self.dir
         for _ in Path(self.path).parts:
             root = root.parent
@@ -110,13 +120,16 @@ class V2Manager:
         write(self.dir / "cgroup.freeze", "0")
 
     def destroy(self) -> None:
+        from skiff.runtime.cgroups.v1 import remove_empty_parents
+
         for _ in range(200):
             try:
                 self.dir.rmdir()
-                return
+                break
             except FileNotFoundError:
-                return
+                break
             except OSError as e:
                 if e.errno != errno.EBUSY:
                     raise
                 time.sleep(0.005)
+        remove_empty_parents([self.dir])
