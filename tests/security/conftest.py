@@ -116,10 +116,12 @@ def oci_archive(path: Path, layers: list[bytes], tag: str = "1", *, gzipped: boo
 
 
 def assert_one_line_error(cp: Any, *patterns: str, code: int = 125) -> str:
-    """The command failed with ``code`` and exactly one stderr line ``Error: ...`` holding every pattern."""
+    """The command failed with ``code`` and one stderr line ``Error: ...`` holding every pattern (then at most
+    a ``Hint: ...`` line)."""
     lines = cp.stderr.decode(errors="replace").strip().splitlines()
     assert cp.returncode == code, f"exit {cp.returncode}: {cp.stderr!r}"
-    assert len(lines) == 1 and lines[0].startswith("Error: "), lines
+    assert lines and lines[0].startswith("Error: "), lines
+    assert len(lines) == 1 or (len(lines) == 2 and lines[1].startswith("Hint: ")), lines
     for p in patterns:
         assert p in lines[0], (p, lines[0])
     return lines[0]
