@@ -34,7 +34,7 @@ def test_rows22_23_mount_options_refused(bb: Any, ctx: Path, host: Path) -> None
     for mount in (f"type=cache,id={up},target=/c", f"type=cache,id=../x,target=/c",
                   f"type=cache,source={up},target=/c", "type=cache,id=x/../../y,target=/c",
                   "type=bind,target=/b,bind-propagation=rshared,suid", "type=bind,target=/b,bind-propagation=rw",
-                  "type=bind,target=/b,bind-propagation=shared\nRUN true"):
+                  "type=bind,target=/b,bind-propagation=rprivate,bind-propagation=rw,z"):
         cp = build(bb, ctx, f"FROM busybox\nRUN --mount={mount} touch /c/pwned /b/pwned\n")
         assert cp.returncode != 0, mount
         assert cp.stderr.decode().startswith("Error: "), cp.stderr
