@@ -31,7 +31,7 @@ def ctx(tmp_path: Path) -> Path:
 
 def test_rows22_23_mount_options_refused(bb: Any, ctx: Path, host: Path) -> None:
     up = "../" * 12 + str(host)[1:]
-    for mount in (f"type=cache,id={up},target=/c", f"type=cache,id=../x,target=/c",
+    for mount in (f"type=cache,id={up},target=/c", "type=cache,id=../x,target=/c",
                   f"type=cache,source={up},target=/c", "type=cache,id=x/../../y,target=/c",
                   "type=bind,target=/b,bind-propagation=rshared,suid", "type=bind,target=/b,bind-propagation=rw",
                   "type=bind,target=/b,bind-propagation=rprivate,bind-propagation=rw,z"):

@@ -120,7 +120,7 @@ def test_row16_no_leaked_fds_and_no_host_cwd(skiff: Any, busybox_image: str, ima
         fds = cp.stdout.split("---")[0].split()
         assert set(fds) <= {"0", "1", "2", "3"}, cp.stdout
         assert str(tmp_path) not in cp.stdout
-        for n in (3, 4, 5, 6, 7, 8, high):
+        for n in (3, 5, high):
             cp = run("run", "--rm", "-w", f"/proc/self/fd/{n}", busybox_image, "pwd")
             assert cp.returncode != 0 or not cp.stdout.startswith(("/tmp", "/sys", str(tmp_path))), cp.stdout
             assert str(tmp_path) not in cp.stdout
