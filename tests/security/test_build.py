@@ -203,3 +203,13 @@ def test_row19_insecure_run_needs_an_entitlement(bb: Any, ctx: Path) -> None:
         return
     eff = bb("run", "--rm", "insec:1", "cat", "/caps").stdout.split()[-1]
     assert not int(eff, 16) & (1 << 21), "RUN --security=insecure got CAP_SYS_ADMIN without an entitlement"
+
+
+def test_row20_retagged_base_is_not_served_from_cache(bb: Any, ctx: Path, image_with: Any) -> None:
+    """The base tag now names another image (as a pushed look-alike would): the steps on top rebuild."""
+    df = "FROM busybox\nRUN ls / > /listing\n"
+    first = _image_id(bb, ctx, df)
+    image_with("busybox:latest", lambda r: (r / "marker").write_text("new base\n"))
+    second = _image_id(bb, ctx, df)
+    assert second != first
+    assert b"marker" in bb("run", "--rm", second, "cat", "/listing").stdout

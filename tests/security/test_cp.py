@@ -99,6 +99,7 @@ def test_row9_cp_follow_link_dereferences_inside_the_container(bb: Any, host: Pa
     assert not (tmp_path / "hfl").is_symlink() and (tmp_path / "hfl").read_text() == "inner\n"
 
 
+@pytest.mark.slow
 def test_row8_cp_symlink_swap_race(bb: Any, host: Path, tmp_path: Path) -> None:
     """A container process swaps /w/a between a real folder and a symlink to the host folder (and to /) as
     fast as it can while cp copies in and out through /w/a for a bounded time."""

@@ -8,6 +8,8 @@ import gzip
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 import skiff
 from security.conftest import docker_archive, layer, reg
 
@@ -47,6 +49,7 @@ def test_row31_source_uses_only_private_temp_dirs() -> None:
     assert problems == []
 
 
+@pytest.mark.slow
 def test_row31_commands_leave_nothing_in_tmpdir(bb: Any, tmp_path: Path) -> None:
     tmpdir = tmp_path / "tmpdir"
     tmpdir.mkdir()
