@@ -165,7 +165,7 @@ def bb(skiff: Any, busybox_image: str) -> Any:
 
 def run_detached(skiff: Any, *args: str) -> str:
     """`skiff run -d ARGS`; the store fixture removes the container (and its processes) afterwards."""
-    cid = skiff("run", "-d", *args).stdout.decode().strip()
+    cid = skiff("run", "-d", "--network", "none", *args).stdout.decode().strip()
     assert len(cid) == 64, cid
     return cid
 

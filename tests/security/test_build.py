@@ -19,7 +19,7 @@ from security.conftest import assert_one_line_error
 
 def build(skiff: Any, ctx: Path, dockerfile: str, *args: str, check: bool = False, timeout: float = 120) -> Any:
     (ctx / "Dockerfile").write_text(dockerfile)
-    return skiff("build", "-q", *args, str(ctx), check=check, timeout=timeout)
+    return skiff("build", "-q", "--network", "none", *args, str(ctx), check=check, timeout=timeout)
 
 
 @pytest.fixture
@@ -66,7 +66,7 @@ def test_row21_bind_from_stage_link_to_root_stays_in_stage(bb: Any, ctx: Path, h
     if cp.returncode:  # refusing the link outright is fine too
         assert cp.stderr.decode().startswith("Error: "), cp.stderr
         return
-    assert bb("run", "--rm", "bindlink:1", "cat", "/res1", "/res2").stdout.split() == [b"ok-root", b"ok-host"]
+    assert bb("run", "--rm", "--network", "none", "bindlink:1", "cat", "/res1", "/res2").stdout.split() == [b"ok-root", b"ok-host"]
 
 
 def test_row18_mount_stub_through_link_never_touches_host(bb: Any, ctx: Path, host: Path) -> None:
@@ -89,14 +89,19 @@ def test_row17_shared_cache_with_planted_link(bb: Any, ctx: Path, host: Path, tm
     (ctx2 / "Dockerfile").write_text(use)
     from conftest import skiff_cmd  # type: ignore[attr-defined]
 
-    a = subprocess.Popen(skiff_cmd(bb.root, bb.runroot, "build", "-q", "--no-cache", str(ctx)),
+    a = subprocess.Popen(skiff_cmd(bb.root, bb.runroot, "build", "-q", "--network", "none", "--no-cache", str(ctx)),
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         for _ in range(3):
-            bb("build", "-q", "--no-cache", str(ctx2), check=False, timeout=120)
+            bb("build", "-q", "--network", "none", "--no-cache", str(ctx2), check=False, timeout=120)
     finally:
-        a.wait(timeout=120)
-    bb("build", "-q", "--no-cache", str(ctx2), check=False, timeout=120)
+        try:
+            a.wait(timeout=120)
+        finally:
+            if a.poll() is None:
+                a.kill()
+                a.wait()
+    bb("build", "-q", "--network", "none", "--no-cache", str(ctx2), check=False, timeout=120)
 
 
 @pytest.fixture
@@ -137,7 +142,7 @@ def test_row24_passwd_fifo_or_host_link_does_not_hang_or_leak(bb: Any, ctx: Path
                 assert time.monotonic() - start < 60
                 assert cp.returncode != 0, (name, user)
                 assert_one_line_error(cp, user, code=None)
-            cp = bb("run", "--rm", "--user", "hostonly", img, "id", check=False, timeout=60)
+            cp = bb("run", "--rm", "--network", "none", "--user", "hostonly", img, "id", check=False, timeout=60)
             assert cp.returncode != 0 and b"4242" not in cp.stdout
     finally:
         hostpw.unlink()
@@ -152,7 +157,7 @@ def test_row35_context_symlinks_copied_as_links(bb: Any, ctx: Path) -> None:
     df = ("FROM busybox\nCOPY passwd /p\nCOPY ../f ../../up/../f /clamped/\n"
           "RUN readlink /p > /res && ls /clamped >> /res\n")
     build(bb, ctx, df, "-t", "ctxlinks:1", check=True)
-    out = bb("run", "--rm", "ctxlinks:1", "cat", "/res").stdout.decode().split()
+    out = bb("run", "--rm", "--network", "none", "ctxlinks:1", "cat", "/res").stdout.decode().split()
     assert out == ["/etc/passwd", "f"]
 
 
@@ -170,7 +175,7 @@ def test_row35_context_symlink_never_followed_outside(bb: Any, ctx: Path, df: st
     (ctx / "up").symlink_to("../../../../../..")
     cp = build(bb, ctx, df, "-t", "ctxlinks:2")
     if cp.returncode == 0:
-        got = bb("run", "--rm", "ctxlinks:2", "sh", "-c", "cat /x /x/* 2>/dev/null; true").stdout.decode(errors="replace")
+        got = bb("run", "--rm", "--network", "none", "ctxlinks:2", "sh", "-c", "cat /x /x/* 2>/dev/null; true").stdout.decode(errors="replace")
         assert "root:x:0:0:root:/root:/bin/bash" not in got and "docker-registry" not in got, got
 
 
@@ -201,7 +206,7 @@ def test_row19_insecure_run_needs_an_entitlement(bb: Any, ctx: Path) -> None:
     if cp.returncode:
         assert cp.stderr.decode().startswith("Error: ")
         return
-    eff = bb("run", "--rm", "insec:1", "cat", "/caps").stdout.split()[-1]
+    eff = bb("run", "--rm", "--network", "none", "insec:1", "cat", "/caps").stdout.split()[-1]
     assert not int(eff, 16) & (1 << 21), "RUN --security=insecure got CAP_SYS_ADMIN without an entitlement"
 
 
@@ -212,4 +217,4 @@ def test_row20_retagged_base_is_not_served_from_cache(bb: Any, ctx: Path, image_
     image_with("busybox:latest", lambda r: (r / "marker").write_text("new base\n"))
     second = _image_id(bb, ctx, df)
     assert second != first
-    assert b"marker" in bb("run", "--rm", second, "cat", "/listing").stdout
+    assert b"marker" in bb("run", "--rm", "--network", "none", second, "cat", "/listing").stdout

@@ -107,7 +107,7 @@ def test_row4_layer_id_collision_does_not_poison(bb: Any, tmp_path: Path, bb_lay
     diff = sha(bb_layer)
     arch = docker_archive(tmp_path / "collide.tar", [evil], diff_ids=[diff], tag="collide:1")
     assert_one_line_error(bb("load", "-i", str(arch), check=False), "sha256:")
-    assert bb("run", "--rm", "busybox", "echo", "fine").stdout == b"fine\n"
+    assert bb("run", "--rm", "--network", "none", "busybox", "echo", "fine").stdout == b"fine\n"
 
 
 def test_row4_registry_blob_not_matching_its_digest(skiff: Any, static_registry: StaticRegistry,

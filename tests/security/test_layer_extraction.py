@@ -94,7 +94,7 @@ def test_symlinked_parent_writes_land_inside_the_image(skiff: Any, host: Path, t
     cp = skiff("load", "-i", str(arch), check=False)
     if cp.returncode == 0:
         # each layer is unpacked on its own: the upper layer's `esc/` is a folder over the lower symlink
-        out = skiff("run", "--rm", "two:1", "sh", "-c", f"cat /esc/planted; ls {host} || true").stdout.decode()
+        out = skiff("run", "--rm", "--network", "none", "two:1", "sh", "-c", f"cat /esc/planted; ls {host} || true").stdout.decode()
         assert out.split() == ["inside"]
     else:
         assert_one_line_error(cp, "esc")
@@ -107,7 +107,7 @@ def test_opaque_whiteout_hides_lower_layer_before_own_entries(skiff: Any, tmp_pa
                 reg("d/.wh..wh..opq", b""), reg("other/.wh..wh..opq", b"")])
     arch = docker_archive(tmp_path / "opq.tar", [bb_layer, l1, l2], tag="opq:1")
     skiff("load", "-i", str(arch))
-    out = skiff("run", "--rm", "opq:1", "sh", "-c", "cd /d && find . | sort; ls -a /other").stdout.decode()
+    out = skiff("run", "--rm", "--network", "none", "opq:1", "sh", "-c", "cd /d && find . | sort; ls -a /other").stdout.decode()
     assert out.split() == [".", "./new", "./sub2", "./sub2/x", ".", ".."]
 
 
@@ -120,5 +120,5 @@ def test_whiteout_removes_only_inside_the_image(skiff: Any, host: Path, tmp_path
     if cp.returncode:
         assert_one_line_error(cp, "hostdir")
         return
-    out = skiff("run", "--rm", "wh:1", "ls", "/etc").stdout.decode().split()
+    out = skiff("run", "--rm", "--network", "none", "wh:1", "ls", "/etc").stdout.decode().split()
     assert "stays" in out and "gone" not in out

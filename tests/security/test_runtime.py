@@ -64,7 +64,7 @@ def probe_image(image_from: Callable[..., str], tmp_path: Path) -> str:
 
 def test_3a_3c_caps_nnp_seccomp_defaults(skiff: Any, probe_image: str) -> None:
     script = "grep -E '^(Cap|NoNewPrivs|Seccomp)' /proc/self/status; /bin/probe"
-    got = status(skiff("run", "--rm", probe_image, "sh", "-c", script).stdout.decode())
+    got = status(skiff("run", "--rm", "--network", "none", probe_image, "sh", "-c", script).stdout.decode())
     assert int(got["CapBnd"], 16) == DOCKER_MASK
     assert int(got["CapPrm"], 16) == DOCKER_MASK and int(got["CapEff"], 16) == DOCKER_MASK
     assert int(got["CapInh"], 16) == 0 and int(got["CapAmb"], 16) == 0  # row 14
@@ -72,12 +72,12 @@ def test_3a_3c_caps_nnp_seccomp_defaults(skiff: Any, probe_image: str) -> None:
     assert (got["keyctl"], got["add_key"], got["unshare_user"], got["mount"]) == ("EPERM",) * 4
     assert got["clone3"] == "ENOSYS" and got["vsock"] == "EPERM" and got["getpid"] == "OK"
     # the opt-out, and a non-root user (row 14: no inheritable or ambient caps for it either)
-    out = skiff("run", "--rm", "--security-opt", "no-new-privileges=false", "--user", "1000", probe_image,
+    out = skiff("run", "--rm", "--network", "none", "--security-opt", "no-new-privileges=false", "--user", "1000", probe_image,
                 "grep", "-E", "^(Cap|NoNewPrivs)", "/proc/self/status").stdout.decode()
     got = status(out)
     assert got["NoNewPrivs"] == "0"
     assert int(got["CapInh"], 16) == 0 and int(got["CapAmb"], 16) == 0 and int(got["CapEff"], 16) == 0
-    out = skiff("run", "--rm", "--cap-add", "SYS_ADMIN", probe_image, "grep", "-E", "^Cap",
+    out = skiff("run", "--rm", "--network", "none", "--cap-add", "SYS_ADMIN", probe_image, "grep", "-E", "^Cap",
                 "/proc/self/status").stdout.decode()
     assert int(status(out)["CapInh"], 16) == 0 and int(status(out)["CapAmb"], 16) == 0
 
@@ -91,7 +91,7 @@ def test_3b_row7_masked_readonly_paths_and_mounts(bb: Any) -> None:
               "for p in " + " ".join(READONLY) + "; do touch $p/x 2>/dev/null || echo 1 > $p 2>/dev/null "
               "&& echo WRITABLE $p; done; echo 1 > /sys/kernel/uevent_helper 2>/dev/null && echo WRITABLE sys; "
               "echo ---; cat /proc/self/mountinfo")
-    out = bb("run", "--rm", "busybox", "sh", "-c", script).stdout.decode()
+    out = bb("run", "--rm", "--network", "none", "busybox", "sh", "-c", script).stdout.decode()
     masks, _, mountinfo = out.partition("---\n")
     for line in masks.splitlines():
         assert "WRITABLE" not in line, line
@@ -115,19 +115,19 @@ def test_row16_no_leaked_fds_and_no_host_cwd(skiff: Any, busybox_image: str, ima
             return subprocess.run(skiff_cmd(skiff.root, skiff.runroot, *args), pass_fds=(high,), capture_output=True,
                                   text=True, timeout=60)
 
-        cp = run("run", "--rm", busybox_image, "sh", "-c", "ls /proc/self/fd; echo ---; ls -l /proc/1/fd")
+        cp = run("run", "--rm", "--network", "none", busybox_image, "sh", "-c", "ls /proc/self/fd; echo ---; ls -l /proc/1/fd")
         assert cp.returncode == 0, cp.stderr
         fds = cp.stdout.split("---")[0].split()
         assert set(fds) <= {"0", "1", "2", "3"}, cp.stdout
         assert str(tmp_path) not in cp.stdout
         for n in (3, 5, high):
-            cp = run("run", "--rm", "-w", f"/proc/self/fd/{n}", busybox_image, "pwd")
+            cp = run("run", "--rm", "--network", "none", "-w", f"/proc/self/fd/{n}", busybox_image, "pwd")
             assert cp.returncode != 0 or not cp.stdout.startswith(("/tmp", "/sys", str(tmp_path))), cp.stdout
             assert str(tmp_path) not in cp.stdout
         img = image_from("wd:1", lambda r: None, f"WORKDIR /proc/self/fd/{high}")
-        cp = run("run", "--rm", img, "sh", "-c", "pwd; ls")
+        cp = run("run", "--rm", "--network", "none", img, "sh", "-c", "pwd; ls")
         assert str(tmp_path) not in cp.stdout and "root" not in cp.stdout.split()
-        cid = run("run", "-d", busybox_image, "sleep", "30").stdout.strip()
+        cid = run("run", "-d", "--network", "none", busybox_image, "sleep", "30").stdout.strip()
         cp = run("exec", "-w", f"/proc/self/fd/{high}", cid, "pwd")
         assert str(tmp_path) not in cp.stdout
         cp = run("exec", cid, "ls", "/proc/self/fd")
@@ -152,7 +152,7 @@ def test_row11_proc_self_exe_cannot_reach_host_binaries(bb: Any, image_from: Cal
 
     img = image_from("selfexe:1", evil)
     for cmd in (["/proc/self/exe"], ["/bin/evil"]):
-        cp = bb("run", "--rm", img, *cmd, check=False, timeout=30)
+        cp = bb("run", "--rm", "--network", "none", img, *cmd, check=False, timeout=30)
         assert cp.returncode != 0
     watched = {p: hashlib.sha256(Path(p).read_bytes()).hexdigest()
                for p in {os.path.realpath(sys.executable), shutil.which("skiff", path=str(Path(sys.executable).parent))}
@@ -189,11 +189,11 @@ def test_rows26_27_28_29_hostile_dev_proc_links_in_image(bb: Any, image_from: Ca
 
     for name, mutate in (("devlinks:1", devlinks), ("devdir:1", devdir), ("procdir:1", procdir)):
         img = image_from(name, mutate)
-        cp = bb("run", "--rm", img, "sh", "-c", "echo x > /dev/null; echo |/proc/sys/kernel/x > "
+        cp = bb("run", "--rm", "--network", "none", img, "sh", "-c", "echo x > /dev/null; echo |/proc/sys/kernel/x > "
                 "/proc/sys/kernel/core_pattern; cat /proc/sys/kernel/core_pattern", check=False, timeout=30)
         assert cp.returncode in (0, 1, 2, 125, 126, 127), cp.stderr
         assert Path("/proc/sys/kernel/core_pattern").read_text() == core
-    cp = bb("run", "--rm", "-t", "devlinks:1", "true", check=False, timeout=30)
+    cp = bb("run", "--rm", "--network", "none", "-t", "devlinks:1", "true", check=False, timeout=30)
     assert Path("/proc/sys/kernel/core_pattern").read_text() == core
 
 

@@ -63,8 +63,8 @@ def test_row31_commands_leave_nothing_in_tmpdir(bb: Any, tmp_path: Path) -> None
     ctx = tmp_path / "ctx"
     ctx.mkdir()
     (ctx / "Dockerfile").write_text("FROM busybox\nRUN echo x > /x\n")
-    bb("build", "-q", "-t", "b:1", str(ctx), env=env)
-    cid = bb("run", "-d", "busybox", "sleep", "30", env=env).stdout.decode().strip()
+    bb("build", "-q", "--network", "none", "-t", "b:1", str(ctx), env=env)
+    cid = bb("run", "-d", "--network", "none", "busybox", "sleep", "30", env=env).stdout.decode().strip()
     bb("cp", str(ctx / "Dockerfile"), f"{cid}:/tmp/", env=env)
     bb("cp", f"{cid}:/etc/passwd", str(tmp_path / "pw"), env=env)
     bb("rm", "-f", cid, env=env)
