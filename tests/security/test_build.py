@@ -66,7 +66,8 @@ def test_row21_bind_from_stage_link_to_root_stays_in_stage(bb: Any, ctx: Path, h
     if cp.returncode:  # refusing the link outright is fine too
         assert cp.stderr.decode().startswith("Error: "), cp.stderr
         return
-    assert bb("run", "--rm", "--network", "none", "bindlink:1", "cat", "/res1", "/res2").stdout.split() == [b"ok-root", b"ok-host"]
+    out = bb("run", "--rm", "--network", "none", "bindlink:1", "cat", "/res1", "/res2").stdout.split()
+    assert out == [b"ok-root", b"ok-host"]
 
 
 def test_row18_mount_stub_through_link_never_touches_host(bb: Any, ctx: Path, host: Path) -> None:
@@ -89,7 +90,8 @@ def test_row17_shared_cache_with_planted_link(bb: Any, ctx: Path, host: Path, tm
     (ctx2 / "Dockerfile").write_text(use)
     from conftest import skiff_cmd  # type: ignore[attr-defined]
 
-    a = subprocess.Popen(skiff_cmd(bb.root, bb.runroot, "build", "-q", "--network", "none", "--no-cache", str(ctx)),
+    a = subprocess.Popen(skiff_cmd(bb.root, bb.runroot, "build", "-q", "--network", "none", "--no-cache",
+                                   str(ctx)),
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         for _ in range(3):
@@ -175,7 +177,8 @@ def test_row35_context_symlink_never_followed_outside(bb: Any, ctx: Path, df: st
     (ctx / "up").symlink_to("../../../../../..")
     cp = build(bb, ctx, df, "-t", "ctxlinks:2")
     if cp.returncode == 0:
-        got = bb("run", "--rm", "--network", "none", "ctxlinks:2", "sh", "-c", "cat /x /x/* 2>/dev/null; true").stdout.decode(errors="replace")
+        got = bb("run", "--rm", "--network", "none", "ctxlinks:2", "sh", "-c",
+                 "cat /x /x/* 2>/dev/null; true").stdout.decode(errors="replace")
         assert "root:x:0:0:root:/root:/bin/bash" not in got and "docker-registry" not in got, got
 
 

@@ -226,3 +226,26 @@ def test_row5_image_etc_files_linked_to_host(bb: Any, image_from: Callable[..., 
         cp = bb("run", "--rm", "--network", net, "--hostname", "pwned", img, "sh", "-c",
                 "cat /etc/hostname; echo 1.2.3.4 pwned >> /etc/hosts", check=False, timeout=60)
         assert cp.returncode in (0, 1, 125), cp.stderr
+
+
+@pytest.mark.slow
+def test_row12_volume_link_swapped_by_another_container(bb: Any, tmp_path: Path, host: Path) -> None:
+    """Container A flips `t` in a shared volume between a folder and a link to / (and to the host folder) while
+    container B starts with a bind mount whose destination goes through that volume's `t`."""
+    name = f"skiff-sec-{os.getpid()}-{time.monotonic_ns()}"
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "payload").write_text("bind source\n")
+    flip = (f"while :; do rm -rf /shared/t; ln -s / /shared/t; rm -f /shared/t; ln -s {host} /shared/t; "
+            "rm -f /shared/t; mkdir /shared/t; done")
+    run_detached(bb, "-v", "shared:/shared", "busybox", "sh", "-c", flip)
+    try:
+        for _ in range(3):
+            bb("run", "--rm", "--network", "none", "-v", "shared:/vol", "-v", f"{src}:/vol/t/{name}", "busybox",
+               "true", check=False, timeout=60)
+        mounts = [line.split()[4] for line in Path("/proc/self/mountinfo").read_text().splitlines()]
+        assert not [m for m in mounts if name in m and not m.startswith(str(bb.root))], mounts
+        assert not Path("/" + name).exists()
+    finally:
+        if Path("/" + name).is_dir() and not os.path.ismount("/" + name):
+            os.rmdir("/" + name)
