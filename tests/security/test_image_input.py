@@ -147,6 +147,16 @@ def test_row6_bomb_against_small_max_size_library(tmp_path: Path) -> None:
         apply_layer(io.BytesIO(bomb), dest, max_bytes=1 << 20)
     used = sum(p.stat().st_size for p in dest.rglob("*") if p.is_file())
     assert used <= 1 << 20
+    # a gzip'd archive as a whole: the spool of its decompressed bytes is bounded too, and removed
+    from skiff.errors import SkiffError
+    from skiff.transfer.bundle import TarBundle
+
+    arch = tmp_path / "bomb.tar.gz"
+    arch.write_bytes(bomb)
+    spool = tmp_path / "spool"
+    with pytest.raises(SkiffError, match="exceeds"):
+        TarBundle(arch, spool, max_bytes=1 << 20)
+    assert list(spool.iterdir()) == []
 
 
 @pytest.fixture
