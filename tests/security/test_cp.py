@@ -162,7 +162,7 @@ def test_row10_row30_cp_loads_and_runs_nothing_from_the_container(bb: Any, tmp_p
     so = tmp_path / "libnss_files.so.2"
     subprocess.run(["gcc", "-shared", "-fPIC", "-o", str(so), str(src)], check=True, capture_output=True)
     trap = f"#!/bin/sh\necho ran >> {marker}\necho ran >> /trap-ran\n"
-    cid = bb("create", "busybox", "sh", "-c", "sleep 60").stdout.decode().strip()
+    cid = bb("create", "--network", "none", "busybox", "sh", "-c", "sleep 60").stdout.decode().strip()
     staging = tmp_path / "staging"
     for d in ("lib/x86_64-linux-gnu", "lib64", "usr/lib", "etc", "usr/bin", "bin"):
         (staging / d).mkdir(parents=True)
