@@ -90,8 +90,6 @@ def test_row9_cp_in_lands_inside_the_container(bb: Any, host: Path, tmp_path: Pa
     assert not Path("/etc/planted4").exists()
 
 
-@pytest.mark.xfail(strict=True, reason="cp -L is ignored: a container symlink to a host path is copied out as "
-                   "that symlink (reading the copy reads the host file); owner: containers (containers_files.py)")
 def test_row9_cp_follow_link_dereferences_inside_the_container(bb: Any, host: Path, tmp_path: Path) -> None:
     cid = run_detached(bb, "busybox", "sh", "-c", links_script(host))
     bb("wait", cid, timeout=30)

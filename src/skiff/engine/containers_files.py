@@ -48,14 +48,16 @@ def split_arg(text: str) -> tuple[str | None, str]:
     return c, p
 
 
-def copy(eng: ContainerEngine, src: str, dst: str) -> None:
+def copy(eng: ContainerEngine, src: str, dst: str, *, follow_link: bool = False) -> None:
+    """`skiff cp`. ``follow_link`` (-L) copies what a source symlink points at, resolved inside the
+    container's root, instead of the link itself."""
     sc, sp = split_arg(src)
     dc, dp = split_arg(dst)
     if (sc is None) == (dc is None):
         raise InvalidArgumentError("copying between containers is not supported" if sc else
                                    "must specify at least one container source")
     if sc is not None:
-        _copy_out(eng, eng.cs.resolve(sc), sp, dp)
+        _copy_out(eng, eng.cs.resolve(sc), sp, dp, follow_link=follow_link)
     else:
         assert dc is not None
         _copy_in(eng, eng.cs.resolve(dc), sp, dp)
@@ -91,13 +93,13 @@ def _copy_in(eng: ContainerEngine, cid: str, host_src: str, cpath: str) -> None:
         copy_into_root(Path(src), f"{root}/.", dest)  # type: ignore[arg-type]
 
 
-def _copy_out(eng: ContainerEngine, cid: str, cpath: str, host_dst: str) -> None:
+def _copy_out(eng: ContainerEngine, cid: str, cpath: str, host_dst: str, *, follow_link: bool = False) -> None:
     from skiff.archive import copy_into_root
 
     contents_only = cpath.endswith("/.")
     with container_root(eng, cid) as root:
         try:
-            fd = open_in_root(root, cpath or "/", follow_last=contents_only or cpath.endswith("/"))
+            fd = open_in_root(root, cpath or "/", follow_last=follow_link or contents_only or cpath.endswith("/"))
         except FileNotFoundError:
             raise NotFoundError(f"Could not find the file {cpath} in container {cid[:12]}") from None
         except OSError as e:

@@ -86,11 +86,39 @@ class BuildContext:
             # a match inside a matched folder is copied with the folder
             top = [m for m in matches if not any(m.startswith(o + "/") for o in matches if o != m)]
             return top
-        full = self.root / rel
-        if not os.path.lexists(full) or self.excluded(rel):
+        rel = self.in_scope(rel, where=where)
+        full = self.root / rel if rel else self.root
+        if not os.path.lexists(full) or (rel and self.excluded(rel)):
             raise ContextError(f"{where}: {source!r} not found in the build context "
                                f"(or excluded by .dockerignore)")
         return [rel]
+
+    def in_scope(self, rel: str, *, where: str) -> str:
+        """``rel`` with every symlink among its parent folders resolved as if the context were ``/``: a link
+        in the context can never lead a COPY source out of it (SECURITY.md #35). The last component is kept
+        as it is, so a link named as a source is copied as a link."""
+        assert self.root is not None
+        todo = [p for p in rel.split("/") if p not in ("", ".")]
+        done: list[str] = []
+        links = 0
+        while todo:
+            part = todo.pop(0)
+            if part == "..":
+                if done:
+                    done.pop()
+                continue
+            cand = os.path.join(self.root, *done, part)
+            if todo and os.path.islink(cand):
+                links += 1
+                if links > 40:
+                    raise ContextError(f"{where}: too many levels of symbolic links in {rel!r}")
+                target = os.readlink(cand)
+                if target.startswith("/"):
+                    done = []
+                todo = [p for p in target.split("/") if p not in ("", ".")] + todo
+                continue
+            done.append(part)
+        return "/".join(done)
 
     def checksum(self, rel: str) -> str:
         """Content and metadata hash of a path (a folder: of everything under it that is included)."""

@@ -108,7 +108,7 @@ def run_key(b: Builder, state: StageState, cmd: c.RunCommand) -> str:
         elif m.from_:
             src_sums.append("from:" + b.source_key(m.from_))
         elif b.context.root is not None:
-            src_sums.append(b.context.checksum(os.path.normpath("/" + m.source).lstrip("/")))
+            src_sums += [b.context.checksum(rel) for rel in b.context.resolve(m.source or ".", where=cmd.location)]
     files = [f.data for f in cmd.files]
     return json.dumps([args_of(state, cmd), mounts, src_sums, files, network_of(b, cmd)])
 

@@ -40,7 +40,7 @@ def run(args: argparse.Namespace, opts: object) -> int:
     eng = engine(opts)
     try:
         if args._verb == "cp":
-            files.copy(eng, args.src, args.dst)
+            files.copy(eng, args.src, args.dst, follow_link=args.follow_link)
             return 0
         if args._verb == "diff":
             for ch in files.diff(eng, args.container):
