@@ -5,36 +5,18 @@ behaviour the seed promises (no-op rebuild all cached, app change keeps the pip 
 from __future__ import annotations
 
 import shutil
-import socket
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
+
+from helpers.http import free_port as _free_port
+from helpers.http import get_when_up as _get
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "flask-hello"
 HOST_CA = "/etc/ssl/certs/ca-certificates.crt"
 
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _get(url: str, deadline: float) -> str:
-    last: Exception | None = None
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=5) as r:
-                return str(r.read().decode())
-        except (urllib.error.URLError, ConnectionError, TimeoutError) as e:
-            last = e
-            time.sleep(0.3)
-    raise AssertionError(f"{url} did not answer: {last}")
 
 
 def test_flask_example_builds_runs_and_caches(skiff, python_base, tmp_path) -> None:  # type: ignore[no-untyped-def]
