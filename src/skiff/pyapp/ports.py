@@ -44,11 +44,12 @@ class Listener:
 
 @dataclass(frozen=True)
 class PublishedPort:
-    """``-p [HOSTIP:]HOSTPORT:CONTAINERPORT[/PROTO]``; ``host_port`` None means a random host port."""
+    """``-p [HOSTIP:]HOSTPORT:CONTAINERPORT[/PROTO]``; ``host_port`` None means a random host port (a str is
+    a range such as "8000-8005")."""
 
     container_port: int
     proto: str = "tcp"
-    host_port: int | None = None
+    host_port: int | str | None = None
     host_ip: str = ""
 
     def flag(self, container_port: int) -> str:
