@@ -96,17 +96,34 @@ class ContainerEngine:
             img = None
         if img is None or opts.pull == "always":
             img = self._pull(opts.image, opts.platform) if opts.pull != "never" else img
-        return img, self.store.image_config(img)
+        cfg = self.store.image_config(img)
+        if opts.platform:
+            want = opts.platform.split("/")
+            have = [cfg.os, cfg.architecture] + ([cfg.variant] if cfg.variant and len(want) > 2 else [])
+            if want != have[:len(want)]:
+                raise InvalidArgumentError(f"image with reference {opts.image} was found but does not match the "
+                                           f"specified platform: wanted {opts.platform}, actual: "
+                                           f"{'/'.join(have)}")
+        return img, cfg
 
     def _pull(self, ref: str, platform: str | None) -> Any:
-        """--pull missing|always: the registry client is not wired into run yet, so a missing image is an
-        error with Docker's wording."""
+        """--pull missing (image absent) or always: pull through the registry use case, as Docker does."""
         from skiff.oci.reference import parse
 
+        from .registry import PullOptions, pull
+
         name = str(parse(ref))
-        print(f"Unable to find image '{name}' locally", file=sys.stderr)
-        raise NotFoundError(f"pull access denied for {name}: the registry client is not available to run "
-                            "(pull the image first)")
+        if not self._has(ref):
+            print(f"Unable to find image '{name}' locally", file=sys.stderr)
+        rep = pull(self.ctx, PullOptions(reference=ref, platform=platform))
+        return self.store.get_image(rep.image_id)
+
+    def _has(self, ref: str) -> bool:
+        try:
+            self.store.resolve_image(ref)
+        except NotFoundError:
+            return False
+        return True
 
     # -- start ----------------------------------------------------------------------------------------
     def start(self, text: str, *, attach: bool = False) -> ContainerRecord:
@@ -132,7 +149,7 @@ class ContainerEngine:
                 drv, cid, bundle, tty=rec.config.tty, interactive=rec.config.open_stdin,
                 log=self.cs.log_path(cid), exit_file=self.cs.exit_path(cid), attach=self.cs.attach_path(cid),
                 exit_cmd=self.exit_command(cid), monitor_log=self.cs.rdir(cid) / "monitor.log",
-                wait_attach=attach)
+                wait_attach=attach, native_dir=self.root / "bin")
             from .networks import connect
 
             try:

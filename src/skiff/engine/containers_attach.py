@@ -82,13 +82,15 @@ def attach(path: str, *, stdin: bool, tty: bool, out: int = 1, err: int = 2,
                 if rsig in ready:
                     os.read(rsig, 512)
                     if tty and (size := terminal_size(0)):
-                        s.sendall(frame(C_RESIZE, f"{size[0]} {size[1]}".encode()))
+                        with contextlib.suppress(OSError):
+                            s.sendall(frame(C_RESIZE, f"{size[0]} {size[1]}".encode()))
                 if 0 in ready:
                     data = os.read(0, 65536)
-                    if data:
-                        s.sendall(frame(C_STDIN, data))
-                    else:
-                        s.sendall(frame(C_CLOSE, b""))
+                    try:
+                        s.sendall(frame(C_STDIN, data) if data else frame(C_CLOSE, b""))
+                    except OSError:  # the container is done with its stdin (or gone): keep reading output
+                        data = b""
+                    if not data:
                         fds.remove(0)
                 if s.fileno() in ready:
                     data = s.recv(65536)

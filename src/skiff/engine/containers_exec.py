@@ -54,7 +54,7 @@ def exec_in(eng: ContainerEngine, text: str, opts: ExecOptions) -> int:
         v = parse_env_line(e)
         if v is not None:
             env.append(v)
-    env = merge_env(list(rec.config.env), env)
+    env = merge_env(list(rec.config.env), [*(["TERM=xterm"] if opts.tty else []), *env])
     uid, gid, extra, home = resolve_user(rootfs, opts.user if opts.user is not None else rec.config.user,
                                          rec.host_config.group_add)
     if not any(e.startswith("HOME=") for e in env):

@@ -77,13 +77,18 @@ def create_process(driver: RuntimeDriver, cid: str, bundle: Path, stdio: Stdio) 
 
 
 def monitor_argv(cid: str, pid: int, stdio: Stdio, log: Path, exit_file: Path, attach: Path,
-                 exit_cmd: list[str], *, interactive: bool, wait_attach: bool = False) -> list[str]:
+                 exit_cmd: list[str], *, interactive: bool, wait_attach: bool = False,
+                 native: str | None = None) -> list[str]:
+    """The native monitor when built (``native``), else the Python one; both take the same arguments."""
     import skiff
 
-    src = str(Path(skiff.__file__).resolve().parent.parent)
-    code = f"import sys;sys.path[0:0]=[{src!r}];from skiff.monitor.main import main;main()"
-    argv = [sys.executable, "-I", "-S", "-c", code, f"pid={pid}", f"log={log}", f"exit={exit_file}",
-            f"attach={attach}", f"cgroup=/skiff/{cid}"]
+    if native:
+        argv = [native]
+    else:
+        src = str(Path(skiff.__file__).resolve().parent.parent)
+        code = f"import sys;sys.path[0:0]=[{src!r}];from skiff.monitor.main import main;main()"
+        argv = [sys.executable, "-I", "-S", "-c", code]
+    argv += [f"pid={pid}", f"log={log}", f"exit={exit_file}", f"attach={attach}", f"cgroup=/skiff/{cid}"]
     if wait_attach:
         argv.append("wait_attach=10")
     if stdio.master is not None:
@@ -104,8 +109,11 @@ class Launched:
 
 def launch_detached(driver: RuntimeDriver, cid: str, bundle: Path, *, tty: bool, interactive: bool,
                     log: Path, exit_file: Path, attach: Path, exit_cmd: list[str],
-                    monitor_log: Path, wait_attach: bool = False) -> Launched:
+                    monitor_log: Path, wait_attach: bool = False, native_dir: Path | None = None) -> Launched:
     """Fork the monitor-to-be, create the container in it, exec the monitor; return once created."""
+    from skiff.monitor.native import binary
+
+    native = binary(native_dir) if native_dir is not None else None
     stdio = make_stdio(tty, interactive)
     r, w = os.pipe2(os.O_CLOEXEC)
     sys.stdout.flush()
@@ -118,7 +126,7 @@ def launch_detached(driver: RuntimeDriver, cid: str, bundle: Path, *, tty: bool,
             os.setsid()
             if os.fork() == 0:
                 _monitor_child(driver, cid, bundle, stdio, w, log, exit_file, attach, exit_cmd, monitor_log,
-                               interactive, wait_attach)
+                               interactive, wait_attach, native)
             code = 0
         finally:
             os._exit(code)
@@ -145,12 +153,13 @@ def launch_detached(driver: RuntimeDriver, cid: str, bundle: Path, *, tty: bool,
 
 def _monitor_child(driver: RuntimeDriver, cid: str, bundle: Path, stdio: Stdio, w: int, log: Path,
                    exit_file: Path, attach: Path, exit_cmd: list[str], monitor_log: Path,
-                   interactive: bool, wait_attach: bool) -> None:  # pragma: no cover - runs in the forked child
+                   interactive: bool, wait_attach: bool,
+                   native: str | None) -> None:  # pragma: no cover - runs in the forked child
     try:
         set_subreaper()
         pid = create_process(driver, cid, bundle, stdio)
         argv = monitor_argv(cid, pid, stdio, log, exit_file, attach, exit_cmd, interactive=interactive,
-                            wait_attach=wait_attach)
+                            wait_attach=wait_attach, native=native)
         keep = [*stdio.outputs, *([stdio.stdin] if stdio.stdin is not None else [])]
         for fd in keep:
             os.set_inheritable(fd, True)

@@ -12,6 +12,7 @@ import contextlib
 import datetime
 import hashlib
 import ipaddress
+import os
 import re
 import secrets
 from collections.abc import Iterable, Sequence
@@ -34,7 +35,9 @@ from skiff.network.state import NetworkStore, atomic_write
 DEFAULT_NETWORK = "bridge"
 RESERVED = ("bridge", "host", "none")
 NAME_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
-DEFAULT_POOLS = ("10.86.0.0/16", "10.85.0.0/16", "10.84.0.0/16", "172.30.0.0/16")  # not podman's 10.88
+# the default bridge's candidates (not podman's 10.88/10.89); each store root has its own default bridge
+DEFAULT_POOLS = ("10.86.0.0/16", "10.85.0.0/16", "10.84.0.0/16", "172.30.0.0/16",
+                 *(f"10.{n}.0.0/16" for n in range(83, 75, -1)), *(f"172.{n}.0.0/16" for n in range(29, 23, -1)))
 USER_POOL = "10.91.0.0/16"  # carved into /24s (podman uses 10.89)
 
 
@@ -50,9 +53,15 @@ def mac_for(ip: str) -> str:
 class NetworkManager:
     """Bridge networks, IPAM, veths, firewall and DNS for containers of one store root."""
 
-    def __init__(self, root: Path, runroot: Path, *, bridge_prefix: str = "skiff", table: str = "skiff",
+    def __init__(self, root: Path, runroot: Path, *, bridge_prefix: str | None = None, table: str | None = None,
                  default_subnet: str | None = None, dns_upstreams: Sequence[str] | None = None,
                  host_resolv: Path = Path("/etc/resolv.conf"), firewall_backend: str = "auto") -> None:
+        # None: $SKIFF_BRIDGE_PREFIX / $SKIFF_NFT_TABLE, else "skiff" (tests set these so that the real CLI
+        # never touches the host's skiff0 bridge or its `inet skiff` table)
+        bridge_prefix = bridge_prefix or os.environ.get("SKIFF_BRIDGE_PREFIX") or "skiff"
+        table = table or os.environ.get("SKIFF_NFT_TABLE") or "skiff"
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,31}", table):
+            raise InvalidArgumentError(f"nftables table name {table!r}: letters, digits and _ (at most 32)")
         if not re.fullmatch(r"[a-z][a-z0-9]{0,7}", bridge_prefix):
             raise InvalidArgumentError(f"bridge prefix {bridge_prefix!r}: 1-8 lowercase letters/digits")
         self.root, self.runroot = Path(root), Path(runroot)
@@ -142,7 +151,7 @@ class NetworkManager:
             raise ConflictError(f"network name {name!r} is reserved")
         with self.store.locked():
             if self.store.get(name) is not None:
-                raise ConflictError(f"network {name!r} already exists")
+                raise ConflictError(f"network with name {name} already exists")
             rec = self._new_record(name, subnet, gateway, internal, labels or {}, default=False)
             self.store.put(rec)
             return rec
@@ -170,11 +179,10 @@ class NetworkManager:
         with self.store.locked():
             rec = self._find(name)
             if rec.default:
-                raise ConflictError(f"network {rec.name!r} is the pre-defined default and cannot be removed")
-            eps = self.store.ipam(rec.name).endpoints
-            if eps:
-                who = ", ".join(e.name or e.container_id[:12] for e in eps)
-                raise ConflictError(f"network {rec.name!r} has active endpoints ({who})")
+                raise ConflictError(f"{rec.name} is a pre-defined network and cannot be removed")
+            if self.store.ipam(rec.name).endpoints:  # Docker's wording
+                raise ConflictError(f"error while removing network: network {rec.name} id {rec.id} has active "
+                                    "endpoints")
             self._drop_network(rec)
 
     def _drop_network(self, rec: NetworkRecord) -> None:
@@ -339,32 +347,43 @@ class NetworkManager:
 
     def gc(self, live_container_ids: Iterable[str]) -> builtins.list[str]:
         """Repair after crashes: drop endpoints of dead containers, stray veths and bridges, stale rules."""
-        live = set(live_container_ids)
-        removed: builtins.list[str] = []
         with self.store.locked():
-            recs = self.store.networks()
-            keep_veths: set[str] = set()
-            for rec in recs:
-                st = self.store.ipam(rec.name)
-                alive = [e for e in st.endpoints if e.container_id in live]
-                for e in st.endpoints:
-                    if e.container_id not in live:
-                        removed.append(f"endpoint {e.container_id[:12]} on {rec.name}")
-                if len(alive) != len(st.endpoints):
-                    self.store.put_ipam(replace(st, endpoints=alive))
-                if not alive:
-                    dnsproc.stop(self.runroot, rec.name)
-                keep_veths.update(e.veth for e in alive)
-            bridges = {r.bridge for r in recs}
-            for name, kind in links.list_links().items():
-                if kind == "veth" and name.startswith(self.prefix + "v") and name not in keep_veths:
-                    links.delete_link(name)
-                    removed.append(f"veth {name}")
-                elif kind == "bridge" and (name == f"{self.prefix}0" or name.startswith(self.prefix + "-")) \
-                        and name not in bridges:
-                    links.delete_link(name)
-                    removed.append(f"bridge {name}")
-            self._apply_firewall()
+            return self._gc_locked(set(live_container_ids))
+
+    def gc_dead(self) -> builtins.list[str]:
+        """:meth:`gc` without a container list: an endpoint whose host veth is gone is dead (the kernel
+        destroys a veth pair with the namespace of its peer, i.e. when the container's last process exits)."""
+        with self.store.locked():
+            have = links.list_links()
+            live = {e.container_id for r in self.store.networks() for e in self.store.ipam(r.name).endpoints
+                    if e.veth in have}
+            return self._gc_locked(live)
+
+    def _gc_locked(self, live: set[str]) -> builtins.list[str]:
+        removed: builtins.list[str] = []
+        recs = self.store.networks()
+        keep_veths: set[str] = set()
+        for rec in recs:
+            st = self.store.ipam(rec.name)
+            alive = [e for e in st.endpoints if e.container_id in live]
+            for e in st.endpoints:
+                if e.container_id not in live:
+                    removed.append(f"endpoint {e.container_id[:12]} on {rec.name}")
+            if len(alive) != len(st.endpoints):
+                self.store.put_ipam(replace(st, endpoints=alive))
+            if not alive:
+                dnsproc.stop(self.runroot, rec.name)
+            keep_veths.update(e.veth for e in alive)
+        bridges = {r.bridge for r in recs}
+        for name, kind in links.list_links().items():
+            if kind == "veth" and name.startswith(self.prefix + "v") and name not in keep_veths:
+                links.delete_link(name)
+                removed.append(f"veth {name}")
+            elif kind == "bridge" and (name == f"{self.prefix}0" or name.startswith(self.prefix + "-")) \
+                    and name not in bridges:
+                links.delete_link(name)
+                removed.append(f"bridge {name}")
+        self._apply_firewall()
         return removed
 
     def _backend(self) -> str:

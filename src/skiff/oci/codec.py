@@ -8,26 +8,49 @@ Rules:
 * :func:`canonical` gives deterministic bytes (sorted keys, no spaces), used for anything skiff digests.
 
 Raw dicts stop here: the rest of skiff handles dataclasses.
+
+Speed: each type is compiled once into a converter (a closure over its field table, with the type dispatch
+decided at compile time), so decoding does no ``typing`` introspection per value. Converters raise
+:class:`_Bad` carrying the JSON path segments below them; only the public entry points format the path, so the
+happy path builds no path strings.
 """
 
 from __future__ import annotations
 
+import _thread
 import dataclasses
 import enum
 import json
 import types
 import typing
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from skiff.errors import SkiffError
 
 T = TypeVar("T")
 
-_HINTS: dict[type, dict[str, Any]] = {}
+_Decode = Callable[[Any], Any]
+_Encode = Callable[[Any], Any]
+_DECODERS: dict[Any, _Decode] = {}
+_ENCODERS: dict[type, _Encode] = {}
+_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 class CodecError(SkiffError):
     """JSON that does not fit the structure it is read into; the message names the JSON path."""
+
+
+class _Bad(Exception):
+    """A value that does not fit, with the path below the converter that raised it (innermost first)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.trail: list[str] = []
+
+    def at(self, path: str) -> CodecError:
+        return CodecError(f"{path}{''.join(reversed(self.trail))}: {self.message}")
 
 
 def jfield(name: str, *, default: Any = dataclasses.MISSING, default_factory: Any = dataclasses.MISSING,
@@ -44,33 +67,67 @@ def jextra() -> Any:
     return dataclasses.field(default_factory=dict, metadata={"extra": True}, compare=False)
 
 
-def _hints(cls: type) -> dict[str, Any]:
-    h = _HINTS.get(cls)
-    if h is None:
-        h = typing.get_type_hints(cls)
-        _HINTS[cls] = h
-    return h
+class JSONRecord:
+    """Base for codec types declared ``@dataclass(frozen=True, eq=False, repr=False)``: the ``__eq__``,
+    ``__hash__`` and ``__repr__`` that dataclasses would generate (same results), shared instead of compiled
+    per class. dataclasses compiles each generated method from source; the runtime-spec types are created on
+    every ``skiff-runtime`` start, where those three methods were a third of the module's import time."""
+
+    __slots__ = ()
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        key = _record_keys(type(self))[0]
+        return key(self) == key(other)
+
+    def __hash__(self) -> int:
+        return hash(_record_keys(type(self))[0](self))
+
+    def __repr__(self) -> str:
+        guard = (id(self), _thread.get_ident())
+        if guard in _REPR_ACTIVE:
+            return "..."
+        _REPR_ACTIVE.add(guard)
+        try:
+            names = _record_keys(type(self))[1]
+            inner = ", ".join(f"{n}={getattr(self, n)!r}" for n in names)
+        finally:
+            _REPR_ACTIVE.discard(guard)
+        return f"{type(self).__qualname__}({inner})"
 
 
-def _is_empty(value: Any) -> bool:
-    return value is None or (isinstance(value, (list, dict, tuple)) and len(value) == 0)
+_REPR_ACTIVE: set[tuple[int, int]] = set()
+_RECORD_KEYS: dict[type, tuple[Callable[[Any], tuple[Any, ...]], tuple[str, ...]]] = {}
 
+
+def _record_keys(cls: type) -> tuple[Callable[[Any], tuple[Any, ...]], tuple[str, ...]]:
+    """(the tuple dataclasses compares and hashes, the field names its repr shows) for ``cls``."""
+    keys = _RECORD_KEYS.get(cls)
+    if keys is None:
+        fields = dataclasses.fields(cls)
+        compared = tuple(f.name for f in fields if f.compare)
+
+        def key(obj: Any) -> tuple[Any, ...]:
+            return tuple(getattr(obj, n) for n in compared)
+
+        keys = (key, tuple(f.name for f in fields if f.repr))
+        _RECORD_KEYS[cls] = keys
+    return keys
+
+
+# ---- encoding -------------------------------------------------------------------------------------------
 
 def to_obj(value: Any) -> Any:
     """Dataclass (or list/dict of them) -> plain JSON-able Python objects."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        out: dict[str, Any] = {}
-        for f in dataclasses.fields(value):
-            v = getattr(value, f.name)
-            if f.metadata.get("extra"):
-                for k, ev in v.items():
-                    out.setdefault(k, ev)
-                continue
-            name = f.metadata.get("json", f.name)
-            if _is_empty(v) and not (f.metadata.get("keep_empty") and v is not None):
-                continue
-            out[name] = to_obj(v)
-        return out
+    t = type(value)
+    if t in _SCALARS:
+        return value
+    enc = _ENCODERS.get(t)
+    if enc is not None:
+        return enc(value)
+    if dataclasses.is_dataclass(t) and not isinstance(value, type):
+        return _encoder(t)(value)
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, (list, tuple)):
@@ -80,90 +137,241 @@ def to_obj(value: Any) -> Any:
     return value
 
 
-def _convert(tp: Any, data: Any, path: str) -> Any:
+def _encoder(cls: type) -> _Encode:
+    table = [(f.name, f.metadata.get("json", f.name), bool(f.metadata.get("keep_empty")),
+              bool(f.metadata.get("extra"))) for f in dataclasses.fields(cls)]
+
+    def encode(value: Any) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for attr, name, keep_empty, extra in table:
+            v = getattr(value, attr)
+            if extra:
+                for k, ev in v.items():
+                    out.setdefault(k, ev)
+                continue
+            if v is None:
+                continue
+            t = type(v)
+            if t in _SCALARS:
+                out[name] = v
+            elif not keep_empty and isinstance(v, (list, dict, tuple)) and not v:
+                continue
+            else:
+                out[name] = to_obj(v)
+        return out
+
+    _ENCODERS[cls] = encode
+    return encode
+
+
+# ---- decoding -------------------------------------------------------------------------------------------
+
+def _decoder(tp: Any) -> _Decode:
+    """The converter for type ``tp`` (compiled once; dataclasses register before their fields compile, so
+    recursive structures work)."""
+    try:
+        return _DECODERS[tp]
+    except (KeyError, TypeError):  # TypeError: an unhashable annotation, compiled every time
+        pass
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
+        return _dataclass_decoder(tp)
+    dec = _compile(tp)
+    try:
+        _DECODERS[tp] = dec
+    except TypeError:
+        pass
+    return dec
+
+
+def _compile(tp: Any) -> _Decode:
     if tp is Any:
-        return data
+        return _identity
     origin = typing.get_origin(tp)
     if origin in (typing.Union, types.UnionType):
-        args = [a for a in typing.get_args(tp) if a is not type(None)]
-        if data is None:
-            return None
-        if len(args) == 1:
-            return _convert(args[0], data, path)
-        for a in args:
-            try:
-                return _convert(a, data, path)
-            except CodecError:
-                continue
-        raise CodecError(f"{path}: unexpected value {data!r}")
+        return _union([_decoder(a) for a in typing.get_args(tp) if a is not type(None)], tp)
     if origin in (list, tuple):
-        if data is None:
-            return [] if origin is list else ()
-        if not isinstance(data, list):
-            raise CodecError(f"{path}: expected an array, got {type(data).__name__}")
         (item,) = typing.get_args(tp)[:1] or (Any,)
-        items = [_convert(item, v, f"{path}[{i}]") for i, v in enumerate(data)]
-        return items if origin is list else tuple(items)
+        return _sequence(_decoder(item), item, origin)
     if origin is dict:
-        if data is None:
-            return {}
-        if not isinstance(data, dict):
-            raise CodecError(f"{path}: expected an object, got {type(data).__name__}")
         kv = typing.get_args(tp)
         vt = kv[1] if len(kv) == 2 else Any
-        return {k: _convert(vt, v, f"{path}.{k}") for k, v in data.items()}
-    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
-        return from_obj(tp, data, path)
+        return _mapping(_decoder(vt), vt)
     if isinstance(tp, type) and issubclass(tp, enum.Enum):
-        try:
-            return tp(data)
-        except ValueError:
-            raise CodecError(f"{path}: unknown value {data!r}") from None
-    if tp is float:
-        if isinstance(data, bool) or not isinstance(data, (int, float)):
-            raise CodecError(f"{path}: expected a number, got {data!r}")
-        return float(data)
-    if tp is int:
-        if isinstance(data, bool) or not isinstance(data, int):
-            raise CodecError(f"{path}: expected an integer, got {data!r}")
-        return data
-    if tp is bool:
-        if not isinstance(data, bool):
-            raise CodecError(f"{path}: expected true or false, got {data!r}")
-        return data
-    if tp is str:
-        if not isinstance(data, str):
-            raise CodecError(f"{path}: expected a string, got {data!r}")
-        return data
-    if isinstance(tp, type) and not isinstance(data, tp):
-        try:
-            return tp(data)
-        except (TypeError, ValueError) as e:
-            raise CodecError(f"{path}: {e}") from None
+        return _enum(tp)
+    if tp is str or tp is int or tp is bool or tp is float:
+        return _SCALAR_DECODERS[tp]
+    if isinstance(tp, type):
+        return _constructed(tp)
+    return _identity
+
+
+def _identity(data: Any) -> Any:
     return data
 
 
-def from_obj(cls: type[T], data: Any, path: str = "$") -> T:
-    """Plain JSON objects -> dataclass ``cls``; errors name the JSON path (``$.process.args[0]``)."""
-    if not isinstance(data, dict):
-        raise CodecError(f"{path}: expected an object, got {type(data).__name__}")
-    hints = _hints(cls)
-    kwargs: dict[str, Any] = {}
+def _str(data: Any) -> Any:
+    if not isinstance(data, str):
+        raise _Bad(f"expected a string, got {data!r}")
+    return data
+
+
+def _int(data: Any) -> Any:
+    if isinstance(data, bool) or not isinstance(data, int):
+        raise _Bad(f"expected an integer, got {data!r}")
+    return data
+
+
+def _bool(data: Any) -> Any:
+    if not isinstance(data, bool):
+        raise _Bad(f"expected true or false, got {data!r}")
+    return data
+
+
+def _float(data: Any) -> Any:
+    if isinstance(data, bool) or not isinstance(data, (int, float)):
+        raise _Bad(f"expected a number, got {data!r}")
+    return float(data)
+
+
+_SCALAR_DECODERS: dict[type, _Decode] = {str: _str, int: _int, bool: _bool, float: _float}
+
+
+def _union(alternatives: list[_Decode], tp: Any) -> _Decode:
+    if len(alternatives) == 1:
+        (only,) = alternatives
+
+        def optional(data: Any) -> Any:
+            return None if data is None else only(data)
+        return optional
+
+    def union(data: Any) -> Any:
+        if data is None:
+            return None
+        for alt in alternatives:
+            try:
+                return alt(data)
+            except (_Bad, CodecError):
+                continue
+        raise _Bad(f"unexpected value {data!r}")
+    return union
+
+
+def _sequence(item: _Decode, item_tp: Any, origin: type) -> _Decode:
+    empty: Any = [] if origin is list else ()
+    plain = type(item_tp) is type and item_tp in (str, int, bool)  # checked in C, copied as is
+
+    def sequence(data: Any) -> Any:
+        if data is None:
+            return list(empty) if origin is list else empty
+        if not isinstance(data, list):
+            raise _Bad(f"expected an array, got {type(data).__name__}")
+        if plain and all(type(v) is item_tp for v in data):
+            return list(data) if origin is list else tuple(data)
+        items: list[Any] = []
+        for i, v in enumerate(data):
+            try:
+                items.append(item(v))
+            except _Bad as e:
+                e.trail.append(f"[{i}]")
+                raise
+        return items if origin is list else tuple(items)
+    return sequence
+
+
+def _mapping(value: _Decode, value_tp: Any) -> _Decode:
+    plain = value_tp is Any or value_tp is str
+
+    def mapping(data: Any) -> Any:
+        if data is None:
+            return {}
+        if not isinstance(data, dict):
+            raise _Bad(f"expected an object, got {type(data).__name__}")
+        if plain and (value_tp is Any or all(type(v) is str for v in data.values())):
+            return dict(data)
+        out: dict[str, Any] = {}
+        for k, v in data.items():
+            try:
+                out[k] = value(v)
+            except _Bad as e:
+                e.trail.append(f".{k}")
+                raise
+        return out
+    return mapping
+
+
+def _enum(tp: type[enum.Enum]) -> _Decode:
+    def decode(data: Any) -> Any:
+        try:
+            return tp(data)
+        except ValueError:
+            raise _Bad(f"unknown value {data!r}") from None
+    return decode
+
+
+def _constructed(tp: type) -> _Decode:
+    def decode(data: Any) -> Any:
+        if isinstance(data, tp):
+            return data
+        try:
+            return tp(data)
+        except (TypeError, ValueError) as e:
+            raise _Bad(str(e)) from None
+    return decode
+
+
+def _dataclass_decoder(cls: type) -> _Decode:
+    fields: list[tuple[str, str, bool]] = []  # (attribute, JSON name, required)
     known: set[str] = set()
     extra_field: str | None = None
-    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+    for f in dataclasses.fields(cls):
         if f.metadata.get("extra"):
             extra_field = f.name
             continue
         name = f.metadata.get("json", f.name)
         known.add(name)
-        if name in data:
-            kwargs[f.name] = _convert(hints[f.name], data[name], f"{path}.{name}")
-        elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-            raise CodecError(f"{path}.{name}: required field is missing")
-    if extra_field is not None:
-        kwargs[extra_field] = {k: v for k, v in data.items() if k not in known}
-    return cls(**kwargs)
+        required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+        fields.append((f.name, name, required))
+    converters: dict[str, _Decode] = {}
+
+    def decode(data: Any) -> Any:
+        if not isinstance(data, dict):
+            raise _Bad(f"expected an object, got {type(data).__name__}")
+        kwargs: dict[str, Any] = {}
+        for attr, name, required in fields:
+            if name in data:
+                try:
+                    kwargs[attr] = converters[attr](data[name])
+                except _Bad as e:
+                    e.trail.append(f".{name}")
+                    raise
+            elif required:
+                missing = _Bad("required field is missing")
+                missing.trail.append(f".{name}")
+                raise missing
+        if extra_field is not None:
+            kwargs[extra_field] = {k: v for k, v in data.items() if k not in known}
+        return cls(**kwargs)
+
+    _DECODERS[cls] = decode  # before compiling the fields: a field may refer back to cls
+    try:
+        types_ = {f.name: f.type for f in dataclasses.fields(cls)}
+        if any(isinstance(t, str) for t in types_.values()):  # postponed annotations: resolve them once
+            types_ = typing.get_type_hints(cls)
+        for attr, _, _ in fields:
+            converters[attr] = _decoder(types_[attr])
+    except BaseException:
+        del _DECODERS[cls]
+        raise
+    return decode
+
+
+def from_obj(cls: type[T], data: Any, path: str = "$") -> T:
+    """Plain JSON objects -> dataclass ``cls``; errors name the JSON path (``$.process.args[0]``)."""
+    try:
+        result: T = _decoder(cls)(data)
+    except _Bad as e:
+        raise e.at(path) from None
+    return result
 
 
 def canonical(value: Any) -> bytes:

@@ -4,19 +4,23 @@
 Field names follow the spec's JSON names through :func:`skiff.oci.codec.jfield`; unknown members are kept in
 ``extra`` and written back, so a config.json written by another tool round-trips. Optional scalars are
 ``None`` when absent, so absence and ``false``/``0`` stay distinct.
+
+Every type takes ``__eq__``/``__hash__``/``__repr__`` from :class:`skiff.oci.codec.JSONRecord` (``eq=False,
+repr=False`` below only stops dataclasses from compiling the same methods again): ``skiff-runtime`` creates these
+classes on every start.
 """
 
 from dataclasses import dataclass
 from typing import Any
 
-from skiff.oci.codec import jextra, jfield
+from skiff.oci.codec import JSONRecord, jextra, jfield
 
 SPEC_VERSION = "1.2.0"
 SUPPORTED_VERSIONS = ("1.0.0", "1.0.1", "1.0.2", "1.1.0", "1.2.0", "1.2.1", "1.3.0")
 
 
-@dataclass(frozen=True)
-class Box:
+@dataclass(frozen=True, eq=False, repr=False)
+class Box(JSONRecord):
     """process.consoleSize."""
 
     height: int = jfield("height", default=0)
@@ -24,8 +28,8 @@ class Box:
     extra: dict[str, Any] = jextra()
 
 
-@dataclass(frozen=True)
-class User:
+@dataclass(frozen=True, eq=False, repr=False)
+class User(JSONRecord):
     """process.user."""
 
     uid: int = jfield("uid", default=0, keep_empty=True)
@@ -36,8 +40,8 @@ class User:
     extra: dict[str, Any] = jextra()
 
 
-@dataclass(frozen=True)
-class LinuxCapabilities:
+@dataclass(frozen=True, eq=False, repr=False)
+class LinuxCapabilities(JSONRecord):
     """process.capabilities (five sets)."""
 
     bounding: list[str] = jfield("bounding", default_factory=list)
@@ -48,8 +52,8 @@ class LinuxCapabilities:
     extra: dict[str, Any] = jextra()
 
 
-@dataclass(frozen=True)
-class POSIXRlimit:
+@dataclass(frozen=True, eq=False, repr=False)
+class POSIXRlimit(JSONRecord):
     """one entry of process.rlimits."""
 
     type: str = jfield("type")
@@ -58,8 +62,8 @@ class POSIXRlimit:
     extra: dict[str, Any] = jextra()
 
 
-@dataclass(frozen=True)
-class Process:
+@dataclass(frozen=True, eq=False, repr=False)
+class Process(JSONRecord):
     """the container process (config.json process)."""
 
     args: list[str] = jfield("args", default_factory=list)
@@ -78,8 +82,8 @@ class Process:
     extra: dict[str, Any] = jextra()
 
 
-@dataclass(frozen=True)
-class Root:
+@dataclass(frozen=True, eq=False, repr=False)
+class Root(JSONRecord):
     """root: the rootfs path and whether it is read-only."""
 
     path: str = jfield("path")
@@ -87,8 +91,8 @@ class Root:
     extra: dict[str, Any] = jextra()
 
 
-@dataclass(frozen=True)
-class LinuxIDMapping:
+@dataclass(frozen=True, eq=False, repr=False)
+class LinuxIDMapping(JSONRecord):
     """a uid/gid mapping range."""
 
     container_id: int = jfield("containerID", keep_empty=True)
@@ -97,8 +101,8 @@ class LinuxIDMapping:
     extra: dict[str, Any] = jextra()
 
 
-@dataclass(frozen=True)
-class Mount:
+@dataclass(frozen=True, eq=False, repr=False)
+class Mount(JSONRecord):
     """one entry of mounts."""
 
     destination: str = jfield("destination")
@@ -110,8 +114,8 @@ class Mount:
     extra: dict[str, Any] = jextra()
 
 
-@dataclass(frozen=True)
-class Hook:
+@dataclass(frozen=True, eq=False, repr=False)
+class Hook(JSONRecord):
     """one lifecycle hook."""
 
     path: str = jfield("path")
@@ -121,8 +125,8 @@ class Hook:
     extra: dict[str, Any] = jextra()
 
 
-@dataclass(frozen=True)
-class Hooks:
+@dataclass(frozen=True, eq=False, repr=False)
+class Hooks(JSONRecord):
     """hooks by lifecycle stage."""
 
     prestart: list[Hook] = jfield("prestart", default_factory=list)
@@ -134,8 +138,8 @@ class Hooks:
     extra: dict[str, Any] = jextra()
 
 
-@dataclass(frozen=True)
-class LinuxNamespace:
+@dataclass(frozen=True, eq=False, repr=False)
+class LinuxNamespace(JSONRecord):
     """one entry of linux.namespaces (a path joins an existing one)."""
 
     type: str = jfield("type")
@@ -143,8 +147,8 @@ class LinuxNamespace:
     extra: dict[str, Any] = jextra()
 
 
-@dataclass(frozen=True)
-class LinuxDevice:
+@dataclass(frozen=True, eq=False, repr=False)
+class LinuxDevice(JSONRecord):
     """one entry of linux.devices."""
 
     path: str = jfield("path")
@@ -157,8 +161,8 @@ class LinuxDevice:
     extra: dict[str, Any] = jextra()
 
 
-@dataclass(frozen=True)
-class LinuxDeviceCgroup:
+@dataclass(frozen=True, eq=False, repr=False)
+class LinuxDeviceCgroup(JSONRecord):
     """one device cgroup rule."""
 
     allow: bool = jfield("allow", keep_empty=True)
@@ -169,8 +173,8 @@ class LinuxDeviceCgroup:
     extra: dict[str, Any] = jextra()
 
 
-@dataclass(frozen=True)
-class LinuxMemory:
+@dataclass(frozen=True, eq=False, repr=False)
+class LinuxMemory(JSONRecord):
     """linux.resources.memory."""
 
     limit: int | None = jfield("limit", default=None)
@@ -185,8 +189,8 @@ class LinuxMemory:
     extra: dict[str, Any] = jextra()
 
 
-@dataclass(frozen=True)
-class LinuxCPU:
+@dataclass(frozen=True, eq=False, repr=False)
+class LinuxCPU(JSONRecord):
     """linux.resources.cpu."""
 
     shares: int | None = jfield("shares", default=None)
@@ -201,16 +205,16 @@ class LinuxCPU:
     extra: dict[str, Any] = jextra()
 
 
-@dataclass(frozen=True)
-class LinuxPids:
+@dataclass(frozen=True, eq=False, repr=False)
+class LinuxPids(JSONRecord):
     """linux.resources.pids."""
 
     limit: int = jfield("limit", keep_empty=True)
     extra: dict[str, Any] = jextra()
 
 
-@dataclass(frozen=True)
-class LinuxWeightDevice:
+@dataclass(frozen=True, eq=False, repr=False)
+class LinuxWeightDevice(JSONRecord):
     """a per-device blkio weight."""
 
     major: int = jfield("major", keep_empty=True)
@@ -220,8 +224,8 @@ class LinuxWeightDevice:
     extra: dict[str, Any] = jextra()
 
 
-@dataclass(frozen=True)
-class LinuxThrottleDevice:
+@dataclass(frozen=True, eq=False, repr=False)
+class LinuxThrottleDevice(JSONRecord):
     """a per-device blkio throttle."""
 
     major: int = jfield("major", keep_empty=True)
@@ -230,8 +234,8 @@ class LinuxThrottleDevice:
     extra: dict[str, Any] = jextra()
 
 
-@dataclass(frozen=True)
-class LinuxBlockIO:
+@dataclass(frozen=True, eq=False, repr=False)
+class LinuxBlockIO(JSONRecord):
     """linux.resources.blockIO."""
 
     weight: int | None = jfield("weight", default=None)
@@ -247,8 +251,8 @@ class LinuxBlockIO:
     extra: dict[str, Any] = jextra()
 
 
-@dataclass(frozen=True)
-class LinuxResources:
+@dataclass(frozen=True, eq=False, repr=False)
+class LinuxResources(JSONRecord):
     """linux.resources (cgroup settings)."""
 
     devices: list[LinuxDeviceCgroup] = jfield("devices", default_factory=list)
@@ -260,8 +264,8 @@ class LinuxResources:
     extra: dict[str, Any] = jextra()
 
 
-@dataclass(frozen=True)
-class LinuxSeccompArg:
+@dataclass(frozen=True, eq=False, repr=False)
+class LinuxSeccompArg(JSONRecord):
     """a seccomp argument comparison."""
 
     index: int = jfield("index", keep_empty=True)
@@ -271,8 +275,8 @@ class LinuxSeccompArg:
     extra: dict[str, Any] = jextra()
 
 
-@dataclass(frozen=True)
-class LinuxSyscall:
+@dataclass(frozen=True, eq=False, repr=False)
+class LinuxSyscall(JSONRecord):
     """one seccomp rule: names, action, argument filters."""
 
     names: list[str] = jfield("names")
@@ -282,8 +286,8 @@ class LinuxSyscall:
     extra: dict[str, Any] = jextra()
 
 
-@dataclass(frozen=True)
-class LinuxSeccomp:
+@dataclass(frozen=True, eq=False, repr=False)
+class LinuxSeccomp(JSONRecord):
     """linux.seccomp."""
 
     default_action: str = jfield("defaultAction")
@@ -296,8 +300,8 @@ class LinuxSeccomp:
     extra: dict[str, Any] = jextra()
 
 
-@dataclass(frozen=True)
-class Linux:
+@dataclass(frozen=True, eq=False, repr=False)
+class Linux(JSONRecord):
     """the linux section of config.json."""
 
     namespaces: list[LinuxNamespace] = jfield("namespaces", default_factory=list)
@@ -315,8 +319,8 @@ class Linux:
     extra: dict[str, Any] = jextra()
 
 
-@dataclass(frozen=True)
-class Spec:
+@dataclass(frozen=True, eq=False, repr=False)
+class Spec(JSONRecord):
     """config.json of an OCI bundle (runtime-spec 1.x)."""
 
     oci_version: str = jfield("ociVersion")
@@ -331,8 +335,8 @@ class Spec:
     extra: dict[str, Any] = jextra()
 
 
-@dataclass(frozen=True)
-class State:
+@dataclass(frozen=True, eq=False, repr=False)
+class State(JSONRecord):
     """The runtime-spec state of a container (what `state` prints, plus runc's extra members)."""
 
     oci_version: str = jfield("ociVersion")

@@ -14,9 +14,10 @@ The runtime forks only from a single-threaded process; otherwise use the skiff-r
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
+TYPE_CHECKING = False  # not typing's: the CLI's `state` and `kill` never import typing
 if TYPE_CHECKING:
+    from typing import Any
+
     from skiff.runtime.container import Runtime
 
 __all__ = ["Runtime"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from skiff.oci.codec import CodecError, from_obj
@@ -15,6 +15,7 @@ from skiff.runtime.validate import validate
 class Bundle:
     path: Path
     spec: Spec
+    raw: bytes = field(default=b"", repr=False, compare=False)  # config.json as read (copied to the state dir)
 
     @property
     def rootfs(self) -> Path:
@@ -50,4 +51,4 @@ def load(bundle: Path) -> Bundle:
         raise BundleError(f"{cfg}: {e.strerror}") from None
     spec = parse_spec(raw)
     validate(spec, bundle)
-    return Bundle(bundle, spec)
+    return Bundle(bundle, spec, raw)

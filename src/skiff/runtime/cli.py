@@ -2,110 +2,17 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import signal
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 from skiff.errors import SkiffError
 
-DEFAULT_ROOT = "/run/skiff-runtime"
-
-
-COMMANDS = ("spec", "create", "run", "start", "state", "pause", "resume", "kill", "delete", "exec", "list")
-_VALUE_OPTIONS = ("--root", "--log", "--log-format")
-
-
-def _command_in(argv: list[str]) -> str | None:
-    """The command word of ``argv`` (skipping global options), so only its sub-parser gets built."""
-    skip = False
-    for word in argv:
-        if skip:
-            skip = False
-        elif word in _VALUE_OPTIONS:
-            skip = True
-        elif not word.startswith("-"):
-            return word if word in COMMANDS else None
-    return None
-
-
-def _parser(only: str | None = None) -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="skiff-runtime", description="An OCI runtime (runc-compatible CLI)")
-    p.add_argument("--root", default=os.environ.get("SKIFF_RUNTIME_ROOT", DEFAULT_ROOT))
-    p.add_argument("--log", default=None)
-    p.add_argument("--log-format", default="text")
-    p.add_argument("--debug", action="store_true")
-    p.add_argument("--systemd-cgroup", action="store_true")
-    p.add_argument("--version", "-v", action="version", version="skiff-runtime 0.1.0\nspec: 1.2.0")
-    sub = p.add_subparsers(dest="command", required=True)
-    for name in COMMANDS:
-        cmd = sub.add_parser(name)
-        if only is None or only == name:
-            _ARGS[name](cmd)
-    return p
-
-
-def _spec_args(s: argparse.ArgumentParser) -> None:
-    s.add_argument("--bundle", "-b", default=".")
-    s.add_argument("--rootless", action="store_true")
-
-
-def _create_args(c: argparse.ArgumentParser, run: bool = False) -> None:
-    c.add_argument("--bundle", "-b", default=".")
-    c.add_argument("--pid-file", default=None)
-    c.add_argument("--console-socket", default=None)
-    c.add_argument("--preserve-fds", type=int, default=0)
-    c.add_argument("--no-pivot", action="store_true")
-    c.add_argument("--no-new-keyring", action="store_true")
-    if run:
-        c.add_argument("--detach", "-d", action="store_true")
-        c.add_argument("--keep", action="store_true")
-    c.add_argument("id")
-
-
-def _id_args(c: argparse.ArgumentParser) -> None:
-    c.add_argument("id")
-
-
-def _kill_args(k: argparse.ArgumentParser) -> None:
-    k.add_argument("--all", "-a", action="store_true")
-    k.add_argument("id")
-    k.add_argument("signal", nargs="?", default="SIGTERM")
-
-
-def _delete_args(d: argparse.ArgumentParser) -> None:
-    d.add_argument("--force", "-f", action="store_true")
-    d.add_argument("id")
-
-
-def _exec_args(e: argparse.ArgumentParser) -> None:
-    e.add_argument("--process", "-p", default=None)
-    e.add_argument("--tty", "-t", action="store_true")
-    e.add_argument("--console-socket", default=None)
-    e.add_argument("--cwd", default=None)
-    e.add_argument("--env", "-e", action="append", default=[])
-    e.add_argument("--user", "-u", default=None)
-    e.add_argument("--additional-gids", "-g", action="append", type=int, default=[])
-    e.add_argument("--cap", "-c", action="append", default=[])
-    e.add_argument("--no-new-privs", action="store_true")
-    e.add_argument("--detach", "-d", action="store_true")
-    e.add_argument("--pid-file", default=None)
-    e.add_argument("--preserve-fds", type=int, default=0)
-    e.add_argument("id")
-    e.add_argument("args", nargs=argparse.REMAINDER)
-
-
-def _list_args(li: argparse.ArgumentParser) -> None:
-    li.add_argument("--format", "-f", default="table", choices=("table", "json"))
-    li.add_argument("--quiet", "-q", action="store_true")
-
-
-_ARGS: dict[str, Callable[[argparse.ArgumentParser], None]] = {"spec": _spec_args, "create": _create_args, "run": lambda c: _create_args(c, run=True),
-         "start": _id_args, "state": _id_args, "pause": _id_args, "resume": _id_args, "kill": _kill_args,
-         "delete": _delete_args, "exec": _exec_args, "list": _list_args}
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from types import SimpleNamespace as Args
 
 
 def parse_signal(text: str) -> int:
@@ -120,13 +27,7 @@ def parse_signal(text: str) -> int:
         raise SkiffError(f"kill: unknown signal {text!r}", exit_code=1) from None
 
 
-def _print_state(state: object) -> None:
-    from skiff.runtime.container import state_json
-
-    print(json.dumps(state_json(state), indent=2))  # type: ignore[arg-type]
-
-
-def _exec_process(args: argparse.Namespace, spec_process: object) -> object:
+def _exec_process(args: Args, spec_process: object) -> object:
     import dataclasses
 
     from skiff.oci.runtime import LinuxCapabilities, Process, User
@@ -186,7 +87,7 @@ def _proxy_terminal(master: int) -> None:
     threading.Thread(target=pump, args=(0, master), daemon=True).start()
 
 
-def dispatch(args: argparse.Namespace) -> int:
+def dispatch(args: Args) -> int:
     if args.command == "spec":
         from skiff.oci.codec import pretty
         from skiff.runtime.defaults import default_spec
@@ -230,7 +131,7 @@ def dispatch(args: argparse.Namespace) -> int:
     if cmd == "start":
         rt.start(args.id)
     elif cmd == "state":
-        _print_state(rt.state(args.id))
+        print(json.dumps(rt.state_obj(args.id), indent=2))
     elif cmd == "kill":
         rt.kill(args.id, parse_signal(args.signal), all_processes=args.all)
     elif cmd == "delete":
@@ -262,7 +163,9 @@ def dispatch(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
-    args = _parser(_command_in(argv)).parse_args(argv)
+    from skiff.runtime.argv import parse
+
+    args = parse(argv)
     try:
         code = dispatch(args)
     except SkiffError as e:

@@ -16,16 +16,21 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from skiff.errors import SkiffError
-from skiff.kernel import Kernel
-from skiff.oci.codec import to_obj
-from skiff.oci.runtime import SPEC_VERSION, Process, Spec, State
-from skiff.runtime import bundle as bundle_mod
 from skiff.runtime import state as st
-from skiff.runtime.cgroups.base import Manager, Stats, create_manager
 from skiff.runtime.errors import ContainerExists, ContainerStartError
-from skiff.runtime.process import Launch, TerminalHandler, send_console, spawn, start_and_confirm, wait_exit
 from skiff.runtime.state import Record, Status
-from skiff.runtime.sync import Channel
+
+TYPE_CHECKING = False  # not typing's: `state` and `kill` never import typing
+if TYPE_CHECKING:
+    from skiff.kernel import Kernel
+    from skiff.oci.runtime import Process, Spec, State
+    from skiff.runtime.cgroups.base import Manager
+    from skiff.runtime.cgroups.stats import Stats
+    from skiff.runtime.process import TerminalHandler
+    from skiff.runtime.sync import Channel
+
+# Lazy imports below keep `state`, `kill`, `start` and `delete` of the CLI from loading the spec types, the
+# process machinery and ctypes: each is a separate skiff-runtime process, started per container operation.
 
 
 def _now() -> str:
@@ -38,11 +43,15 @@ class Runtime:
 
     def __init__(self, state_root: Path, kernel: Kernel | None = None) -> None:
         self.root = Path(state_root)
-        if kernel is None:
+        self._kernel = kernel
+
+    @property
+    def kernel(self) -> Kernel:
+        if self._kernel is None:
             from skiff.kernel.linux import LinuxKernel
 
-            kernel = LinuxKernel()
-        self.kernel = kernel
+            self._kernel = LinuxKernel()
+        return self._kernel
 
     # -- lifecycle -------------------------------------------------------------------------------------
     def create(self, container_id: str, bundle: Path, *, stdio: tuple[int, int, int] | None = None,
@@ -60,6 +69,8 @@ class Runtime:
             on_started: TerminalHandler | None = None) -> int:
         """create + start + wait in this process (the engine's fast path): returns the process's exit code
         (128+N when killed by signal N). The container is deleted afterwards unless ``keep``."""
+        from skiff.runtime.process import start_and_confirm, wait_exit
+
         _, ch = self._create(container_id, bundle, stdio=stdio, pid_file=pid_file,
                              console_socket=console_socket, on_terminal=on_terminal,
                              preserve_fds=preserve_fds, fifo=False)
@@ -83,6 +94,8 @@ class Runtime:
     def wait(self, container_id: str) -> int:
         """Wait for a container started by this process (the engine's create + start path) and return its
         exit code; the container stays until :meth:`delete`."""
+        from skiff.runtime.process import wait_exit
+
         rec = st.load(self.root, container_id)
         return wait_exit(rec.pid)
 
@@ -114,6 +127,12 @@ class Runtime:
         rec = st.load(self.root, container_id)
         status = st.status_of(self.root / container_id, rec)
         return self._state(rec, status)
+
+    def state_obj(self, container_id: str) -> dict[str, object]:
+        """:meth:`state` as the JSON object ``skiff-runtime state`` prints (what ``state_json`` gives), built
+        without loading the spec types."""
+        rec = st.load(self.root, container_id)
+        return _state_obj(rec, st.status_of(self.root / container_id, rec))
 
     def status(self, container_id: str) -> Status:
         rec = st.load(self.root, container_id)
@@ -151,6 +170,8 @@ class Runtime:
              detach: bool = False, pid_file: Path | None = None, console_socket: str | None = None,
              on_terminal: TerminalHandler | None = None, preserve_fds: int = 0) -> int:
         """Start ``process`` inside a running container. Returns its pid when ``detach``, else its exit code."""
+        from skiff.runtime.process import Launch, spawn, start_and_confirm, wait_exit
+
         rec = st.load(self.root, container_id)
         status = st.status_of(self.root / container_id, rec)
         if not status.can_exec():
@@ -197,6 +218,10 @@ class Runtime:
     def _create(self, container_id: str, bundle: Path, *, stdio: tuple[int, int, int] | None,
                 pid_file: Path | None, console_socket: str | None, on_terminal: TerminalHandler | None,
                 preserve_fds: int, fifo: bool) -> tuple[State, Channel | None]:
+        from skiff.runtime import bundle as bundle_mod
+        from skiff.runtime.cgroups.base import create_manager
+        from skiff.runtime.process import Launch, spawn
+
         st.check_id(container_id)
         b = bundle_mod.load(Path(bundle))
         spec = b.spec
@@ -211,7 +236,7 @@ class Runtime:
         fifo_fd: int | None = None
         pid = 0
         try:
-            (d / "config.json").write_bytes((b.path / "config.json").read_bytes())
+            (d / "config.json").write_bytes(b.raw or (b.path / "config.json").read_bytes())
             linux = spec.linux
             cgroup = create_manager(container_id, linux.cgroups_path if linux else None)
             cgroup.create()
@@ -275,6 +300,8 @@ class Runtime:
                                                Status.STOPPED), strict=False)
 
     def _console_handler(self, console_socket: str) -> TerminalHandler:
+        from skiff.runtime.process import send_console
+
         return lambda fd: send_console(console_socket, fd)
 
     def _seccomp(self, spec: Spec) -> tuple[bytes | None, int]:
@@ -285,12 +312,18 @@ class Runtime:
         return compile_bpf(spec.linux.seccomp, self.root / ".seccomp"), flags_of(spec.linux.seccomp)
 
     def _spec(self, rec: Record) -> Spec:
+        from skiff.runtime import bundle as bundle_mod
+
         return bundle_mod.parse_spec((self.root / rec.id / "config.json").read_bytes())
 
     def _cgroup(self, rec: Record) -> Manager:
+        from skiff.runtime.cgroups.base import create_manager
+
         return create_manager(rec.id, "/" + rec.cgroup)
 
     def _state(self, rec: Record, status: Status) -> State:
+        from skiff.oci.runtime import SPEC_VERSION, State
+
         return State(oci_version=SPEC_VERSION, id=rec.id, status=status.value,
                      pid=rec.pid if status is not Status.STOPPED else 0, bundle=rec.bundle,
                      annotations=rec.annotations,
@@ -311,6 +344,19 @@ class Runtime:
         cg.destroy()
         self._hooks(rec, "poststop")
         _remove_state_dir(self.root / rec.id)
+
+
+STATE_VERSION = "1.2.0"  # skiff.oci.runtime.SPEC_VERSION, kept here so `state` needs no spec types (tested)
+
+
+def _state_obj(rec: Record, status: Status) -> dict[str, object]:
+    """The codec's JSON for ``Runtime._state(rec, status)``: empty annotations omitted, extras last."""
+    obj: dict[str, object] = {"ociVersion": STATE_VERSION, "id": rec.id, "status": status.value,
+                              "pid": rec.pid if status is not Status.STOPPED else 0, "bundle": rec.bundle}
+    if rec.annotations:
+        obj["annotations"] = dict(rec.annotations)
+    obj.update(rootfs=rec.rootfs, created=rec.created, owner=rec.owner)
+    return obj
 
 
 def _until_gone(rec: Record, cg: Manager) -> Iterator[None]:
@@ -345,6 +391,8 @@ def _write_pid_file(path: Path, pid: int) -> None:
 
 
 def state_json(state: State) -> dict[str, object]:
+    from skiff.oci.codec import to_obj
+
     obj = to_obj(state)
     assert isinstance(obj, dict)
     return obj

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,10 +26,13 @@ from skiff.kernel import (
 )
 from skiff.oci.runtime import LinuxIDMapping, Process, Spec
 from skiff.runtime import init
-from skiff.runtime.cgroups.base import Manager
 from skiff.runtime.errors import ContainerStartError, ExecFailed
 from skiff.runtime.sync import Channel, Failed, Go, Ready, Start, Terminal
 from skiff.runtime.sync import ExecFailed as ExecFailedMsg
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from skiff.runtime.cgroups.base import Manager
 
 NS_FLAGS = {"pid": CLONE_NEWPID, "network": CLONE_NEWNET, "mount": CLONE_NEWNS, "ipc": CLONE_NEWIPC,
             "uts": CLONE_NEWUTS, "user": CLONE_NEWUSER, "cgroup": CLONE_NEWCGROUP, "time": CLONE_NEWTIME}
@@ -224,6 +226,8 @@ def wait_exit(pid: int) -> int:
 
 def send_console(console_socket: str, fd: int) -> None:
     """Hand the pty master to a console socket, as runc does (SCM_RIGHTS, name '/dev/ptmx')."""
+    import socket
+
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
         s.connect(console_socket)
         socket.send_fds(s, [b"/dev/ptmx"], [fd])

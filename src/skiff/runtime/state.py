@@ -6,7 +6,6 @@ import enum
 import json
 import os
 import re
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from skiff.runtime.errors import BundleError, ContainerNotFound, StateTransitionError
@@ -46,27 +45,45 @@ def check_id(container_id: str) -> None:
         raise BundleError(f"container id {container_id!r}: use letters, digits, '_', '.', '+', '-' only")
 
 
-@dataclass
 class Record:
-    """What the runtime keeps in <root>/<id>/state.json."""
+    """What the runtime keeps in <root>/<id>/state.json (a plain class: `state` and `kill` then run without
+    loading dataclasses)."""
 
-    id: str
-    pid: int
-    pid_start: int
-    bundle: str
-    rootfs: str
-    created: str
-    cgroup: str
-    annotations: dict[str, str] = field(default_factory=dict)
-    paused: bool = False
-    owner: str = ""
-    late_hooks: bool = False  # poststart/poststop hooks to run (saves re-reading config.json otherwise)
+    FIELDS = ("id", "pid", "pid_start", "bundle", "rootfs", "created", "cgroup", "annotations", "paused", "owner",
+              "late_hooks")  # state.json's member order
+    __slots__ = FIELDS
+
+    def __init__(self, id: str, pid: int, pid_start: int, bundle: str, rootfs: str,
+                 created: str, cgroup: str, annotations: dict[str, str] | None = None, paused: bool = False,
+                 owner: str = "", late_hooks: bool = False) -> None:
+        self.id = id
+        self.pid = pid
+        self.pid_start = pid_start
+        self.bundle = bundle
+        self.rootfs = rootfs
+        self.created = created
+        self.cgroup = cgroup
+        self.annotations: dict[str, str] = {} if annotations is None else annotations
+        self.paused = paused
+        self.owner = owner
+        self.late_hooks = late_hooks  # poststart/poststop hooks to run (saves re-reading config.json)
+
+    def to_dict(self) -> dict[str, object]:
+        return {name: getattr(self, name) for name in self.FIELDS}
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Record) and self.to_dict() == other.to_dict()
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like the dataclass it replaces
+
+    def __repr__(self) -> str:
+        return f"Record({', '.join(f'{k}={v!r}' for k, v in self.to_dict().items())})"
 
 
 def save(state_dir: Path, rec: Record) -> None:
     tmp = state_dir / "state.json.tmp"
     with open(tmp, "w") as f:
-        json.dump(asdict(rec), f)
+        json.dump(rec.to_dict(), f)
     os.replace(tmp, state_dir / "state.json")
 
 

@@ -174,3 +174,40 @@ def test_bridge_network_and_published_port(sk, name):  # type: ignore[no-untyped
     assert body == b"hello-web\n"
     sk("rm", "-f", name)
     assert sk("port", name, check=False).returncode == 1
+
+
+def test_python_and_native_monitors(sk, name):  # type: ignore[no-untyped-def]
+    """Both monitors keep the same contract (logs, exit file, attach); the native one is small."""
+    for kind in ("python", "native"):
+        env = {"SKIFF_MONITOR": kind}
+        sk("create", "-i", "--name", f"{name}_{kind}", *NONE, "busybox", "sh", "-c",
+           "echo out; echo err >&2; read x; echo got:$x; exit 6", env=env)
+        cp = sk("start", "-a", "-i", f"{name}_{kind}", input=b"line\n", env=env, check=False)
+        assert cp.returncode == 6 and cp.stdout == b"out\ngot:line\n" and cp.stderr == b"err\n", kind
+        assert sk.out("logs", f"{name}_{kind}") == "out\ngot:line\n"
+        sk("run", "-d", "--name", f"{name}_{kind}_bg", *NONE, "busybox", "sleep", "30", env=env)
+        cid = _inspect(sk, f"{name}_{kind}_bg")["Id"]
+        mpid = json.loads((sk.runroot / "containers" / cid / "state.json").read_text())["MonitorPid"]
+        exe = os.readlink(f"/proc/{mpid}/exe")
+        with open(f"/proc/{mpid}/smaps_rollup") as f:
+            pss = next(int(line.split()[1]) for line in f if line.startswith("Pss:"))
+        if kind == "native":
+            assert "skiff-monitor-" in exe and pss < 1024, (exe, pss)
+        else:
+            assert "python" in exe
+        sk("rm", "-f", f"{name}_{kind}", f"{name}_{kind}_bg")
+
+
+def test_external_runtimes_share_the_bundle(sk, name):  # type: ignore[no-untyped-def]
+    """The same bundle runs under crun and runc (global --runtime); later commands use the recorded one."""
+    import shutil
+
+    for rt in ("crun", "runc"):
+        if shutil.which(rt) is None:
+            continue
+        cp = sk("--runtime", rt, "run", "--rm", *NONE, "busybox", "sh", "-c", "echo hi; exit 3", check=False)
+        assert (cp.returncode, cp.stdout) == (3, b"hi\n"), rt
+        sk("--runtime", rt, "run", "-d", "--name", f"{name}_{rt}", *NONE, "busybox", "sleep", "30")
+        assert _inspect(sk, f"{name}_{rt}")["HostConfig"]["Runtime"] == rt
+        assert sk.out("exec", f"{name}_{rt}", "echo", "in") == "in\n"
+        sk("rm", "-f", f"{name}_{rt}")

@@ -119,3 +119,20 @@ def test_name_conflict(sk, name):  # type: ignore[no-untyped-def]
     assert cp.returncode == 125
     assert f'The container name "/{name}" is already in use' in cp.stderr.decode()
     sk("rm", name)
+
+
+def test_security_opts_ulimit_shm(sk):  # type: ignore[no-untyped-def]
+    def status(*flags: str) -> dict[str, str]:
+        out = sk.out("run", "--rm", *NONE, *flags, "busybox", "cat", "/proc/self/status")
+        return dict(line.split(":\t", 1) for line in out.splitlines() if ":\t" in line)
+
+    default = status()
+    assert default["NoNewPrivs"].strip() == "1" and default["Seccomp"].strip() == "2"
+    relaxed = status("--security-opt", "no-new-privileges=false", "--security-opt", "seccomp=unconfined")
+    assert relaxed["NoNewPrivs"].strip() == "0" and relaxed["Seccomp"].strip() == "0"
+    out = sk.out("run", "--rm", *NONE, "--ulimit", "nofile=256:512", "--shm-size", "8m", "busybox", "sh", "-c",
+                 "ulimit -n; ulimit -Hn; df -k /dev/shm | tail -1")
+    soft, hard, shm = out.splitlines()
+    assert (soft, hard) == ("256", "512") and shm.split()[1] == "8192"
+    cp = sk("run", "--rm", *NONE, "--security-opt", "bogus", "busybox", "true", check=False)
+    assert cp.returncode == 125 and b"invalid --security-opt" in cp.stderr

@@ -114,6 +114,15 @@ COMMANDS: dict[tuple[str, ...], CommandInfo] = {
     #
     #
     # ---- networks (issue 5): network *, port ----
+    ("network", "create"): CommandInfo(P + "network_create", "Create a network"),
+    ("network", "ls"): CommandInfo(P + "network_ls", "List networks"),
+    ("network", "list"): CommandInfo(P + "network_ls", "List networks"),
+    ("network", "inspect"): CommandInfo(P + "network_inspect", "Display detailed information on one or more networks"),
+    ("network", "rm"): CommandInfo(P + "network_rm", "Remove one or more networks"),
+    ("network", "remove"): CommandInfo(P + "network_rm", "Remove one or more networks"),
+    ("network", "prune"): CommandInfo(P + "network_prune", "Remove all unused networks"),
+    ("network", "connect"): CommandInfo(P + "network_connect", "Connect a container to a network"),
+    ("network", "disconnect"): CommandInfo(P + "network_disconnect", "Disconnect a container from a network"),
 
     # ---- end networks ----
     #

@@ -8,11 +8,30 @@ from __future__ import annotations
 
 import enum
 import os
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
-from skiff.oci.runtime import LinuxResources
+TYPE_CHECKING = False  # not typing's: `delete` needs the factory only, not typing or dataclasses
+if TYPE_CHECKING:
+    from typing import Protocol
+
+    from skiff.oci.runtime import LinuxResources
+    from skiff.runtime.cgroups.stats import Stats
+
+    class Manager(Protocol):
+        """One container's cgroup(s)."""
+
+        path: str
+
+        def create(self) -> None: ...
+        def apply(self, resources: LinuxResources | None) -> None: ...
+        def add(self, pid: int) -> None: ...
+        def pids(self) -> list[int]: ...
+        def oom_kills(self) -> int: ...
+        def stats(self) -> Stats: ...
+        def freeze(self) -> None: ...
+        def thaw(self) -> None: ...
+        def destroy(self) -> None: ...
+
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 
@@ -21,31 +40,6 @@ class Setup(enum.Enum):
     UNIFIED = "unified"
     HYBRID = "hybrid"
     LEGACY = "legacy"
-
-
-@dataclass(frozen=True)
-class Stats:
-    memory_usage: int | None
-    memory_limit: int | None
-    cpu_usage_ns: int | None
-    pids_current: int | None
-    oom_kills: int
-
-
-class Manager(Protocol):
-    """One container's cgroup(s)."""
-
-    path: str
-
-    def create(self) -> None: ...
-    def apply(self, resources: LinuxResources | None) -> None: ...
-    def add(self, pid: int) -> None: ...
-    def pids(self) -> list[int]: ...
-    def oom_kills(self) -> int: ...
-    def stats(self) -> Stats: ...
-    def freeze(self) -> None: ...
-    def thaw(self) -> None: ...
-    def destroy(self) -> None: ...
 
 
 def detect(root: Path = CGROUP_ROOT) -> Setup:

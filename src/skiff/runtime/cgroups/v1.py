@@ -7,9 +7,13 @@ import os
 import time
 from pathlib import Path
 
-from skiff.oci.runtime import LinuxResources
-from skiff.runtime.cgroups.base import Stats, keyed, read, read_int, write
+from skiff.runtime.cgroups.base import keyed, read, read_int, write
 from skiff.runtime.errors import ContainerStartError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from skiff.oci.runtime import LinuxResources
+    from skiff.runtime.cgroups.stats import Stats
 
 # The controllers a container joins: what linux.resources, stats and pause need.
 CONTROLLERS = ("memory", "cpu", "cpuacct", "cpuset", "pids", "blkio", "freezer", "devices")
@@ -60,6 +64,8 @@ class V1Manager:
 
     def apply(self, resources: LinuxResources | None) -> None:
         if resources is None:
+            from skiff.oci.runtime import LinuxResources
+
             resources = LinuxResources()
         try:
             self._apply(resources)
@@ -141,6 +147,8 @@ class V1Manager:
         return (keyed(mem / "memory.oom_control", "oom_kill") or 0) if mem is not None else 0
 
     def stats(self) -> Stats:
+        from skiff.runtime.cgroups.stats import Stats
+
         mem, acct, pids = self._d("memory"), self._d("cpuacct"), self._d("pids")
         limit = read_int(mem / "memory.limit_in_bytes") if mem else None
         return Stats(memory_usage=read_int(mem / "memory.usage_in_bytes") if mem else None,

@@ -6,9 +6,13 @@ import errno
 import time
 from pathlib import Path
 
-from skiff.oci.runtime import LinuxResources
-from skiff.runtime.cgroups.base import Stats, keyed, read, read_int, write
+from skiff.runtime.cgroups.base import keyed, read, read_int, write
 from skiff.runtime.errors import ContainerStartError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from skiff.oci.runtime import LinuxResources
+    from skiff.runtime.cgroups.stats import Stats
 
 
 def shares_to_weight(shares: int) -> int:
@@ -91,6 +95,8 @@ class V2Manager:
         return keyed(self.dir / "memory.events", "oom_kill") or 0
 
     def stats(self) -> Stats:
+        from skiff.runtime.cgroups.stats import Stats
+
         usage = keyed(self.dir / "cpu.stat", "usage_usec")
         return Stats(memory_usage=read_int(self.dir / "memory.current"),
                      memory_limit=read_int(self.dir / "memory.max"),

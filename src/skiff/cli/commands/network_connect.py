@@ -1,0 +1,21 @@
+"""skiff network connect: attach a running container to one more network."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def configure(p: argparse.ArgumentParser) -> None:
+    p.add_argument("network", metavar="NETWORK")
+    p.add_argument("container", metavar="CONTAINER")
+    p.add_argument("--alias", action="append", default=[], help="Add network-scoped alias for the container")
+    p.add_argument("--ip", help="IPv4 address (e.g., 172.30.100.104)")
+
+
+def run(args: argparse.Namespace, opts: object) -> int:
+    from skiff.engine.context import EngineContext
+    from skiff.engine.network_admin import ConnectOptions, NetworkAdmin
+
+    NetworkAdmin(EngineContext.from_options(opts)).connect(  # type: ignore[arg-type]
+        ConnectOptions(network=args.network, container=args.container, aliases=args.alias, ip=args.ip))
+    return 0

@@ -1,0 +1,26 @@
+"""skiff network prune: remove every user network no container uses."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def configure(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-f", "--force", action="store_true", help="Do not prompt for confirmation")
+
+
+def run(args: argparse.Namespace, opts: object) -> int:
+    from skiff.engine.context import EngineContext
+    from skiff.engine.network_admin import NetworkAdmin
+
+    if not args.force and sys.stdin.isatty():
+        ans = input("WARNING! This will remove all custom networks not used by at least one container.\n"
+                    "Are you sure you want to continue? [y/N] ")
+        if ans.strip().lower() not in ("y", "yes"):
+            return 0
+    rep = NetworkAdmin(EngineContext.from_options(opts)).prune()  # type: ignore[arg-type]
+    if rep.removed:
+        print("Deleted Networks:")
+        print("\n".join(rep.removed))
+    return 0

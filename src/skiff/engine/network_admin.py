@@ -1,0 +1,270 @@
+"""Network use cases for `skiff network create|ls|inspect|rm|prune|connect|disconnect` (Options in, Report out).
+
+:class:`NetworkAdmin` wraps :class:`skiff.network.manager.NetworkManager` (whose constructor reads
+``$SKIFF_BRIDGE_PREFIX`` and ``$SKIFF_NFT_TABLE``, so that tests never touch the host's skiff0 bridge or its
+``inet skiff`` table) and adds Docker's views: the ``host`` and ``none`` pseudo-networks, the inspect JSON,
+``ls`` filters. Dead endpoints (a container whose namespace is gone) are collected before ``rm`` and
+``prune`` so that a crashed container never pins a network.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from skiff.errors import ConflictError, InvalidArgumentError, NotFoundError, SkiffError
+
+if TYPE_CHECKING:
+    from skiff.network.manager import NetworkManager
+    from skiff.network.model import Endpoint, NetworkRecord
+
+PSEUDO = {"host": "host", "none": "null"}  # name -> driver
+
+
+@dataclass(frozen=True)
+class CreateOptions:
+    name: str
+    driver: str = "bridge"
+    subnet: str | None = None
+    gateway: str | None = None
+    internal: bool = False
+    labels: list[str] = field(default_factory=list)  # "k=v" or "k"
+
+
+@dataclass(frozen=True)
+class CreateReport:
+    id: str
+
+
+@dataclass(frozen=True)
+class ListOptions:
+    filters: list[str] = field(default_factory=list)  # name=, id=, driver=, label=, scope=, type=
+
+
+@dataclass(frozen=True)
+class NetworkSummary:
+    id: str
+    name: str
+    driver: str
+    scope: str
+    internal: bool
+    created: str
+    labels: dict[str, str]
+
+
+@dataclass(frozen=True)
+class InspectReport:
+    data: dict[str, Any]  # Docker's JSON shape (GET /networks/{id})
+
+
+@dataclass(frozen=True)
+class RemoveReport:
+    removed: list[str]
+    errors: list[str]
+
+
+@dataclass(frozen=True)
+class PruneReport:
+    removed: list[str]
+
+
+@dataclass(frozen=True)
+class ConnectOptions:
+    network: str
+    container: str
+    aliases: list[str] = field(default_factory=list)
+    ip: str | None = None
+
+
+@dataclass(frozen=True)
+class DisconnectOptions:
+    network: str
+    container: str
+    force: bool = False
+
+
+def parse_labels(items: list[str]) -> dict[str, str]:
+    out = {}
+    for item in items:
+        k, _, v = item.partition("=")
+        if not k:
+            raise InvalidArgumentError(f"invalid label {item!r}: expected key=value")
+        out[k] = v
+    return out
+
+
+def pseudo_id(name: str) -> str:
+    return hashlib.sha256(f"skiff-network/{name}".encode()).hexdigest()
+
+
+def endpoint_id(network_id: str, container_id: str) -> str:
+    return hashlib.sha256(f"{network_id}/{container_id}".encode()).hexdigest()
+
+
+def _filters(items: list[str]) -> dict[str, list[str]]:
+    known = ("name", "id", "driver", "label", "scope", "type", "dangling")
+    out: dict[str, list[str]] = {}
+    for item in items:
+        k, sep, v = item.partition("=")
+        if not sep or k not in known:
+            raise InvalidArgumentError(f"invalid filter {item!r} (use one of {', '.join(known)}, as key=value)")
+        out.setdefault(k, []).append(v)
+    return out
+
+
+def _matches(s: NetworkSummary, f: dict[str, list[str]]) -> bool:
+    def any_of(key: str, pred: Any) -> bool:
+        return key not in f or any(pred(v) for v in f[key])
+
+    def label(v: str) -> bool:
+        k, sep, val = v.partition("=")
+        return k in s.labels and (not sep or s.labels[k] == val)
+
+    builtin = s.name in ("bridge", *PSEUDO)
+    return (any_of("name", lambda v: re.search(re.escape(v), s.name) is not None)
+            and any_of("id", lambda v: s.id.startswith(v))
+            and any_of("driver", lambda v: v == s.driver)
+            and all(label(v) for v in f.get("label", []))
+            and any_of("scope", lambda v: v == s.scope)
+            and any_of("type", lambda v: v == ("builtin" if builtin else "custom")))
+
+
+class NetworkAdmin:
+    def __init__(self, ctx: Any) -> None:
+        self.ctx = ctx
+        self._mgr: NetworkManager | None = None
+
+    @property
+    def mgr(self) -> NetworkManager:
+        if self._mgr is None:
+            from skiff.network.manager import NetworkManager
+
+            self._mgr = NetworkManager(self.ctx.root, self.ctx.runroot)
+        return self._mgr
+
+    # ---- create / list / inspect -----------------------------------------------------------------
+    def create(self, opts: CreateOptions) -> CreateReport:
+        if opts.driver != "bridge":
+            raise InvalidArgumentError(f"--driver {opts.driver}: only the bridge driver is supported")
+        rec = self.mgr.create_network(opts.name, subnet=opts.subnet, gateway=opts.gateway,
+                                      internal=opts.internal, labels=parse_labels(opts.labels))
+        return CreateReport(id=rec.id)
+
+    def _pseudo(self, created: str) -> list[NetworkSummary]:
+        return [NetworkSummary(pseudo_id(n), n, d, "local", False, created, {}) for n, d in PSEUDO.items()]
+
+    def list_networks(self, opts: ListOptions) -> list[NetworkSummary]:
+        f = _filters(opts.filters)
+        recs = self.mgr.list()
+        rows = [NetworkSummary(r.id, r.name, r.driver, "local", r.internal, r.created, dict(r.labels))
+                for r in recs]
+        bridge = next((r.created for r in recs if r.default), "")
+        rows += self._pseudo(bridge)
+        if "dangling" in f:
+            used = {r.name for r in recs if self.mgr.store.ipam(r.name).endpoints}
+            want = f["dangling"][-1] in ("true", "1")
+            rows = [s for s in rows if s.name not in ("bridge", *PSEUDO) and (s.name not in used) == want]
+        return sorted((s for s in rows if _matches(s, f)), key=lambda s: s.name)
+
+    def _record(self, name: str) -> NetworkRecord | None:
+        """The record, or None for a pseudo-network; NotFoundError with Docker's wording otherwise."""
+        if name in PSEUDO or name in (pseudo_id(n) for n in PSEUDO):
+            return None
+        try:
+            return self.mgr.inspect(name).record
+        except NotFoundError:
+            raise NotFoundError(f"network {name} not found") from None
+
+    def inspect(self, name: str) -> InspectReport:
+        rec = self._record(name)
+        if rec is None:
+            pname = name if name in PSEUDO else next(n for n in PSEUDO if pseudo_id(n) == name)
+            return InspectReport(_docker_json(pname, pseudo_id(pname), PSEUDO[pname], "", None, [], {}))
+        eps = self.mgr.inspect(rec.name).endpoints
+        opts = {"com.docker.network.bridge.name": rec.bridge}
+        if rec.default:
+            opts["com.docker.network.bridge.default_bridge"] = "true"
+        return InspectReport(_docker_json(rec.name, rec.id, rec.driver, rec.created, rec, eps, opts))
+
+    # ---- remove / prune --------------------------------------------------------------------------
+    def remove(self, names: list[str]) -> RemoveReport:
+        """Each name in turn (Docker's order); failures are collected, not raised."""
+        self.mgr.gc_dead()
+        removed, errors = [], []
+        for name in names:
+            try:
+                if name in PSEUDO:
+                    raise InvalidArgumentError(f"{name} is a pre-defined network and cannot be removed")
+                self.mgr.remove(name)
+                removed.append(name)
+            except NotFoundError:
+                errors.append(f"network {name} not found")
+            except SkiffError as e:
+                errors.append(e.message)
+        return RemoveReport(removed, errors)
+
+    def prune(self) -> PruneReport:
+        self.mgr.gc_dead()
+        return PruneReport(self.mgr.prune())
+
+    # ---- connect / disconnect --------------------------------------------------------------------
+    def _containers(self) -> Any:
+        from skiff.engine.containers_state import ContainerStore
+
+        return ContainerStore(self.ctx.root, self.ctx.runroot)
+
+    def connect(self, opts: ConnectOptions) -> None:
+        """Attach a running container (its namespace is /proc/PID/ns/net) to one more network."""
+        if opts.network in PSEUDO:
+            raise InvalidArgumentError(f"container cannot be connected to the {opts.network} network")
+        self._record(opts.network)  # Docker's not-found wording first
+        cs = self._containers()
+        cid = cs.resolve(opts.container)
+        rec, st = cs.record(cid), cs.state(cid)
+        mode = rec.host_config.network_mode or "bridge"
+        if mode in PSEUDO:
+            raise ConflictError(f"container {rec.bare_name} uses --network {mode} and cannot be connected to "
+                                "other networks")
+        if not st.st.is_live or st.pid <= 0:
+            raise ConflictError(f"container {rec.bare_name} is not running (connect needs its network namespace)")
+        self.mgr.attach(cid, f"/proc/{st.pid}/ns/net", opts.network, name=rec.bare_name,
+                        aliases=opts.aliases, ip=opts.ip)
+
+    def disconnect(self, opts: DisconnectOptions) -> None:
+        """Detach a container from a network. With ``force``, the endpoint of a removed container (by name or
+        ID prefix) goes too, and nothing left to disconnect is no error."""
+        net = self._record(opts.network)
+        if net is None:
+            raise InvalidArgumentError(f"container cannot be disconnected from the {opts.network} network")
+        try:
+            cid = self._containers().resolve(opts.container)
+        except NotFoundError:
+            if not opts.force:
+                raise
+            eps = self.mgr.inspect(net.name).endpoints
+            hits = [e.container_id for e in eps
+                    if e.name == opts.container or e.container_id.startswith(opts.container)]
+            if len(hits) != 1:
+                return
+            cid = hits[0]
+        try:
+            self.mgr.detach(cid, net.name)
+        except NotFoundError:
+            if not opts.force:
+                raise
+
+
+def _docker_json(name: str, net_id: str, driver: str, created: str, rec: NetworkRecord | None,
+                 eps: list[Endpoint], options: dict[str, str]) -> dict[str, Any]:
+    config = [{"Subnet": rec.subnet, "Gateway": rec.gateway}] if rec else []
+    containers = {e.container_id: {"Name": e.name, "EndpointID": endpoint_id(net_id, e.container_id),
+                                   "MacAddress": e.mac, "IPv4Address": f"{e.ip}/{rec.prefixlen}",
+                                   "IPv6Address": ""} for e in eps} if rec else {}
+    return {"Name": name, "Id": net_id, "Created": created or "0001-01-01T00:00:00Z", "Scope": "local",
+            "Driver": driver, "EnableIPv6": False,
+            "IPAM": {"Driver": "default", "Options": None, "Config": config},
+            "Internal": bool(rec and rec.internal), "Attachable": False, "Ingress": False,
+            "ConfigFrom": {"Network": ""}, "ConfigOnly": False, "Containers": containers,
+            "Options": options, "Labels": dict(rec.labels) if rec else {}}

@@ -1,0 +1,14 @@
+"""A cgroup's usage figures (the engine's `stats`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Stats:
+    memory_usage: int | None
+    memory_limit: int | None
+    cpu_usage_ns: int | None
+    pids_current: int | None
+    oom_kills: int

@@ -1,0 +1,155 @@
+"""`skiff network create|ls|inspect|rm|prune` through the real CLI, on the test's own store, bridge prefix and
+nft table (SKIFF_BRIDGE_PREFIX / SKIFF_NFT_TABLE), so the host's skiff0 and `inet skiff` are never touched."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from netns_helpers import rand_tag  # type: ignore[import-not-found]
+
+from skiff.network import links
+from skiff.network.manager import NetworkManager
+
+
+@pytest.fixture
+def net_env(skiff, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """The tag used as bridge prefix and table name, exported for the CLI (and this process's managers)."""
+    tag = "skc" + rand_tag()
+    monkeypatch.setenv("SKIFF_BRIDGE_PREFIX", tag)
+    monkeypatch.setenv("SKIFF_NFT_TABLE", tag)
+    try:
+        yield tag
+    finally:
+        with contextlib.suppress(Exception):
+            NetworkManager(skiff.root, skiff.runroot).teardown()
+        for name in links.list_links():
+            if name.startswith(tag):
+                links.delete_link(name)
+        subprocess.run(["nft", "delete", "table", "inet", tag], capture_output=True)
+
+
+def out(cp: subprocess.CompletedProcess[bytes]) -> str:
+    return cp.stdout.decode()
+
+
+def test_create_ls_inspect_rm_prune(skiff, net_env: str) -> None:  # type: ignore[no-untyped-def]
+    nid = out(skiff("network", "create", "--subnet", "10.231.40.0/24", "--gateway", "10.231.40.254",
+                    "--internal", "--label", "tier=back", "--label", "x", "-d", "bridge", "back")).strip()
+    assert len(nid) == 64 and int(nid, 16) >= 0
+    front = out(skiff("network", "create", "front")).strip()
+    lines = out(skiff("network", "ls")).splitlines()
+    assert lines[0].split() == ["NETWORK", "ID", "NAME", "DRIVER", "SCOPE"]
+    rows = {ln.split()[1]: ln.split() for ln in lines[1:]}
+    assert set(rows) == {"back", "bridge", "front", "host", "none"}
+    assert rows["back"] == [nid[:12], "back", "bridge", "local"] and rows["none"][2] == "null"
+    assert rows["host"][2] == "host"
+    assert out(skiff("network", "ls", "-q", "--filter", "name=fro")).split() == [front[:12]]
+    assert out(skiff("network", "ls", "--no-trunc", "-q", "-f", "label=tier=back")).split() == [nid]
+    assert out(skiff("network", "ls", "--format", "{{.Name}}:{{.Driver}}", "-f", "type=custom")).split() == \
+        ["back:bridge", "front:bridge"]
+    js = json.loads(out(skiff("network", "ls", "--format", "json", "-f", "id=" + nid[:6])))
+    assert js["Name"] == "back" and js["Internal"] == "true"
+    bad = skiff("network", "ls", "-f", "colour=red", check=False)
+    assert bad.returncode == 125 and "invalid filter" in bad.stderr.decode()
+
+    data = json.loads(out(skiff("network", "inspect", "back", "bridge")))
+    back, bridge = data
+    assert back["Name"] == "back" and back["Id"] == nid and back["Driver"] == "bridge"
+    assert back["Scope"] == "local" and back["Internal"] is True and back["EnableIPv6"] is False
+    assert back["IPAM"] == {"Driver": "default", "Options": None,
+                            "Config": [{"Subnet": "10.231.40.0/24", "Gateway": "10.231.40.254"}]}
+    assert back["Labels"] == {"tier": "back", "x": ""} and back["Containers"] == {}
+    assert back["Options"]["com.docker.network.bridge.name"].startswith(net_env + "-")
+    assert back["Created"].endswith("Z")
+    assert bridge["Options"]["com.docker.network.bridge.name"] == net_env + "0"
+    assert out(skiff("network", "inspect", "-f", "{{.Name}} {{(index .IPAM.Config 0).Subnet}}", nid[:10])) \
+        .strip() == "back 10.231.40.0/24"
+    miss = skiff("network", "inspect", "back", "nosuch", check=False)
+    assert miss.returncode == 125 and json.loads(miss.stdout)[0]["Name"] == "back"
+    assert miss.stderr.decode().strip() == "Error: No such network: nosuch"
+
+    for args, err in [(("create", "back"), "network with name back already exists"),
+                      (("create", "-d", "overlay", "o"), "only the bridge driver"),
+                      (("create", "--subnet", "10.231.40.128/25", "o"), "overlaps with network back"),
+                      (("create", "--gateway", "10.1.1.1", "--subnet", "10.231.41.0/24", "o"), "--gateway"),
+                      (("create", "bad/name"), "invalid network name"),
+                      (("rm", "bridge"), "bridge is a pre-defined network and cannot be removed"),
+                      (("rm", "none"), "none is a pre-defined network and cannot be removed"),
+                      (("rm", "nosuch"), "network nosuch not found")]:
+        cp = skiff("network", *args, check=False)
+        err_lines = cp.stderr.decode().strip().splitlines()
+        assert cp.returncode == 125 and len(err_lines) == 1 and err in err_lines[0], (args, err_lines)
+    assert skiff("network", "rm", "-f", "nosuch").returncode == 0
+
+    assert out(skiff("network", "rm", "front")).split() == ["front"]
+    skiff("network", "create", "spare")
+    assert out(skiff("network", "prune", "-f")).split() == ["Deleted", "Networks:", "back", "spare"]
+    assert out(skiff("network", "prune", "-f")) == ""
+    assert out(skiff("network", "ls", "--format", "{{.Name}}")).split() == ["bridge", "host", "none"]
+
+
+def test_rm_refused_while_attached_then_collected(skiff, net_env: str, make_ctr) -> None:  # type: ignore[no-untyped-def]
+    """A container on the network pins it (Docker's wording, exit 125); once its namespace is gone the
+    endpoint is collected and rm succeeds."""
+    nid = out(skiff("network", "create", "--subnet", "10.231.42.0/24", "busy")).strip()
+    c = make_ctr()
+    mgr = NetworkManager(Path(skiff.root), Path(skiff.runroot))
+    assert mgr.prefix == net_env and mgr.table == net_env
+    att = mgr.attach(c.id, c.netns, "busy", name="web")
+    ctrs = json.loads(out(skiff("network", "inspect", "busy")))[0]["Containers"]
+    assert list(ctrs) == [c.id]
+    ep = ctrs[c.id]
+    assert ep["Name"] == "web" and ep["IPv4Address"] == f"{att.ip}/24" and ep["MacAddress"] == att.mac
+    assert len(ep["EndpointID"]) == 64
+    cp = skiff("network", "rm", "busy", check=False)
+    assert cp.returncode == 125
+    assert cp.stderr.decode() == f"Error: error while removing network: network busy id {nid} has active endpoints\n"
+    assert out(skiff("network", "prune", "-f")) == ""
+    c.stop()  # the namespace goes, and the kernel takes the veth pair with it
+    assert out(skiff("network", "rm", "busy")).split() == ["busy"]
+    assert not [n for n in links.list_links() if n.startswith(net_env)]
+
+
+def can_ping(ip: str) -> bool:
+    return subprocess.run(["busybox", "ping", "-c", "1", "-W", "1", ip], capture_output=True).returncode == 0
+
+
+def test_connect_disconnect_running_container(skiff, net_env: str, busybox_image: str) -> None:  # type: ignore[no-untyped-def]
+    skiff("network", "create", "--subnet", "10.231.43.0/24", "n1")
+    cid = out(skiff("run", "-d", "--name", "c1", busybox_image, "sleep", "600")).strip()
+    try:
+        skiff("network", "connect", "--alias", "www", "--ip", "10.231.43.50", "n1", "c1")
+        ep = json.loads(out(skiff("network", "inspect", "n1")))[0]["Containers"][cid]
+        assert ep["Name"] == "c1" and ep["IPv4Address"] == "10.231.43.50/24"
+        assert can_ping("10.231.43.50")  # the host reaches it through the network's bridge
+        for args, err in [(("connect", "n1", "c1"), "already on network n1"),
+                          (("connect", "nosuch", "c1"), "network nosuch not found"),
+                          (("connect", "n1", "nosuch"), "No such container: nosuch"),
+                          (("connect", "host", "c1"), "host network"),
+                          (("rm", "n1"), "has active endpoints")]:
+            cp = skiff("network", *args, check=False)
+            err_lines = cp.stderr.decode().strip().splitlines()
+            assert cp.returncode == 125 and len(err_lines) == 1 and err in err_lines[0], (args, err_lines)
+        skiff("network", "disconnect", "n1", cid[:12])
+        assert json.loads(out(skiff("network", "inspect", "n1")))[0]["Containers"] == {}
+        assert not can_ping("10.231.43.50")
+        cp = skiff("network", "disconnect", "n1", "c1", check=False)
+        assert cp.returncode == 125 and "is not connected to network n1" in cp.stderr.decode()
+        skiff("network", "connect", "n1", "c1")
+    finally:
+        skiff("rm", "-f", cid)
+    # the container is gone (its endpoint may stay until collected): -f finds it by name, or finds nothing
+    skiff("network", "disconnect", "-f", "n1", "c1")
+    assert json.loads(out(skiff("network", "inspect", "n1")))[0]["Containers"] == {}
+    skiff("network", "disconnect", "-f", "n1", "c1")
+    assert out(skiff("network", "rm", "n1")).split() == ["n1"]
+    stopped = out(skiff("create", "--name", "c2", busybox_image, "true")).strip()
+    skiff("network", "create", "n2")
+    cp = skiff("network", "connect", "n2", "c2", check=False)
+    assert cp.returncode == 125 and "c2 is not running" in cp.stderr.decode()
+    skiff("rm", stopped)
