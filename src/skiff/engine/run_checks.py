@@ -85,6 +85,7 @@ def run_findings(pid: int, published: Iterable[PublishedPort], exposed: Iterable
     skip = {s.lower() for s in skip}
     if "all" in skip:
         return []
+    exposed = list(exposed)
     pairs = {e for e in exposed if isinstance(e, tuple)} | parse_exposed(e for e in exposed if isinstance(e, str))
     listeners = None
     tcp = {p.container_port for p in published if p.proto == "tcp"}
