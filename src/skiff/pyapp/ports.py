@@ -53,8 +53,9 @@ class PublishedPort:
     host_ip: str = ""
 
     def flag(self, container_port: int) -> str:
-        host = f"{self.host_ip}:" if self.host_ip else ""
-        hp = f"{self.host_port}:" if self.host_port is not None else ""
+        ip = f"[{self.host_ip}]" if ":" in self.host_ip else self.host_ip
+        host = f"{ip}:" if self.host_ip else ""
+        hp = f"{self.host_port}:" if self.host_port is not None else (":" if self.host_ip else "")
         proto = f"/{self.proto}" if self.proto != "tcp" else ""
         return f"-p {host}{hp}{container_port}{proto}"
 

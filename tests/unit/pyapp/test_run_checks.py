@@ -38,6 +38,10 @@ def test_published_ports_from_host_config() -> None:
     assert got == [PublishedPort(80, "tcp", 8080, "127.0.0.1"), PublishedPort(53, "udp", None, ""),
                    PublishedPort(90, "tcp", "9000-9005", "")]
     assert got[2].flag(91) == "-p 9000-9005:91"
+    # a random host port on one address keeps its empty field; IPv6 addresses are bracketed
+    assert PublishedPort(80, host_ip="127.0.0.1").flag(8000) == "-p 127.0.0.1::8000"
+    assert PublishedPort(80, host_port=8080, host_ip="::1").flag(8000) == "-p [::1]:8080:8000"
+    assert PublishedPort(53, "udp").flag(5353) == "-p 5353/udp"
     # -P publishes every exposed port on a random host port
     assert published_ports({}, publish_all=True, exposed=["8000/tcp"]) == [PublishedPort(8000)]
 
