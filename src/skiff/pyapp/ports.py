@@ -44,16 +44,18 @@ class Listener:
 
 @dataclass(frozen=True)
 class PublishedPort:
-    """``-p [HOSTIP:]HOSTPORT:CONTAINERPORT[/PROTO]``; ``host_port`` None means a random host port."""
+    """``-p [HOSTIP:]HOSTPORT:CONTAINERPORT[/PROTO]``; ``host_port`` None means a random host port (a str is
+    a range such as "8000-8005")."""
 
     container_port: int
     proto: str = "tcp"
-    host_port: int | None = None
+    host_port: int | str | None = None
     host_ip: str = ""
 
     def flag(self, container_port: int) -> str:
-        host = f"{self.host_ip}:" if self.host_ip else ""
-        hp = f"{self.host_port}:" if self.host_port is not None else ""
+        ip = f"[{self.host_ip}]" if ":" in self.host_ip else self.host_ip
+        host = f"{ip}:" if self.host_ip else ""
+        hp = f"{self.host_port}:" if self.host_port is not None else (":" if self.host_ip else "")
         proto = f"/{self.proto}" if self.proto != "tcp" else ""
         return f"-p {host}{hp}{container_port}{proto}"
 

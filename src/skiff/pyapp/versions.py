@@ -105,4 +105,4 @@ def resolve(root: Path, constraint: str | None, constraint_source: str | None) -
     if constraint:
         where = constraint_source or "constraint"
         return fmt(choose(constraint, where)), where
-    return fmt(DEFAULT), "default (the project names no Python version)"
+    return fmt(DEFAULT), "default: the project names no Python version"

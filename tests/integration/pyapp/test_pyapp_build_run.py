@@ -42,6 +42,7 @@ def _has_build() -> bool:
 
 pytestmark = [
     pytest.mark.slow,
+    pytest.mark.timeout(1800),  # PyPI installs, and the first test may bootstrap the base image (~4 min)
     pytest.mark.skipif(not _has_build(), reason="`skiff build --help` fails: the builder (issue 6) is not there "
                                                 "yet; these tests run once it lands"),
 ]

@@ -1,7 +1,7 @@
 """Run what a generated Dockerfile runs, on the host, without the builder.
 
 For each sample project: `skiff init`, then take the generated Dockerfile apart with skiff's parser and run
-its builder-stage `pip install` lines in a fresh venv standing in for /opt/venv, then its CMD as uid 10001
+its builder-stage `pip --python /opt/venv/bin/python install` lines in a fresh venv standing in for /opt/venv, then its CMD as uid 10001
 (the image's USER) inside a network namespace of our own, and GET / over that namespace's loopback. The
 HEALTHCHECK command must pass too, and the real listener must satisfy the port checks. Nothing binds a host
 address: the server's 0.0.0.0 is the private namespace's.
@@ -112,7 +112,7 @@ def test_generated_dockerfile_serves(name: str, workdir: Path, netns: str) -> No
     for node in builder:
         if node.keyword == "copy":
             _copy(app, build, node.args)
-        elif node.keyword == "run" and "pip install" in node.args[0]:
+        elif node.keyword == "run" and "pip --python /opt/venv/bin/python install" in node.args[0]:
             cp = subprocess.run(["/bin/sh", "-c", node.args[0].replace("/opt/venv", str(venv))], cwd=build,
                                 env={**env, "HOME": "/root"}, capture_output=True, text=True, timeout=300)
             assert cp.returncode == 0, cp.stderr[-2000:]

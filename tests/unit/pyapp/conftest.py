@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import uuid
 from pathlib import Path
 
 import pytest
@@ -35,3 +38,16 @@ def tree(tmp_path: Path):  # type: ignore[no-untyped-def]
         return root
 
     return _write
+
+
+@pytest.fixture
+def netns():  # type: ignore[no-untyped-def]
+    if os.geteuid() != 0:
+        pytest.skip("creating a network namespace needs root")
+    name = f"skiff-pyapp-{uuid.uuid4().hex[:8]}"
+    subprocess.run(["ip", "netns", "add", name], check=True)
+    try:
+        subprocess.run(["ip", "-n", name, "link", "set", "lo", "up"], check=True)
+        yield name
+    finally:
+        subprocess.run(["ip", "netns", "del", name], check=False)

@@ -42,8 +42,11 @@ def test_generated_dockerfile_shape(sample, name: str) -> None:
     base = f"python:{project.python}-slim"
     assert builder[0].args == (base, "AS", "builder") and final[0].args == (base,)
     # dependencies install in the builder into /opt/venv, with pip's cache in a cache mount
-    assert any(n.keyword == "run" and "venv /opt/venv" in n.args[0] for n in builder)
-    pip_runs = [n for n in builder if n.keyword == "run" and "pip install" in n.args[0]]
+    assert any(n.keyword == "run" and "venv --without-pip /opt/venv" in n.args[0] for n in builder)
+    pip_runs = [n for n in builder if n.keyword == "run" and " install" in n.args[0]]
+    # the base image's pip installs into the venv (no pip inside the venv): never into the system
+    assert all("pip --python /opt/venv/bin/python install" in n.args[0] for n in pip_runs)
+    assert not any(n.keyword == "env" and "/opt/venv/bin" in " ".join(n.args) for n in builder)
     assert all("--mount=type=cache,target=/root/.cache/pip" in n.flags for n in pip_runs)
     if name != "script":  # the plain script has no dependencies and needs no server
         assert pip_runs
@@ -85,7 +88,7 @@ def test_server_is_added_only_when_missing(tree) -> None:
     listed = tree({"requirements.txt": "flask\ngunicorn==23.0.0\n", "app.py": "from flask import Flask\napp=Flask(1)\n"})
     assert "gunicorn>=23" not in render_dockerfile(detect_project(listed))
     missing = tree({"requirements.txt": "flask\n", "app.py": "from flask import Flask\napp=Flask(1)\n"})
-    assert "pip install -r requirements.txt 'gunicorn>=23'" in render_dockerfile(detect_project(missing))
+    assert "pip --python /opt/venv/bin/python install -r requirements.txt 'gunicorn>=23'" in render_dockerfile(detect_project(missing))
 
 
 def test_pep621_dependencies_read_with_tomllib_at_build_time(sample, tmp_path: Path) -> None:

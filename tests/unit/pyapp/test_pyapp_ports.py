@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import ipaddress
-import os
 import subprocess
 import sys
-import uuid
 from pathlib import Path
-
-import pytest
 
 from skiff.pyapp.ports import (
     Listener,
@@ -101,19 +97,6 @@ b.bind(("::", 9000)); b.listen()
 print("ready", flush=True)
 time.sleep(60)
 """
-
-
-@pytest.fixture
-def netns():  # type: ignore[no-untyped-def]
-    if os.geteuid() != 0:
-        pytest.skip("creating a network namespace needs root")
-    name = f"skiff-pyapp-{uuid.uuid4().hex[:8]}"
-    subprocess.run(["ip", "netns", "add", name], check=True)
-    try:
-        subprocess.run(["ip", "-n", name, "link", "set", "lo", "up"], check=True)
-        yield name
-    finally:
-        subprocess.run(["ip", "netns", "del", name], check=False)
 
 
 def test_listeners_of_a_real_netns(netns: str) -> None:

@@ -12,6 +12,8 @@ def configure(p: argparse.ArgumentParser) -> None:
     p._optionals.conflict_handler = "resolve"  # -h is --hostname, as in Docker; --help stays
     p.allow_abbrev = False
     add_create_flags(p)
+    p.add_argument("--skip-check", action="append", default=[], metavar="ID",
+                   help="Silence a port check of run -p by id, or all (env SKIFF_SKIP_CHECKS)")
     p.set_defaults(_verb=verb(p))
 
 
@@ -22,9 +24,18 @@ def run(args: argparse.Namespace, opts: object) -> int:
         rep = eng.create(o)
         print(rep.id)
         return 0
+    checks = bool(args.publish or args.publish_all)  # warnings on stderr, never a failure (issue 8.3)
+    if checks and not args.detach:
+        from skiff.engine.run_checks import watch_foreground
+
+        watch_foreground(eng, args.skip_check)
     rep = eng.run(o)
     if rep.exit_code is None:
-        print(rep.id)
+        print(rep.id, flush=True)
+        if checks:
+            from skiff.engine.run_checks import warn_detached
+
+            warn_detached(eng, rep.id, args.skip_check)
         return 0
     sys.stdout.flush()
     return int(rep.exit_code)
