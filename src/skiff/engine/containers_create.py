@@ -187,7 +187,8 @@ def prepare_storage(eng: ContainerEngine, rec: ContainerRecord, image: Any, imag
     """The read-write layer, then the volumes (named, anonymous for the image's VOLUMEs), populated from the
     image's content like Docker's copy-up."""
     drv = eng.store.driver
-    drv.create_rw(rec.id, eng.store.layer_dirs(image))
+    # `run --rm` layers never outlive the container: a volatile overlay makes its unmount instant
+    drv.create_rw(rec.id, eng.store.layer_dirs(image), volatile=rec.host_config.auto_remove)
     mounts: list[MountPoint] = []
     covered = {m.destination for m in rec.mounts} | set(rec.host_config.tmpfs)
     wanted = list(rec.mounts) + [

@@ -118,7 +118,7 @@ def mounted(b: Builder, state: StageState) -> Iterator[tuple[str, Path]]:
 def mounted_layers(b: Builder, layers: list[LayerRef]) -> Iterator[tuple[str, Path]]:
     drv = b.store.driver
     cid = "build-" + uuid.uuid4().hex[:20]
-    drv.create_rw(cid, dirs_of(b, layers))
+    drv.create_rw(cid, dirs_of(b, layers), volatile=True)
     try:
         root = drv.mount(cid)
         try:

@@ -249,7 +249,7 @@ def run(b: Builder, n: int, state: StageState, cmd: c.RunCommand) -> None:
             mounts.append(StepMount("/etc/resolv.conf", Path("/etc/resolv.conf").resolve(), readonly=True))
         drv = b.store.driver
         cid = "build-" + uuid.uuid4().hex[:20]
-        drv.create_rw(cid, dirs_of(b, state.layers))
+        drv.create_rw(cid, dirs_of(b, state.layers), volatile=True)
         try:
             root = drv.mount(cid)
             try:

@@ -56,7 +56,9 @@ class OverlayDriver:
             raise StorageError(f"{layer} is not a layer folder of this store")
         return "l/" + layer.parent.name[:SHORT]
 
-    def create_rw(self, container_id: str, layers: list[Path]) -> Path:
+    def create_rw(self, container_id: str, layers: list[Path], *, volatile: bool = False) -> Path:
+        """``volatile``: mount with overlayfs' `volatile` option (no syncs, so unmount is instant: ~0.1 ms
+        against 60-160 ms here). For layers that do not outlive a crash anyway: `run --rm`, build steps."""
         with self.lock.exclusive():
             c = self._c(container_id)
             if c.exists():
@@ -72,6 +74,8 @@ class OverlayDriver:
                 (self.layers_dir / "empty").mkdir(parents=True, exist_ok=True)
                 lower = "empty"
             (tmp / "lower").write_text(lower)
+            if volatile:
+                (tmp / "volatile").touch()
             os.rename(tmp, c)
             return c / "merged"
 
@@ -93,11 +97,22 @@ class OverlayDriver:
             lowers = (c / "lower").read_text().split(":")
             absolute = ":".join(str(self.layers_dir / n) for n in lowers)
             opts = f"lowerdir={absolute},upperdir={c / 'diff'},workdir={c / 'work'}"
+            if (c / "volatile").exists():
+                # a volatile mount that was not unmounted cleanly leaves work/work/incompat/volatile behind and
+                # the kernel then refuses the upper dir until it is cleared
+                shutil.rmtree(c / "work" / "work" / "incompat", ignore_errors=True)
+                opts += ",volatile"
             if Path("/sys/module/overlay/parameters/index").exists():
                 opts += ",index=off"
             try:
                 if len(opts) < PAGE - 1:
-                    sys_mount("overlay", str(merged), "overlay", 0, opts)
+                    try:
+                        sys_mount("overlay", str(merged), "overlay", 0, opts)
+                    except OSError as e:
+                        if e.errno != errno.EINVAL or ",volatile" not in opts:
+                            raise
+                        opts = opts.replace(",volatile", "")  # a kernel older than 5.10
+                        sys_mount("overlay", str(merged), "overlay", 0, opts)
                 else:
                     rel = opts.replace(f"lowerdir={absolute}", "lowerdir=" + ":".join(lowers))
                     if len(rel) >= PAGE - 1:

@@ -33,7 +33,7 @@ class VfsDriver:
     def container_ids(self) -> list[str]:
         return sorted(n for n in os.listdir(self.dir) if not n.startswith(".")) if self.dir.is_dir() else []
 
-    def create_rw(self, container_id: str, layers: list[Path]) -> Path:
+    def create_rw(self, container_id: str, layers: list[Path], *, volatile: bool = False) -> Path:
         with self.lock.exclusive():
             c = self._c(container_id)
             if c.exists():
