@@ -86,7 +86,7 @@ def test_row17_shared_cache_with_planted_link(bb: Any, ctx: Path, host: Path, tm
            "RUN --mount=type=cache,id=shared,target=/c sh -c 'touch /c/sub2/pwned2 || true'\n")
     (ctx / "Dockerfile").write_text(plant)
     (ctx2 / "Dockerfile").write_text(use)
-    from conftest import skiff_cmd  # type: ignore[attr-defined]
+    from helpers.cli import skiff_cmd
 
     a = subprocess.Popen(skiff_cmd(bb.root, bb.runroot, "build", "-q", "--network", "none", "--no-cache",
                                    str(ctx)),

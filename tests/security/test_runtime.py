@@ -105,7 +105,7 @@ def test_3b_row7_masked_readonly_paths_and_mounts(bb: Any) -> None:
 
 def test_row16_no_leaked_fds_and_no_host_cwd(skiff: Any, busybox_image: str, image_from: Callable[..., str],
                                              tmp_path: Path) -> None:
-    from conftest import skiff_cmd  # type: ignore[attr-defined]
+    from helpers.cli import skiff_cmd
 
     leak = os.open(tmp_path, os.O_RDONLY | os.O_DIRECTORY)
     high = next(n for n in range(57, 200) if not _is_open(n))
