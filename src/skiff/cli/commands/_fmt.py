@@ -104,3 +104,30 @@ def render_one(fmt: str, data: Any) -> str:
 
     out: str = render_template(fmt, data)
     return out.rstrip("\n")
+
+
+def inspect_each(names: list[str], get: Any, fmt: str | None, kind: str, error: type[Exception]) -> int:
+    """The shape every `inspect` shares: ``get(name)`` for each name, then one JSON array (or ``fmt`` per
+    object); the missing ones are named on stderr, the last as the error Docker ends with."""
+    import json
+    import sys
+
+    from skiff.errors import NotFoundError
+
+    found = []
+    missing: list[str] = []
+    for name in names:
+        try:
+            found.append(get(name))
+        except NotFoundError:
+            missing.append(name)
+    if fmt:
+        for obj in found:
+            print(render_one(fmt, obj))
+    else:
+        print(json.dumps(found, indent=4))
+    if missing:
+        for name in missing[:-1]:
+            print(f"Error: No such {kind}: {name}", file=sys.stderr)
+        raise error(f"No such {kind}: {missing[-1]}")
+    return 0

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 
 
 def configure(p: argparse.ArgumentParser) -> None:
@@ -17,30 +16,14 @@ def configure(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, opts: object) -> int:
     from skiff.engine.context import EngineContext
     from skiff.engine.images import ImageEngine
-    from skiff.errors import NotFoundError, SkiffError
+    from skiff.errors import SkiffError
 
     if args.size_breakdown:
         return _size_breakdown(args.images, args.format, opts)
-    eng = ImageEngine(EngineContext.from_options(opts))  # type: ignore[arg-type]
-    found = []
-    missing: list[str] = []
-    for name in args.images:
-        try:
-            found.append(eng.inspect(name))
-        except NotFoundError:
-            missing.append(name)
-    if args.format:
-        from skiff.cli.commands._fmt import render_one
+    from skiff.cli.commands._fmt import inspect_each
 
-        for obj in found:
-            print(render_one(args.format, obj))
-    else:
-        print(json.dumps(found, indent=4))
-    if missing:
-        for name in missing[:-1]:
-            print(f"Error: No such image: {name}", file=sys.stderr)
-        raise SkiffError(f"No such image: {missing[-1]}")
-    return 0
+    eng = ImageEngine(EngineContext.from_options(opts))  # type: ignore[arg-type]
+    return inspect_each(args.images, eng.inspect, args.format, "image", SkiffError)
 
 
 def _size_breakdown(images: list[str], fmt: str | None, opts: object) -> int:

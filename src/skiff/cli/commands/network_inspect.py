@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 
 
 def configure(p: argparse.ArgumentParser) -> None:
@@ -14,27 +12,11 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, opts: object) -> int:
+    from skiff.cli.commands._fmt import inspect_each
     from skiff.engine.context import EngineContext
     from skiff.engine.network_admin import NetworkAdmin
     from skiff.errors import NotFoundError
 
     admin = NetworkAdmin(EngineContext.from_options(opts))  # type: ignore[arg-type]
-    found = []
-    missing: list[str] = []
-    for name in args.networks:
-        try:
-            found.append(admin.inspect(name).data)
-        except NotFoundError:
-            missing.append(name)
-    if args.format:
-        from skiff.cli.commands._fmt import render_one
-
-        for obj in found:
-            print(render_one(args.format, obj))
-    else:
-        print(json.dumps(found, indent=4))
-    if missing:
-        for name in missing[:-1]:
-            print(f"Error: No such network: {name}", file=sys.stderr)
-        raise NotFoundError(f"No such network: {missing[-1]}")
-    return 0
+    return inspect_each(args.networks, lambda name: admin.inspect(name).data, args.format, "network",
+                        NotFoundError)
