@@ -7,16 +7,15 @@ themselves once it lands. Each test uses its own store (the `skiff` fixture) and
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
 
+from helpers.http import free_port as _free_port
+from helpers.http import get_when_up as _get
 from skiff.pyapp.detect import detect_project
 from skiff.pyapp.generate import UID
 
@@ -46,24 +45,6 @@ pytestmark = [
     pytest.mark.skipif(not _has_build(), reason="`skiff build --help` fails: the builder (issue 6) is not there "
                                                 "yet; these tests run once it lands"),
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _get(url: str, deadline: float) -> str:
-    last: Exception | None = None
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=5) as r:
-                return str(r.read().decode())
-        except (urllib.error.URLError, ConnectionError, TimeoutError) as e:
-            last = e
-            time.sleep(0.5)
-    raise AssertionError(f"{url} did not answer: {last}")
 
 
 @pytest.mark.parametrize("name", sorted(BODIES))

@@ -3,20 +3,15 @@ examples/flask-hello run the seed's way (-p HOST:80 while the app listens on 800
 
 from __future__ import annotations
 
-import socket
 import time
 from pathlib import Path
 
 import pytest
 
+from helpers.http import free_port as _free_port
+
 HOST_CA = "/etc/ssl/certs/ca-certificates.crt"
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "flask-hello"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
