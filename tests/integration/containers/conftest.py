@@ -64,9 +64,9 @@ def sk(tmp_path_factory: pytest.TempPathFactory, busybox_tar: Path) -> Iterator[
             for cid in ids_left if d.is_dir() else []:
                 _kill_leftover(s, d / cid)
         if (s.root / "networks").exists():  # the bridge, addresses and firewall rules of this store
-            from skiff.network.manager import NetworkManager
+            from skiff.engine.networks import network_manager
 
-            NetworkManager(s.root, s.runroot).teardown()
+            network_manager(s.root, s.runroot).teardown()
         left = leftovers(s.root)
         for m in left:
             if m.startswith(str(s.root)):
