@@ -42,6 +42,7 @@ def cleanup_store(root: Path, runroot: Path) -> None:
             network_manager(root, runroot).teardown()
         except Exception as e:  # a clean-up must not hide the test's own result
             print(f"network teardown of {root}: {e}", file=sys.stderr)
+    remove_empty_skiff_cgroups()
     prefixes = (str(root) + "/", str(runroot) + "/")
     mounts = [line.split()[4] for line in Path("/proc/self/mountinfo").read_text().splitlines()]
     for m in sorted((m for m in mounts if m.startswith(prefixes)), key=len, reverse=True):
@@ -95,3 +96,19 @@ def python_base(skiff) -> str:  # type: ignore[no-untyped-def]
 
     skiff("load", "-i", str(python_base_archive()), timeout=600)
     return REF
+
+
+def remove_empty_skiff_cgroups() -> None:
+    """crun and runc (--runtime) make the shared `skiff` parent cgroup in every hierarchy and leave it; rmdir
+    removes one only when no container is left in it."""
+    for parent in Path("/sys/fs/cgroup").glob("*/skiff"):
+        try:
+            parent.rmdir()
+        except OSError:
+            pass
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_skiff_cgroups_left() -> Iterator[None]:
+    yield
+    remove_empty_skiff_cgroups()
