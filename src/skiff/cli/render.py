@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
+from skiff.cli.commands._fmt import human_duration
+from skiff.cli.commands._fmt import human_size as format_size
 from skiff.cli.gotemplate import Template, TemplateError
 
 __all__ = ["TemplateError", "format_duration_ago", "format_size", "format_status_since", "human_duration",
@@ -119,47 +121,6 @@ def tabwrite(text: str, *, minwidth: int = 10, padding: int = 3) -> str:
 
 
 # ---- sizes and times (Docker's go-units) ------------------------------------------------------------
-_DECIMAL = ("B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB")
-
-
-def format_size(n: float, precision: int = 3) -> str:
-    """go-units HumanSizeWithPrecision: decimal units, ``precision`` significant digits
-    (``7.05MB``, ``1.2GB``, ``512B``)."""
-    size = float(n)
-    i = 0
-    while size >= 1000.0 and i < len(_DECIMAL) - 1:
-        size /= 1000.0
-        i += 1
-    return f"{size:.{precision}g}{_DECIMAL[i]}"
-
-
-def human_duration(seconds: float) -> str:
-    """go-units HumanDuration."""
-    s = int(seconds)
-    if s < 1:
-        return "Less than a second"
-    if s == 1:
-        return "1 second"
-    if s < 60:
-        return f"{s} seconds"
-    minutes = int(seconds / 60)
-    if minutes == 1:
-        return "About a minute"
-    if minutes < 60:
-        return f"{minutes} minutes"
-    hours = round(seconds / 3600)
-    if hours == 1:
-        return "About an hour"
-    if hours < 48:
-        return f"{hours} hours"
-    if hours < 24 * 7 * 2:
-        return f"{hours // 24} days"
-    if hours < 24 * 30 * 2:
-        return f"{hours // 24 // 7} weeks"
-    if hours < 24 * 365 * 2:
-        return f"{hours // 24 // 30} months"
-    return f"{int(seconds / 3600) // 24 // 365} years"
-
 
 def to_epoch(ts: Any) -> float | None:
     """Seconds since the epoch from a datetime, a number, or an RFC 3339 string (nanoseconds allowed);

@@ -12,14 +12,16 @@ from collections.abc import Sequence
 from typing import Any
 
 
-def human_size(n: float) -> str:
-    """go-units HumanSizeWithPrecision(n, 3): decimal units, 3 significant digits ("4.26MB", "0B")."""
-    units = ["B", "kB", "MB", "GB", "TB", "PB", "EB"]
+def human_size(n: float, precision: int = 3) -> str:
+    """go-units HumanSizeWithPrecision: decimal units, ``precision`` significant digits ("4.26MB", "0B").
+    The one implementation: skiff.cli.render re-uses it (this module stays light to import)."""
+    units = ("B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB")
+    size = float(n)
     i = 0
-    while n >= 1000 and i < len(units) - 1:
-        n /= 1000.0
+    while size >= 1000.0 and i < len(units) - 1:
+        size /= 1000.0
         i += 1
-    return f"{n:.3g}{units[i]}"
+    return f"{size:.{precision}g}{units[i]}"
 
 
 def human_duration(seconds: float) -> str:
