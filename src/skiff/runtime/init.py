@@ -190,9 +190,7 @@ def _terminal(kernel: Kernel, cfg: InitConfig) -> None:
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", size.height, size.width, 0, 0))
     if not cfg.exec_mode and os.path.isdir("/dev"):
         try:
-            rootfs._make_target("/", "/dev/console", False)
-            os.chmod("/dev/console", 0o600)
-            rootfs._mount_at(kernel, f"/proc/self/fd/{slave}", "/dev/console", None, MS_BIND, None)
+            rootfs.mount_in_root(kernel, "/", "/dev/console", f"/proc/self/fd/{slave}", None, MS_BIND, None, "file")
         except OSError:
             pass
     cfg.channel.send(Terminal(), [master])

@@ -115,28 +115,82 @@ def _open_path(path: str) -> int:
     return os.open(path, os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC)
 
 
-def _mkdirs(root: str, target: str) -> None:
-    """mkdir -p of ``target`` (already resolved in root): every created component stays inside root."""
-    rel = os.path.relpath(target, root)
-    cur = root
-    for part in rel.split("/"):
-        if part in ("", "."):
-            continue
-        cur = resolve_in_root(root, os.path.relpath(os.path.join(cur, part), root))
-        try:
-            os.mkdir(cur, 0o755)
-        except FileExistsError:
-            pass
+_O_WALK = os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
-def _make_target(root: str, target: str, is_dir: bool) -> None:
-    if os.path.lexists(target):
-        return
-    _mkdirs(root, os.path.dirname(target))
-    if is_dir:
-        os.mkdir(target, 0o755)
-    else:
-        os.close(os.open(target, os.O_CREAT | os.O_WRONLY | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644))
+def open_in_root(root: str, path: str, create: str | None = None) -> int:
+    """An O_PATH fd of ``path`` inside ``root``, walked one component at a time from an fd of ``root``.
+
+    Every step is an ``openat(parent, name, O_PATH|O_NOFOLLOW)``; a symlink is read and its target walked again
+    from ``root`` (absolute) or from its parent (relative), with ``..`` clamped at ``root``. With ``create`` ("dir"
+    or "file") missing components are made with ``mkdirat``/``openat(O_EXCL)`` relative to the parent fd and then
+    opened and checked again. No step goes through a path string, so a folder swapped for a symlink by another
+    process at any moment can only send the walk elsewhere *inside* root (SECURITY.md 12/13, CVE-2021-30465).
+    """
+    stack = [os.open(root, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)]
+    parts = [p for p in path.split("/") if p not in ("", ".")]
+    parts.reverse()  # a stack: the next component is parts[-1]
+    hops = 0
+    try:
+        while parts:
+            name = parts.pop()
+            if name == "..":
+                if len(stack) > 1:
+                    os.close(stack.pop())
+                continue
+            try:
+                fd = os.open(name, _O_WALK, dir_fd=stack[-1])
+            except FileNotFoundError:
+                if create is None:
+                    raise
+                hops += 1  # a create that loses a race is retried, within the same bound as links
+                if hops > 40:
+                    raise OSError(errno.ELOOP, f"too many retries resolving {path}") from None
+                try:
+                    if parts or create == "dir":
+                        os.mkdir(name, 0o755, dir_fd=stack[-1])
+                    else:
+                        os.close(os.open(name, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_NOFOLLOW | os.O_CLOEXEC,
+                                         0o644, dir_fd=stack[-1]))
+                except FileExistsError:
+                    pass
+                parts.append(name)  # open what is there now, and check it like any other component
+                continue
+            mode = os.fstat(fd).st_mode
+            if stat.S_ISLNK(mode):
+                os.close(fd)
+                hops += 1
+                if hops > 40:
+                    raise OSError(errno.ELOOP, f"too many symlinks resolving {path}")
+                target = os.readlink(name, dir_fd=stack[-1])
+                if target.startswith("/"):
+                    while len(stack) > 1:
+                        os.close(stack.pop())
+                parts.extend(reversed([p for p in target.split("/") if p not in ("", ".")]))
+                continue
+            if parts and not stat.S_ISDIR(mode):
+                os.close(fd)
+                raise OSError(errno.ENOTDIR, f"{name} in {path} is not a folder")
+            stack.append(fd)
+        return stack.pop() if len(stack) > 1 else os.dup(stack[0])
+    finally:
+        for fd in stack:
+            os.close(fd)
+
+
+def _mount_fd(kernel: Kernel, source: str | None, fd: int, fstype: str | None, flags: int,
+              data: str | None) -> None:
+    kernel.mount(source, f"/proc/self/fd/{fd}", fstype, flags, data)
+
+
+def mount_in_root(kernel: Kernel, root: str, dest: str, source: str | None, fstype: str | None, flags: int,
+                   data: str | None, create: str | None = None) -> None:
+    """mount onto ``dest`` inside ``root`` through the fd :func:`open_in_root` gives (never a path string)."""
+    fd = open_in_root(root, dest, create)
+    try:
+        _mount_fd(kernel, source, fd, fstype, flags, data)
+    finally:
+        os.close(fd)
 
 
 def _mount_at(kernel: Kernel, source: str | None, target: str, fstype: str | None, flags: int,
@@ -144,7 +198,7 @@ def _mount_at(kernel: Kernel, source: str | None, target: str, fstype: str | Non
     """mount onto ``target`` through an O_PATH|O_NOFOLLOW fd, so a last-moment symlink cannot redirect it."""
     fd = _open_path(target)
     try:
-        kernel.mount(source, f"/proc/self/fd/{fd}", fstype, flags, data)
+        _mount_fd(kernel, source, fd, fstype, flags, data)
     finally:
         os.close(fd)
 
@@ -159,7 +213,7 @@ def mount_one(kernel: Kernel, root: str, m: Mount, bundle: str) -> None:
 
 def _mount_one(kernel: Kernel, root: str, m: Mount, bundle: str) -> None:
     flags, prop, data = parse_options(m.options)
-    target = resolve_in_root(root, m.destination)
+    dest = m.destination
     is_bind = bool(flags & MS_BIND) or m.type == "bind"
     if is_bind:
         src = m.source or ""
@@ -167,15 +221,15 @@ def _mount_one(kernel: Kernel, root: str, m: Mount, bundle: str) -> None:
             src = os.path.join(bundle, src)
         sfd = os.open(src, os.O_PATH | os.O_CLOEXEC)  # a missing source fails before anything is created
         try:
-            _make_target(root, target, stat.S_ISDIR(os.fstat(sfd).st_mode))
-            _mount_at(kernel, f"/proc/self/fd/{sfd}", target, None, MS_BIND | (flags & MS_REC), None)
+            kind = "dir" if stat.S_ISDIR(os.fstat(sfd).st_mode) else "file"
+            mount_in_root(kernel, root, dest, f"/proc/self/fd/{sfd}", None, MS_BIND | (flags & MS_REC), None,
+                           kind)
         finally:
             os.close(sfd)
         extra = flags & ~(MS_BIND | MS_REC)
-        if extra:
-            _mount_at(kernel, None, target, None, MS_REMOUNT | MS_BIND | extra, None)
+        if extra:  # walked again: the fd must be the new mount, not the folder under it
+            mount_in_root(kernel, root, dest, None, None, MS_REMOUNT | MS_BIND | extra, None)
     else:
-        _make_target(root, target, True)
         fstype = m.type or "none"
         if fstype in ("cgroup", "cgroup2"):
             # The cgroup2 view of the container's cgroup namespace (on hybrid hosts the unified tree);
@@ -183,9 +237,9 @@ def _mount_one(kernel: Kernel, root: str, m: Mount, bundle: str) -> None:
             if not os.path.exists("/sys/fs/cgroup/unified/cgroup.controllers") and not _host_is_v2():
                 return
             fstype, data = "cgroup2", ""
-        _mount_at(kernel, m.source or fstype, target, fstype, flags, data or None)
+        mount_in_root(kernel, root, dest, m.source or fstype, fstype, flags, data or None, "dir")
     if prop:
-        _mount_at(kernel, None, target, None, prop, None)
+        mount_in_root(kernel, root, dest, None, None, prop, None)
 
 
 def _host_is_v2() -> bool:
@@ -193,30 +247,49 @@ def _host_is_v2() -> bool:
 
 
 def make_devices(kernel: Kernel, root: str, devices: list[LinuxDevice], *, in_userns: bool) -> None:
-    dev = resolve_in_root(root, "/dev")
     wanted = [(p, 0o20666, ma, mi, 0, 0) for p, ma, mi in DEFAULT_DEVICES]
     for d in devices:
         kind = {"c": stat.S_IFCHR, "u": stat.S_IFCHR, "b": stat.S_IFBLK, "p": stat.S_IFIFO}.get(d.type, 0)
         wanted.append((d.path, kind | ((d.file_mode or 0o666) & 0o7777), d.major or 0, d.minor or 0,
                        d.uid or 0, d.gid or 0))
     for path, mode, major, minor, uid, gid in wanted:
-        target = resolve_in_root(root, path)
-        if os.path.lexists(target):
-            if path not in _DEFAULT_DEVICE_PATHS:
-                continue  # the spec's own devices never replace what is there
-            os.unlink(target)
-        _mkdirs(root, os.path.dirname(target))
-        if in_userns:
-            _make_target(root, target, False)
-            _mount_at(kernel, path, target, None, MS_BIND, None)
-            continue
-        os.mknod(target, mode, os.makedev(major, minor))
-        os.chmod(target, mode & 0o7777)
-        os.chown(target, uid, gid)
-    for src, link in _LINKS:
-        target = os.path.join(dev, os.path.basename(link))
-        if not os.path.lexists(target):
-            os.symlink(src, target)
+        parent, name = os.path.split(os.path.normpath("/" + path))
+        pfd = open_in_root(root, parent, "dir")  # every change below is relative to this fd, by name
+        try:
+            try:
+                os.stat(name, dir_fd=pfd, follow_symlinks=False)
+                if path not in _DEFAULT_DEVICE_PATHS:
+                    continue  # the spec's own devices never replace what is there
+                os.unlink(name, dir_fd=pfd)
+            except FileNotFoundError:
+                pass
+            if in_userns:
+                os.close(os.open(name, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644,
+                                 dir_fd=pfd))
+                tfd = os.open(name, _O_WALK, dir_fd=pfd)
+                try:
+                    _mount_fd(kernel, path, tfd, None, MS_BIND, None)
+                finally:
+                    os.close(tfd)
+                continue
+            os.mknod(name, mode, os.makedev(major, minor), dir_fd=pfd)
+            tfd = os.open(name, _O_WALK, dir_fd=pfd)
+            try:  # through the fd: chmod/chown never follow a name another process could swap
+                os.chmod(f"/proc/self/fd/{tfd}", mode & 0o7777)
+                os.chown(f"/proc/self/fd/{tfd}", uid, gid)
+            finally:
+                os.close(tfd)
+        finally:
+            os.close(pfd)
+    dfd = open_in_root(root, "/dev", "dir")
+    try:
+        for src, link in _LINKS:
+            try:
+                os.symlink(src, os.path.basename(link), dir_fd=dfd)
+            except FileExistsError:
+                pass
+    finally:
+        os.close(dfd)
 
 
 def pivot(kernel: Kernel, root: str) -> None:
