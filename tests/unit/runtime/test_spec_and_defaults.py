@@ -20,7 +20,7 @@ from skiff.runtime.cgroups.v2 import shares_to_weight
 from skiff.runtime.cli import parse_signal
 from skiff.runtime.defaults import DOCKER_CAPS, default_seccomp, default_spec
 from skiff.runtime.errors import BundleError, ExecFailed
-from skiff.runtime.rootfs import parse_options, resolve_in_root
+from skiff.runtime.rootfs import open_in_root, parse_options, resolve_in_root
 from skiff.runtime.state import Status
 from skiff.runtime.validate import validate
 
@@ -134,6 +134,35 @@ def test_resolve_in_root_clamps_symlinks(tmp_path: Path) -> None:
     assert resolve_in_root(str(tmp_path), "/rel/x") == str(tmp_path / "etc" / "x")
     assert resolve_in_root(str(tmp_path), "/dev/null") == str(tmp_path / "null")
     assert resolve_in_root(str(tmp_path), "/../../x") == str(tmp_path / "x")
+
+
+def test_open_in_root_creates_and_clamps_through_fds(tmp_path: Path) -> None:
+    root, outside = tmp_path / "root", tmp_path / "outside"
+    root.mkdir()
+    outside.mkdir()
+    os.symlink(str(outside), root / "abs")
+    os.symlink("../../outside", root / "rel")
+    os.symlink("/", root / "top")
+
+    def where(path: str, create: str | None = None) -> str:
+        fd = open_in_root(str(root), path, create)
+        try:
+            return os.readlink(f"/proc/self/fd/{fd}")
+        finally:
+            os.close(fd)
+
+    assert where("/abs/a/b", "dir") == str(root) + str(outside) + "/a/b"  # clamped to root
+    assert where("/rel/f", "file") == str(root / "outside" / "f") and (root / "outside" / "f").is_file()
+    assert where("/top/../../x", "dir") == str(root / "x")
+    assert where("/") == str(root)
+    assert list(outside.iterdir()) == []  # nothing was made outside root
+    with pytest.raises(FileNotFoundError):
+        open_in_root(str(root), "/missing")
+    with pytest.raises(NotADirectoryError):
+        open_in_root(str(root), "/outside/f/below", "dir")
+    os.symlink("loop", root / "loop")
+    with pytest.raises(OSError, match="too many symlinks"):
+        open_in_root(str(root), "/loop/x", "dir")
 
 
 def test_state_machine() -> None:
