@@ -143,6 +143,60 @@ class Buildah(Tool):
         super().cleanup()
 
 
+class Docker(Tool):
+    """docker build with BuildKit, against a dockerd this bench starts (and stops, by pid) on a private socket,
+    with no iptables rules, no bridge and no IP forwarding: RUN steps use --network host. BuildKit has no
+    bind mounts for RUN, so the host CA is baked into docker's copy of the base (one extra small layer)."""
+
+    name = "docker"
+    CLI = "/usr/bin/docker"  # Debian's docker.io CLI (its own BuildKit client; newer CLIs need buildx)
+
+    def __init__(self, work: Path) -> None:
+        super().__init__(work)
+        self.sock = self.work / "docker.sock"
+        self.env = {**os.environ, "DOCKER_HOST": f"unix://{self.sock}", "DOCKER_BUILDKIT": "1"}
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.log = open(self.work / "dockerd.log", "wb")  # noqa: SIM115 (closed in cleanup)
+        self.proc = subprocess.Popen(
+            ["dockerd", "--data-root", str(self.root), "--exec-root", str(self.runroot), "-H", f"unix://{self.sock}",
+             "--pidfile", str(self.work / "dockerd.pid"), "--iptables=false", "--ip-masq=false", "--bridge=none",
+             "--ip-forward=false"], stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        for _ in range(300):
+            if subprocess.run([self.CLI, "version"], capture_output=True, env=self.env).returncode == 0:
+                return
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"dockerd exited {self.proc.returncode}; see {self.work / 'dockerd.log'}")
+            time.sleep(0.1)
+        raise RuntimeError("dockerd did not answer in 30 s")
+
+    def load(self, archive: Path) -> None:
+        run([self.CLI, "load", "-q", "-i", str(archive)], env=self.env)
+        ca = self.work / "ca"
+        ca.mkdir()
+        shutil.copy(CA, ca / "ca.crt")
+        (ca / "Dockerfile").write_text("FROM python:3.11-slim\nCOPY ca.crt /etc/ssl/certs/ca-certificates.crt\n")
+        run([self.CLI, "build", "-q", "-t", "python:3.11-slim", str(ca)], env=self.env)
+
+    def build_cmd(self) -> list[str]:
+        return [self.CLI, "build", "-q", "--network", "host", "-t", "flask-bench", str(self.ctx)]
+
+    def build(self) -> float:
+        return run(self.build_cmd(), env=self.env)
+
+    def cleanup(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+        for d in (self.root, self.runroot):
+            subprocess.run(["umount", "-R", str(d)], capture_output=True)
+        super().cleanup()
+
+
 def bench(tool: Tool, archive: Path, reps: int) -> dict[str, float]:
     tool.load(archive)
     out = {"cold": tool.build()}
@@ -170,16 +224,17 @@ def bench(tool: Tool, archive: Path, reps: int) -> dict[str, float]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--reps", type=int, default=5)
-    ap.add_argument("--tools", default="skiff,buildah,podman")
+    ap.add_argument("--tools", default="skiff,docker,buildah,podman")
     args = ap.parse_args()
     archive = base_archive()
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "src")], capture_output=True,
-                   env={k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"})
-    classes = {"skiff": Skiff, "buildah": Buildah, "podman": Podman}
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "src")], capture_output=True, env=env)
+    subprocess.run([sys.executable, "-m", "skiff.records"], capture_output=True, env=env)  # as setup.sh does
+    classes = {"skiff": Skiff, "buildah": Buildah, "podman": Podman, "docker": Docker}
     results: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory(prefix="build-bench-") as tmp:
         for name in args.tools.split(","):
-            if name != "skiff" and shutil.which(name) is None:
+            if name != "skiff" and shutil.which("dockerd" if name == "docker" else name) is None:
                 print(f"{name}: not installed, skipped")
                 continue
             tool = classes[name](Path(tmp))
@@ -200,7 +255,7 @@ def main() -> int:
         if "skiff" in results:
             s = results["skiff"][key]
             line += "".join(f"{s / results[n][key]:>14.2f}" for n in names if n != "skiff")
-            bk = BUILDKIT.get(key.removesuffix("_cpu"))
+            bk = None if "docker" in results else BUILDKIT.get(key.removesuffix("_cpu"))
             line += f"{s / bk:>16.2f}" if bk else f"{'':>16}"
         print(line)
     print(f"load average: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cpus")

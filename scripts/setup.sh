@@ -28,6 +28,8 @@ fi
 # Byte-code ahead of time: with PYTHONDONTWRITEBYTECODE set (as on this machine) every command would
 # otherwise recompile skiff's modules at start-up.
 "$VENV/bin/python" -m compileall -q -j 0 src >/dev/null
+# The byte-code of the methods @dataclass generates, cached the same way (src/skiff/records.py).
+"$VENV/bin/python" -m skiff.records >/dev/null
 if [ -z "${SKIFF_VENV:-}" ]; then  # only the checkout's own venv goes on PATH
   ln -sf "$VENV/bin/skiff" /usr/local/bin/skiff
   ln -sf "$VENV/bin/skiff-runtime" /usr/local/bin/skiff-runtime

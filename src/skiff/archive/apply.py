@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
@@ -12,6 +11,7 @@ from skiff.archive.errors import ArchiveError
 from skiff.archive.extract import ExtractOptions, Extractor
 from skiff.archive.tarfmt import BLOCK, ZERO_BLOCK, Entry
 from skiff.oci.digest import Digest
+from skiff.records import dataclass, field
 
 
 @dataclass(frozen=True)

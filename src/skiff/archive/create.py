@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Literal
 
@@ -13,6 +12,7 @@ from skiff.archive.compression import Compression, LayerWriter
 from skiff.archive.errors import ArchiveError
 from skiff.archive.walk import Item, Walker
 from skiff.oci.digest import Digest
+from skiff.records import dataclass
 
 Mode = Literal["dir", "overlay-upper", "diff"]
 _READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC

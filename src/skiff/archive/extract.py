@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import shutil
 import stat
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -21,6 +20,7 @@ from skiff.archive import tarfmt
 from skiff.archive.errors import ArchiveError, UnsafeEntryError
 from skiff.archive.rootfs import RootDir, clean
 from skiff.archive.tarfmt import Entry
+from skiff.records import dataclass, field
 
 WHITEOUT = ".wh."
 OPAQUE = ".wh..wh..opq"

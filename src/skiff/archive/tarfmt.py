@@ -7,9 +7,8 @@ Reading: ustar, GNU (long names ``L``/``K``, base-256 numbers) and PAX (local ``
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from skiff.archive.errors import ArchiveError
+from skiff.records import dataclass, field
 
 BLOCK = 512
 ZERO_BLOCK = bytes(BLOCK)

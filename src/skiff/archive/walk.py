@@ -11,12 +11,12 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from skiff.archive import tarfmt
 from skiff.archive.errors import ArchiveError
 from skiff.archive.extract import OPAQUE, OVERLAY_OPAQUE_XATTR, WHITEOUT
 from skiff.archive.tarfmt import Entry
+from skiff.records import dataclass
 
 _SKIP_XATTR = ("trusted.overlay.", "security.selinux")
 

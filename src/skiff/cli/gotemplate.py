@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
 from skiff.errors import SkiffError
+from skiff.records import dataclass, field
 
 
 class TemplateError(SkiffError):

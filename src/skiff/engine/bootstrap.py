@@ -15,13 +15,13 @@ import re
 import shutil
 import subprocess
 import tempfile
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from skiff.engine.context import EngineContext
 from skiff.errors import InvalidArgumentError, SkiffError
 from skiff.oci import image as oci
 from skiff.oci import reference
+from skiff.records import dataclass, field
 
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
 RECIPE_VERSION = 1  # bump when the image this module makes changes for the same inputs (test caches key on it)

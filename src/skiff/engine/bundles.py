@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from dataclasses import replace
 from pathlib import Path
 
 from skiff.errors import InvalidArgumentError, SkiffError
@@ -26,6 +25,7 @@ from skiff.oci.runtime import (
     POSIXRlimit,
     Spec,
 )
+from skiff.records import replace
 from skiff.runtime.defaults import DOCKER_CAPS, default_spec
 
 from .containers_model import ContainerRecord, MountPoint

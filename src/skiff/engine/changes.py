@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 import shlex
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
 from skiff.errors import InvalidArgumentError
 from skiff.oci.image import ContainerConfig
+from skiff.records import replace
 
 Edit = Callable[[ContainerConfig], ContainerConfig]
 ALLOWED = ("CMD", "ENTRYPOINT", "ENV", "EXPOSE", "LABEL", "ONBUILD", "STOPSIGNAL", "USER", "VOLUME", "WORKDIR")

@@ -13,12 +13,12 @@ from __future__ import annotations
 import os
 import sys
 import time
-from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from skiff.errors import ConflictError, InvalidArgumentError, NotFoundError, SkiffError
 from skiff.monitor.logs import rfc3339_nano
+from skiff.records import dataclass, replace
 
 from .containers_model import ContainerRecord, MountPoint
 from .containers_options import CreateOptions, parse_signal

@@ -5,10 +5,10 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from skiff.errors import SkiffError
+from skiff.records import replace
 
 if TYPE_CHECKING:
     from .containers import ContainerEngine

@@ -6,11 +6,11 @@ from __future__ import annotations
 import errno
 import os
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from skiff.errors import InvalidArgumentError, SkiffError
+from skiff.records import replace
 
 from .containers_model import Config, ContainerRecord, HostConfig, MountPoint, MountSpec
 from .containers_options import (

@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 import signal
 from contextlib import nullcontext
-from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from skiff.errors import ConflictError, SkiffError
+from skiff.records import dataclass, field, replace
 
 from .containers_state import Status
 

@@ -7,11 +7,11 @@ import os
 import signal
 import sys
 from contextlib import nullcontext
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from skiff.monitor.monitor import Monitor, set_winsize, write_exit
+from skiff.records import replace
 
 from .containers_attach import raw_terminal, terminal_size
 from .containers_launch import create_process, make_stdio, set_subreaper

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 from skiff.errors import SkiffError
+from skiff.records import dataclass
 
 from .runtimes import RuntimeDriver
 

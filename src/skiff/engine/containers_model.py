@@ -6,10 +6,10 @@ which the store's ``image_in_use`` reads. Volatile state lives apart (:mod:`skif
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from skiff.oci.codec import jextra, jfield
+from skiff.records import dataclass
 
 
 @dataclass(frozen=True)

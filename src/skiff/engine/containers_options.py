@@ -6,9 +6,9 @@ Every parser raises :class:`InvalidArgumentError` with one line naming the flag 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 from skiff.errors import InvalidArgumentError
+from skiff.records import dataclass, field
 
 from .containers_model import MountSpec, RestartPolicy, Ulimit
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from skiff.errors import InvalidArgumentError, SkiffError
 from skiff.monitor.logs import parse_rfc3339, read_entries
 from skiff.oci.codec import to_obj
+from skiff.records import dataclass
 
 from .containers_model import ContainerRecord
 from .containers_state import State, Status

@@ -24,11 +24,11 @@ import os
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
 from pathlib import Path
 
 from skiff.errors import ConflictError, InvalidArgumentError, NotFoundError
 from skiff.oci.codec import from_obj, jfield, to_obj
+from skiff.records import dataclass, replace
 
 from .containers_model import ContainerRecord
 

@@ -7,7 +7,6 @@ import os
 import shutil
 import sys
 import tempfile
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
@@ -15,6 +14,7 @@ from typing import TYPE_CHECKING, BinaryIO
 from skiff.engine.context import EngineContext
 from skiff.errors import InvalidArgumentError, SkiffError
 from skiff.oci import reference
+from skiff.records import dataclass, field
 
 if TYPE_CHECKING:
     from skiff.store.images import ImageRecord

@@ -5,7 +5,6 @@ Transfers (save, load, import) are in image_io.py, `image bootstrap` in bootstra
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -13,6 +12,7 @@ from skiff.engine.context import EngineContext
 from skiff.engine.image_list import ImageSummary, ListOptions, keep, list_images, parse_filters, parse_time
 from skiff.errors import ConflictError, InvalidArgumentError, NotFoundError, SkiffError
 from skiff.oci import reference
+from skiff.records import dataclass, field
 from skiff.store.images import ImageRecord, find
 
 if TYPE_CHECKING:

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from skiff.errors import ConflictError, InvalidArgumentError, NotFoundError, SkiffError
+from skiff.records import dataclass, field
 
 if TYPE_CHECKING:
     from skiff.network.manager import NetworkManager

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from skiff.errors import InvalidArgumentError
 from skiff.oci import reference
+from skiff.records import dataclass, field
 from skiff.registry.auth import AuthStore, Credentials, normalize_key
 from skiff.registry.client import RegistryClient
 from skiff.registry.config import RegistriesConfig

@@ -9,8 +9,9 @@ recorded when it unpacked the layer (what the layer takes on disk), 0 when unkno
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
+
+from skiff.records import dataclass, field
 
 
 @dataclass(frozen=True)

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import socket
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from skiff import __version__
 from skiff.engine.context import EngineContext
+from skiff.records import dataclass, field
 
 
 @dataclass
@@ -49,7 +48,7 @@ def _os_name() -> str:
                 return line.split("=", 1)[1].strip('"')
     except OSError:
         pass
-    return platform.system()
+    return os.uname().sysname
 
 
 def _mem_total() -> int:
@@ -88,7 +87,7 @@ def info(ctx: EngineContext) -> InfoReport:
     store = ctx.store
     drv = store.driver
     total, running, paused = _container_states(ctx.root)
-    machine = platform.machine()
+    machine = os.uname().machine
     try:
         ident = (ctx.root / "id").read_text().strip()
     except OSError:
@@ -97,7 +96,7 @@ def info(ctx: EngineContext) -> InfoReport:
         ID=ident, Containers=total, ContainersRunning=running, ContainersPaused=paused,
         ContainersStopped=total - running - paused, Images=len(store.list_images()), Driver=drv.name,
         DriverStatus=[list(kv) for kv in drv.status()], DockerRootDir=str(ctx.root), RunRoot=str(ctx.runroot),
-        ServerVersion=__version__, KernelVersion=platform.release(), OperatingSystem=_os_name(),
+        ServerVersion=__version__, KernelVersion=os.uname().release, OperatingSystem=_os_name(),
         OSType="linux", Architecture=machine, NCPU=os.cpu_count() or 1, MemTotal=_mem_total(),
         Name=socket.gethostname(), CgroupVersion=_cgroup_version(), CgroupDriver="cgroupfs",
         DefaultRuntime=ctx.runtime, Runtimes={n: {"path": n} for n in ("skiff", "crun", "runc")})

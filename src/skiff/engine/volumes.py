@@ -16,10 +16,10 @@ import shutil
 import subprocess
 import time
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from skiff.errors import ConflictError, InvalidArgumentError, NotFoundError
+from skiff.records import dataclass, field
 
 ANON_LABEL = "com.docker.volume.anonymous"
 _NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]+")

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from skiff.errors import InvalidArgumentError
 from skiff.network.model import Attachment
 from skiff.network.state import atomic_write
+from skiff.records import dataclass
 
 FALLBACK_DNS = ("8.8.8.8", "8.8.4.4")  # Docker's choice when the host only has a loopback resolver
 

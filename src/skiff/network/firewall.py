@@ -14,10 +14,10 @@ import hashlib
 import shutil
 import subprocess
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from skiff.network.model import Endpoint, NetworkError, NetworkRecord
+from skiff.records import dataclass
 
 
 @dataclass(frozen=True)

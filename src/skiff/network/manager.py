@@ -15,7 +15,6 @@ import os
 import re
 import secrets
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
 from pathlib import Path
 
 from skiff.errors import ConflictError, InvalidArgumentError, NotFoundError
@@ -30,6 +29,7 @@ from skiff.network.model import (
     PortMapping,
 )
 from skiff.network.state import NetworkStore, atomic_write
+from skiff.records import replace
 
 DEFAULT_NETWORK = "bridge"
 RESERVED = ("bridge", "host", "none")

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from skiff.errors import SkiffError
 from skiff.oci.codec import jfield
+from skiff.records import dataclass, field
 
 
 class NetworkError(SkiffError):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
 from typing import BinaryIO
 
 from skiff.errors import DigestMismatchError, InvalidArgumentError
+from skiff.records import dataclass
 
 _SHA256 = re.compile(r"^sha256:[a-f0-9]{64}$")
 _ANY = re.compile(r"^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$")

@@ -6,9 +6,8 @@ manifest must carry ``mediaType``).
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from skiff.oci import image as oci
+from skiff.records import replace
 
 MT_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
 MT_MANIFEST_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"

@@ -7,9 +7,9 @@ Errors use Docker's wording (``invalid reference format``, ``... must be lowerca
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from skiff.errors import InvalidArgumentError
+from skiff.records import dataclass
 
 DEFAULT_DOMAIN = "docker.io"
 LEGACY_DEFAULT_DOMAIN = "index.docker.io"

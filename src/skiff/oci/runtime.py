@@ -10,10 +10,10 @@ repr=False`` below only stops dataclasses from compiling the same methods again)
 classes on every start.
 """
 
-from dataclasses import dataclass
 from typing import Any
 
 from skiff.oci.codec import JSONRecord, jextra, jfield
+from skiff.records import dataclass
 
 SPEC_VERSION = "1.2.0"
 SUPPORTED_VERSIONS = ("1.0.0", "1.0.1", "1.0.2", "1.1.0", "1.2.0", "1.2.1", "1.3.0")

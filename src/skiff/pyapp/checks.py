@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
 from skiff.build.dockerfile import checks as habits
@@ -26,6 +25,7 @@ from skiff.pyapp.dockerfile_facts import ServeFacts, serve_facts
 from skiff.pyapp.findings import Finding, without
 from skiff.pyapp.ports import parse_exposed
 from skiff.pyapp.source import RunCall, host_fact, port_fact, scan_file
+from skiff.records import dataclass
 
 _SERVER_DEFAULTS = {  # what each server binds when its command line names no address
     "gunicorn": ("127.0.0.1", 8000), "uvicorn": ("127.0.0.1", 8000), "flask": ("127.0.0.1", 5000),

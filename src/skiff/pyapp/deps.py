@@ -11,12 +11,12 @@ from __future__ import annotations
 import ast
 import re
 import tomllib
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from skiff.errors import InvalidArgumentError
 from skiff.pyapp.model import Deps, DepsKind
+from skiff.records import replace
 
 _MAIN_REQUIREMENTS = ("requirements.txt", "requirements-prod.txt", "requirements-production.txt",
                       "requirements/prod.txt", "requirements/production.txt", "requirements/base.txt")

@@ -4,9 +4,9 @@ container runs, read from skiff.build.dockerfile's AST."""
 from __future__ import annotations
 
 import shlex
-from dataclasses import dataclass
 
 from skiff.build.dockerfile.parser import Node, ParseResult
+from skiff.records import dataclass
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,10 @@ from __future__ import annotations
 import ipaddress
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
 from skiff.pyapp.findings import Finding, without
+from skiff.records import dataclass
 
 TCP_LISTEN = "0A"
 

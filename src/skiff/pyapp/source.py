@@ -4,10 +4,10 @@ objects it creates, and the host and port of each ``app.run(...)``, ``uvicorn.ru
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from skiff.pyapp.model import SourceFact
+from skiff.records import dataclass, field
 
 _SKIP_DIRS = {".git", ".venv", "venv", "env", ".env", "node_modules", "__pycache__", "tests", "test", "docs",
               "build", "dist", ".tox", ".nox", ".mypy_cache", ".pytest_cache", "site-packages", "migrations"}

@@ -14,11 +14,11 @@ import binascii
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from skiff.oci.reference import DEFAULT_DOMAIN
+from skiff.records import dataclass, field
 from skiff.registry.errors import RegistryConfigError
 
 _DOCKER_HUB_KEYS = {"https://index.docker.io/v1/", "index.docker.io", "registry-1.docker.io",

@@ -10,7 +10,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import closing
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from skiff.errors import DigestMismatchError
@@ -18,6 +17,7 @@ from skiff.oci import docker
 from skiff.oci.digest import Digest
 from skiff.oci.image import INDEX_TYPES, MANIFEST_TYPES, Descriptor, Platform, decode_index, sniff_media_type
 from skiff.oci.reference import Reference
+from skiff.records import dataclass
 from skiff.registry.auth import AuthStore, Credentials
 from skiff.registry.blobreader import BlobReader
 from skiff.registry.config import Endpoint, RegistriesConfig

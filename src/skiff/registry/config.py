@@ -23,11 +23,11 @@ from __future__ import annotations
 import ipaddress
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from skiff.oci.reference import DEFAULT_DOMAIN, Reference, is_valid_domain
+from skiff.records import dataclass
 from skiff.registry.errors import RegistryConfigError, RegistryError
 
 DOCKER_HUB_API_HOST = "registry-1.docker.io"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import platform as _platform
+import os
 
 from skiff.oci.image import Descriptor, Index, Platform
 from skiff.registry.errors import RegistryConfigError, RegistryNotFoundError
@@ -14,7 +14,7 @@ _ARCH = {"x86_64": ("amd64", None), "amd64": ("amd64", None), "aarch64": ("arm64
 
 
 def host_platform() -> Platform:
-    arch, variant = _ARCH.get(_platform.machine().lower(), (_platform.machine().lower(), None))
+    arch, variant = _ARCH.get(os.uname().machine.lower(), (os.uname().machine.lower(), None))
     return Platform(architecture=arch, os="linux", variant=variant)
 
 

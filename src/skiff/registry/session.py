@@ -13,10 +13,10 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from contextlib import closing
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from skiff import __version__
+from skiff.records import dataclass
 from skiff.registry import challenge as chal
 from skiff.registry.auth import AuthStore, Credentials
 from skiff.registry.config import Endpoint, RegistriesConfig, is_loopback

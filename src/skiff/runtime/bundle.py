@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from skiff.oci.codec import CodecError, from_obj
 from skiff.oci.runtime import Spec
+from skiff.records import dataclass, field
 from skiff.runtime.errors import BundleError
 from skiff.runtime.validate import validate
 

@@ -28,7 +28,6 @@ import signal
 import stat
 import struct
 import termios
-from dataclasses import dataclass, field
 from typing import NoReturn
 
 from skiff.kernel import (
@@ -42,6 +41,7 @@ from skiff.kernel import (
     Kernel,
 )
 from skiff.oci.runtime import Process, Spec
+from skiff.records import dataclass, field
 from skiff.runtime import capabilities, rlimits, rootfs
 from skiff.runtime.sync import Channel, ExecFailed, Failed, Go, Ready, Start, Terminal
 

@@ -11,7 +11,6 @@ import _thread
 import os
 import signal
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from skiff.kernel import (
     CLONE_NEWCGROUP,
@@ -25,6 +24,7 @@ from skiff.kernel import (
     Kernel,
 )
 from skiff.oci.runtime import LinuxIDMapping, Process, Spec
+from skiff.records import dataclass, field
 from skiff.runtime import init
 from skiff.runtime.errors import ContainerStartError, ExecFailed
 from skiff.runtime.sync import Channel, Failed, Go, Ready, Start, Terminal

@@ -22,13 +22,13 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
 from skiff.errors import DigestMismatchError, SkiffError
 from skiff.oci.codec import from_obj, jfield, to_obj
 from skiff.oci.digest import Digest
+from skiff.records import dataclass
 from skiff.store.blobs import atomic_write
 from skiff.store.lock import LockFile
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import platform as _platform
+import os
 
 from skiff.errors import NotFoundError
 from skiff.oci import image as oci
@@ -14,7 +14,7 @@ _ARCH = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm", "i686": "386", 
 
 
 def host_platform() -> oci.Platform:
-    return oci.Platform(architecture=_ARCH.get(_platform.machine(), _platform.machine()), os="linux")
+    return oci.Platform(architecture=_ARCH.get(os.uname().machine, os.uname().machine), os="linux")
 
 
 def choose_instance(index: oci.Index, want: oci.Platform) -> oci.Descriptor:

@@ -16,7 +16,6 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Protocol
 
@@ -24,6 +23,7 @@ from skiff.errors import DigestMismatchError, SkiffError
 from skiff.oci import image as oci
 from skiff.oci.digest import Digest
 from skiff.oci.reference import Reference
+from skiff.records import dataclass, field
 from skiff.registry.client import RegistryClient
 from skiff.registry.errors import RegistryProtocolError
 

@@ -12,10 +12,10 @@ adds registry.py with the same Protocols.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import BinaryIO, Protocol
 
 from skiff.oci.image import Descriptor
+from skiff.records import dataclass, field
 
 
 class ImageSource(Protocol):

@@ -12,8 +12,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import dataclass
 from pathlib import Path
+
+from skiff.records import dataclass
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,6 @@ import contextlib
 import os
 import stat
 import tempfile
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
@@ -117,7 +116,7 @@ def mounted(b: Builder, state: StageState) -> Iterator[tuple[str, Path]]:
 @contextlib.contextmanager
 def mounted_layers(b: Builder, layers: list[LayerRef]) -> Iterator[tuple[str, Path]]:
     drv = b.store.driver
-    cid = "build-" + uuid.uuid4().hex[:20]
+    cid = "build-" + os.urandom(10).hex()
     drv.create_rw(cid, dirs_of(b, layers), volatile=True)
     try:
         root = drv.mount(cid)

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import os
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from skiff.build.dockerfile import commands as c
@@ -13,6 +12,7 @@ from skiff.build.dockerfile.expand import expand
 from skiff.build.dockerfile.splitters import go_quote
 from skiff.errors import SkiffError
 from skiff.oci import image as oci
+from skiff.records import replace
 
 if TYPE_CHECKING:
     from skiff.build.builder.executor import Builder

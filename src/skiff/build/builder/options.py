@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
+
+from skiff.records import dataclass, field
 
 if TYPE_CHECKING:
     from skiff.store.images import ImageRecord

@@ -11,7 +11,6 @@ import json
 import os
 import stat
 import time
-import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -130,7 +129,7 @@ def _cache_dir(b: Builder, m: c.Mount, target: str, stack: contextlib.ExitStack)
             except OSError as e:
                 if e.errno not in (errno.EAGAIN, errno.EACCES):
                     raise
-                base = b.cache.mount_dir(cache_id + "\0private\0" + uuid.uuid4().hex)
+                base = b.cache.mount_dir(cache_id + "\0private\0" + os.urandom(16).hex())
                 import shutil
 
                 stack.callback(shutil.rmtree, base, True)
@@ -248,7 +247,7 @@ def run(b: Builder, n: int, state: StageState, cmd: c.RunCommand) -> None:
         if network == "host" and Path("/etc/resolv.conf").is_file():
             mounts.append(StepMount("/etc/resolv.conf", Path("/etc/resolv.conf").resolve(), readonly=True))
         drv = b.store.driver
-        cid = "build-" + uuid.uuid4().hex[:20]
+        cid = "build-" + os.urandom(10).hex()
         drv.create_rw(cid, dirs_of(b, state.layers), volatile=True)
         try:
             root = drv.mount(cid)

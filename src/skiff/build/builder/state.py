@@ -3,10 +3,9 @@ build args in scope."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-
 from skiff.build.builder.cache import LayerRef
 from skiff.oci import image as oci
+from skiff.records import dataclass, field, replace
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 DEFAULT_SHELL = ("/bin/sh", "-c")

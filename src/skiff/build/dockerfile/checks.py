@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from skiff.build.dockerfile import instructions
@@ -30,6 +29,7 @@ from skiff.build.dockerfile.commands import (
 from skiff.build.dockerfile.errors import DockerfileError
 from skiff.build.dockerfile.lex import ShellLex
 from skiff.build.dockerfile.parser import ParseResult
+from skiff.records import dataclass
 
 CHECKS = {
     "UnpinnedBaseImage": "base image without a tag or digest",

@@ -7,7 +7,7 @@ written (``original``). Values are as written in the Dockerfile (no ``$VAR`` exp
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from skiff.records import dataclass, field
 
 
 @dataclass(frozen=True, kw_only=True)

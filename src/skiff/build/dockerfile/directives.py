@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+
+from skiff.records import dataclass
 
 _LINE = re.compile(r"(#|//)[ \t]*([a-zA-Z][a-zA-Z0-9]*)[ \t]*=[ \t]*(.+?)[ \t]*\Z")
 _KNOWN = frozenset({"syntax", "escape", "check"})

@@ -10,7 +10,6 @@ removed) except EXPOSE, whose values are split into words.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
 
 from skiff.build.dockerfile import flags as fl
 from skiff.build.dockerfile.commands import (
@@ -33,6 +32,7 @@ from skiff.build.dockerfile.commands import (
 )
 from skiff.build.dockerfile.errors import DockerfileError, ShellWordError
 from skiff.build.dockerfile.lex import ShellLex, WordResult
+from skiff.records import dataclass, replace
 
 EXPANDED = frozenset(
     {"ADD", "ARG", "COPY", "ENV", "EXPOSE", "FROM", "LABEL", "STOPSIGNAL", "USER", "VOLUME", "WORKDIR", "RUN"}

@@ -8,9 +8,9 @@ from __future__ import annotations
 import csv
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from skiff.build.dockerfile.commands import Mount
+from skiff.records import dataclass, field
 
 BOOL, STRING, STRINGS = "bool", "string", "strings"
 MOUNT_TYPES = ("bind", "cache", "tmpfs", "secret", "ssh")

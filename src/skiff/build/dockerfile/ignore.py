@@ -18,10 +18,10 @@ import os
 import re
 import warnings
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 from skiff.build.dockerfile.errors import DockerfileError
+from skiff.records import dataclass
 
 
 def go_clean(path: str) -> str:

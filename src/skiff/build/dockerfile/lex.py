@@ -20,9 +20,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 
 from skiff.build.dockerfile.errors import ShellWordError
+from skiff.records import dataclass, field
 
 _GO_SPACES = frozenset("\t\n\v\f\r \x85\xa0")
 _SPECIAL_PARAMS = frozenset("@*#?-$!0")

@@ -9,11 +9,11 @@ No variable is expanded here and no instruction is validated beyond what BuildKi
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
 
 from skiff.build.dockerfile import splitters as sp
 from skiff.build.dockerfile.errors import DockerfileError, ShellWordError
 from skiff.build.dockerfile.lex import is_space
+from skiff.records import dataclass, field, replace
 
 MAX_LINE_BYTES = 65535
 HEREDOC_KEYWORDS = frozenset({"add", "copy", "run"})

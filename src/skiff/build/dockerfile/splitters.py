@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 
 from skiff.build.dockerfile.errors import ShellWordError
 from skiff.build.dockerfile.lex import ShellLex, is_space
+from skiff.records import dataclass
 
 WS_RE = re.compile(r"[\t\v\f\r ]+")
 _HEREDOC_RE = re.compile(r"([0-9]*)<<(-?)[\t\n\f\r ]*([^<]*)\Z")

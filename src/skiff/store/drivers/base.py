@@ -19,11 +19,11 @@ import ctypes
 import ctypes.util
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from skiff.errors import InvalidArgumentError, SkiffError
+from skiff.records import dataclass
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 
