@@ -12,12 +12,34 @@ nothing is written at run time. Elsewhere, or without the file, this is plain ``
 
 from __future__ import annotations
 
-import dataclasses as _dc
 import marshal
 import os
 import sys
-from dataclasses import MISSING, asdict, dataclass, field, fields, is_dataclass, replace
-from importlib._bootstrap_external import MAGIC_NUMBER
+
+
+def _lazy_inspect() -> None:
+    """``dataclasses`` imports ``inspect`` (with ast, dis, tokenize: ~10 ms here) only to write a signature into
+    the ``__doc__`` of a class that has none; skiff's classes on the hot paths have docstrings. So ``inspect`` is
+    made a lazy module (importlib's documented LazyLoader recipe): it loads when first used, never before."""
+    if "inspect" in sys.modules or "dataclasses" in sys.modules:
+        return
+    import importlib.util
+
+    spec = importlib.util.find_spec("inspect")
+    if spec is None or spec.loader is None:
+        return
+    loader = importlib.util.LazyLoader(spec.loader)
+    spec.loader = loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["inspect"] = module
+    loader.exec_module(module)
+
+
+_lazy_inspect()
+
+import dataclasses as _dc  # noqa: E402  (after the lazy inspect)
+from dataclasses import MISSING, asdict, dataclass, field, fields, is_dataclass, replace  # noqa: E402
+from importlib._bootstrap_external import MAGIC_NUMBER  # noqa: E402
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

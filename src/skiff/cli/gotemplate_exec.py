@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from typing import Any
 
+from skiff import records
 from skiff.cli.gotemplate import Node, Operand, Pipeline, Template, TemplateError
 from skiff.cli.gotemplate_funcs import go_print
 
@@ -219,12 +219,12 @@ def lookup(value: Any, name: str, *, call: bool = True) -> Any:
         return None
     if isinstance(value, dict):
         return value.get(name)
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        for f in dataclasses.fields(value):
+    if records.is_dataclass(value) and not isinstance(value, type):
+        for f in records.fields(value):
             if f.name == name or f.metadata.get("json") == name:
                 return getattr(value, f.name)
         snake = _snake(name)
-        for f in dataclasses.fields(value):
+        for f in records.fields(value):
             if f.name == snake:
                 return getattr(value, f.name)
     for attr in (name, _snake(name)):

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as _dt
 import re
 from collections.abc import Callable
 from typing import Any
+
+from skiff import records
 
 NO_VALUE = "<no value>"
 
@@ -48,8 +49,8 @@ def go_str(v: Any, top: bool = False) -> str:
         return "[" + " ".join(str(b) for b in v) + "]"
     if isinstance(v, _dt.datetime):
         return v.isoformat(sep=" ")
-    if dataclasses.is_dataclass(v) and not isinstance(v, type):
-        return "{" + " ".join(go_str(getattr(v, f.name)) for f in dataclasses.fields(v)) + "}"
+    if records.is_dataclass(v) and not isinstance(v, type):
+        return "{" + " ".join(go_str(getattr(v, f.name)) for f in records.fields(v)) + "}"
     return str(v)
 
 
@@ -59,13 +60,13 @@ def go_print(v: Any) -> str:
 
 
 def to_json_obj(v: Any) -> Any:
-    if dataclasses.is_dataclass(v) and not isinstance(v, type):
+    if records.is_dataclass(v) and not isinstance(v, type):
         from skiff.oci import codec
 
         try:
             return codec.to_obj(v)
         except Exception:
-            return {f.name: to_json_obj(getattr(v, f.name)) for f in dataclasses.fields(v)}
+            return {f.name: to_json_obj(getattr(v, f.name)) for f in records.fields(v)}
     if isinstance(v, dict):
         return {str(k): to_json_obj(x) for k, x in v.items()}
     if isinstance(v, (list, tuple, set, frozenset)):

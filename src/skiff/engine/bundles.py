@@ -287,5 +287,5 @@ def _etc_files(rec: ContainerRecord, rundir: Path, netns: str | None) -> list[Mo
 def write_bundle(bundle: Path, spec: Spec) -> None:
     bundle.mkdir(parents=True, exist_ok=True)
     tmp = bundle / ".config.json.tmp"
-    tmp.write_text(json.dumps(to_obj(spec), indent=1))
+    tmp.write_text(json.dumps(to_obj(spec)))
     os.rename(tmp, bundle / "config.json")

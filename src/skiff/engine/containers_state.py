@@ -223,7 +223,7 @@ class ContainerStore:
 
     # -- records ----------------------------------------------------------------------------------------
     def write_record(self, rec: ContainerRecord) -> None:
-        _atomic_write(self.cdir(rec.id) / "config.json", json.dumps(to_obj(rec), indent=1).encode())
+        _atomic_write(self.cdir(rec.id) / "config.json", json.dumps(to_obj(rec)).encode())
 
     def record(self, cid: str) -> ContainerRecord:
         try:

@@ -18,7 +18,6 @@ happy path builds no path strings.
 from __future__ import annotations
 
 import _thread
-import dataclasses
 import enum
 import json
 import types
@@ -26,6 +25,7 @@ import typing
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from skiff import records
 from skiff.errors import SkiffError
 
 T = TypeVar("T")
@@ -53,18 +53,18 @@ class _Bad(Exception):
         return CodecError(f"{path}{''.join(reversed(self.trail))}: {self.message}")
 
 
-def jfield(name: str, *, default: Any = dataclasses.MISSING, default_factory: Any = dataclasses.MISSING,
+def jfield(name: str, *, default: Any = records.MISSING, default_factory: Any = records.MISSING,
            keep_empty: bool = False) -> Any:
     """A dataclass field stored under the JSON member ``name``."""
     meta = {"json": name, "keep_empty": keep_empty}
-    if default_factory is not dataclasses.MISSING:
-        return dataclasses.field(default_factory=default_factory, metadata=meta)
-    return dataclasses.field(default=default, metadata=meta)
+    if default_factory is not records.MISSING:
+        return records.field(default_factory=default_factory, metadata=meta)
+    return records.field(default=default, metadata=meta)
 
 
 def jextra() -> Any:
     """The field that keeps unknown JSON members (round-tripped as they were)."""
-    return dataclasses.field(default_factory=dict, metadata={"extra": True}, compare=False)
+    return records.field(default_factory=dict, metadata={"extra": True}, compare=False)
 
 
 class JSONRecord:
@@ -105,7 +105,7 @@ def _record_keys(cls: type) -> tuple[Callable[[Any], tuple[Any, ...]], tuple[str
     """(the tuple dataclasses compares and hashes, the field names its repr shows) for ``cls``."""
     keys = _RECORD_KEYS.get(cls)
     if keys is None:
-        fields = dataclasses.fields(cls)
+        fields = records.fields(cls)
         compared = tuple(f.name for f in fields if f.compare)
 
         def key(obj: Any) -> tuple[Any, ...]:
@@ -126,7 +126,7 @@ def to_obj(value: Any) -> Any:
     enc = _ENCODERS.get(t)
     if enc is not None:
         return enc(value)
-    if dataclasses.is_dataclass(t) and not isinstance(value, type):
+    if records.is_dataclass(t) and not isinstance(value, type):
         return _encoder(t)(value)
     if isinstance(value, enum.Enum):
         return value.value
@@ -139,7 +139,7 @@ def to_obj(value: Any) -> Any:
 
 def _encoder(cls: type) -> _Encode:
     table = [(f.name, f.metadata.get("json", f.name), bool(f.metadata.get("keep_empty")),
-              bool(f.metadata.get("extra"))) for f in dataclasses.fields(cls)]
+              bool(f.metadata.get("extra"))) for f in records.fields(cls)]
 
     def encode(value: Any) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -173,7 +173,7 @@ def _decoder(tp: Any) -> _Decode:
         return _DECODERS[tp]
     except (KeyError, TypeError):  # TypeError: an unhashable annotation, compiled every time
         pass
-    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
+    if isinstance(tp, type) and records.is_dataclass(tp):
         return _dataclass_decoder(tp)
     dec = _compile(tp)
     try:
@@ -323,13 +323,13 @@ def _dataclass_decoder(cls: type) -> _Decode:
     fields: list[tuple[str, str, bool]] = []  # (attribute, JSON name, required)
     known: set[str] = set()
     extra_field: str | None = None
-    for f in dataclasses.fields(cls):
+    for f in records.fields(cls):
         if f.metadata.get("extra"):
             extra_field = f.name
             continue
         name = f.metadata.get("json", f.name)
         known.add(name)
-        required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+        required = f.default is records.MISSING and f.default_factory is records.MISSING
         fields.append((f.name, name, required))
     converters: dict[str, _Decode] = {}
 
@@ -354,7 +354,7 @@ def _dataclass_decoder(cls: type) -> _Decode:
 
     _DECODERS[cls] = decode  # before compiling the fields: a field may refer back to cls
     try:
-        types_ = {f.name: f.type for f in dataclasses.fields(cls)}
+        types_ = {f.name: f.type for f in records.fields(cls)}
         if any(isinstance(t, str) for t in types_.values()):  # postponed annotations: resolve them once
             types_ = typing.get_type_hints(cls)
         for attr, _, _ in fields:

@@ -125,6 +125,7 @@ class ImageIndex:
         self.path = os.path.join(root, "images", "images.json")
         self._lock = lock
         self.tmp = tmp
+        self._memo: tuple[tuple[int, int, int], list[ImageRecord]] | None = None
 
     @property
     def lock(self) -> LockFile:
@@ -137,8 +138,14 @@ class ImageIndex:
         return self._lock
 
     def load(self) -> list[ImageRecord]:
+        """The records; parsed once per version of the file (the index is replaced by rename, never edited in
+        place, so inode, size and mtime name a version), as a command looks images up several times."""
         try:
             with open(self.path, "rb") as f:
+                st = os.fstat(f.fileno())
+                key = (st.st_ino, st.st_size, st.st_mtime_ns)
+                if self._memo is not None and self._memo[0] == key:
+                    return list(self._memo[1])
                 raw = f.read()
         except FileNotFoundError:
             return []
@@ -146,7 +153,10 @@ class ImageIndex:
             data = json.loads(raw)
         except ValueError as e:
             raise SkiffError(f"{self.path}: invalid JSON: {e}") from None
-        return [ImageRecord.from_json(r, f"{self.path}: $.images[{i}]") for i, r in enumerate(data.get("images", []))]
+        records = [ImageRecord.from_json(r, f"{self.path}: $.images[{i}]")
+                   for i, r in enumerate(data.get("images", []))]
+        self._memo = (key, records)
+        return list(records)
 
     def _save(self, records: Iterable[ImageRecord]) -> None:
         from pathlib import Path
@@ -156,7 +166,7 @@ class ImageIndex:
         path = Path(self.path)
         path.parent.mkdir(parents=True, exist_ok=True)
         body = {"version": 1, "images": [r.to_json() for r in records]}
-        atomic_write(path, json.dumps(body, indent=1).encode(), self.tmp)
+        atomic_write(path, json.dumps(body).encode(), self.tmp)
 
     def update(self, change: Callable[[list[ImageRecord]], list[ImageRecord]]) -> list[ImageRecord]:
         """Apply ``change`` to the records under the images lock and save what it returns."""
