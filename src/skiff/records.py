@@ -17,27 +17,34 @@ import os
 import sys
 
 
-def _lazy_inspect() -> None:
-    """``dataclasses`` imports ``inspect`` (with ast, dis, tokenize: ~10 ms here) only to write a signature into
-    the ``__doc__`` of a class that has none; skiff's classes on the hot paths have docstrings. So ``inspect`` is
-    made a lazy module (importlib's documented LazyLoader recipe): it loads when first used, never before."""
-    if "inspect" in sys.modules or "dataclasses" in sys.modules:
+class _InspectOnDemand:
+    """Stands in for ``inspect`` inside ``dataclasses``, which imports it (with ast, dis, tokenize: ~10 ms here)
+    only to write a signature into the ``__doc__`` of a class that has none; skiff's classes have docstrings.
+    The real module is imported the first time ``dataclasses`` uses it. (importlib's LazyLoader does not help
+    on 3.11: the ``import`` statement itself reads ``__spec__`` and so loads the module.)"""
+
+    __spec__ = None  # what the import system looks at when the stand-in is in sys.modules
+
+    def __getattr__(self, name: str) -> object:
+        import inspect
+
+        return getattr(inspect, name)
+
+
+def _import_dataclasses() -> None:
+    if "dataclasses" in sys.modules or "inspect" in sys.modules:
         return
-    import importlib.util
-
-    spec = importlib.util.find_spec("inspect")
-    if spec is None or spec.loader is None:
-        return
-    loader = importlib.util.LazyLoader(spec.loader)
-    spec.loader = loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["inspect"] = module
-    loader.exec_module(module)
+    sys.modules["inspect"] = _InspectOnDemand()  # type: ignore[assignment]
+    try:
+        import dataclasses
+    finally:
+        del sys.modules["inspect"]  # any other importer gets the real module
+    dataclasses.inspect = _InspectOnDemand()  # type: ignore[attr-defined]
 
 
-_lazy_inspect()
+_import_dataclasses()
 
-import dataclasses as _dc  # noqa: E402  (after the lazy inspect)
+import dataclasses as _dc  # noqa: E402  (after the stand-in)
 from dataclasses import MISSING, asdict, dataclass, field, fields, is_dataclass, replace  # noqa: E402
 from importlib._bootstrap_external import MAGIC_NUMBER  # noqa: E402
 
@@ -51,7 +58,7 @@ CACHE = os.path.join(os.path.dirname(__file__), "__pycache__",
                      f"records.{sys.implementation.cache_tag}.fns")
 # module name -> its methods' source text -> code; the file holds each module's table marshalled on its own, so a
 # command unmarshals only the tables of the modules it imports (all ~900 entries cost ~12 ms to load).
-_HEADER = MAGIC_NUMBER + b"skiff.records 1\n"  # the interpreter's byte-code magic, then this file's format
+_HEADER = MAGIC_NUMBER + b"skiff.records 2\n"  # the interpreter's byte-code magic, then this file's format
 _blobs: dict[str, bytes] = {}
 _codes: dict[str, dict[str, Any]] = {}
 
@@ -95,7 +102,7 @@ def _create_fn(name: str, args: list[str], body: list[str], *, globals: dict[str
     table = _table(str((globals or {}).get("__name__", "")))
     code = table.get(txt)
     if code is None:
-        code = table[txt] = compile(txt, "<string>", "exec")
+        code = table[txt] = compile(txt, "<string>", "exec", dont_inherit=True)  # as exec(txt) in dataclasses
     ns: dict[str, Any] = {}
     exec(code, globals, ns)
     return ns["__create_fn__"](**locals)

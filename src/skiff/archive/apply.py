@@ -16,6 +16,8 @@ from skiff.records import dataclass, field
 
 @dataclass(frozen=True)
 class ApplyResult:
+    """What ``apply_layer`` did: the layer's diff_id, blob digest, sizes, compression, entries, skips."""
+
     diff_id: Digest  # sha256 of the uncompressed tar
     digest: Digest  # sha256 of the blob as read (compressed)
     size: int  # uncompressed bytes

@@ -20,6 +20,8 @@ _READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC
 
 @dataclass(frozen=True)
 class LayerResult:
+    """The blob ``create_layer`` wrote: digest, diff_id, size, media type, tar size and entry count."""
+
     digest: Digest  # sha256 of the blob as written
     diff_id: Digest  # sha256 of the uncompressed tar
     size: int  # bytes of the blob

@@ -35,6 +35,8 @@ class Reader(Protocol):
 
 @dataclass
 class ExtractOptions:
+    """How an :class:`Extractor` writes: overlay whiteouts, device nodes, and ownership (kept or forced)."""
+
     overlay_whiteouts: bool = False
     allow_devices: bool = False
     chown: bool | None = None  # None: when running as root
@@ -44,6 +46,8 @@ class ExtractOptions:
 
 @dataclass
 class ExtractStats:
+    """What an :class:`Extractor` has done: entries applied, and device nodes it did not create."""
+
     entries: int = 0
     skipped: list[str] = field(default_factory=list)
 

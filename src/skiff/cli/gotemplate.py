@@ -50,6 +50,8 @@ def _unquote(text: str) -> str:
 
 @dataclass
 class Tok:
+    """One token of an action: its kind (the name of the ``_TOKEN`` group that matched) and its text."""
+
     kind: str
     text: str
 
@@ -57,6 +59,8 @@ class Tok:
 # ---- tree ------------------------------------------------------------------------------------------
 @dataclass
 class Operand:
+    """One argument of a command (literal, ``.``, field, variable, function, sub-pipeline) and its fields."""
+
     kind: str  # field dot var str num bool nil ident pipe
     value: Any = None
     fields: list[str] = field(default_factory=list)
@@ -64,6 +68,8 @@ class Operand:
 
 @dataclass
 class Pipeline:
+    """A pipeline: its commands (joined by ``|``) and the variables it declares (``:=``) or sets (``=``)."""
+
     commands: list[list[Operand]]
     decl: list[str] = field(default_factory=list)
     assign: bool = False  # '=' instead of ':='
@@ -71,6 +77,8 @@ class Pipeline:
 
 @dataclass
 class Node:
+    """A tree node: text, an action, ``break``/``continue``, or ``if``/``with``/``range`` (with ``else``)."""
+
     kind: str  # text action if range with break continue
     text: str = ""
     pipe: Pipeline | None = None

@@ -46,6 +46,8 @@ Dir::Cache::pkgcache ""; Dir::Cache::srcpkgcache "";
 
 @dataclass
 class BootstrapOptions:
+    """What `skiff image bootstrap` was asked for: name, Debian suite, extra packages, mirror, variant."""
+
     reference: str
     suite: str = "bookworm"
     include: list[str] = field(default_factory=list)

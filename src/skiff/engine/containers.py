@@ -31,12 +31,16 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class CreateReport:
+    """What ``create`` returns: the new container's ID and any warnings."""
+
     id: str
     warnings: list[str]
 
 
 @dataclass(frozen=True)
 class RunReport:
+    """What ``run`` returns: the container's ID and its exit code (``None`` when detached)."""
+
     id: str
     exit_code: int | None  # None when detached
 

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class ExecOptions:
+    """What `skiff exec` was asked for: the command, and its tty, stdin, environment, user and workdir."""
+
     command: list[str]
     detach: bool = False
     interactive: bool = False

@@ -103,6 +103,8 @@ def monitor_argv(cid: str, pid: int, stdio: Stdio, log: Path, exit_file: Path, a
 
 @dataclass(frozen=True)
 class Launched:
+    """What :func:`launch_detached` started: the container's init process and its monitor."""
+
     pid: int
     monitor_pid: int
 

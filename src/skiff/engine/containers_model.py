@@ -14,12 +14,16 @@ from skiff.records import dataclass
 
 @dataclass(frozen=True)
 class RestartPolicy:
+    """``--restart``: ``no``, ``always``, ``on-failure[:N]`` or ``unless-stopped`` (N: the retry limit)."""
+
     name: str = jfield("Name", default="no", keep_empty=True)
     maximum_retry_count: int = jfield("MaximumRetryCount", default=0, keep_empty=True)
 
 
 @dataclass(frozen=True)
 class Ulimit:
+    """One ``--ulimit`` (``HostConfig.Ulimits``): a resource name with its soft and hard limits."""
+
     name: str = jfield("Name")
     soft: int = jfield("Soft", keep_empty=True)
     hard: int = jfield("Hard", keep_empty=True)
@@ -39,6 +43,8 @@ class MountSpec:
 
 @dataclass(frozen=True)
 class Config:
+    """The container's ``Config`` (Docker's shape): the image's defaults with the run options applied."""
+
     hostname: str = jfield("Hostname", default="", keep_empty=True)
     domainname: str = jfield("Domainname", default="", keep_empty=True)
     user: str = jfield("User", default="", keep_empty=True)
@@ -63,6 +69,8 @@ class Config:
 
 @dataclass(frozen=True)
 class HostConfig:
+    """The container's ``HostConfig`` (Docker's shape): binds, network, ports, restart, resource limits."""
+
     binds: list[str] = jfield("Binds", default_factory=list, keep_empty=True)
     network_mode: str = jfield("NetworkMode", default="bridge", keep_empty=True)
     port_bindings: dict[str, list[dict[str, str]]] = jfield("PortBindings", default_factory=dict,
@@ -111,6 +119,8 @@ class MountPoint:
 
 @dataclass(frozen=True)
 class ContainerRecord:
+    """A container as stored in ``config.json`` and shown by ``inspect``: ID, name, image, configs, mounts."""
+
     id: str = jfield("Id")
     created: str = jfield("Created")
     path: str = jfield("Path", default="", keep_empty=True)

@@ -15,6 +15,8 @@ from .containers_model import MountSpec, RestartPolicy, Ulimit
 
 @dataclass(frozen=True)
 class CreateOptions:
+    """What `skiff run`/`skiff create` accept, as given (values are parsed when the container is made)."""
+
     image: str
     command: list[str] = field(default_factory=list)
     name: str | None = None

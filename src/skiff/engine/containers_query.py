@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class ContainerSummary:
+    """One row of `skiff ps`: a container's names, image, command, state and ports, formatted for display."""
+
     id: str
     names: list[str]
     image: str
@@ -341,6 +343,8 @@ def top(eng: ContainerEngine, text: str, ps_args: list[str]) -> tuple[list[str],
 
 @dataclass(frozen=True)
 class StatsReport:
+    """One container's `skiff stats` figures: CPU percent over the interval, memory use and limit, pids."""
+
     id: str
     name: str
     cpu_percent: float

@@ -52,6 +52,8 @@ class Status(enum.Enum):
 
 @dataclass(frozen=True)
 class State:
+    """A container's ``state.json``: status, container and monitor pids, exit code, times, restarts."""
+
     status: str = jfield("Status", default="created", keep_empty=True)
     pid: int = jfield("Pid", default=0, keep_empty=True)
     monitor_pid: int = jfield("MonitorPid", default=0, keep_empty=True)

@@ -25,6 +25,8 @@ SAVE_FORMATS = ("docker-archive", "oci-archive", "oci-dir")
 
 @dataclass
 class SaveOptions:
+    """What `skiff save` was asked for: the images, the output (``None``: stdout) and the format."""
+
     names: list[str]
     output: str | None = None  # None: stdout
     format: str = "docker-archive"
@@ -32,11 +34,15 @@ class SaveOptions:
 
 @dataclass
 class LoadOptions:
+    """What `skiff load` reads: an archive path, or stdin when ``None`` or ``-``."""
+
     input: str | None = None  # None or "-": stdin
 
 
 @dataclass
 class LoadReport:
+    """What `skiff load` loaded: names of the images, IDs of those without one, and the archive format."""
+
     loaded: list[str] = field(default_factory=list)  # familiar names
     ids: list[str] = field(default_factory=list)  # image IDs loaded without a name
     format: str = ""
@@ -44,6 +50,8 @@ class LoadReport:
 
 @dataclass
 class ImportOptions:
+    """What `skiff import` takes: a rootfs tarball or ``-``, a name, ``--change`` edits, message, platform."""
+
     source: str  # file or "-"
     reference: str | None = None
     changes: list[str] = field(default_factory=list)

@@ -187,6 +187,8 @@ def _usage(ctx: EngineContext) -> int:
 
 @dataclass
 class HistoryEntry:
+    """One row of `skiff history`: the instruction that made a layer, when, its size and its comment."""
+
     id: str
     created: float
     created_by: str
@@ -196,6 +198,8 @@ class HistoryEntry:
 
 @dataclass
 class RemoveReport:
+    """What `skiff rmi` did: the names untagged, the images deleted, and the errors of names it left alone."""
+
     untagged: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
@@ -203,6 +207,8 @@ class RemoveReport:
 
 @dataclass
 class PruneReport:
+    """What `skiff image prune` did: the names untagged, the images deleted and the bytes reclaimed."""
+
     untagged: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
     reclaimed: int = 0

@@ -25,6 +25,8 @@ PSEUDO = {"host": "host", "none": "null"}  # name -> driver
 
 @dataclass(frozen=True)
 class CreateOptions:
+    """What `skiff network create` was asked for: name, driver, subnet, gateway, ``--internal`` and labels."""
+
     name: str
     driver: str = "bridge"
     subnet: str | None = None
@@ -35,16 +37,22 @@ class CreateOptions:
 
 @dataclass(frozen=True)
 class CreateReport:
+    """What `skiff network create` returns: the new network's ID."""
+
     id: str
 
 
 @dataclass(frozen=True)
 class ListOptions:
+    """The ``--filter`` values of `skiff network ls`."""
+
     filters: list[str] = field(default_factory=list)  # name=, id=, driver=, label=, scope=, type=
 
 
 @dataclass(frozen=True)
 class NetworkSummary:
+    """One row of `skiff network ls` (a user network, or the ``host``/``none`` pseudo-network)."""
+
     id: str
     name: str
     driver: str
@@ -56,22 +64,30 @@ class NetworkSummary:
 
 @dataclass(frozen=True)
 class InspectReport:
+    """What `skiff network inspect` shows: one network in Docker's JSON shape."""
+
     data: dict[str, Any]  # Docker's JSON shape (GET /networks/{id})
 
 
 @dataclass(frozen=True)
 class RemoveReport:
+    """What `skiff network rm` did: the networks removed, and an error message for each one that was not."""
+
     removed: list[str]
     errors: list[str]
 
 
 @dataclass(frozen=True)
 class PruneReport:
+    """What `skiff network prune` did: the names of the unused networks it removed."""
+
     removed: list[str]
 
 
 @dataclass(frozen=True)
 class ConnectOptions:
+    """What `skiff network connect` was asked for: the network, the running container, its aliases and IP."""
+
     network: str
     container: str
     aliases: list[str] = field(default_factory=list)
@@ -80,6 +96,8 @@ class ConnectOptions:
 
 @dataclass(frozen=True)
 class DisconnectOptions:
+    """What `skiff network disconnect` was asked for; ``force`` also drops a removed container's endpoint."""
+
     network: str
     container: str
     force: bool = False

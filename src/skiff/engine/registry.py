@@ -65,6 +65,8 @@ def normalize_server(text: str | None) -> str:
 # ---- login / logout ------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class LoginOptions:
+    """What `skiff login` was asked for: the server (default Docker Hub), credentials, registry options."""
+
     server: str | None
     username: str
     password: str = field(repr=False)
@@ -73,6 +75,8 @@ class LoginOptions:
 
 @dataclass(frozen=True)
 class LoginReport:
+    """What `skiff login` did: the server and user whose credentials were checked and saved, the auth file."""
+
     server: str
     username: str
     authfile: str
@@ -94,6 +98,8 @@ def login(root: str | Path | None, o: LoginOptions) -> LoginReport:
 
 @dataclass(frozen=True)
 class LogoutOptions:
+    """What `skiff logout` was asked for: one server (default Docker Hub) or ``all`` of them."""
+
     server: str | None = None
     all: bool = False
     registry: RegistryOptions = RegistryOptions()
@@ -101,6 +107,8 @@ class LogoutOptions:
 
 @dataclass(frozen=True)
 class LogoutReport:
+    """What `skiff logout` did: servers whose credentials it removed, those it had none for, the auth file."""
+
     removed: list[str]
     not_logged_in: list[str]
     authfile: str
@@ -122,6 +130,8 @@ def logout(o: LogoutOptions) -> LogoutReport:
 # ---- manifest inspect ----------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class ManifestReport:
+    """What `skiff manifest inspect` fetched: the manifest or index bytes as served, media type, digest."""
+
     reference: str
     raw: bytes
     media_type: str
@@ -148,6 +158,8 @@ class HasStore(Protocol):
 
 @dataclass(frozen=True)
 class PullOptions:
+    """What `skiff pull` was asked for: the reference, platform, registry options and parallel downloads."""
+
     reference: str
     platform: str | None = None
     registry: RegistryOptions = RegistryOptions()
@@ -156,6 +168,8 @@ class PullOptions:
 
 @dataclass(frozen=True)
 class PullReport:
+    """What `skiff pull` reports: the image, its digests, bytes downloaded and blobs already present."""
+
     reference: str  # normalised, as recorded
     image_id: str
     manifest_digest: str
@@ -225,6 +239,8 @@ def ensure_image(ctx: HasStore, text: str, *, platform: str | None = None, polic
 # ---- push ------------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class PushOptions:
+    """What `skiff push` was asked for: the image, destination (default: its name), chunk size, jobs."""
+
     source: str
     destination: str | None = None
     registry: RegistryOptions = RegistryOptions()
@@ -234,6 +250,8 @@ class PushOptions:
 
 @dataclass(frozen=True)
 class PushReport:
+    """What `skiff push` did: the destination, the manifest's digest and size, and how each blob got there."""
+
     reference: str
     tag: str | None
     manifest_digest: str

@@ -16,6 +16,8 @@ from skiff.records import dataclass, field
 
 @dataclass(frozen=True)
 class LayerSize:
+    """One layer of a :class:`SizeReport`: compressed and unpacked sizes, and the instruction that made it."""
+
     index: int  # 0 = the bottom layer
     diff_id: str
     compressed: int | None  # the blob's size, None when the manifest does not say
@@ -30,6 +32,8 @@ class LayerSize:
 
 @dataclass(frozen=True)
 class SizeReport:
+    """An image's size breakdown (``--size-breakdown``): its ID, names and layers, largest first."""
+
     image_id: str
     names: list[str]
     layers: list[LayerSize] = field(default_factory=list)  # largest first

@@ -104,6 +104,8 @@ def info(ctx: EngineContext) -> InfoReport:
 
 @dataclass
 class DfRow:
+    """One row of `skiff system df`: a kind of object, its count and in-use count, size, reclaimable size."""
+
     type: str
     total: int
     active: int
@@ -113,6 +115,8 @@ class DfRow:
 
 @dataclass
 class DfImage:
+    """One image in `skiff system df -v`: its size, the part shared with other images, containers using it."""
+
     id: str
     names: list[str]
     created: str | None
@@ -124,6 +128,8 @@ class DfImage:
 
 @dataclass
 class DfReport:
+    """What `skiff system df` shows: one row per kind of object (images, containers, ...) and each image."""
+
     rows: list[DfRow]
     images: list[DfImage]
 

@@ -27,6 +27,8 @@ _NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]+")
 
 @dataclass(frozen=True)
 class Volume:
+    """A named volume: its ``volume.json`` metadata and ``_data`` folder, as ``volume inspect`` shows it."""
+
     name: str
     mountpoint: str
     created_at: str

@@ -16,6 +16,8 @@ FALLBACK_DNS = ("8.8.8.8", "8.8.4.4")  # Docker's choice when the host only has 
 
 @dataclass(frozen=True)
 class ResolvConf:
+    """What a ``resolv.conf`` says: its nameservers, search domains and options."""
+
     nameservers: list[str]
     search: list[str]
     options: list[str]

@@ -22,6 +22,8 @@ from skiff.records import dataclass
 
 @dataclass(frozen=True)
 class NetworkRules:
+    """One network with its endpoints: what the firewall rules are generated from."""
+
     record: NetworkRecord
     endpoints: Sequence[Endpoint]
 

@@ -94,5 +94,7 @@ class Attachment:
 
 @dataclass(frozen=True)
 class NetworkInspect:
+    """What :meth:`NetworkManager.inspect` returns: the network's record and its endpoints."""
+
     record: NetworkRecord
     endpoints: list[Endpoint]

@@ -38,6 +38,8 @@ ANNOTATION_CREATED = "org.opencontainers.image.created"
 
 @dataclass(frozen=True)
 class Platform:
+    """An OCI platform (os, architecture, variant, ...); ``str()`` gives ``os/arch[/variant]``."""
+
     architecture: str = jfield("architecture", default="amd64")
     os: str = jfield("os", default="linux")
     os_version: str | None = jfield("os.version", default=None)
@@ -51,6 +53,8 @@ class Platform:
 
 @dataclass(frozen=True)
 class Descriptor:
+    """An OCI content descriptor: a blob's media type, digest and size, optional platform and annotations."""
+
     media_type: str = jfield("mediaType")
     digest: str = jfield("digest")
     size: int = jfield("size", keep_empty=True)
@@ -71,6 +75,8 @@ class Descriptor:
 
 @dataclass(frozen=True)
 class Manifest:
+    """An OCI (or Docker v2.2) image manifest: the config descriptor and layer descriptors, bottom first."""
+
     config: Descriptor = jfield("config")
     layers: list[Descriptor] = jfield("layers", default_factory=list, keep_empty=True)
     schema_version: int = jfield("schemaVersion", default=2)
@@ -83,6 +89,8 @@ class Manifest:
 
 @dataclass(frozen=True)
 class Index:
+    """An OCI image index (or Docker manifest list): one descriptor per manifest, usually one per platform."""
+
     manifests: list[Descriptor] = jfield("manifests", default_factory=list, keep_empty=True)
     schema_version: int = jfield("schemaVersion", default=2)
     media_type: str | None = jfield("mediaType", default=MT_OCI_INDEX)
@@ -126,6 +134,8 @@ class ContainerConfig:
 
 @dataclass(frozen=True)
 class History:
+    """One entry of an image config's ``history``: the step that made a layer (or none, ``empty_layer``)."""
+
     created: str | None = jfield("created", default=None)
     created_by: str | None = jfield("created_by", default=None)
     author: str | None = jfield("author", default=None)
@@ -135,6 +145,8 @@ class History:
 
 @dataclass(frozen=True)
 class RootFS:
+    """An image config's ``rootfs``: the diff_ids of its layers, bottom first."""
+
     diff_ids: list[str] = jfield("diff_ids", default_factory=list, keep_empty=True)
     type: str = jfield("type", default="layers")
 

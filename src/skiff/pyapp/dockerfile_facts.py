@@ -11,6 +11,8 @@ from skiff.records import dataclass
 
 @dataclass(frozen=True)
 class ServeFacts:
+    """What a Dockerfile's final stage says about serving: EXPOSEd ports, ENV names, the command it runs."""
+
     expose: tuple[tuple[str, int], ...] = ()  # (word, line) per EXPOSE word
     expose_lines: tuple[int, ...] = ()
     env: frozenset[str] = frozenset()  # ENV names set in the final stage

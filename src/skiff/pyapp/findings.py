@@ -9,6 +9,8 @@ from skiff.records import dataclass
 
 @dataclass(frozen=True)
 class Finding:
+    """One problem found: a stable id (for ``--skip``), the message, a suggested fix, and file and line."""
+
     id: str  # stable, lower-case, for --skip: "published-not-listening"
     message: str
     fix: str = ""

@@ -38,6 +38,8 @@ class DepsKind(StrEnum):
 
 @dataclass(frozen=True)
 class Deps:
+    """How a project declares its dependencies, and how the generated Dockerfile is to install them."""
+
     kind: DepsKind
     files: tuple[str, ...] = ()  # dependency files copied before the code (relative to the project)
     requirements: tuple[str, ...] = ()  # PEP 508 lines resolved at init time (Poetry, Pipfile, setup.py)
@@ -60,6 +62,8 @@ class SourceFact:
 
 @dataclass(frozen=True)
 class App:
+    """The app to serve: its framework, what the server runs, and the host and port the source names."""
+
     framework: Framework
     target: str  # gunicorn/uvicorn "module:attr", a script path, or a module name
     file: str | None = None  # the file the app object or script lives in
@@ -73,6 +77,8 @@ class App:
 
 @dataclass(frozen=True)
 class PythonProject:
+    """All ``skiff init`` learned about a project: dependencies, the app, the Python version, the port."""
+
     root: Path
     deps: Deps
     app: App

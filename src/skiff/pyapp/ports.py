@@ -23,6 +23,8 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 @dataclass(frozen=True)
 class Listener:
+    """One listening socket read from ``/proc/<pid>/net/tcp`` or ``tcp6``: its address and port."""
+
     ip: IPAddress
     port: int
     proto: str = "tcp"

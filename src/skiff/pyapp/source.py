@@ -20,6 +20,8 @@ _DEFAULTS = {"flask": ("127.0.0.1", 5000), "uvicorn": ("127.0.0.1", 8000)}
 
 @dataclass(frozen=True)
 class RunCall:
+    """One ``app.run()``/``uvicorn.run()`` call or socket bind in the source, and the host and port."""
+
     kind: str  # "flask" (app.run), "uvicorn" (uvicorn.run), "bind" (a socket server or bind)
     file: str
     line: int
@@ -30,6 +32,8 @@ class RunCall:
 
 @dataclass
 class ModuleScan:
+    """What the scan of one module found: imports, framework app objects, run calls, module constants."""
+
     rel: str  # path relative to the project, "src/pkg/app.py"
     module: str  # import name, "pkg.app"
     imports: set[str] = field(default_factory=set)

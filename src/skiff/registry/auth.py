@@ -27,6 +27,8 @@ _DOCKER_HUB_KEYS = {"https://index.docker.io/v1/", "index.docker.io", "registry-
 
 @dataclass(frozen=True)
 class Credentials:
+    """A registry login: username and password, or an identity token (kept out of ``repr`` and ``str``)."""
+
     username: str
     password: str = field(repr=False)
     identity_token: str | None = field(default=None, repr=False)

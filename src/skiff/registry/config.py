@@ -36,12 +36,16 @@ SYSTEM_CONF = Path("/etc/skiff/registries.toml")
 
 @dataclass(frozen=True)
 class Mirror:
+    """One ``[[registry.mirror]]``: a location tried, for pulls, before the registry's own."""
+
     location: str
     insecure: bool = False
 
 
 @dataclass(frozen=True)
 class RegistryEntry:
+    """One ``[[registry]]`` of ``registries.toml``: the prefix it covers, where it lives, TLS, CA, mirrors."""
+
     prefix: str
     location: str
     insecure: bool = False
@@ -93,6 +97,8 @@ def _split_location(location: str, what: str) -> tuple[str, str]:
 
 @dataclass(frozen=True)
 class RegistriesConfig:
+    """``registries.toml`` as loaded (registries, unqualified search, file path), plus ``--tls-verify``."""
+
     registries: tuple[RegistryEntry, ...] = ()
     unqualified_search: tuple[str, ...] = (DEFAULT_DOMAIN,)
     source: str | None = None

@@ -37,6 +37,8 @@ Body = bytes | Callable[[], Any] | None
 
 @dataclass(frozen=True)
 class RetryPolicy:
+    """How many attempts a request gets after a 429/5xx or broken connection, and the backoff between them."""
+
     attempts: int = 4
     backoff: float = 0.5
     max_backoff: float = 8.0
@@ -49,6 +51,8 @@ class RetryPolicy:
 
 @dataclass
 class _Token:
+    """A cached bearer token and when to stop using it (``time.monotonic()``, with a margin)."""
+
     value: str
     expires: float
 

@@ -46,6 +46,8 @@ class LayerUnpacker(Protocol):
 
 @dataclass(frozen=True)
 class LayerRecord:
+    """One unpacked layer (``ROOT/layers/<chain-hex>.json``): chain ID, diff_id, parent, blob, size."""
+
     chain_id: str = jfield("chainID")
     diff_id: str = jfield("diffID")
     parent: str | None = jfield("parent", default=None)

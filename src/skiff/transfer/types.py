@@ -57,6 +57,8 @@ class ImageDestination(Protocol):
 
 @dataclass
 class CopyResult:
+    """What :func:`copy_image` did: image ID, manifest digest, names, layers, bytes copied, blobs skipped."""
+
     image_id: str
     manifest_digest: str
     names: list[str] = field(default_factory=list)

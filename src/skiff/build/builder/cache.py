@@ -19,6 +19,8 @@ from skiff.records import dataclass
 
 @dataclass(frozen=True)
 class LayerRef:
+    """One layer of a build state: its diff_id, blob digest, media type and size (0: unknown)."""
+
     diff_id: str
     blob: str
     media_type: str
@@ -27,6 +29,8 @@ class LayerRef:
 
 @dataclass(frozen=True)
 class CachedState:
+    """One cache record: the image state after a step, i.e. its layers and image config (digest and JSON)."""
+
     layers: tuple[LayerRef, ...]
     config: str  # digest of the image config after the step
     config_json: str = ""  # that config (its canonical JSON)

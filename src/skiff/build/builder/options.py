@@ -14,6 +14,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class BuildOptions:
+    """What `skiff build` was asked for: the context and Dockerfile, tags, build args and the other flags."""
+
     context: Path | None                      # the context folder (None: no context, Dockerfile from stdin)
     dockerfile: Path | None = None            # default: CONTEXT/Dockerfile
     dockerfile_text: str | None = None        # `-f -` or `skiff build -`
@@ -38,6 +40,8 @@ class BuildOptions:
 
 @dataclass(frozen=True)
 class BuildReport:
+    """What a build made: image ID, tags, steps run, how many were cache hits, and the seconds taken."""
+
     image_id: str
     tags: tuple[str, ...]
     steps: int
@@ -58,6 +62,8 @@ class StepMount:
 
 @dataclass(frozen=True)
 class RunStep:
+    """One RUN step for a :class:`StepRunner`: the command, its root, env, user, mounts and network."""
+
     rootfs: Path             # the step's mounted root (an overlay whose upper dir becomes the layer)
     args: tuple[str, ...]
     env: tuple[str, ...]

@@ -13,6 +13,8 @@ DEFAULT_SHELL = ("/bin/sh", "-c")
 
 @dataclass
 class StageState:
+    """A stage's state between instructions: layers, image config, cache key, and build args in scope."""
+
     layers: list[LayerRef]
     config: oci.ImageConfig
     key: str

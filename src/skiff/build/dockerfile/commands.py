@@ -96,16 +96,22 @@ class HealthConfig:
 
 @dataclass(frozen=True, kw_only=True)
 class EnvCommand(Command):
+    """ENV: the ``key=value`` pairs to set in the image's environment."""
+
     env: tuple[KeyValuePair, ...]
 
 
 @dataclass(frozen=True, kw_only=True)
 class LabelCommand(Command):
+    """LABEL: the ``key=value`` pairs to add to the image's labels."""
+
     labels: tuple[KeyValuePair, ...]
 
 
 @dataclass(frozen=True, kw_only=True)
 class MaintainerCommand(Command):
+    """MAINTAINER (deprecated): the name the builder records as the image's ``author``."""
+
     maintainer: str
 
 
@@ -126,6 +132,9 @@ class CopyCommand(Command):
 
 @dataclass(frozen=True, kw_only=True)
 class AddCommand(Command):
+    """ADD: COPY's fields except ``from_`` and ``parents``, plus ``--checksum``, ``--unpack`` and
+    ``--keep-git-dir``; its sources may also be URLs."""
+
     sources: tuple[str, ...]
     dest: str
     contents: tuple[InlineFile, ...] = ()
@@ -147,6 +156,8 @@ class OnbuildCommand(Command):
 
 @dataclass(frozen=True, kw_only=True)
 class WorkdirCommand(Command):
+    """WORKDIR: the path, as written, that becomes the working directory of what follows."""
+
     path: str
 
 
@@ -162,6 +173,8 @@ class ShellDependentCommand(Command):
 
 @dataclass(frozen=True, kw_only=True)
 class RunCommand(ShellDependentCommand):
+    """RUN: the command, its ``--mount``/``--network``/``--security`` values, and which flags were given."""
+
     mounts: tuple[Mount, ...] = ()
     network: str = ""
     security: str = ""
@@ -170,46 +183,62 @@ class RunCommand(ShellDependentCommand):
 
 @dataclass(frozen=True, kw_only=True)
 class CmdCommand(ShellDependentCommand):
+    """CMD: the image's default command (or the default arguments of its ENTRYPOINT)."""
     pass
 
 
 @dataclass(frozen=True, kw_only=True)
 class EntrypointCommand(ShellDependentCommand):
+    """ENTRYPOINT: the image's entrypoint (it also drops a CMD inherited from the base image)."""
     pass
 
 
 @dataclass(frozen=True, kw_only=True)
 class HealthCheckCommand(Command):
+    """HEALTHCHECK: the health check recorded in the image config (``NONE`` disables an inherited one)."""
+
     health: HealthConfig
 
 
 @dataclass(frozen=True, kw_only=True)
 class ExposeCommand(Command):
+    """EXPOSE: the port specs as written (``80``, ``53/udp``), for the image config's ``ExposedPorts``."""
+
     ports: tuple[str, ...]
 
 
 @dataclass(frozen=True, kw_only=True)
 class UserCommand(Command):
+    """USER: the ``user[:group]`` that later RUN steps and the container run as."""
+
     user: str
 
 
 @dataclass(frozen=True, kw_only=True)
 class VolumeCommand(Command):
+    """VOLUME: the paths recorded as volumes in the image config."""
+
     volumes: tuple[str, ...]
 
 
 @dataclass(frozen=True, kw_only=True)
 class StopSignalCommand(Command):
+    """STOPSIGNAL: the signal (name or number) that stops a container of the image."""
+
     signal: str
 
 
 @dataclass(frozen=True, kw_only=True)
 class ArgCommand(Command):
+    """ARG: the build arguments it declares, each with its default if it has one."""
+
     args: tuple[ArgDef, ...]
 
 
 @dataclass(frozen=True, kw_only=True)
 class ShellCommand(Command):
+    """SHELL: the exec array that later shell-form RUN, CMD and ENTRYPOINT are prefixed with."""
+
     shell: tuple[str, ...]
 
 

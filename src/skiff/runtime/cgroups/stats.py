@@ -7,6 +7,8 @@ from skiff.records import dataclass
 
 @dataclass(frozen=True)
 class Stats:
+    """A cgroup's usage: memory and its limit, CPU time, pids and OOM kills (``None``: not available)."""
+
     memory_usage: int | None
     memory_limit: int | None
     cpu_usage_ns: int | None

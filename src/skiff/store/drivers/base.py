@@ -34,6 +34,8 @@ class StorageError(SkiffError):
 
 @dataclass(frozen=True, order=True)
 class Change:
+    """One entry of `skiff diff`: a path changed (``C``), added (``A``) or deleted (``D``) in a container."""
+
     path: str
     kind: str  # "C" changed, "A" added, "D" deleted (Docker's letters)
 
