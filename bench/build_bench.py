@@ -1,14 +1,19 @@
-"""skiff build vs buildah bud vs podman build on the Flask example (examples/flask-hello).
+"""skiff build vs docker build (BuildKit) vs buildah bud vs podman build, side by side in one run.
 
+Apps: the Flask example (examples/flask-hello, the seed's Dockerfile shape), and a larger multi-stage app
+(bench/data/django-large: Django with a dozen dependencies, built from the multi-stage Dockerfile `skiff init`
+writes for it: a builder stage with a venv and a pip cache mount, a slim final stage).
 Each tool gets its own temporary store with python:3.11-slim loaded from the test helpers' cached archive, then:
-cold build, no-op rebuild, app-change rebuild (app.py edited), requirements-change rebuild (requirements.txt
-edited, so pip runs again). Figures are wall seconds (the minimum of --reps runs for the rebuilds).
+cold build, no-op rebuild, app-change rebuild (the app's code edited), requirements-change rebuild
+(requirements.txt edited, so pip runs again). Figures are wall seconds (the minimum of --reps runs for the
+rebuilds); the CPU rows are the client processes' (docker's daemon and BuildKit are not counted).
 
 PyPI is reached through a TLS-inspecting proxy whose CA is in the host's bundle: skiff gets --ca-bundle,
-buildah/podman get the host bundle bind-mounted over the image's. RUN steps use the host network for all three
-(skiff's default; --network host for the others).
+buildah/podman get the host bundle bind-mounted over the image's, docker gets it baked into its copy of the
+base (bench/dockerd.py, which also starts and stops the private dockerd). RUN steps use the host network for
+all (skiff's default; --network host for the others).
 
-    .venv/bin/python bench/build_bench.py [--reps 5] [--tools skiff,buildah,podman]
+    .venv/bin/python bench/build_bench.py [--app flask|django] [--reps 5] [--tools skiff,docker,buildah,podman]
 """
 
 from __future__ import annotations
@@ -25,7 +30,11 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-EXAMPLE = REPO / "examples" / "flask-hello"
+sys.path.insert(0, str(HERE))
+import dockerd  # noqa: E402
+
+APPS = {"flask": (REPO / "examples" / "flask-hello", "app.py"),
+        "django": (HERE / "data" / "django-large", "mysite/views.py")}
 CA = "/etc/ssl/certs/ca-certificates.crt"
 BUILDKIT = {"noop": 0.087, "app": 0.109}  # BuildKit's figures for the same example (the issue's reference)
 
@@ -37,6 +46,7 @@ def base_archive() -> Path:
     return python_base_archive()
 
 
+APP = ["flask"]  # the app this run builds (--app)
 CPU: list[float] = []  # CPU seconds (user+sys) of the last run's process tree
 
 
@@ -62,7 +72,11 @@ class Tool:
         self.root = self.work / "root"
         self.runroot = self.work / "run"
         self.ctx = self.work / "ctx"
-        shutil.copytree(EXAMPLE, self.ctx)
+        src, self.code = APPS[APP[0]]
+        shutil.copytree(src, self.ctx, ignore=shutil.ignore_patterns("__pycache__"))
+        if not (self.ctx / "Dockerfile").exists():  # the larger app: the multi-stage Dockerfile skiff init writes
+            skiff = shutil.which("skiff", path=str(Path(sys.executable).parent)) or "skiff"
+            subprocess.run([skiff, "init", str(self.ctx)], check=True, capture_output=True)
 
     def load(self, archive: Path) -> None: ...
 
@@ -144,56 +158,28 @@ class Buildah(Tool):
 
 
 class Docker(Tool):
-    """docker build with BuildKit, against a dockerd this bench starts (and stops, by pid) on a private socket,
-    with no iptables rules, no bridge and no IP forwarding: RUN steps use --network host. BuildKit has no
-    bind mounts for RUN, so the host CA is baked into docker's copy of the base (one extra small layer)."""
+    """docker build with BuildKit against a private dockerd (bench/dockerd.py); RUN steps use --network host."""
 
     name = "docker"
-    CLI = "/usr/bin/docker"  # Debian's docker.io CLI (its own BuildKit client; newer CLIs need buildx)
 
     def __init__(self, work: Path) -> None:
+        from dockerd import DockerDaemon
+
         super().__init__(work)
-        self.sock = self.work / "docker.sock"
-        self.env = {**os.environ, "DOCKER_HOST": f"unix://{self.sock}", "DOCKER_BUILDKIT": "1"}
-        self.root.mkdir(parents=True, exist_ok=True)
-        self.log = open(self.work / "dockerd.log", "wb")  # noqa: SIM115 (closed in cleanup)
-        self.proc = subprocess.Popen(
-            ["dockerd", "--data-root", str(self.root), "--exec-root", str(self.runroot), "-H", f"unix://{self.sock}",
-             "--pidfile", str(self.work / "dockerd.pid"), "--iptables=false", "--ip-masq=false", "--bridge=none",
-             "--ip-forward=false"], stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
-        for _ in range(300):
-            if subprocess.run([self.CLI, "version"], capture_output=True, env=self.env).returncode == 0:
-                return
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"dockerd exited {self.proc.returncode}; see {self.work / 'dockerd.log'}")
-            time.sleep(0.1)
-        raise RuntimeError("dockerd did not answer in 30 s")
+        self.daemon = DockerDaemon(self.work / "daemon")
+        self.env = self.daemon.env
 
     def load(self, archive: Path) -> None:
-        run([self.CLI, "load", "-q", "-i", str(archive)], env=self.env)
-        ca = self.work / "ca"
-        ca.mkdir()
-        shutil.copy(CA, ca / "ca.crt")
-        (ca / "Dockerfile").write_text("FROM python:3.11-slim\nCOPY ca.crt /etc/ssl/certs/ca-certificates.crt\n")
-        run([self.CLI, "build", "-q", "-t", "python:3.11-slim", str(ca)], env=self.env)
+        self.daemon.load_base(archive)
 
     def build_cmd(self) -> list[str]:
-        return [self.CLI, "build", "-q", "--network", "host", "-t", "flask-bench", str(self.ctx)]
+        return self.daemon.cmd("build", "-q", "--network", "host", "-t", "flask-bench", str(self.ctx))
 
     def build(self) -> float:
         return run(self.build_cmd(), env=self.env)
 
     def cleanup(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
-        for d in (self.root, self.runroot):
-            subprocess.run(["umount", "-R", str(d)], capture_output=True)
+        self.daemon.stop()
         super().cleanup()
 
 
@@ -206,7 +192,7 @@ def bench(tool: Tool, archive: Path, reps: int) -> dict[str, float]:
         noop.append(tool.build())
         noop_cpu.append(CPU[0])
     out["noop"], out["noop_cpu"] = min(noop), min(noop_cpu)
-    app = tool.ctx / "app.py"
+    app = tool.ctx / tool.code
     times, cpu = [], []
     for i in range(reps):
         with open(app, "a") as f:
@@ -224,8 +210,10 @@ def bench(tool: Tool, archive: Path, reps: int) -> dict[str, float]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--app", choices=sorted(APPS), default="flask")
     ap.add_argument("--tools", default="skiff,docker,buildah,podman")
     args = ap.parse_args()
+    APP[0] = args.app
     archive = base_archive()
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "src")], capture_output=True, env=env)
@@ -234,7 +222,8 @@ def main() -> int:
     results: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory(prefix="build-bench-") as tmp:
         for name in args.tools.split(","):
-            if name != "skiff" and shutil.which("dockerd" if name == "docker" else name) is None:
+            if (name == "docker" and not dockerd.available()) or (name not in ("skiff", "docker") and \
+                    shutil.which(name) is None):
                 print(f"{name}: not installed, skipped")
                 continue
             tool = classes[name](Path(tmp))
@@ -255,7 +244,7 @@ def main() -> int:
         if "skiff" in results:
             s = results["skiff"][key]
             line += "".join(f"{s / results[n][key]:>14.2f}" for n in names if n != "skiff")
-            bk = None if "docker" in results else BUILDKIT.get(key.removesuffix("_cpu"))
+            bk = None if "docker" in results or APP[0] != "flask" else BUILDKIT.get(key.removesuffix("_cpu"))
             line += f"{s / bk:>16.2f}" if bk else f"{'':>16}"
         print(line)
     print(f"load average: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cpus")
