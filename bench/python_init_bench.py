@@ -152,11 +152,40 @@ class Buildah:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+class Docker:
+    """docker build (BuildKit) against a private dockerd (bench/dockerd.py)."""
+
+    name = "docker"
+
+    def __init__(self, tmp: Path) -> None:
+        sys.path.insert(0, str(HERE))
+        from dockerd import DockerDaemon
+
+        self.daemon = DockerDaemon(Path(tempfile.mkdtemp(prefix="pyd-", dir="/tmp")))  # short socket path
+        self.daemon.load_base(base_archive())
+
+    def build(self, ctx: Path, tag: str) -> float:
+        t0 = time.perf_counter()
+        subprocess.run(self.daemon.cmd("build", "-q", "--network", "host", "-t", tag, str(ctx)), check=True,
+                       capture_output=True, env=self.daemon.env, timeout=1800)
+        return time.perf_counter() - t0
+
+    def size(self, tag: str) -> tuple[int, int]:
+        """Unpacked size in bytes (docker's Size), including the one small CA layer its base carries."""
+        out = subprocess.run(self.daemon.cmd("image", "inspect", "--format", "{{.Size}}", tag), check=True,
+                             capture_output=True, text=True, env=self.daemon.env).stdout
+        return int(out.strip()), 0
+
+    def close(self) -> None:
+        self.daemon.stop()
+        shutil.rmtree(self.daemon.work, ignore_errors=True)
+
+
 def bench(app: str, tool_name: str, n: int, tmp: Path) -> list[dict[str, object]]:
     rows = []
     for variant, ctx in contexts(app, tmp / tool_name).items():
         store = tmp / tool_name / f"store-{app}-{variant}"
-        tool = Skiff(store) if tool_name == "skiff" else Buildah(store)
+        tool = {"skiff": Skiff, "docker": Docker, "buildah": Buildah}[tool_name](store)
         try:
             tag = f"bench-{app}-{variant}:latest"
             cold = tool.build(ctx, tag)
@@ -188,13 +217,14 @@ def main() -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--apps", default="flask,django")
-    ap.add_argument("--tools", default="skiff,buildah")
+    ap.add_argument("--tools", default="skiff,docker,buildah")
     ap.add_argument("-n", type=int, default=5, help="code-change rebuilds per image (median reported)")
     ap.add_argument("--json", help="write the rows here too")
     args = ap.parse_args()
     # an installed skiff has its bytecode compiled; a checkout run with PYTHONDONTWRITEBYTECODE=1 would
     # otherwise compile every module on every command (~0.3 s of each build here)
     sh(sys.executable, "-m", "compileall", "-q", str(REPO / "src" / "skiff"))
+    sh(sys.executable, "-m", "skiff.records")  # as scripts/setup.sh does
     rows = []
     with tempfile.TemporaryDirectory(prefix="skiff-pyinit-bench-") as tmp:
         for app in args.apps.split(","):
