@@ -130,6 +130,18 @@ def test_uid_gid_groups_umask_cwd_env(rt: RuntimeUnderTest) -> None:
     assert lines[1:] == ["0022", "/home/app", "hello"]
 
 
+def test_home_comes_from_passwd_when_the_spec_has_none(rt: RuntimeUnderTest) -> None:
+    """runc and crun set HOME from the container's /etc/passwd when the process env lacks it (pip's cache, git
+    and others need it in RUN steps); a HOME in the spec wins. skiff follows runc."""
+    homes = []
+    for uid, env in ((0, []), (1000, []), (4242, []), (0, ["HOME=/data"])):
+        cp = rt.run(rt.spec(sh("echo $HOME"), uid=uid, gid=uid, env=["PATH=/bin:/usr/bin", *env]))
+        assert cp.returncode == 0, cp.stderr
+        homes.append(cp.stdout.strip())
+    unknown = "" if rt.name == "crun" else "/"  # a uid not in passwd: runc (and Docker) say /, crun leaves it unset
+    assert homes == ["/root", "/home/app", unknown, "/data"]
+
+
 _ = (LinuxIDMapping,)
 
 

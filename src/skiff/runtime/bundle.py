@@ -2,28 +2,32 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
 
 from skiff.oci.codec import CodecError, from_obj
 from skiff.oci.runtime import Spec
 from skiff.records import dataclass, field
 from skiff.runtime.errors import BundleError
+from skiff.runtime.paths import clean, read_bytes
 from skiff.runtime.validate import validate
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from _typeshed import StrPath
 
 
 @dataclass(frozen=True)
 class Bundle:
-    """A bundle directory and its validated config.json."""
+    """A bundle directory (an absolute path) and its validated config.json."""
 
-    path: Path
+    path: str
     spec: Spec
     raw: bytes = field(default=b"", repr=False, compare=False)  # config.json as read (copied to the state dir)
 
     @property
-    def rootfs(self) -> Path:
+    def rootfs(self) -> str:
         assert self.spec.root is not None
-        p = Path(self.spec.root.path)
-        return p if p.is_absolute() else self.path / p
+        return clean(os.path.join(self.path, self.spec.root.path))  # an absolute root.path replaces the bundle
 
 
 def parse_spec(raw: bytes, what: str = "config.json") -> Spec:
@@ -41,16 +45,17 @@ def parse_spec(raw: bytes, what: str = "config.json") -> Spec:
         raise BundleError(f"{what}: {str(e).removeprefix('$.')}") from None
 
 
-def load(bundle: Path) -> Bundle:
+def load(bundle: StrPath) -> Bundle:
     """Load and validate ``bundle``/config.json; raises BundleError naming the field at fault."""
-    bundle = bundle.absolute()
-    cfg = bundle / "config.json"
+    path = os.fspath(bundle)  # made absolute as Path.absolute() does: `..` is kept, it may follow a symlink
+    path = clean(path if path.startswith("/") else os.path.join(os.getcwd(), path))
+    cfg = os.path.join(path, "config.json")
     try:
-        raw = cfg.read_bytes()
+        raw = read_bytes(cfg)
     except FileNotFoundError:
         raise BundleError(f"{cfg}: no config.json in the bundle") from None
     except OSError as e:
         raise BundleError(f"{cfg}: {e.strerror}") from None
     spec = parse_spec(raw)
-    validate(spec, bundle)
-    return Bundle(bundle, spec, raw)
+    validate(spec, path)
+    return Bundle(path, spec, raw)

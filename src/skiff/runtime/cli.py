@@ -6,7 +6,6 @@ import json
 import os
 import signal
 import sys
-from pathlib import Path
 
 from skiff.errors import SkiffError
 
@@ -32,12 +31,13 @@ def _exec_process(args: Args, spec_process: object) -> object:
 
     from skiff.oci.runtime import LinuxCapabilities, Process, User
     from skiff.runtime.errors import BundleError
+    from skiff.runtime.paths import read_bytes
 
     if args.process:
         from skiff.oci.codec import CodecError, loads
 
         try:
-            return loads(Process, Path(args.process).read_bytes(), args.process)
+            return loads(Process, read_bytes(args.process), args.process)
         except (CodecError, OSError) as e:
             raise BundleError(f"{args.process}: {e}") from None
     if not args.args:
@@ -91,24 +91,26 @@ def dispatch(args: Args) -> int:
     if args.command == "spec":
         from skiff.oci.codec import pretty
         from skiff.runtime.defaults import default_spec
+        from skiff.runtime.paths import clean
 
-        target = Path(args.bundle) / "config.json"
-        if target.exists():
+        target = clean(os.path.join(args.bundle, "config.json"))
+        if os.path.exists(target):
             raise SkiffError(f"{target}: file already exists", exit_code=1)
-        target.write_text(pretty(default_spec(["sh"], terminal=True)) + "\n")
+        with open(target, "w") as f:
+            f.write(pretty(default_spec(["sh"], terminal=True)) + "\n")
         return 0
     from skiff.runtime.container import Runtime
 
-    rt = Runtime(Path(args.root))
+    rt = Runtime(args.root)
     cmd = args.command
     if cmd == "create":
-        rt.create(args.id, Path(args.bundle), pid_file=Path(args.pid_file) if args.pid_file else None,
-                  console_socket=args.console_socket, preserve_fds=args.preserve_fds)
+        rt.create(args.id, args.bundle, pid_file=args.pid_file or None, console_socket=args.console_socket,
+                  preserve_fds=args.preserve_fds)
         return 0
     if cmd == "run":
-        pid_file = Path(args.pid_file) if args.pid_file else None
+        pid_file = args.pid_file or None
         if args.detach:
-            rt.create(args.id, Path(args.bundle), pid_file=pid_file, console_socket=args.console_socket,
+            rt.create(args.id, args.bundle, pid_file=pid_file, console_socket=args.console_socket,
                       preserve_fds=args.preserve_fds)
             rt.start(args.id)
             return 0
@@ -120,7 +122,7 @@ def dispatch(args: Args) -> int:
             proxied.append(master)
             _proxy_terminal(master)
 
-        code = rt.run(args.id, Path(args.bundle), pid_file=pid_file, console_socket=args.console_socket,
+        code = rt.run(args.id, args.bundle, pid_file=pid_file, console_socket=args.console_socket,
                       on_terminal=None if args.console_socket else on_terminal,
                       preserve_fds=args.preserve_fds, keep=args.keep, on_started=box.append)
         if proxied:
@@ -156,7 +158,7 @@ def dispatch(args: Args) -> int:
         spec_process = rt.spec(args.id).process
         proc = _exec_process(args, spec_process)
         return rt.exec(args.id, proc, detach=args.detach,  # type: ignore[arg-type]
-                       pid_file=Path(args.pid_file) if args.pid_file else None,
+                       pid_file=args.pid_file or None,
                        console_socket=args.console_socket, preserve_fds=args.preserve_fds)
     return 0
 

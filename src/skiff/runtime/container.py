@@ -13,15 +13,17 @@ import os
 import signal
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 from skiff.errors import SkiffError
 from skiff.runtime import state as st
 from skiff.runtime.errors import ContainerExists, ContainerStartError
+from skiff.runtime.paths import clean, read_bytes, write_bytes
 from skiff.runtime.state import Record, Status
 
 TYPE_CHECKING = False  # not typing's: `state` and `kill` never import typing
 if TYPE_CHECKING:
+    from _typeshed import StrPath
+
     from skiff.kernel import Kernel
     from skiff.oci.runtime import Process, Spec, State
     from skiff.runtime.cgroups.base import Manager
@@ -39,10 +41,11 @@ def _now() -> str:
 
 
 class Runtime:
-    """An OCI runtime whose state lives under ``state_root`` (runc's --root)."""
+    """An OCI runtime whose state lives under ``state_root`` (runc's --root). Paths are taken as ``str`` or
+    ``os.PathLike`` (a pathlib.Path); :attr:`root` is a ``str``."""
 
-    def __init__(self, state_root: Path, kernel: Kernel | None = None) -> None:
-        self.root = Path(state_root)
+    def __init__(self, state_root: StrPath, kernel: Kernel | None = None) -> None:
+        self.root = clean(os.fspath(state_root))
         self._kernel = kernel
 
     @property
@@ -54,8 +57,8 @@ class Runtime:
         return self._kernel
 
     # -- lifecycle -------------------------------------------------------------------------------------
-    def create(self, container_id: str, bundle: Path, *, stdio: tuple[int, int, int] | None = None,
-               pid_file: Path | None = None, console_socket: str | None = None,
+    def create(self, container_id: str, bundle: StrPath, *, stdio: tuple[int, int, int] | None = None,
+               pid_file: StrPath | None = None, console_socket: str | None = None,
                on_terminal: TerminalHandler | None = None, preserve_fds: int = 0) -> State:
         """Set the container up and leave its process waiting for :meth:`start` (it survives this process)."""
         state, _ = self._create(container_id, bundle, stdio=stdio, pid_file=pid_file,
@@ -63,8 +66,8 @@ class Runtime:
                                 preserve_fds=preserve_fds, fifo=True)
         return state
 
-    def run(self, container_id: str, bundle: Path, *, stdio: tuple[int, int, int] | None = None,
-            pid_file: Path | None = None, console_socket: str | None = None,
+    def run(self, container_id: str, bundle: StrPath, *, stdio: tuple[int, int, int] | None = None,
+            pid_file: StrPath | None = None, console_socket: str | None = None,
             on_terminal: TerminalHandler | None = None, preserve_fds: int = 0, keep: bool = False,
             on_started: TerminalHandler | None = None) -> int:
         """create + start + wait in this process (the engine's fast path): returns the process's exit code
@@ -105,11 +108,11 @@ class Runtime:
 
     def start(self, container_id: str) -> None:
         rec = st.load(self.root, container_id)
-        d = self.root / container_id
+        d = self._dir(container_id)
         status = st.status_of(d, rec)
         if not status.can_start():
             raise st.refuse(container_id, status, "start")
-        fifo = d / "exec.fifo"
+        fifo = os.path.join(d, "exec.fifo")
         try:
             fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC)
         except OSError as e:
@@ -120,27 +123,28 @@ class Runtime:
             os.write(fd, b"0")
         finally:
             os.close(fd)
-            fifo.unlink(missing_ok=True)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(fifo)
         self._hooks(rec, "poststart")
 
     def state(self, container_id: str) -> State:
         rec = st.load(self.root, container_id)
-        status = st.status_of(self.root / container_id, rec)
+        status = st.status_of(self._dir(container_id), rec)
         return self._state(rec, status)
 
     def state_obj(self, container_id: str) -> dict[str, object]:
         """:meth:`state` as the JSON object ``skiff-runtime state`` prints (what ``state_json`` gives), built
         without loading the spec types."""
         rec = st.load(self.root, container_id)
-        return _state_obj(rec, st.status_of(self.root / container_id, rec))
+        return _state_obj(rec, st.status_of(self._dir(container_id), rec))
 
     def status(self, container_id: str) -> Status:
         rec = st.load(self.root, container_id)
-        return st.status_of(self.root / container_id, rec)
+        return st.status_of(self._dir(container_id), rec)
 
     def kill(self, container_id: str, sig: int = signal.SIGTERM, *, all_processes: bool = False) -> None:
         rec = st.load(self.root, container_id)
-        status = st.status_of(self.root / container_id, rec)
+        status = st.status_of(self._dir(container_id), rec)
         if not status.can_kill():
             raise st.refuse(container_id, status, "kill")
         pids = self._cgroup(rec).pids() if all_processes else [rec.pid]
@@ -150,30 +154,30 @@ class Runtime:
 
     def delete(self, container_id: str, *, force: bool = False) -> None:
         rec = st.load(self.root, container_id)
-        status = st.status_of(self.root / container_id, rec)
+        status = st.status_of(self._dir(container_id), rec)
         if not status.can_delete() and not force:
             raise st.refuse(container_id, status, "delete")
         self._destroy(rec)
 
     def list(self) -> list[State]:
         out: list[State] = []
-        if not self.root.is_dir():
+        if not os.path.isdir(self.root):
             return out
-        for d in sorted(self.root.iterdir()):
-            if d.name.startswith("."):
+        for name in sorted(os.listdir(self.root)):
+            if name.startswith("."):
                 continue
             with contextlib.suppress(Exception):
-                out.append(self.state(d.name))
+                out.append(self.state(name))
         return out
 
     def exec(self, container_id: str, process: Process, *, stdio: tuple[int, int, int] | None = None,
-             detach: bool = False, pid_file: Path | None = None, console_socket: str | None = None,
+             detach: bool = False, pid_file: StrPath | None = None, console_socket: str | None = None,
              on_terminal: TerminalHandler | None = None, preserve_fds: int = 0) -> int:
         """Start ``process`` inside a running container. Returns its pid when ``detach``, else its exit code."""
         from skiff.runtime.process import Launch, spawn, start_and_confirm, wait_exit
 
         rec = st.load(self.root, container_id)
-        status = st.status_of(self.root / container_id, rec)
+        status = st.status_of(self._dir(container_id), rec)
         if not status.can_exec():
             raise st.refuse(container_id, status, "exec in")
         spec = self._spec(rec)
@@ -191,21 +195,21 @@ class Runtime:
     # -- cgroup queries (engine: stats, pause, OOM) ------------------------------------------------------
     def pause(self, container_id: str) -> None:
         rec = st.load(self.root, container_id)
-        status = st.status_of(self.root / container_id, rec)
+        status = st.status_of(self._dir(container_id), rec)
         if not status.can_pause():
             raise st.refuse(container_id, status, "pause")
         self._cgroup(rec).freeze()
         rec.paused = True
-        st.save(self.root / container_id, rec)
+        st.save(self._dir(container_id), rec)
 
     def resume(self, container_id: str) -> None:
         rec = st.load(self.root, container_id)
-        status = st.status_of(self.root / container_id, rec)
+        status = st.status_of(self._dir(container_id), rec)
         if status is not Status.PAUSED:
             raise st.refuse(container_id, status, "resume")
         self._cgroup(rec).thaw()
         rec.paused = False
-        st.save(self.root / container_id, rec)
+        st.save(self._dir(container_id), rec)
 
     def stats(self, container_id: str) -> Stats:
         return self._cgroup(st.load(self.root, container_id)).stats()
@@ -215,45 +219,51 @@ class Runtime:
         return self._cgroup(st.load(self.root, container_id)).oom_kills() > 0
 
     # -- internals -------------------------------------------------------------------------------------
-    def _create(self, container_id: str, bundle: Path, *, stdio: tuple[int, int, int] | None,
-                pid_file: Path | None, console_socket: str | None, on_terminal: TerminalHandler | None,
+    def _dir(self, container_id: str) -> str:
+        """The container's state folder."""
+        return os.path.join(self.root, container_id)
+
+    def _create(self, container_id: str, bundle: StrPath, *, stdio: tuple[int, int, int] | None,
+                pid_file: StrPath | None, console_socket: str | None, on_terminal: TerminalHandler | None,
                 preserve_fds: int, fifo: bool) -> tuple[State, Channel | None]:
         from skiff.runtime import bundle as bundle_mod
         from skiff.runtime.cgroups.base import create_manager
         from skiff.runtime.process import Launch, spawn
 
         st.check_id(container_id)
-        b = bundle_mod.load(Path(bundle))
+        b = bundle_mod.load(bundle)
         spec = b.spec
         assert spec.process is not None
-        self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
-        d = self.root / container_id
+        os.makedirs(self.root, mode=0o700, exist_ok=True)
+        d = self._dir(container_id)
         try:
-            d.mkdir(mode=0o700)
+            os.mkdir(d, 0o700)
         except FileExistsError:
             raise ContainerExists(f"container {container_id!r} already exists") from None
         cgroup: Manager | None = None
         fifo_fd: int | None = None
         pid = 0
         try:
-            (d / "config.json").write_bytes(b.raw or (b.path / "config.json").read_bytes())
+            raw = b.raw or read_bytes(os.path.join(b.path, "config.json"))
+            write_bytes(os.path.join(d, "config.json"), raw)
             linux = spec.linux
             cgroup = create_manager(container_id, linux.cgroups_path if linux else None)
             cgroup.create()
             cgroup.apply(linux.resources if linux else None)
             bpf, bpf_flags = self._seccomp(spec)
             if fifo:
-                os.mkfifo(d / "exec.fifo", 0o600)
-                fifo_fd = os.open(d / "exec.fifo", os.O_RDWR | os.O_CLOEXEC)
+                fifo_path = os.path.join(d, "exec.fifo")
+                os.mkfifo(fifo_path, 0o600)
+                fifo_fd = os.open(fifo_path, os.O_RDWR | os.O_CLOEXEC)
             handler = on_terminal or (self._console_handler(console_socket) if console_socket else None)
-            pid, ch = spawn(self.kernel, Launch(spec=spec, process=spec.process, rootfs=str(b.rootfs),
-                                                bundle=str(b.path), cgroup=cgroup, stdio=stdio,
+            pid, ch = spawn(self.kernel, Launch(spec=spec, process=spec.process, rootfs=b.rootfs,
+                                                bundle=b.path, cgroup=cgroup, stdio=stdio,
                                                 start_fifo=fifo_fd, on_terminal=handler, seccomp=bpf,
                                                 seccomp_flags=bpf_flags,
                                                 preserve_fds=preserve_fds))
             start_time = st.proc_start_time(pid) or 0
-            rec = Record(id=container_id, pid=pid, pid_start=start_time, bundle=str(b.path),
-                         rootfs=str(b.rootfs), created=_now(), cgroup=cgroup.path,
+            rec = Record(id=container_id, pid=pid, pid_start=start_time, bundle=b.path,
+                         rootfs=b.rootfs, created=_now(), cgroup=cgroup.path,
                          annotations=dict(spec.annotations),
                          late_hooks=bool(spec.hooks and (spec.hooks.poststart or spec.hooks.poststop)))
             st.save(d, rec)
@@ -309,12 +319,13 @@ class Runtime:
             return None, 0
         from skiff.runtime.seccomp import compile_bpf, flags_of
 
-        return compile_bpf(spec.linux.seccomp, self.root / ".seccomp"), flags_of(spec.linux.seccomp)
+        cache_dir = os.path.join(self.root, ".seccomp")
+        return compile_bpf(spec.linux.seccomp, cache_dir), flags_of(spec.linux.seccomp)
 
     def _spec(self, rec: Record) -> Spec:
         from skiff.runtime import bundle as bundle_mod
 
-        return bundle_mod.parse_spec((self.root / rec.id / "config.json").read_bytes())
+        return bundle_mod.parse_spec(read_bytes(os.path.join(self._dir(rec.id), "config.json")))
 
     def _cgroup(self, rec: Record) -> Manager:
         from skiff.runtime.cgroups.base import create_manager
@@ -343,7 +354,7 @@ class Runtime:
             os.waitpid(rec.pid, os.WNOHANG)
         cg.destroy()
         self._hooks(rec, "poststop")
-        _remove_state_dir(self.root / rec.id)
+        _remove_state_dir(self._dir(rec.id))
 
 
 STATE_VERSION = "1.2.0"  # skiff.oci.runtime.SPEC_VERSION, kept here so `state` needs no spec types (tested)
@@ -371,7 +382,7 @@ def _until_gone(rec: Record, cg: Manager) -> Iterator[None]:
         time.sleep(0.002)
 
 
-def _remove_state_dir(d: Path) -> None:
+def _remove_state_dir(d: str) -> None:
     """The state folder holds only flat files (state.json, config.json, exec.fifo): no shutil needed."""
     try:
         names = os.listdir(d)
@@ -379,15 +390,17 @@ def _remove_state_dir(d: Path) -> None:
         return
     for name in names:
         with contextlib.suppress(FileNotFoundError, IsADirectoryError):
-            os.unlink(d / name)
+            os.unlink(os.path.join(d, name))
     with contextlib.suppress(OSError):
         os.rmdir(d)
 
 
-def _write_pid_file(path: Path, pid: int) -> None:
-    tmp = Path(f"{path}.tmp")
-    tmp.write_text(str(pid))
-    os.replace(tmp, path)
+def _write_pid_file(path: StrPath, pid: int) -> None:
+    target = clean(os.fspath(path))
+    tmp = f"{target}.tmp"
+    with open(tmp, "w") as f:
+        f.write(str(pid))
+    os.replace(tmp, target)
 
 
 def state_json(state: State) -> dict[str, object]:

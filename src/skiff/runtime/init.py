@@ -139,6 +139,8 @@ def _steps(kernel: Kernel, cfg: InitConfig) -> None:
         with open("/proc/self/oom_score_adj", "w") as f:
             f.write(str(proc.oom_score_adj))
     env = dict(e.split("=", 1) for e in proc.env)
+    if "HOME" not in env:  # as runc and crun do: the user's home in the container's /etc/passwd, else /
+        env["HOME"] = _home_of(proc.user.uid)
     path = _find_command(proc.args[0], env.get("PATH", DEFAULT_PATH))
     _enter_cwd(proc.cwd, create=not cfg.exec_mode)
     nnp = bool(proc.no_new_privileges)
@@ -200,6 +202,29 @@ def _terminal(kernel: Kernel, cfg: InitConfig) -> None:
         os.dup2(slave, i)
     if slave > 2:
         os.close(slave)
+
+
+def _home_of(uid: int) -> str:
+    """The home folder of ``uid`` in the container's /etc/passwd (we are in its mount namespace, after
+    pivot_root or setns): a regular file only (never block on a FIFO the image put there), at most 1 MiB."""
+    try:
+        fd = os.open("/etc/passwd", os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return "/"
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return "/"
+        data = os.read(fd, 1 << 20)
+    except OSError:
+        return "/"
+    finally:
+        os.close(fd)
+    want = str(uid)
+    for line in data.decode(errors="replace").splitlines():
+        fields = line.split(":")
+        if len(fields) >= 7 and fields[2] == want:
+            return fields[5] or "/"
+    return "/"
 
 
 def _find_command(cmd: str, path_env: str) -> str:

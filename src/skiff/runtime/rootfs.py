@@ -12,7 +12,6 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from pathlib import PurePosixPath
 
 from skiff.kernel import (
     MNT_DETACH,
@@ -81,7 +80,7 @@ def parse_options(options: list[str]) -> tuple[int, int, str]:
 
 def resolve_in_root(root: str, path: str) -> str:
     """``path`` inside ``root`` with every symlink followed but clamped to ``root`` (like securejoin)."""
-    parts = list(PurePosixPath("/" + path).parts[1:])
+    parts = path.split("/")  # empty and "." components are skipped below
     cur: list[str] = []
     hops = 0
     while parts:
@@ -105,7 +104,7 @@ def resolve_in_root(root: str, path: str) -> str:
             target = os.readlink(full)
             if target.startswith("/"):
                 cur = []
-            parts = list(PurePosixPath(target).parts[1 if target.startswith("/") else 0:]) + parts
+            parts = target.split("/") + parts
             continue
         cur.append(name)
     return os.path.join(root, *cur)

@@ -6,11 +6,15 @@ from __future__ import annotations
 
 import errno
 import os
-from pathlib import Path
 
 from skiff.kernel import seccomp as lib
 from skiff.oci.runtime import LinuxSeccomp
 from skiff.runtime.errors import BundleError
+from skiff.runtime.paths import read_bytes, write_bytes
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from _typeshed import StrPath
 
 _ACTIONS = {"SCMP_ACT_KILL": lib.ACT_KILL_THREAD, "SCMP_ACT_KILL_THREAD": lib.ACT_KILL_THREAD,
             "SCMP_ACT_KILL_PROCESS": lib.ACT_KILL_PROCESS, "SCMP_ACT_TRAP": lib.ACT_TRAP,
@@ -65,7 +69,7 @@ def flags_of(profile: LinuxSeccomp) -> int:
     return bits
 
 
-def compile_bpf(profile: LinuxSeccomp, cache_dir: Path | None = None) -> bytes:
+def compile_bpf(profile: LinuxSeccomp, cache_dir: StrPath | None = None) -> bytes:
     """The BPF program for ``profile``; cached under ``cache_dir`` (per profile, kernel and architecture)."""
     from skiff.oci.codec import canonical
 
@@ -74,10 +78,10 @@ def compile_bpf(profile: LinuxSeccomp, cache_dir: Path | None = None) -> bytes:
     except ImportError:
         from hashlib import sha256
     key = sha256(canonical(profile) + os.uname().release.encode() + os.uname().machine.encode())
-    path = cache_dir / f"{key.hexdigest()}.bpf" if cache_dir is not None else None
+    path = os.path.join(cache_dir, f"{key.hexdigest()}.bpf") if cache_dir is not None else None
     if path is not None:
         try:
-            data = path.read_bytes()
+            data = read_bytes(path)
             if data and len(data) % 8 == 0:
                 return data
         except OSError:
@@ -89,9 +93,9 @@ def compile_bpf(profile: LinuxSeccomp, cache_dir: Path | None = None) -> bytes:
         flt.release()
     if path is not None:
         try:
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            tmp = path.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_bytes(data)
+            os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+            tmp = f"{path.removesuffix('.bpf')}.{os.getpid()}.tmp"
+            write_bytes(tmp, data)
             os.replace(tmp, path)
         except OSError:
             pass

@@ -6,9 +6,12 @@ import enum
 import json
 import os
 import re
-from pathlib import Path
 
 from skiff.runtime.errors import BundleError, ContainerNotFound, StateTransitionError
+
+TYPE_CHECKING = False  # not typing's: `state` and `kill` never import typing
+if TYPE_CHECKING:
+    from _typeshed import StrPath
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,127}$")
 
@@ -80,17 +83,17 @@ class Record:
         return f"Record({', '.join(f'{k}={v!r}' for k, v in self.to_dict().items())})"
 
 
-def save(state_dir: Path, rec: Record) -> None:
-    tmp = state_dir / "state.json.tmp"
+def save(state_dir: StrPath, rec: Record) -> None:
+    tmp = os.path.join(state_dir, "state.json.tmp")
     with open(tmp, "w") as f:
         json.dump(rec.to_dict(), f)
-    os.replace(tmp, state_dir / "state.json")
+    os.replace(tmp, os.path.join(state_dir, "state.json"))
 
 
-def load(state_root: Path, container_id: str) -> Record:
+def load(state_root: StrPath, container_id: str) -> Record:
     check_id(container_id)
     try:
-        with open(state_root / container_id / "state.json") as f:
+        with open(os.path.join(state_root, container_id, "state.json")) as f:
             data = json.load(f)
     except (FileNotFoundError, NotADirectoryError):
         raise ContainerNotFound(f"container {container_id!r} does not exist") from None
@@ -110,11 +113,11 @@ def proc_start_time(pid: int) -> int | None:
     return int(rest[19])
 
 
-def status_of(state_dir: Path, rec: Record) -> Status:
+def status_of(state_dir: StrPath, rec: Record) -> Status:
     if rec.pid <= 0 or proc_start_time(rec.pid) != rec.pid_start:
         return Status.STOPPED
     if rec.paused:
         return Status.PAUSED
-    if (state_dir / "exec.fifo").exists():
+    if os.path.exists(os.path.join(state_dir, "exec.fifo")):
         return Status.CREATED
     return Status.RUNNING

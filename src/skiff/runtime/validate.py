@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
-from pathlib import Path
 
 from skiff.oci.runtime import Spec
 from skiff.runtime.capabilities import CAP_NUMBERS
 from skiff.runtime.errors import BundleError
+from skiff.runtime.paths import clean
 from skiff.runtime.rlimits import RLIMITS
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from _typeshed import StrPath
 
 NAMESPACES = ("pid", "network", "mount", "ipc", "uts", "user", "cgroup", "time")
 _VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)(?:[-+].*)?$")
@@ -37,7 +42,7 @@ def _filesystems() -> set[str]:
     return types
 
 
-def check_version(spec: Spec, bundle: Path) -> None:
+def check_version(spec: Spec, bundle: StrPath) -> None:
     m = _VERSION.match(spec.oci_version)
     if not m:
         raise BundleError(f"config.json: ociVersion {spec.oci_version!r} is not a version")
@@ -46,17 +51,17 @@ def check_version(spec: Spec, bundle: Path) -> None:
         raise BundleError(f"config.json: ociVersion {spec.oci_version!r} is not supported (1.0.0 to 1.3.x)")
 
 
-def check_root(spec: Spec, bundle: Path) -> None:
+def check_root(spec: Spec, bundle: StrPath) -> None:
     if spec.root is None:
         raise BundleError("config.json: root: required field is missing")
-    rootfs = Path(spec.root.path) if spec.root.path.startswith("/") else bundle / spec.root.path
-    if not rootfs.exists():
-        raise BundleError(f"config.json: root.path: rootfs {str(rootfs)!r} does not exist")
-    if not rootfs.is_dir():
-        raise BundleError(f"config.json: root.path: rootfs {str(rootfs)!r} is not a directory")
+    rootfs = clean(os.path.join(bundle, spec.root.path))  # an absolute root.path replaces the bundle
+    if not os.path.exists(rootfs):
+        raise BundleError(f"config.json: root.path: rootfs {rootfs!r} does not exist")
+    if not os.path.isdir(rootfs):
+        raise BundleError(f"config.json: root.path: rootfs {rootfs!r} is not a directory")
 
 
-def check_process(spec: Spec, bundle: Path) -> None:
+def check_process(spec: Spec, bundle: StrPath) -> None:
     p = spec.process
     if p is None:
         raise BundleError("config.json: process: required field is missing")
@@ -74,7 +79,7 @@ def check_process(spec: Spec, bundle: Path) -> None:
             raise BundleError(f"config.json: process.rlimits[{i}]: soft limit is above the hard limit")
 
 
-def check_capabilities(spec: Spec, bundle: Path) -> None:
+def check_capabilities(spec: Spec, bundle: StrPath) -> None:
     caps = spec.process.capabilities if spec.process else None
     if caps is None:
         return
@@ -85,7 +90,7 @@ def check_capabilities(spec: Spec, bundle: Path) -> None:
                                   f"unknown capability {name!r}")
 
 
-def check_mounts(spec: Spec, bundle: Path) -> None:
+def check_mounts(spec: Spec, bundle: StrPath) -> None:
     known: set[str] | None = None
     for i, m in enumerate(spec.mounts):
         if not m.destination.startswith("/"):
@@ -96,7 +101,7 @@ def check_mounts(spec: Spec, bundle: Path) -> None:
                 raise BundleError(f"config.json: mounts[{i}].type: unknown filesystem type {m.type!r}")
 
 
-def check_linux(spec: Spec, bundle: Path) -> None:
+def check_linux(spec: Spec, bundle: StrPath) -> None:
     linux = spec.linux
     if linux is None:
         return
@@ -117,7 +122,7 @@ def check_linux(spec: Spec, bundle: Path) -> None:
         raise BundleError(f"config.json: linux.rootfsPropagation: unknown value {linux.rootfs_propagation!r}")
 
 
-def check_seccomp(spec: Spec, bundle: Path) -> None:
+def check_seccomp(spec: Spec, bundle: StrPath) -> None:
     sc = spec.linux.seccomp if spec.linux else None
     if sc is None:
         return
@@ -135,7 +140,7 @@ def check_seccomp(spec: Spec, bundle: Path) -> None:
                                   f"unknown operator {a.op!r}")
 
 
-def check_hooks(spec: Spec, bundle: Path) -> None:
+def check_hooks(spec: Spec, bundle: StrPath) -> None:
     hooks = spec.hooks
     if hooks is None:
         return
@@ -149,10 +154,10 @@ def check_hooks(spec: Spec, bundle: Path) -> None:
                 raise BundleError(f"config.json: hooks.{stage}[{i}].path: {h.path!r} is not absolute")
 
 
-CHECKS: tuple[Callable[[Spec, Path], None], ...] = (
+CHECKS: tuple[Callable[[Spec, StrPath], None], ...] = (
     check_version, check_root, check_process, check_capabilities, check_mounts, check_linux, check_seccomp, check_hooks)
 
 
-def validate(spec: Spec, bundle: Path) -> None:
+def validate(spec: Spec, bundle: StrPath) -> None:
     for check in CHECKS:
         check(spec, bundle)

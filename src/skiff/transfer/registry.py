@@ -102,6 +102,8 @@ def _seekable(stream: BinaryIO) -> bool:
 # ---- pull into the store ---------------------------------------------------------------------------------------
 @dataclass
 class PullResult:
+    """What a pull did: the image and its digests, the bytes downloaded and the blobs already present."""
+
     image_id: str
     manifest_digest: str
     repo_digest: str
@@ -302,6 +304,8 @@ def pull_to_store(client: RegistryClient, store: Store, ref: Reference, *, platf
 # ---- push from the store ---------------------------------------------------------------------------------------
 @dataclass
 class PushResult:
+    """What a push did: the manifest written, its size, and how many blobs were uploaded, mounted or present."""
+
     reference: str
     manifest_digest: str
     size: int

@@ -44,6 +44,16 @@ RUN --mount=type=tmpfs,target=/t,size=1m sh -c 'df -k /t | tail -1 | tr -s " " |
     assert not any(k.startswith(("m/", "r/", "c/", "c2/", "ctx/")) for k in files)
 
 
+def test_run_steps_have_home_from_passwd(skiff, busybox_image, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """As under BuildKit (runc sets it): pip's cache, git and friends find ~ in RUN steps."""
+    ctx = _ctx(tmp_path, "FROM busybox\nRUN echo $HOME > /root-home\nUSER 1000\nRUN echo $HOME > /tmp/h\n"
+                         "USER 0\nRUN cp /tmp/h /user-home\nENV HOME=/data\nRUN echo $HOME > /env-home\n")
+    skiff("build", "-t", "home", str(ctx))
+    files = _files(skiff, "home", tmp_path)
+    assert (files["root-home"], files["env-home"]) == (b"/root\n", b"/data\n")
+    assert files["user-home"] in (b"/home/app\n", b"/\n")  # uid 1000's entry in the busybox image, if any
+
+
 def test_secrets_as_files_and_env(skiff, busybox_image, tmp_path) -> None:  # type: ignore[no-untyped-def]
     secret = tmp_path / "token.txt"
     secret.write_text("s3cr3t\n")

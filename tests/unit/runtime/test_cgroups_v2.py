@@ -38,7 +38,7 @@ def test_detect_and_factory(tmp_path: Path) -> None:
     _tree(tmp_path)
     assert detect(tmp_path) is Setup.UNIFIED
     m = create_manager("c1", None, tmp_path)
-    assert isinstance(m, V2Manager) and m.dir == tmp_path / "skiff" / "c1"
+    assert isinstance(m, V2Manager) and m.dir == str(tmp_path / "skiff" / "c1")
 
 
 def test_apply_writes_v2_files(tmp_path: Path) -> None:

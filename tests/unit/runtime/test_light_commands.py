@@ -53,3 +53,12 @@ def test_state_and_kill_load_no_heavy_modules(tmp_path: Path) -> None:
     state_text, loaded = out[:out.rindex("\n", 0, -1)], out.splitlines()[-1]
     assert json.loads(loaded) == []
     assert json.loads(state_text)["status"] == "running"
+
+
+def test_runtime_modules_do_not_import_pathlib() -> None:
+    """pathlib (with urllib.parse and ipaddress) would cost every skiff-runtime start a few milliseconds."""
+    mods = ("cli", "container", "process", "bundle", "state", "validate", "seccomp", "init", "rootfs",
+            "cgroups.base", "cgroups.v1", "cgroups.v2")
+    code = f"import sys, {', '.join('skiff.runtime.' + m for m in mods)}; print('pathlib' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+    assert out.split() == ["False"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import pytest
 
@@ -20,6 +20,7 @@ from skiff.runtime.cgroups.v2 import shares_to_weight
 from skiff.runtime.cli import parse_signal
 from skiff.runtime.defaults import DOCKER_CAPS, default_seccomp, default_spec
 from skiff.runtime.errors import BundleError, ExecFailed
+from skiff.runtime.paths import clean
 from skiff.runtime.rootfs import open_in_root, parse_options, resolve_in_root
 from skiff.runtime.state import Status
 from skiff.runtime.validate import validate
@@ -134,6 +135,12 @@ def test_resolve_in_root_clamps_symlinks(tmp_path: Path) -> None:
     assert resolve_in_root(str(tmp_path), "/rel/x") == str(tmp_path / "etc" / "x")
     assert resolve_in_root(str(tmp_path), "/dev/null") == str(tmp_path / "null")
     assert resolve_in_root(str(tmp_path), "/../../x") == str(tmp_path / "x")
+
+
+@pytest.mark.parametrize("path", ["", ".", "/", "//", "///", "a", "a/", "./a/./b//c/", "/a/../b", "//a/b", "///a",
+                                  "../x/.", "a/./", "./"])
+def test_clean_spells_paths_as_pathlib(path: str) -> None:
+    assert clean(path) == str(PurePosixPath(path))
 
 
 def test_open_in_root_creates_and_clamps_through_fds(tmp_path: Path) -> None:

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import enum
 import os
-from pathlib import Path
 
 TYPE_CHECKING = False  # not typing's: `delete` needs the factory only, not typing or dataclasses
 if TYPE_CHECKING:
     from typing import Protocol
+
+    from _typeshed import StrPath
 
     from skiff.oci.runtime import LinuxResources
     from skiff.runtime.cgroups.stats import Stats
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
         def destroy(self) -> None: ...
 
 
-CGROUP_ROOT = Path("/sys/fs/cgroup")
+CGROUP_ROOT = "/sys/fs/cgroup"
 
 
 class Setup(enum.Enum):
@@ -42,11 +43,11 @@ class Setup(enum.Enum):
     LEGACY = "legacy"
 
 
-def detect(root: Path = CGROUP_ROOT) -> Setup:
+def detect(root: StrPath = CGROUP_ROOT) -> Setup:
     """cgroup.controllers exists only at the root of a cgroup2 mount."""
-    if os.path.exists(root / "cgroup.controllers"):
+    if os.path.exists(os.path.join(root, "cgroup.controllers")):
         return Setup.UNIFIED
-    if os.path.exists(root / "unified" / "cgroup.controllers"):
+    if os.path.exists(os.path.join(root, "unified", "cgroup.controllers")):
         return Setup.HYBRID
     return Setup.LEGACY
 
@@ -62,7 +63,21 @@ def cgroup_path(container_id: str, cgroups_path: str | None) -> str:
     return f"skiff/{cgroups_path.strip('/')}"
 
 
-def write(path: Path, value: str) -> None:
+def parts(rel: str) -> list[str]:
+    """The components of the relative path ``rel``, as ``Path(rel).parts`` gives them."""
+    return [p for p in rel.split("/") if p and p != "."]
+
+
+def mkdir(path: StrPath) -> None:
+    """``Path(path).mkdir(exist_ok=True)``: a missing parent still raises FileNotFoundError."""
+    try:
+        os.mkdir(path)
+    except FileExistsError:
+        if not os.path.isdir(path):
+            raise
+
+
+def write(path: StrPath, value: str) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
     try:
         os.write(fd, value.encode())
@@ -70,7 +85,7 @@ def write(path: Path, value: str) -> None:
         os.close(fd)
 
 
-def read(path: Path) -> str | None:
+def read(path: StrPath) -> str | None:
     try:
         with open(path) as f:
             return f.read().strip()
@@ -78,7 +93,7 @@ def read(path: Path) -> str | None:
         return None
 
 
-def read_int(path: Path) -> int | None:
+def read_int(path: StrPath) -> int | None:
     v = read(path)
     if v is None or v == "max":
         return None
@@ -88,7 +103,7 @@ def read_int(path: Path) -> int | None:
         return None
 
 
-def keyed(path: Path, key: str) -> int | None:
+def keyed(path: StrPath, key: str) -> int | None:
     text = read(path)
     for line in (text or "").splitlines():
         k, _, v = line.partition(" ")
@@ -97,14 +112,14 @@ def keyed(path: Path, key: str) -> int | None:
     return None
 
 
-def create_manager(container_id: str, cgroups_path: str | None, root: Path = CGROUP_ROOT) -> Manager:
+def create_manager(container_id: str, cgroups_path: str | None, root: StrPath = CGROUP_ROOT) -> Manager:
     rel = cgroup_path(container_id, cgroups_path)
     setup = detect(root)
     if setup is Setup.UNIFIED:
         from skiff.runtime.cgroups.v2 import V2Manager
 
-        return V2Manager(root / rel, rel)
+        return V2Manager(os.path.join(root, rel), rel)
     from skiff.runtime.cgroups.v1 import V1Manager
 
-    unified = root / "unified" / rel if setup is Setup.HYBRID else None
+    unified = os.path.join(root, "unified", rel) if setup is Setup.HYBRID else None
     return V1Manager(root, rel, unified)

@@ -5,13 +5,15 @@ from __future__ import annotations
 import errno
 import os
 import time
-from pathlib import Path
 
-from skiff.runtime.cgroups.base import keyed, read, read_int, write
+from skiff.runtime.cgroups.base import keyed, mkdir, parts, read, read_int, write
 from skiff.runtime.errors import ContainerStartError
+from skiff.runtime.paths import clean
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from _typeshed import StrPath
+
     from skiff.oci.runtime import LinuxResources
     from skiff.runtime.cgroups.stats import Stats
 
@@ -23,24 +25,24 @@ DEFAULT_DEVICES = ("c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm", "c 1:9 rw
 
 
 class V1Manager:
-    def __init__(self, root: Path, rel: str, unified: Path | None) -> None:
-        self.root = root
+    def __init__(self, root: StrPath, rel: str, unified: StrPath | None) -> None:
+        self.root = clean(os.fspath(root))
         self.path = rel
-        self.unified = unified
-        dirs: dict[str, Path] = {}
+        self.unified = clean(os.fspath(unified)) if unified is not None else None
+        dirs: dict[str, str] = {}
         seen: set[str] = set()
         for c in CONTROLLERS:
-            mnt = root / c
+            mnt = os.path.join(self.root, c)
             real = os.path.realpath(mnt)
-            if mnt.is_dir() and real not in seen and (mnt / "cgroup.procs").exists():
+            if os.path.isdir(mnt) and real not in seen and os.path.exists(os.path.join(mnt, "cgroup.procs")):
                 seen.add(real)
-                dirs[c] = mnt / rel
+                dirs[c] = clean(os.path.join(mnt, rel))
         self.dirs = dirs
 
-    def _d(self, ctrl: str) -> Path | None:
+    def _d(self, ctrl: str) -> str | None:
         return self.dirs.get(ctrl) or next((d for c, d in self.dirs.items()
-                                            if os.path.realpath(self.root / c) ==
-                                            os.path.realpath(self.root / ctrl)), None)
+                                            if os.path.realpath(os.path.join(self.root, c)) ==
+                                            os.path.realpath(os.path.join(self.root, ctrl))), None)
 
     def create(self) -> None:
         # The shared `skiff` parent is removed by the last container's destroy(); a concurrent removal
@@ -49,26 +51,26 @@ class V1Manager:
             try:
                 for ctrl, d in self.dirs.items():
                     if ctrl == "cpuset":
-                        self._create_cpuset(d)
+                        self._create_cpuset()
                     else:
-                        d.mkdir(parents=True, exist_ok=True)
+                        os.makedirs(d, exist_ok=True)
                 if self.unified is not None:
-                    self.unified.mkdir(parents=True, exist_ok=True)
+                    os.makedirs(self.unified, exist_ok=True)
                 return
             except FileNotFoundError:
                 if attempt == 4:
                     raise
                 time.sleep(0.005)
 
-    def _create_cpuset(self, d: Path) -> None:
-        top = self.root / "cpuset"
-        cur = top
-        for part in d.relative_to(top).parts:
-            parent, cur = cur, cur / part
-            cur.mkdir(exist_ok=True)
+    def _create_cpuset(self) -> None:
+        """Make dirs["cpuset"] one level at a time, copying cpus and mems down (a new cpuset starts empty)."""
+        cur = os.path.join(self.root, "cpuset")
+        for part in parts(self.path):
+            parent, cur = cur, os.path.join(cur, part)
+            mkdir(cur)
             for f in ("cpuset.cpus", "cpuset.mems"):
-                if not read(cur / f):
-                    write(cur / f, read(parent / f) or "")
+                if not read(os.path.join(cur, f)):
+                    write(os.path.join(cur, f), read(os.path.join(parent, f)) or "")
 
     def apply(self, resources: LinuxResources | None) -> None:
         if resources is None:
@@ -85,37 +87,37 @@ class V1Manager:
         if r.memory is not None and mem is not None:
             m = r.memory
             if m.limit is not None:
-                write(mem / "memory.limit_in_bytes", str(m.limit))
-            if m.swap is not None and (mem / "memory.memsw.limit_in_bytes").exists():
-                write(mem / "memory.memsw.limit_in_bytes", str(m.swap))
+                write(os.path.join(mem, "memory.limit_in_bytes"), str(m.limit))
+            if m.swap is not None and os.path.exists(os.path.join(mem, "memory.memsw.limit_in_bytes")):
+                write(os.path.join(mem, "memory.memsw.limit_in_bytes"), str(m.swap))
             if m.reservation is not None:
-                write(mem / "memory.soft_limit_in_bytes", str(m.reservation))
+                write(os.path.join(mem, "memory.soft_limit_in_bytes"), str(m.reservation))
             if m.swappiness is not None and 0 <= m.swappiness <= 100:
-                write(mem / "memory.swappiness", str(m.swappiness))
+                write(os.path.join(mem, "memory.swappiness"), str(m.swappiness))
             if m.disable_oom_killer:
-                write(mem / "memory.oom_control", "1")
+                write(os.path.join(mem, "memory.oom_control"), "1")
         if r.cpu is not None and cpu is not None:
             c = r.cpu
             if c.shares:
-                write(cpu / "cpu.shares", str(c.shares))
+                write(os.path.join(cpu, "cpu.shares"), str(c.shares))
             if c.period:
-                write(cpu / "cpu.cfs_period_us", str(c.period))
+                write(os.path.join(cpu, "cpu.cfs_period_us"), str(c.period))
             if c.quota:
-                write(cpu / "cpu.cfs_quota_us", str(c.quota))
+                write(os.path.join(cpu, "cpu.cfs_quota_us"), str(c.quota))
         cs = self._d("cpuset")
         if r.cpu is not None and cs is not None:
             if r.cpu.cpus:
-                write(cs / "cpuset.cpus", r.cpu.cpus)
+                write(os.path.join(cs, "cpuset.cpus"), r.cpu.cpus)
             if r.cpu.mems:
-                write(cs / "cpuset.mems", r.cpu.mems)
+                write(os.path.join(cs, "cpuset.mems"), r.cpu.mems)
         pids = self._d("pids")
         if r.pids is not None and pids is not None:
-            write(pids / "pids.max", "max" if r.pids.limit <= 0 else str(r.pids.limit))
+            write(os.path.join(pids, "pids.max"), "max" if r.pids.limit <= 0 else str(r.pids.limit))
         blk = self._d("blkio")
         if r.block_io is not None and r.block_io.weight and blk is not None:
             for name in ("blkio.weight", "blkio.bfq.weight"):
-                if (blk / name).exists():
-                    write(blk / name, str(r.block_io.weight))
+                if os.path.exists(os.path.join(blk, name)):
+                    write(os.path.join(blk, name), str(r.block_io.weight))
                     break
             else:
                 raise ContainerStartError("linux.resources.blockIO.weight: this kernel has no blkio weight")
@@ -126,7 +128,7 @@ class V1Manager:
                                   ("read_iops_device", b.throttle_read_iops_device),
                                   ("write_iops_device", b.throttle_write_iops_device)):
                 for t in entries:
-                    write(blk / f"blkio.throttle.{name}", f"{t.major}:{t.minor} {t.rate}")
+                    write(os.path.join(blk, f"blkio.throttle.{name}"), f"{t.major}:{t.minor} {t.rate}")
         dev = self._d("devices")
         if dev is not None and r.devices:
             for rule in r.devices:
@@ -135,57 +137,57 @@ class V1Manager:
                 minor = "*" if rule.minor is None or rule.minor < 0 else str(rule.minor)
                 line = "a" if kind == "a" and major == minor == "*" else f"{kind} {major}:{minor} " \
                     f"{rule.access or 'rwm'}"
-                write(dev / ("devices.allow" if rule.allow else "devices.deny"), line)
+                write(os.path.join(dev, "devices.allow" if rule.allow else "devices.deny"), line)
             for line in DEFAULT_DEVICES:
-                write(dev / "devices.allow", line)
+                write(os.path.join(dev, "devices.allow"), line)
 
     def add(self, pid: int) -> None:
         for d in self.dirs.values():
-            write(d / "cgroup.procs", str(pid))
+            write(os.path.join(d, "cgroup.procs"), str(pid))
         if self.unified is not None:
-            write(self.unified / "cgroup.procs", str(pid))
+            write(os.path.join(self.unified, "cgroup.procs"), str(pid))
 
     def pids(self) -> list[int]:
         d = self._d("pids") or self._d("memory") or next(iter(self.dirs.values()), None)
-        text = read(d / "cgroup.procs") if d is not None else None
+        text = read(os.path.join(d, "cgroup.procs")) if d is not None else None
         return [int(x) for x in (text or "").split()]
 
     def oom_kills(self) -> int:
         mem = self._d("memory")
-        return (keyed(mem / "memory.oom_control", "oom_kill") or 0) if mem is not None else 0
+        return (keyed(os.path.join(mem, "memory.oom_control"), "oom_kill") or 0) if mem is not None else 0
 
     def stats(self) -> Stats:
         from skiff.runtime.cgroups.stats import Stats
 
         mem, acct, pids = self._d("memory"), self._d("cpuacct"), self._d("pids")
-        limit = read_int(mem / "memory.limit_in_bytes") if mem else None
-        return Stats(memory_usage=read_int(mem / "memory.usage_in_bytes") if mem else None,
+        limit = read_int(os.path.join(mem, "memory.limit_in_bytes")) if mem else None
+        return Stats(memory_usage=read_int(os.path.join(mem, "memory.usage_in_bytes")) if mem else None,
                      memory_limit=None if limit is None or limit >= 2**62 else limit,
-                     cpu_usage_ns=read_int(acct / "cpuacct.usage") if acct else None,
-                     pids_current=read_int(pids / "pids.current") if pids else None,
+                     cpu_usage_ns=read_int(os.path.join(acct, "cpuacct.usage")) if acct else None,
+                     pids_current=read_int(os.path.join(pids, "pids.current")) if pids else None,
                      oom_kills=self.oom_kills())
 
     def freeze(self) -> None:
         fz = self._d("freezer")
         if fz is None:
             raise ContainerStartError("pause: no freezer cgroup controller on this host")
-        write(fz / "freezer.state", "FROZEN")
+        write(os.path.join(fz, "freezer.state"), "FROZEN")
         for _ in range(1000):
-            if read(fz / "freezer.state") == "FROZEN":
+            if read(os.path.join(fz, "freezer.state")) == "FROZEN":
                 return
             time.sleep(0.001)
 
     def thaw(self) -> None:
         fz = self._d("freezer")
         if fz is not None:
-            write(fz / "freezer.state", "THAWED")
+            write(os.path.join(fz, "freezer.state"), "THAWED")
 
     def destroy(self) -> None:
         dirs = list(self.dirs.values()) + ([self.unified] if self.unified is not None else [])
         for d in dirs:
             for _ in range(200):
                 try:
-                    d.rmdir()
+                    os.rmdir(d)
                     break
                 except FileNotFoundError:
                     break
@@ -196,11 +198,12 @@ class V1Manager:
         remove_empty_parents(dirs)
 
 
-def remove_empty_parents(dirs: list[Path]) -> None:
+def remove_empty_parents(dirs: list[str]) -> None:
     """Remove the shared ``skiff`` parent cgroups once no container is left in them (rmdir refuses otherwise)."""
     for d in dirs:
-        if d.parent.name == "skiff":
+        parent = os.path.dirname(d)
+        if os.path.basename(parent) == "skiff":
             try:
-                d.parent.rmdir()
+                os.rmdir(parent)
             except OSError:
                 pass
