@@ -22,6 +22,13 @@ CLI = "/usr/bin/docker"
 CA = "/etc/ssl/certs/ca-certificates.crt"
 
 
+def builtin_frontend(dockerfile: Path) -> None:
+    """Drop a ``# syntax=`` directive: BuildKit would pull that frontend image from Docker Hub, which is not
+    reachable here; its built-in Dockerfile frontend has everything skiff's generated files use (RUN --mount)."""
+    lines = dockerfile.read_text().splitlines(keepends=True)
+    dockerfile.write_text("".join(ln for ln in lines if not ln.lower().replace(" ", "").startswith("#syntax=")))
+
+
 def available() -> bool:
     return shutil.which("dockerd") is not None and os.path.exists(CLI)
 

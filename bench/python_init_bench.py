@@ -165,6 +165,9 @@ class Docker:
         self.daemon.load_base(base_archive())
 
     def build(self, ctx: Path, tag: str) -> float:
+        from dockerd import builtin_frontend
+
+        builtin_frontend(ctx / "Dockerfile")
         t0 = time.perf_counter()
         subprocess.run(self.daemon.cmd("build", "-q", "--network", "host", "-t", tag, str(ctx)), check=True,
                        capture_output=True, env=self.daemon.env, timeout=1800)

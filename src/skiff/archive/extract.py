@@ -10,6 +10,7 @@ overlayfs ones (char device 0/0, xattr trusted.overlay.opaque=y) instead of dele
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import stat
@@ -111,8 +112,10 @@ class Extractor:
                 e.gid if self.opts.gid is None else self.opts.gid)
 
     # ---- entries -----------------------------------------------------------------------------------
-    def add(self, e: Entry, data: Reader | None = None) -> None:
-        """Apply one entry; a regular file's ``e.size`` bytes are read from ``data``."""
+    def add(self, e: Entry, data: Reader | None = None, link: str | None = None) -> None:
+        """Apply one entry; a regular file's ``e.size`` bytes are read from ``data``. With ``link`` (a path to
+        an immutable file, e.g. in a store layer) a regular file is hard-linked to it instead when that file
+        already has exactly the entry's type, size, owner, mode, mtime (seconds) and no xattrs."""
         name = e.name
         if (not name or name[0] in "./" or "/." in name or "//" in name or name[-1] == "/"
                 or "\0" in name):
@@ -134,7 +137,8 @@ class Extractor:
         try:
             t = e.type
             if t == tarfmt.REG:
-                self._file(path, e, data)
+                if link is None or not self._link(path, e, link):
+                    self._file(path, e, data)
             elif t == tarfmt.DIR:
                 self._dir(path, e)
             elif t == tarfmt.SYM:
@@ -198,6 +202,29 @@ class Extractor:
             os.utime(fd, ns=(e.mtime * 1_000_000_000, e.mtime * 1_000_000_000))
         finally:
             os.close(fd)
+
+    def _link(self, path: str, e: Entry, source: str) -> bool:
+        try:
+            st = os.lstat(source)
+        except OSError:
+            return False
+        uid, gid = self._owner(e)
+        if (not stat.S_ISREG(st.st_mode) or st.st_size != e.size or stat.S_IMODE(st.st_mode) != e.mode & 0o7777
+                or (st.st_uid, st.st_gid) != (uid, gid) or int(st.st_mtime) != e.mtime or e.xattrs
+                or (self._chown is False and (uid, gid) != (self._euid, self._egid))):
+            return False
+        pfd, name = self.rd.parent(path, create=True)
+        try:
+            os.link(source, name, dst_dir_fd=pfd, follow_symlinks=False)
+        except FileExistsError:
+            self._remove(pfd, name, path)
+            pfd, name = self.rd.parent(path, create=True)
+            os.link(source, name, dst_dir_fd=pfd, follow_symlinks=False)
+        except OSError as err:
+            if err.errno in (errno.EXDEV, errno.EPERM, errno.EMLINK):
+                return False  # another file system, protected_hardlinks, too many links: copy instead
+            raise
+        return True
 
     def _dir(self, path: str, e: Entry) -> None:
         pfd, name = self.rd.parent(path, create=True)

@@ -44,6 +44,30 @@ RUN --mount=type=tmpfs,target=/t,size=1m sh -c 'df -k /t | tail -1 | tr -s " " |
     assert not any(k.startswith(("m/", "r/", "c/", "c2/", "ctx/")) for k in files)
 
 
+def test_copy_from_a_stage_hard_links_store_files(skiff, busybox_image, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """COPY --from a stage links the stage's immutable layer files instead of copying them when the copy's
+    metadata is the same; --chown/--chmod still copy. The image content is what a copy gives."""
+    ctx = _ctx(tmp_path, "FROM busybox AS b\nRUN mkdir -p /out/sub && echo one > /out/a && echo two > /out/sub/b "
+                         "&& chmod 751 /out/a && ln -s a /out/l\n"
+                         "FROM busybox\nCOPY --from=b /out /linked\nCOPY --from=b --chown=1000:1000 /out /owned\n"
+                         "COPY --from=b --chmod=600 /out/a /moded\n")
+    skiff("build", "-t", "linkcopy", str(ctx))
+    files = _files(skiff, "linkcopy", tmp_path)
+    assert (files["linked/a"], files["linked/sub/b"], files["owned/a"], files["moded"]) == (
+        b"one\n", b"two\n", b"one\n", b"one\n")
+    out = skiff("run", "--rm", "--network", "none", "linkcopy", "sh", "-c",
+                "stat -c '%n %a %u' /linked/a /linked/sub/b /owned/a /moded; readlink /linked/l").stdout.decode().split("\n")
+    assert out[:5] == ["/linked/a 751 0", "/linked/sub/b 644 0", "/owned/a 751 1000", "/moded 600 0", "a"]
+    # In the store, the stage's file and the final image's copy are one inode (2 links); --chown copied.
+    diffs = list(Path(skiff.root, "overlay").glob("*/diff"))
+    a_files = [d / "out" / "a" for d in diffs if (d / "out" / "a").is_file()]
+    linked = [d / "linked" / "a" for d in diffs if (d / "linked" / "a").is_file()]
+    owned = [d / "owned" / "a" for d in diffs if (d / "owned" / "a").is_file()]
+    assert len(a_files) == 1 and len(linked) == 1 and len(owned) == 1
+    assert linked[0].stat().st_ino == a_files[0].stat().st_ino and a_files[0].stat().st_nlink == 2
+    assert owned[0].stat().st_ino != a_files[0].stat().st_ino
+
+
 def test_run_steps_have_home_from_passwd(skiff, busybox_image, tmp_path) -> None:  # type: ignore[no-untyped-def]
     """As under BuildKit (runc sets it): pip's cache, git and friends find ~ in RUN steps."""
     ctx = _ctx(tmp_path, "FROM busybox\nRUN echo $HOME > /root-home\nUSER 1000\nRUN echo $HOME > /tmp/h\n"

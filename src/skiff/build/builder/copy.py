@@ -15,12 +15,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 from skiff.build.builder.context import BuildContext
-from skiff.build.builder.layers import add_layer_from, layer_dirs, mkdirs, mounted_layers, tmp_dir
+from skiff.build.builder.layers import add_layer_from, dirs_of, layer_dirs, mkdirs, mounted_layers, tmp_dir
 from skiff.build.builder.rootview import RootView, resolve_user
 from skiff.build.dockerfile import commands as c
 from skiff.errors import SkiffError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from skiff.build.builder.cache import LayerRef
     from skiff.build.builder.executor import Builder
     from skiff.build.builder.state import StageState
 
@@ -75,8 +78,11 @@ def copy(b: Builder, n: int, state: StageState, cmd: c.CopyCommand | c.AddComman
         mkdirs(stage, os.path.dirname(dest.rstrip("/")) if not dest_is_dir else dest, view, 0, 0)
         sources: list[tuple[Path, str, BuildContext | None]] = []
         named = _named(b, from_) if from_ else None
+        link_source = None
         if from_ and named is None:
-            _, src_root = stack.enter_context(mounted_layers(b, b.layers_of(from_)))
+            src_layers = b.layers_of(from_)
+            _, src_root = stack.enter_context(mounted_layers(b, src_layers))
+            link_source = _layer_file_of(b, src_layers, src_root)
             for s in cmd.sources:
                 if any(ch in s for ch in "*?["):
                     for rel in BuildContext(src_root).resolve(s, where=cmd.location):
@@ -107,13 +113,33 @@ def copy(b: Builder, n: int, state: StageState, cmd: c.CopyCommand | c.AddComman
             if is_dir and ctx_of is not None and ctx_of.ignore is not None:
                 _copy_included(ctx_of, path, stage, target, uid, gid)
             else:
-                copy_into_root(path, stage, target, uid=uid, gid=gid, chown=True)
+                copy_into_root(path, stage, target, uid=uid, gid=gid, chown=True,
+                               link_source=link_source if mode is None else None)
             if mode is not None:
                 _chmod_tree(stage / target.lstrip("/"), mode)
         add_layer_from(b, state, stage, "dir")
     b.progress.done(n, time.monotonic() - t0)
     srcs = [*cmd.sources, *(f"<<{f.name}" for f in cmd.contents)]
     state.add_history(b.created, f"{cmd.keyword.upper()} {' '.join(srcs)} {cmd.dest} # buildkit", empty=False)
+
+
+def _layer_file_of(b: Builder, layers: list[LayerRef], mounted: Path) -> Callable[[str], str | None] | None:
+    """COPY --from a stage or image: a file seen in the overlay ``mounted`` over ``layers`` is the topmost
+    layer folder's copy, which is immutable store content: the new layer may hard-link it instead of copying
+    (the extractor checks it is the same file with the copy's metadata). Not for reproducible builds
+    (SOURCE_DATE_EPOCH), whose layers are archived from exactly what a copy gives."""
+    if b.opts.source_date_epoch is not None:
+        return None
+    view = RootView([Path(d) for d in dirs_of(b, layers)])
+    prefix = os.fspath(mounted).rstrip("/") + "/"
+
+    def real(path: str) -> str | None:
+        if not path.startswith(prefix):
+            return None
+        found = view._find(path[len(prefix):])
+        return os.fspath(found) if found is not None else None
+
+    return real
 
 
 def _copy_included(ctx: BuildContext, src: Path, stage: Path, dest: str, uid: int, gid: int) -> None:
