@@ -16,7 +16,6 @@ lowest first). Container IDs are the caller's; they must be plain names (no ``/`
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import os
 import re
 from pathlib import Path
@@ -73,7 +72,12 @@ MNT_DETACH = 2
 def _lib() -> ctypes.CDLL:
     global _libc  # a cached handle to libc, not state: loading it twice gives the same library
     if _libc is None:
-        _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        try:  # the soname first: find_library runs ldconfig in a subprocess (~10 ms per command)
+            _libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        except OSError:
+            from ctypes.util import find_library
+
+            _libc = ctypes.CDLL(find_library("c") or "libc.so.6", use_errno=True)
     return _libc
 
 
