@@ -124,20 +124,34 @@ def copy(b: Builder, n: int, state: StageState, cmd: c.CopyCommand | c.AddComman
 
 
 def _layer_file_of(b: Builder, layers: list[LayerRef], mounted: Path) -> Callable[[str], str | None] | None:
-    """COPY --from a stage or image: a file seen in the overlay ``mounted`` over ``layers`` is the topmost
-    layer folder's copy, which is immutable store content: the new layer may hard-link it instead of copying
-    (the extractor checks it is the same file with the copy's metadata). Not for reproducible builds
-    (SOURCE_DATE_EPOCH), whose layers are archived from exactly what a copy gives."""
+    """COPY --from a stage or image: a file seen in the overlay ``mounted`` over ``layers`` lives in one of
+    the layer folders, immutable store content, so the new layer may hard-link it instead of copying (the
+    extractor still checks it has exactly the copy's metadata). The layer folder's file is the one with the
+    inode number the overlay shows (overlayfs reports the real inode of a non-folder when all layers are on
+    one file system), which proves it is the same file without resolving whiteouts. Not for reproducible
+    builds (SOURCE_DATE_EPOCH), whose layers are archived from exactly what a copy gives."""
     if b.opts.source_date_epoch is not None:
         return None
-    view = RootView([Path(d) for d in dirs_of(b, layers)])
+    dirs = [os.fspath(d) for d in reversed(dirs_of(b, layers))]  # topmost first
     prefix = os.fspath(mounted).rstrip("/") + "/"
 
     def real(path: str) -> str | None:
         if not path.startswith(prefix):
             return None
-        found = view._find(path[len(prefix):])
-        return os.fspath(found) if found is not None else None
+        try:
+            seen = os.lstat(path)
+        except OSError:
+            return None
+        rel = path[len(prefix):]
+        for d in dirs:
+            cand = f"{d}/{rel}"
+            try:
+                st = os.lstat(cand)
+            except OSError:
+                continue
+            if st.st_ino == seen.st_ino and st.st_size == seen.st_size and stat.S_ISREG(st.st_mode):
+                return cand
+        return None
 
     return real
 
