@@ -61,6 +61,7 @@ CACHE = os.path.join(os.path.dirname(__file__), "__pycache__",
 _HEADER = MAGIC_NUMBER + b"skiff.records 2\n"  # the interpreter's byte-code magic, then this file's format
 _blobs: dict[str, bytes] = {}
 _codes: dict[str, dict[str, Any]] = {}
+_used: dict[str, dict[str, Any]] = {}  # what this process created: all that warm() keeps (stale texts drop out)
 
 
 def _load() -> None:
@@ -99,10 +100,12 @@ def _create_fn(name: str, args: list[str], body: list[str], *, globals: dict[str
     body_txt = "\n".join(f"  {b}" for b in body)
     txt = f" def {name}({','.join(args)}){return_annotation}:\n{body_txt}"
     txt = f"def __create_fn__({', '.join(locals.keys())}):\n{txt}\n return {name}"
-    table = _table(str((globals or {}).get("__name__", "")))
+    module = str((globals or {}).get("__name__", ""))
+    table = _table(module)
     code = table.get(txt)
     if code is None:
         code = table[txt] = compile(txt, "<string>", "exec", dont_inherit=True)  # as exec(txt) in dataclasses
+    _used.setdefault(module, {})[txt] = code
     ns: dict[str, Any] = {}
     exec(code, globals, ns)
     return ns["__create_fn__"](**locals)
@@ -141,13 +144,12 @@ def warm() -> int:
     tmp = f"{CACHE}.{os.getpid()}.tmp"
     with open(tmp, "wb") as f:
         f.write(_HEADER)
-        out = dict(_blobs)
-        out.update((name, marshal.dumps(table)) for name, table in _codes.items() if table)
-        marshal.dump(out, f)
+        # Only what importing every module just used: entries for texts no longer in the code drop out.
+        marshal.dump({name: marshal.dumps(table) for name, table in _used.items() if table}, f)
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, CACHE)
-    return sum(len(t) for t in _codes.values())
+    return sum(len(t) for t in _used.values())
 
 
 if __name__ == "__main__":  # run as a script this file is __main__, not skiff.records: use the real module

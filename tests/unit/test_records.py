@@ -51,14 +51,17 @@ def test_cached_methods_behave_like_compiled_ones() -> None:
 
 def test_the_memo_file_is_written_and_read_back(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(Path(skiff.__file__).parent.parent)}
-    script = ("import skiff.records as r, sys; r.CACHE = sys.argv[1]; n = r.warm(); "
-              "print(n)")
+    script = ("import skiff.records as r, sys; r.CACHE = sys.argv[1]; r._blobs.clear(); r._load(); "
+              "assert 'skiff.oci.runtime' in r._blobs; print(r.warm())")
     cache = tmp_path / "fns"
+    stale = {"skiff.oci.runtime": marshal.dumps({"def gone(): pass": compile("0", "<string>", "exec")})}
+    cache.write_bytes(records._HEADER + marshal.dumps(stale))  # a text the code no longer has
     out = subprocess.run([sys.executable, "-c", script, str(cache)], capture_output=True, text=True, env=env,
                          check=True)
     assert int(out.stdout) > 100 and cache.read_bytes().startswith(records._HEADER)
     table = marshal.loads(cache.read_bytes()[len(records._HEADER):])
     assert "skiff.oci.runtime" in table and all(isinstance(v, bytes) for v in table.values())
+    assert "def gone(): pass" not in marshal.loads(table["skiff.oci.runtime"])  # warm keeps only what was used
 
 
 def test_a_damaged_or_foreign_memo_is_ignored(tmp_path: Path) -> None:
