@@ -166,12 +166,16 @@ class Extractor:
             left -= len(chunk)
 
     def _meta_fd(self, fd: int, e: Entry, created_mode: int | None) -> None:
+        """Owner and mode as the entry says, checked against what the kernel made: under a set-group-ID
+        folder a new entry takes the folder's group (and a new folder its set-group-ID bit), so neither the
+        creator's ids nor the mode given at creation can be assumed."""
         uid, gid = self._owner(e)
-        if self._chown and (uid != self._euid or gid != self._egid):
+        mode = e.mode & 0o7777
+        st = os.fstat(fd)
+        if self._chown and (st.st_uid, st.st_gid) != (uid, gid):
             os.fchown(fd, uid, gid)
             created_mode = None  # chown clears set-id bits
-        mode = e.mode & 0o7777
-        if created_mode is None or mode != created_mode & ~self._umask or mode & 0o7000:
+        if created_mode is None or stat.S_IMODE(st.st_mode) != mode:
             os.fchmod(fd, mode)
         if e.xattrs:
             for k, v in e.xattrs.items():
@@ -253,8 +257,10 @@ class Extractor:
             pfd, name = self.rd.parent(path, create=True)
             os.symlink(e.linkname, name, dir_fd=pfd)
         uid, gid = self._owner(e)
-        if self._chown and (uid != self._euid or gid != self._egid):
-            os.chown(name, uid, gid, dir_fd=pfd, follow_symlinks=False)
+        if self._chown:  # a set-group-ID folder gives a new link its group: compare with what was made
+            st = os.stat(name, dir_fd=pfd, follow_symlinks=False)
+            if (st.st_uid, st.st_gid) != (uid, gid):
+                os.chown(name, uid, gid, dir_fd=pfd, follow_symlinks=False)
         if e.xattrs:
             lpath = f"/proc/self/fd/{pfd}/{name}"
             for k, v in e.xattrs.items():
@@ -300,8 +306,10 @@ class Extractor:
             pfd, name = self.rd.parent(path, create=True)
             os.mknod(name, kind | (e.mode & 0o777), dev, dir_fd=pfd)
         uid, gid = self._owner(e)
-        if self._chown and (uid != self._euid or gid != self._egid):
-            os.chown(name, uid, gid, dir_fd=pfd, follow_symlinks=False)
+        if self._chown:  # see _meta_fd: a set-group-ID folder gives the node its group
+            st = os.stat(name, dir_fd=pfd, follow_symlinks=False)
+            if (st.st_uid, st.st_gid) != (uid, gid):
+                os.chown(name, uid, gid, dir_fd=pfd, follow_symlinks=False)
         os.chmod(name, e.mode & 0o7777, dir_fd=pfd)  # just made by mknod: not a symlink
         t = e.mtime * 1_000_000_000
         os.utime(name, ns=(t, t), dir_fd=pfd, follow_symlinks=False)
@@ -326,8 +334,10 @@ class Extractor:
             pfd, name = self.rd.parent(target, create=True)
             os.mknod(name, stat.S_IFCHR | 0o600, 0, dir_fd=pfd)
             uid, gid = self._owner(e)
-            if self._chown and (uid != self._euid or gid != self._egid):
-                os.chown(name, uid, gid, dir_fd=pfd, follow_symlinks=False)
+            if self._chown:  # see _meta_fd: a set-group-ID folder gives the node its group
+                st = os.stat(name, dir_fd=pfd, follow_symlinks=False)
+                if (st.st_uid, st.st_gid) != (uid, gid):
+                    os.chown(name, uid, gid, dir_fd=pfd, follow_symlinks=False)
             self._mark(target)
             return
         try:

@@ -122,3 +122,33 @@ def test_multi_member_gzip_and_trailing_data_hashed(tmp_path: Path) -> None:
 
     assert res.diff_id.value == "sha256:" + hashlib.sha256(tar).hexdigest()
     assert res.digest.value == "sha256:" + hashlib.sha256(blob).hexdigest()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="owners need root")
+def test_set_group_id_folders_do_not_leak_their_group(tmp_path: Path) -> None:
+    """Under a set-group-ID folder the kernel gives new entries the folder's group (and new folders the bit):
+    root:root entries and plain folders inside such a folder must come out as the tar says (found by the
+    property test; Debian's /usr/local/share/fonts is root:staff 2775)."""
+    src, dst = tmp_path / "src", tmp_path / "dst"
+    src.mkdir()
+    dst.mkdir()
+    (src / "sg").mkdir()
+    os.chown(src / "sg", 0, 50)
+    os.chmod(src / "sg", 0o2775)
+    (src / "sg" / "f").write_bytes(b"x")
+    os.chown(src / "sg" / "f", 0, 0)
+    (src / "sg" / "d").mkdir()
+    os.chown(src / "sg" / "d", 0, 0)
+    os.chmod(src / "sg" / "d", 0o755)
+    os.symlink("f", src / "sg" / "l")
+    os.chown(src / "sg" / "l", 0, 0, follow_symlinks=False)
+    os.mkfifo(src / "sg" / "p", 0o600)
+    os.chown(src / "sg" / "p", 0, 0)
+    blob = io.BytesIO()
+    res = create_layer(src, blob)
+    assert apply_layer(io.BytesIO(blob.getvalue()), dst).diff_id == res.diff_id
+    assert snapshot(dst) == snapshot(src)
+    for name in ("f", "d", "l", "p"):
+        st = os.lstat(dst / "sg" / name)
+        assert st.st_gid == 0, name
+    assert os.stat(dst / "sg" / "d").st_mode & 0o7777 == 0o755
