@@ -11,4 +11,5 @@ echo "== import layers"; "$V/lint-imports"
 # A fresh temp root per run: pytest's own clean-up of old runs can choke on very deep test trees.
 BASETEMP=$(mktemp -d /tmp/skiff-pytest.XXXXXX)
 trap 'rm -rf "$BASETEMP"' EXIT
+export SKIFF_HYPOTHESIS_PROFILE=${SKIFF_HYPOTHESIS_PROFILE:-ci}  # tests/conftest.py: reproducible examples
 echo "== pytest"; "$V/pytest" -q -p no:cacheprovider --basetemp="$BASETEMP" "$@"

@@ -9,8 +9,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 sys.path.insert(0, str(Path(__file__).parent))
+
+# scripts/test.sh (what CI runs) uses the "ci" profile: the property tests draw a fixed sequence of examples,
+# so a CI verdict is reproducible and never depends on the run's seed. Run them without it (the default
+# profile) to explore new examples; a failure prints the seed and blob that reproduce it.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+settings.load_profile(os.environ.get("SKIFF_HYPOTHESIS_PROFILE", "default"))
 
 from helpers.cli import skiff_cmd  # noqa: E402
 
