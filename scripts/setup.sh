@@ -30,6 +30,10 @@ fi
 "$VENV/bin/python" -m compileall -q -j 0 src >/dev/null
 # The byte-code of the methods @dataclass generates, cached the same way (src/skiff/records.py).
 "$VENV/bin/python" -m skiff.records >/dev/null
+# Each command's flag table, read at start-up instead of importing argparse (src/skiff/cli/argspec.py).
+"$VENV/bin/python" -m skiff.cli.argspec >/dev/null
+# Launchers that start the interpreter with -S (no scan of site-packages on every call): src/skiff/launchers.py.
+"$VENV/bin/python" -m skiff.launchers "$VENV/bin" >/dev/null
 if [ -z "${SKIFF_VENV:-}" ]; then  # only the checkout's own venv goes on PATH
   ln -sf "$VENV/bin/skiff" /usr/local/bin/skiff
   ln -sf "$VENV/bin/skiff-runtime" /usr/local/bin/skiff-runtime

@@ -15,6 +15,7 @@ from skiff.errors import SkiffError
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs start-up time (mypy knows this name)
 if TYPE_CHECKING:
     import argparse
+    from typing import Any
 
 
 class GlobalOptions:
@@ -115,12 +116,19 @@ def run(argv: list[str]) -> int:
             raise UsageError(f"'skiff {word}' needs a subcommand: {subs}")
         raise UsageError(f"unknown command: \"{word}\"\nSee 'skiff --help'.")
     key, info = found
-    import importlib
+    __import__(info.module)
+    module = sys.modules[info.module]
+    args: Any = None
+    if not os.environ.get("SKIFF_NO_ARGSPEC"):  # argparse's table, read without argparse (cli/argspec.py)
+        from skiff.cli import argspec
 
-    module = importlib.import_module(info.module)
-    p = parser("skiff " + " ".join(key), info.summary)
-    module.configure(p)
-    args = p.parse_args(rest[len(key):])
+        spec = argspec.lookup(key)
+        if spec is not None:
+            args = argspec.parse(spec, rest[len(key):])
+    if args is None:
+        p = parser("skiff " + " ".join(key), info.summary)
+        module.configure(p)
+        args = p.parse_args(rest[len(key):])
     env = os.environ
     opts = GlobalOptions(
         root=os.path.abspath(values.get("root") or env.get("SKIFF_ROOT") or "/var/lib/skiff"),

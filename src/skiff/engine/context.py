@@ -7,21 +7,20 @@ image index through :meth:`EngineContext.image_index`.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, BinaryIO, Protocol
-
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up budget)
 if TYPE_CHECKING:
     from pathlib import Path
+    from typing import BinaryIO, Protocol
 
     from skiff.store.images import ImageIndex
     from skiff.store.store import Store
 
-
-class HasGlobalOptions(Protocol):
-    root: str
-    runroot: str
-    storage_driver: str | None
-    runtime: str
-    config: str | None
+    class HasGlobalOptions(Protocol):
+        root: str
+        runroot: str
+        storage_driver: str | None
+        runtime: str
+        config: str | None
 
 
 def unpack_layer(stream: BinaryIO, media_type: str, dest: Path) -> tuple[str, int]:

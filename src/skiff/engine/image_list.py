@@ -6,11 +6,10 @@ reference parser and the store facade are imported only when a filter needs them
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from skiff.errors import InvalidArgumentError
 from skiff.store.images import familiar
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up budget)
 if TYPE_CHECKING:
     from skiff.engine.context import EngineContext
     from skiff.store.images import ImageRecord
@@ -50,20 +49,67 @@ class ImageSummary:
         return f"ImageSummary({self.repository}:{self.tag} {self.id[:19]})"
 
 
+def _days_from_civil(y: int, m: int, d: int) -> int:
+    """Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm)."""
+    y -= m <= 2
+    era = (y if y >= 0 else y - 399) // 400
+    yoe = y - era * 400
+    doy = (153 * (m + (-3 if m > 2 else 9)) + 2) // 5 + d - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    return era * 146097 + doe - 719468
+
+
+def _parse_rfc3339(t: str) -> float | None:
+    """``YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM)`` without importing datetime; None for anything else."""
+    if len(t) < 20 or t[4] != "-" or t[7] != "-" or t[10] not in "Tt " or t[13] != ":" or t[16] != ":":
+        return None
+    digits = t[0:4] + t[5:7] + t[8:10] + t[11:13] + t[14:16] + t[17:19]
+    if not (digits.isascii() and digits.isdigit()):
+        return None
+    y, mo, d = int(t[0:4]), int(t[5:7]), int(t[8:10])
+    h, mi, sec = int(t[11:13]), int(t[14:16]), int(t[17:19])
+    mdays = (31, 29 if y % 4 == 0 and (y % 100 != 0 or y % 400 == 0) else 28, 31, 30, 31, 30, 31, 31, 30, 31,
+             30, 31)
+    if not (1 <= mo <= 12 and 1 <= d <= mdays[mo - 1] and h < 24 and mi < 60 and sec < 60):
+        return None
+    rest = t[19:]
+    frac = 0.0
+    if rest.startswith("."):
+        n = 1
+        while n < len(rest) and rest[n].isascii() and rest[n].isdigit():
+            n += 1
+        if n == 1:
+            return None
+        frac = int(rest[1:min(n, 7)].ljust(6, "0")) / 1e6  # microseconds, truncated as datetime does
+        rest = rest[n:]
+    if rest in ("Z", "z"):
+        offset = 0
+    elif len(rest) == 6 and rest[0] in "+-" and rest[3] == ":" and (rest[1:3] + rest[4:6]).isdigit() \
+            and (rest[1:3] + rest[4:6]).isascii() and int(rest[1:3]) < 24 and int(rest[4:6]) < 60:
+        offset = (int(rest[1:3]) * 3600 + int(rest[4:6]) * 60) * (1 if rest[0] == "+" else -1)
+    else:
+        return None
+    return _days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - offset + frac
+
+
 def parse_time(text: str | None) -> float:
     """RFC 3339 (with nanoseconds, as Go writes them) -> seconds since the epoch; 0 when unknown."""
     if not text:
         return 0.0
+    t = text.strip()
+    fast = _parse_rfc3339(t)
+    if fast is not None:
+        return fast
     from datetime import datetime
 
-    t = text.strip()
     if t.endswith("Z"):
         t = t[:-1] + "+00:00"
     if "." in t:  # Python wants at most 6 fraction digits
         head, _, rest = t.partition(".")
-        frac = "".join(c for c in rest if c.isdigit())
-        tz = rest[len(frac):]
-        t = f"{head}.{frac[:6]}{tz}"
+        n = 0
+        while n < len(rest) and rest[n].isdigit():
+            n += 1
+        t = f"{head}.{rest[:n][:6]}{rest[n:]}"
     try:
         return datetime.fromisoformat(t).timestamp()
     except ValueError:

@@ -61,3 +61,33 @@ def test_familiar() -> None:
     assert familiar("docker.io/library/busybox:latest") == ("busybox", "latest")
     assert familiar("docker.io/me/app:1") == ("me/app", "1")
     assert familiar("localhost:5000/a/b:t") == ("localhost:5000/a/b", "t")
+
+
+def test_sidecar_follows_the_json(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The marshal sidecar is used only while it matches the JSON byte for byte; a stale, foreign or corrupt
+    one is ignored (and rewritten), and the JSON's own errors still surface."""
+    import json
+    import os
+
+    from skiff.errors import SkiffError
+    from skiff.store.images import ImageIndex
+
+    idx = ImageIndex(str(tmp_path))
+    os.makedirs(tmp_path / "images")
+    idx._save([rec(A, ["docker.io/library/busybox:latest"])])
+    side = tmp_path / "images" / "images.json.marshal"
+    assert side.exists()
+    assert [r.id for r in ImageIndex(str(tmp_path)).load()] == [A]
+    # the JSON replaced behind the sidecar's back (another writer, or a hand edit): the JSON wins
+    (tmp_path / "images" / "images.json").write_text(json.dumps({"version": 1, "images": [rec(B, []).to_json()]}))
+    assert [r.id for r in ImageIndex(str(tmp_path)).load()] == [B]
+    assert [r.id for r in ImageIndex(str(tmp_path)).load()] == [B]  # from the rewritten sidecar
+    side.write_bytes(b"\x00garbage")
+    assert [r.id for r in ImageIndex(str(tmp_path)).load()] == [B]
+    (tmp_path / "images" / "images.json").write_text("{not json")
+    with pytest.raises(SkiffError, match="invalid JSON"):
+        ImageIndex(str(tmp_path)).load()
+    (tmp_path / "images" / "images.json").write_text(json.dumps({"version": 1, "images": [{"id": "../x"}]}))
+    with pytest.raises(SkiffError, match="required field is missing"):
+        ImageIndex(str(tmp_path)).load()
+    assert not [p for p in os.listdir(tmp_path / "images") if p.endswith(".tmp")]

@@ -8,8 +8,11 @@ import the template engine (start-up budget). tests/integration/images/test_form
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
-from typing import Any
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up budget)
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any
 
 
 def human_size(n: float, precision: int = 3) -> str:

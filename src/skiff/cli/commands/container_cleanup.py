@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-import argparse
-
 from skiff.cli.commands.container_common import engine
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    import argparse
 
 
 def configure(p: argparse.ArgumentParser) -> None:

@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
-import argparse
 from typing import Any
 
 from skiff.errors import SkiffError
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    import argparse
 
 
 def engine(opts: Any) -> Any:
@@ -45,6 +48,8 @@ def each(names: list[str], fn: Any) -> int:
 
 
 def add_create_flags(p: argparse.ArgumentParser) -> None:
+    import argparse
+
     a = p.add_argument
     a("image", help="The image to run")
     a("command", nargs=argparse.REMAINDER, help="Command and arguments")
@@ -97,6 +102,8 @@ def add_create_flags(p: argparse.ArgumentParser) -> None:
 
 def _int(flag: str) -> Any:
     def conv(v: str) -> int:
+        import argparse
+
         try:
             return int(v)
         except ValueError:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-import argparse
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    import argparse
 
 
 def configure(p: argparse.ArgumentParser) -> None:
+    import argparse
+
     p.allow_abbrev = False
     p.add_argument("container")
     p.add_argument("command", nargs=argparse.REMAINDER)

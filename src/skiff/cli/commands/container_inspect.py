@@ -4,9 +4,12 @@ Plain ``inspect`` resolves containers first, then images (and volumes with --typ
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    import argparse
 
 
 def configure(p: argparse.ArgumentParser) -> None:

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 
 from skiff.cli.commands.container_common import each, engine, verb
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    import argparse
+
 
 def configure(p: argparse.ArgumentParser) -> None:
+    import argparse
+
     v = verb(p)
     p.set_defaults(_verb=v)
     p.allow_abbrev = False

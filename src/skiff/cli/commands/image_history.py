@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-import argparse
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    import argparse
 
 
 def configure(p: argparse.ArgumentParser) -> None:
+    import argparse
+
     p.add_argument("image", metavar="IMAGE")
     p.add_argument("--format", help="Format output using a Go template, or json")
     p.add_argument("-H", "--human", action=argparse.BooleanOptionalAction, default=True,

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-import argparse
-
 from skiff.cli.commands.pull import add_registry_flags, registry_options
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    import argparse
 
 
 def configure(p: argparse.ArgumentParser) -> None:

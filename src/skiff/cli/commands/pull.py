@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-import argparse
 from typing import Any
 
 from skiff.errors import InvalidArgumentError
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    import argparse
 
 
 def parse_bool(text: str) -> bool:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-import argparse
 from typing import Any
 
 from skiff.cli.commands.pull import LayerProgress, add_registry_flags, engine_context, registry_options
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    import argparse
 
 
 def _size_arg(text: str) -> int:
