@@ -330,7 +330,19 @@ def build(key: tuple[str, ...], module_name: str) -> tuple[dict[str, Any] | None
         module.configure(p)
     finally:
         sys.setprofile(None)
-    return describe(p), sorted(files)
+    spec = describe(p)
+    # A default read from the environment (or the clock) would be frozen into the table: configure again
+    # with an empty environment and keep the table only if nothing differs.
+    saved = dict(os.environ)
+    os.environ.clear()
+    try:
+        again = parser("skiff " + " ".join(key), None)
+        module.configure(again)
+    finally:
+        os.environ.update(saved)
+    if describe(again) != spec:
+        return None, sorted(files)
+    return spec, sorted(files)
 
 
 def warm(folder: str = CACHE) -> int:

@@ -104,3 +104,22 @@ def test_stale_table_is_not_used(tmp_path: Any) -> None:
     assert subprocess.run(run, capture_output=True, text=True, check=True).stdout.strip() == "True"
     src.write_text("x = 22\n")
     assert subprocess.run(run, capture_output=True, text=True, check=True).stdout.strip() == "False"
+
+
+def test_environment_dependent_defaults_get_no_table(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A default computed from the environment at configure time must not be frozen into a table."""
+    (tmp_path / "skiff_envmod.py").write_text(
+        "import os\n"
+        "def configure(p):\n"
+        "    p.add_argument('--x', default=os.environ.get('SKIFF_TEST_X'))\n"
+        "def configure_plain(p):\n"
+        "    p.add_argument('--x')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setenv("SKIFF_TEST_X", "frozen")
+    spec, _ = argspec.build(("envmod",), "skiff_envmod")
+    assert spec is None
+    import skiff_envmod  # type: ignore[import-not-found]
+
+    monkeypatch.setattr(skiff_envmod, "configure", skiff_envmod.configure_plain)
+    spec, _ = argspec.build(("envmod",), "skiff_envmod")
+    assert spec is not None and spec["defaults"]["x"] is None

@@ -27,7 +27,7 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--network", default="default", help="Networking mode for the RUN instructions")
     p.add_argument("--iidfile", help="Write the image ID to the file")
     p.add_argument("--secret", action="append", default=[], help="Secret to expose to the build (id=,src=)")
-    p.add_argument("--ca-bundle", default=os.environ.get("SKIFF_CA_BUNDLE"),
+    p.add_argument("--ca-bundle",  # default: $SKIFF_CA_BUNDLE, read in run() (defaults must not read the env)
                    help="CA bundle made visible read-only to RUN steps (env SKIFF_CA_BUNDLE)")
     p.add_argument("--platform", help="Set target platform for build (the host's only)")
     p.add_argument("--output", "-o", help="Output destination (type=oci|docker,dest=path)")
@@ -109,6 +109,7 @@ def _options(args: argparse.Namespace, cls, context: Path | None, dockerfile: Pa
                 raise InvalidArgumentError(f"--build-context {k}={v}: no such folder")
             contexts[k] = p
     sde = os.environ.get("SOURCE_DATE_EPOCH")
+    args.ca_bundle = args.ca_bundle or os.environ.get("SKIFF_CA_BUNDLE") or None
     ca = Path(args.ca_bundle).resolve() if args.ca_bundle else None
     if ca is not None and not ca.is_file():
         raise InvalidArgumentError(f"--ca-bundle {args.ca_bundle}: no such file")
