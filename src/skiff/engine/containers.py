@@ -56,6 +56,8 @@ class ContainerEngine:
         self.runroot = Path(ctx.runroot)
         self.cs = ContainerStore(self.root, self.runroot)
         self.volumes = Volumes(self.root)
+        self.plumber: Any = None  # a network helper started by run() (engine/networks.py: start_plumber)
+        self._torn_down: set[str] = set()  # containers this process tore down since it last started them
         self._drivers: dict[str, RuntimeDriver] = {}
 
     @property
@@ -145,6 +147,7 @@ class ContainerEngine:
         from .containers_create import prepare_bundle
         from .containers_launch import launch_detached
 
+        self._torn_down.discard(cid)
         rec = self.cs.record(cid)
         bundle = prepare_bundle(self, rec)
         drv = self.driver(rec.host_config.runtime)
@@ -182,6 +185,7 @@ class ContainerEngine:
         from .containers_create import prepare_bundle
         from .containers_foreground import run_here
 
+        self._torn_down.discard(cid)
         with self.cs.lock(cid):
             rec = self.cs.record(cid)
             bundle = prepare_bundle(self, rec)
@@ -190,6 +194,15 @@ class ContainerEngine:
     def run(self, opts: CreateOptions) -> RunReport:
         if opts.auto_remove and opts.restart not in ("no", ""):
             raise InvalidArgumentError("Conflicting options: --restart and --rm")
+        from .networks import start_plumber, stop_plumber
+
+        start_plumber(self, opts.network)
+        try:
+            return self._run(opts)
+        finally:
+            stop_plumber(self)
+
+    def _run(self, opts: CreateOptions) -> RunReport:
         rep = self.create(opts)
         if opts.detach:
             try:
@@ -284,6 +297,7 @@ class ContainerEngine:
         from .networks import release_network
 
         release_network(self, rec)
+        self._torn_down.add(rec.id)
 
     # -- stop, kill, restart, pause -------------------------------------------------------------------
     def stop(self, text: str, timeout: int | None = None, signal: str | None = None) -> str:
@@ -420,7 +434,8 @@ class ContainerEngine:
         return cid
 
     def _remove_everything(self, rec: ContainerRecord, *, volumes: bool) -> None:
-        self._teardown(rec)
+        if rec.id not in self._torn_down:  # `run --rm`: cleanup() has just done it
+            self._teardown(rec)
         try:
             self.store.driver.remove(rec.id)
         except (SkiffError, OSError):

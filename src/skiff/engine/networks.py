@@ -15,10 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 from skiff.errors import InvalidArgumentError
 
-from .containers_model import ContainerRecord
-
 if TYPE_CHECKING:
     from .containers import ContainerEngine
+    from .containers_model import ContainerRecord
 
 _NO_NETWORK = ("none", "host")
 
@@ -33,21 +32,7 @@ def setup_network(eng: ContainerEngine, rec: ContainerRecord) -> str | None:
     return None
 
 
-DEFAULT_ROOT = "/var/lib/skiff"
-
-
-def host_names(root: Path) -> tuple[str, str]:
-    """(bridge prefix, nft table) for a store root. The default store owns `skiff0` and table `skiff`; any
-    other root (tests, a user's --root) gets names of its own, so two stores never share a bridge or rules.
-    SKIFF_BRIDGE_PREFIX / SKIFF_NFT_TABLE override both."""
-    import hashlib
-
-    if os.path.abspath(root) == DEFAULT_ROOT:
-        prefix, table = "skiff", "skiff"
-    else:
-        h = hashlib.sha256(os.path.abspath(root).encode()).hexdigest()[:5]
-        prefix, table = f"sk{h}", f"skiff_{h}"
-    return os.environ.get("SKIFF_BRIDGE_PREFIX", prefix), os.environ.get("SKIFF_NFT_TABLE", table)
+from skiff.network.names import DEFAULT_ROOT, host_names  # noqa: E402,F401 - re-exported
 
 
 def network_manager(root: Path, runroot: Path) -> Any:
@@ -61,23 +46,50 @@ def manager(eng: ContainerEngine) -> Any:
     return network_manager(eng.root, eng.runroot)
 
 
-def _ports(rec: ContainerRecord) -> list[Any]:
-    from skiff.network.model import PortMapping
-
+def _port_specs(rec: ContainerRecord) -> list[dict[str, Any]]:
+    """The container's -p bindings as PortMapping fields (plain data: the plumber takes them as JSON)."""
     out = []
     for key, binds in rec.host_config.port_bindings.items():
         port, _, proto = key.partition("/")
         for b in binds:
             hp = b.get("HostPort") or "0"
             lo, _, hi = hp.partition("-")
-            out.append(PortMapping(container_port=int(port), protocol=proto or "tcp", host_ip=b.get("HostIp", ""),
-                                   host_port=int(lo or 0), host_port_end=int(hi or 0)))
-    if rec.host_config.publish_all_ports:
-        from skiff.network.ports import expand_exposed
-
-        have = {(p.container_port, p.protocol) for p in out}
-        out += [p for p in expand_exposed(rec.config.exposed_ports) if (p.container_port, p.protocol) not in have]
+            out.append({"container_port": int(port), "protocol": proto or "tcp", "host_ip": b.get("HostIp", ""),
+                        "host_port": int(lo or 0), "host_port_end": int(hi or 0)})
     return out
+
+
+def _ports(rec: ContainerRecord) -> list[Any]:
+    from skiff.network.model import PortMapping
+    from skiff.network.ports import with_exposed
+
+    return with_exposed([PortMapping(**p) for p in _port_specs(rec)], rec.config.exposed_ports,
+                        rec.host_config.publish_all_ports)
+
+
+def spawn_plumber(root: str, runroot: str, mode: str | None) -> Any:
+    """For a bridge or user network, the network helper (skiff.network.plumber), started now so that its
+    imports run on another core while the container is created; None for none, host and container:.
+    Cheap to call first thing (`skiff run` does, before importing the engine)."""
+    mode = mode or "bridge"
+    if mode in _NO_NETWORK or mode.startswith("container:") or os.environ.get("SKIFF_NO_PLUMBER"):
+        return None
+    from skiff.network.plumber import Plumber
+
+    prefix, table = host_names(root)
+    return Plumber.spawn(str(root), str(runroot), prefix, table, mode)
+
+
+def start_plumber(eng: ContainerEngine, mode: str) -> None:
+    """:func:`spawn_plumber` for ``eng`` unless it has one already; :func:`connect` hands it the namespace."""
+    if eng.plumber is None:
+        eng.plumber = spawn_plumber(str(eng.root), str(eng.runroot), mode)
+
+
+def stop_plumber(eng: ContainerEngine) -> None:
+    if eng.plumber is not None:
+        plumber, eng.plumber = eng.plumber, None
+        plumber.close()
 
 
 def connect(eng: ContainerEngine, rec: ContainerRecord, pid: int) -> None:
@@ -89,26 +101,28 @@ def connect(eng: ContainerEngine, rec: ContainerRecord, pid: int) -> None:
     if mode == "none":
         loopback_up(netns)
         return
-    from skiff.network.etcfiles import write_etc_files
 
-    mgr = manager(eng)
-    att = mgr.attach(rec.id, netns, mode, name=rec.bare_name, ports=_ports(rec))
-    rundir = eng.cs.rdir(rec.id)
-    tmp = rundir / "net"
-    tmp.mkdir(exist_ok=True)
     hc = rec.host_config
-    files = write_etc_files(tmp, rec.config.hostname, [att], extra_hosts=hc.extra_hosts, dns=hc.dns,
-                            dns_search=hc.dns_search, dns_options=hc.dns_options)
-    for name, path in files.items():
-        # in place: the container already has these files bind-mounted (same inode)
-        with open(rundir / name, "r+b") as f:
-            f.truncate(0)
-            f.write(Path(path).read_bytes())
+    etc = {"extra_hosts": list(hc.extra_hosts), "dns": list(hc.dns), "dns_search": list(hc.dns_search),
+           "dns_options": list(hc.dns_options)}
+    rundir = eng.cs.rdir(rec.id)
+    if eng.plumber is not None:
+        eng.plumber.attach(rec.id, netns, mode, rec.bare_name, _port_specs(rec),
+                           exposed=list(rec.config.exposed_ports) if hc.publish_all_ports else None,
+                           rundir=str(rundir), hostname=rec.config.hostname, etc=etc)
+        return
+    from skiff.network.etcfiles import rewrite_in_place
+
+    att = manager(eng).attach(rec.id, netns, mode, name=rec.bare_name, ports=_ports(rec))
+    rewrite_in_place(rundir, rec.config.hostname, [att], **etc)
 
 
 def release_network(eng: ContainerEngine, rec: ContainerRecord) -> None:
     """Undo :func:`connect` (stop, rm, cleanup after a crash); nothing to do for none and host."""
     if (rec.host_config.network_mode or "bridge") in _NO_NETWORK:
+        return
+    if eng.plumber is not None:  # run() closes it after removing the container: that waits for this
+        eng.plumber.release(rec.id, wait=False)
         return
     manager(eng).release_all(rec.id)
 

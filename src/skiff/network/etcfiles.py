@@ -130,3 +130,19 @@ def write_etc_files(dest_dir: Path, hostname: str, attachments: Sequence[Attachm
     atomic_write(out["hostname"], f"{hostname}\n".encode())
     atomic_write(out["resolv.conf"], ("\n".join(resolv) + "\n").encode())
     return out
+
+
+def rewrite_in_place(rundir: Path, hostname: str, attachments: Sequence[Attachment], *,
+                     extra_hosts: Sequence[str] = (), dns: Sequence[str] = (), dns_search: Sequence[str] = (),
+                     dns_options: Sequence[str] = ()) -> None:
+    """A created container's hosts, hostname and resolv.conf (``rundir/<name>``, already bind-mounted into it)
+    rewritten for its attachments: made in ``rundir/net``, then copied into the same inodes."""
+    rundir = Path(rundir)
+    tmp = rundir / "net"
+    tmp.mkdir(exist_ok=True)
+    files = write_etc_files(tmp, hostname, attachments, extra_hosts=extra_hosts, dns=dns, dns_search=dns_search,
+                            dns_options=dns_options)
+    for name, path in files.items():
+        with open(rundir / name, "r+b") as f:  # in place: the container has these files bind-mounted
+            f.truncate(0)
+            f.write(Path(path).read_bytes())

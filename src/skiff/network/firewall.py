@@ -2,7 +2,7 @@
 
 The table (``inet <name>``) is regenerated from the records on every change and replaced in one nftables
 transaction, so a crash can never leave half a rule set, and the next command's rebuild drops whatever a dead
-container left. The table is deleted when no network has endpoints. libnftables is used through ctypes; the
+container left. The table is deleted with the last network, and by ``NetworkManager.teardown``. libnftables is used through ctypes; the
 ``nft`` binary is the fallback.
 """
 
@@ -57,8 +57,12 @@ def _add_elements(table: str, eps: Sequence[Endpoint], verb: str = "add") -> str
 
 
 def structure(table: str, nets: Sequence[NetworkRules]) -> str:
-    """Chains, maps and rules (no port elements) for the networks that have endpoints; "" for none."""
-    active = [n for n in nets if n.endpoints]
+    """Chains, maps and rules (no port elements) for the networks; "" for none.
+
+    Every network that exists has its rules, with or without endpoints (Docker keeps docker0's rules too):
+    the table is not rebuilt when the first container joins or the last one leaves, which would cost each
+    lone `skiff run` two nftables transactions, each waiting for an RCU grace period."""
+    active = list(nets)
     if not active:
         return ""
     post: list[str] = []

@@ -17,7 +17,7 @@ import secrets
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from skiff.errors import ConflictError, InvalidArgumentError, NotFoundError
+from skiff.errors import ConflictError, InvalidArgumentError, NotFoundError, SkiffError
 from skiff.network import dnsproc, firewall, links, ports
 from skiff.network.model import (
     Attachment,
@@ -85,6 +85,25 @@ class NetworkManager:
         if self._nft is None:
             self._nft = firewall.Nft()
         return self._nft
+
+    def warm(self, network: str = DEFAULT_NETWORK) -> None:
+        """Do the first-call work of :meth:`attach` ahead, changing nothing: read and re-encode the network's
+        records (the codec builds its converters on first use), load libnftables and open a netlink socket.
+        The plumber calls it while the container is being created; the first attach of a process is
+        otherwise ~15 ms slower than the next."""
+        from skiff.network.rtnl import Rtnl
+        from skiff.oci import codec
+
+        with contextlib.suppress(SkiffError):
+            rec = self.store.get(DEFAULT_NETWORK) if network == DEFAULT_NETWORK else self._find(network)
+            if rec is not None:
+                codec.pretty(rec)
+                st = self.store.ipam(rec.name)
+                codec.pretty(st)
+                firewall.structure(self.table, [firewall.NetworkRules(rec, st.endpoints)])
+            self._backend()
+        with contextlib.suppress(OSError, SkiffError), Rtnl() as nl:
+            nl.get_link("lo")
 
     # ---- networks --------------------------------------------------------------------------------
     def _find(self, name: str) -> NetworkRecord:
@@ -189,6 +208,7 @@ class NetworkManager:
         dnsproc.stop(self.runroot, rec.name)
         links.delete_link(rec.bridge)
         self.store.delete(rec.name)
+        self._apply_firewall()
 
     def prune(self) -> builtins.list[str]:
         """Remove every user network without endpoints; returns their names."""
@@ -393,8 +413,10 @@ class NetworkManager:
                 self.firewall_backend = "iptables"
         return self.firewall_backend
 
-    def _apply_firewall(self, added: Endpoint | None = None, removed: Endpoint | None = None) -> None:
-        nets = [firewall.NetworkRules(r, self.store.ipam(r.name).endpoints) for r in self.store.networks()]
+    def _apply_firewall(self, added: Endpoint | None = None, removed: Endpoint | None = None, *,
+                        remove_all: bool = False) -> None:
+        nets = [] if remove_all else [firewall.NetworkRules(r, self.store.ipam(r.name).endpoints)
+                                      for r in self.store.networks()]
         if self._backend() == "iptables":
             from skiff.network import iptables
 
@@ -409,3 +431,4 @@ class NetworkManager:
         with self.store.locked():
             for rec in self.store.networks():
                 links.delete_link(rec.bridge)
+            self._apply_firewall(remove_all=True)

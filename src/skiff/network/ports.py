@@ -130,3 +130,11 @@ def pick_port(host_ip: str, proto: str, taken: set[tuple[str, int]], lo: int = 0
             return port
     what = f"{lo}-{hi}"
     raise ConflictError(f"no free host port for {proto} in {what}")
+
+
+def with_exposed(ports: list[PortMapping], exposed: Mapping[str, Any] | Iterable[str], publish_all: bool) -> list[PortMapping]:
+    """``-p`` bindings plus, with ``-P``, every EXPOSEd port that ``-p`` does not already publish."""
+    if not publish_all:
+        return ports
+    have = {(p.container_port, p.protocol) for p in ports}
+    return ports + [p for p in expand_exposed(exposed) if (p.container_port, p.protocol) not in have]

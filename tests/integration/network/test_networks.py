@@ -167,14 +167,20 @@ def test_remove_leaves_nothing_and_gc_repairs_a_crash(netmgr: NetworkManager, ma
     assert any(dead.id[:12] in r for r in removed) and f"veth {stray}" in removed
     assert stray not in links.list_links() and netmgr.attachments(dead.id) == []
     assert len(nft_port_targets(netmgr.table)) == 1 and len(netmgr.attachments(keep.id)) == 1
-    # the last container goes: the table goes, the DNS responder exits
+    # the last container goes: its port goes, the network's rules stay (as docker0's do), the DNS
+    # responder exits
     netmgr.release_all(keep.id)
-    assert not nft_table_exists(netmgr.table)
+    assert nft_table_exists(netmgr.table) and nft_port_targets(netmgr.table) == []
     for _ in range(50):
         if dnsproc.running_pid(netmgr.runroot, "u") is None:
             break
         time.sleep(0.05)
     assert dnsproc.running_pid(netmgr.runroot, "u") is None
+    # removing the networks takes the rules with them: the user network's, then the whole table
+    netmgr.remove("u")
+    assert "u" not in [r.name for r in netmgr.list()] and nft_table_exists(netmgr.table)
+    netmgr.teardown()
+    assert not nft_table_exists(netmgr.table)
 
 
 def _attach_in_child(root: str, run: str, tag: str, cid: str, ns: str, out: object) -> None:

@@ -13,9 +13,10 @@ def ep(ip: str, *ports: PortMapping) -> Endpoint:
     return Endpoint(container_id="c", ip=ip, mac="m", veth="v", ports=list(ports))
 
 
-def test_no_endpoints_deletes_the_table() -> None:
-    assert render("t", [NetworkRules(rec("a", "10.1.0.0/24", "b0"), [])]) == \
-        "table inet t {}\ndelete table inet t\n"
+def test_no_networks_deletes_the_table_and_a_network_without_endpoints_keeps_its_rules() -> None:
+    assert render("t", []) == "table inet t {}\ndelete table inet t\n"
+    s = render("t", [NetworkRules(rec("a", "10.1.0.0/24", "b0"), [])])
+    assert 'ip saddr 10.1.0.0/24 oifname != "b0" masquerade' in s and "element" not in s
 
 
 def test_rules_for_ports_nat_and_isolation() -> None:

@@ -21,7 +21,13 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, opts: object) -> int:
+    plumber = None
+    if args._verb == "run":  # the network helper starts first: it imports while the engine does
+        from skiff.engine.networks import spawn_plumber
+
+        plumber = spawn_plumber(opts.root, opts.runroot, args.network)  # type: ignore[attr-defined]
     eng = engine(opts)
+    eng.plumber = plumber
     o = create_options(args)
     if args._verb == "create":
         rep = eng.create(o)
