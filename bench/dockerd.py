@@ -57,14 +57,14 @@ class DockerDaemon:
     def cmd(self, *args: str) -> list[str]:
         return [CLI, *args]
 
-    def load_base(self, archive: Path | str) -> None:
-        """Load the base image archive and put the host CA into it (tagged python:3.11-slim again)."""
+    def load_base(self, archive: Path | str, ref: str = "python:3.11-slim") -> None:
+        """Load the base image archive and put the host CA into it (tagged ``ref`` again)."""
         subprocess.run([CLI, "load", "-q", "-i", str(archive)], check=True, capture_output=True, env=self.env)
         ca = self.work / "ca-base"
         ca.mkdir(exist_ok=True)
         shutil.copy(CA, ca / "ca.crt")
-        (ca / "Dockerfile").write_text("FROM python:3.11-slim\nCOPY ca.crt /etc/ssl/certs/ca-certificates.crt\n")
-        subprocess.run([CLI, "build", "-q", "-t", "python:3.11-slim", str(ca)], check=True, capture_output=True,
+        (ca / "Dockerfile").write_text(f"FROM {ref}\nCOPY ca.crt /etc/ssl/certs/ca-certificates.crt\n")
+        subprocess.run([CLI, "build", "-q", "-t", ref, str(ca)], check=True, capture_output=True,
                        env=self.env)
 
     def stop(self) -> None:

@@ -33,7 +33,6 @@ build spends about 0.3 s importing (80 dataclasses created at import) before its
 from __future__ import annotations
 
 import argparse
-import glob
 import json
 import shutil
 import statistics
@@ -80,26 +79,31 @@ def timed(*argv: str) -> float:
     return time.perf_counter() - t0
 
 
-def base_archive() -> str:
-    tars = sorted(glob.glob("/var/cache/skiff-test/python-3.11-slim-*.tar"), key=lambda p: Path(p).stat().st_mtime)
-    if not tars:
-        sys.path.insert(0, str(REPO / "tests"))
-        from helpers.pybase import python_base_archive
+VARIANTS = ["generated", "seed"]
 
-        return str(python_base_archive())
-    return tars[-1]
+
+def base_archive(full: bool = False) -> str:
+    """The slim Python base (tests' cache), or with ``full`` the non-slim python:3.11 the seed's
+    `FROM python:3.7` stands for (bootstrapped once, a few minutes, then cached the same way)."""
+    sys.path.insert(0, str(REPO / "tests"))
+    from helpers.pybase import FULL_INCLUDE, FULL_REF, python_base_archive
+
+    return str(python_base_archive(FULL_REF, FULL_INCLUDE) if full else python_base_archive())
 
 
 def contexts(app: str, tmp: Path) -> dict[str, Path]:
     src, _, cmd = APPS[app]
     out = {}
-    for variant in ("generated", "seed"):
+    for variant in VARIANTS:
         ctx = tmp / f"{app}-{variant}"
         shutil.copytree(src, ctx, ignore=shutil.ignore_patterns("Dockerfile", ".dockerignore", "__pycache__"))
         if variant == "generated":
             sh(SKIFF, "init", str(ctx))
-        else:
+        elif variant == "seed":
             (ctx / "Dockerfile").write_text(SEED.format(cmd=json.dumps(cmd)))
+        else:  # seed-full: the seed's Dockerfile as written, on the full image (3.11 for 3.7)
+            (ctx / "Dockerfile").write_text(SEED.format(cmd=json.dumps(cmd)).replace(
+                "FROM python:3.11-slim", "FROM python:3.11"))
         out[variant] = ctx
     return out
 
@@ -116,6 +120,8 @@ class Skiff:
     def __init__(self, tmp: Path) -> None:
         self.g = [SKIFF, "--root", str(tmp / "root"), "--runroot", str(tmp / "run")]
         sh(*self.g, "load", "-i", base_archive())
+        if "seed-full" in VARIANTS:
+            sh(*self.g, "load", "-i", base_archive(full=True))
 
     def build(self, ctx: Path, tag: str) -> float:
         return timed(*self.g, "build", "-q", "--ca-bundle", CA, "-t", tag, str(ctx))
@@ -136,6 +142,8 @@ class Buildah:
         self.g = ["buildah", "--root", str(self.dir / "root"), "--runroot", str(self.dir / "run"),
                   "--storage-driver", "overlay"]
         sh(*self.g, "pull", "-q", f"docker-archive:{base_archive()}")
+        if "seed-full" in VARIANTS:
+            sh(*self.g, "pull", "-q", f"docker-archive:{base_archive(full=True)}")
 
     def build(self, ctx: Path, tag: str) -> float:
         return timed(*self.g, "bud", "-q", "--layers", "--network", "host", "-v", f"{CA}:{CA}:ro",
@@ -163,6 +171,8 @@ class Docker:
 
         self.daemon = DockerDaemon(Path(tempfile.mkdtemp(prefix="pyd-", dir="/tmp")))  # short socket path
         self.daemon.load_base(base_archive())
+        if "seed-full" in VARIANTS:
+            self.daemon.load_base(base_archive(full=True), "python:3.11")
 
     def build(self, ctx: Path, tag: str) -> float:
         from dockerd import builtin_frontend
@@ -223,11 +233,16 @@ def main() -> int:
     ap.add_argument("--tools", default="skiff,docker,buildah")
     ap.add_argument("-n", type=int, default=5, help="code-change rebuilds per image (median reported)")
     ap.add_argument("--json", help="write the rows here too")
+    ap.add_argument("--seed-full", action="store_true",
+                    help="also the seed's Dockerfile as written, on the full (non-slim) python:3.11")
     args = ap.parse_args()
+    if args.seed_full:
+        VARIANTS.append("seed-full")
     # an installed skiff has its bytecode compiled; a checkout run with PYTHONDONTWRITEBYTECODE=1 would
     # otherwise compile every module on every command (~0.3 s of each build here)
     sh(sys.executable, "-m", "compileall", "-q", str(REPO / "src" / "skiff"))
     sh(sys.executable, "-m", "skiff.records")  # as scripts/setup.sh does
+    sh(sys.executable, "-m", "skiff.cli.argspec")
     rows = []
     with tempfile.TemporaryDirectory(prefix="skiff-pyinit-bench-") as tmp:
         for app in args.apps.split(","):
