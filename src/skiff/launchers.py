@@ -33,16 +33,22 @@ def search_path(python: str) -> list[str]:
 
 
 def launcher_text(module: str, func: str, python: str, path: list[str]) -> str:
+    """The launcher's source. A folder that is not a site-packages (an editable checkout's ``src``, which
+    holds only ``skiff``) goes first, so that ``import skiff`` is found without listing the standard
+    library's folders; site-packages go last, where site puts them."""
+    first = [p for p in path if not p.rstrip("/").endswith(("site-packages", "dist-packages"))]
+    last = [p for p in path if p not in first]
     return (f"#!{python} -S\n"
             "# Written by `python -m skiff.launchers` (scripts/setup.sh): -S skips site's scan of site-packages.\n"
             "import sys\n"
-            f"sys.path[0:1] = []\n"
-            f"sys.path += {path!r}\n"
+            f"sys.path[0:1] = {first!r}\n"
+            f"sys.path += {last!r}\n"
             f"from {module} import {func}\n"
             f"sys.exit({func}())\n")
 
 
 def write(bindir: str) -> list[str]:
+    bindir = os.path.abspath(bindir)
     python = os.path.join(bindir, "python3")
     if not os.path.exists(python):
         python = sys.executable

@@ -82,6 +82,12 @@ class ContainerEngine:
         img, image_config = self._image(opts)
         rec = build_record(self, opts, img, image_config)
         with self.cs.names_lock():
+            if not opts.name:  # a generated name that another container holds: draw again, as Docker does
+                taken = self.cs.taken_names()
+                if rec.bare_name in taken:
+                    from .containers_create import random_name
+
+                    rec = replace(rec, name="/" + random_name(taken))
             self.cs.add(rec)
         try:
             rec = prepare_storage(self, rec, img, image_config)

@@ -45,13 +45,13 @@ _NOUN = ("albattani", "babbage", "curie", "darwin", "euclid", "fermat", "galileo
 def random_name(taken: set[str]) -> str:
     import secrets
 
-    while True:
+    for attempt in range(1000):
         n = f"{secrets.choice(_ADJ)}_{secrets.choice(_NOUN)}"
+        if attempt:  # Docker's retry: a digit, then (when those are taken too) more
+            n += str(secrets.randbelow(10)) if attempt < 50 else secrets.token_hex(3)
         if n not in taken:
             return n
-        n += str(secrets.randbelow(10))
-        if n not in taken:
-            return n
+    raise RuntimeError("no free container name")  # pragma: no cover - 16M suffixes
 
 
 def _command(opts: CreateOptions, img: Any) -> tuple[list[str] | None, list[str] | None]:

@@ -196,21 +196,15 @@ class ImageIndex:
         return data[2] if data[1] == self._stamp(raw) else None
 
     def _write_sidecar(self, raw: bytes, images: Any) -> None:
-        """Best effort (a reader may lack write access); written whole and renamed, so never half-read."""
+        """Best effort (a reader may lack write access); a cache file (skiff.cachefiles), never half-read."""
         import marshal
 
-        path = self.path + ".marshal"
-        tmp = f"{path}.{os.getpid()}.tmp"
+        from skiff.cachefiles import replace_cache
+
         try:
-            body = marshal.dumps((SIDECAR_FORMAT, self._stamp(raw), images))
-            with open(tmp, "wb") as f:
-                f.write(body)
-            os.replace(tmp, path)
+            replace_cache(self.path + ".marshal", marshal.dumps((SIDECAR_FORMAT, self._stamp(raw), images)))
         except (OSError, ValueError):
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
+            pass
 
     def _save(self, records: Iterable[ImageRecord]) -> None:
         import json

@@ -177,8 +177,8 @@ class BuildContext:
         """Write the hash memo when it changed (no fsync: it is only a cache, checked against stat each time)."""
         if not self._memo_dirty or self._memo_path is None or self._memo is None:
             return
+        from skiff.cachefiles import replace_cache
+
         self._memo_path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self._memo_path.with_name(f".{self._memo_path.name}.{os.getpid()}")
-        tmp.write_text(json.dumps(self._memo))
-        os.replace(tmp, self._memo_path)
+        replace_cache(self._memo_path, json.dumps(self._memo).encode())
         self._memo_dirty = False
