@@ -52,6 +52,27 @@ class BlobStore:
     def __init__(self, root: Path, tmp: Path) -> None:
         self.dir = root / "blobs" / "sha256"
         self.tmp = tmp
+        self._defer = 0  # inside deferring(): the folder's fsync waits for sync()
+        self._pending = False
+
+    @contextlib.contextmanager
+    def deferring(self) -> Iterator[None]:
+        """Blobs put meanwhile are fsynced each, their folder once (by :meth:`sync`, or on leaving): a build's
+        layer, config and manifest cost one folder fsync instead of three. Whoever records something that
+        names these blobs (the image index) calls :meth:`sync` first."""
+        self._defer += 1
+        try:
+            yield
+        finally:
+            self._defer -= 1
+            if not self._defer:
+                self.sync()
+
+    def sync(self) -> None:
+        """Make the names of the blobs put so far durable (fsync of the blob folder), if one is pending."""
+        if self._pending:
+            fsync_dir(self.dir)
+            self._pending = False
 
     def path(self, digest: Digest) -> Path:
         return self.dir / digest.hex
@@ -110,7 +131,10 @@ class BlobStore:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
             raise
-        fsync_dir(self.dir)
+        if self._defer:
+            self._pending = True
+        else:
+            fsync_dir(self.dir)
         return got, count
 
     def open(self, digest: Digest) -> BinaryIO:

@@ -13,11 +13,12 @@ RUNROOT (default /run/skiff) holds the driver probe result.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
 import time
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -150,6 +151,7 @@ class Store:
             layer_blobs=[d.digest for d in m.layers], layer_media_types=[d.media_type for d in m.layers],
             chain_ids=chain_ids(diff_ids), created=config.created, size=sum(r.size for r in layer_recs),
             loaded=time.time(), architecture=config.architecture, os=config.os, parent=parent)
+        self.blobs.sync()  # the blobs' names are durable before a record names them
         records = self.images.update(lambda rs: imgs.add_record(rs, rec))
         return next(r for r in records if r.id == rec.id)
 
@@ -244,11 +246,14 @@ class Store:
         return self._driver
 
     # ---- writers, undo and garbage collection (store/gc.py) ----
-    def writing(self) -> AbstractContextManager[None]:
-        """Held by anything that writes blobs, images or ROOT/tmp files; gc leaves those alone meanwhile."""
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[None]:
+        """Held by anything that writes blobs, images or ROOT/tmp files; gc leaves those alone meanwhile. The
+        blob folder's fsync is deferred to the end, or to :meth:`put_image` (BlobStore.deferring)."""
         from skiff.store import gc
 
-        return gc.writing(self.root)
+        with gc.writing(self.root), self.blobs.deferring():
+            yield
 
     def discard_blobs(self, digests: list[str]) -> None:
         """Undo a failed transfer: delete these blobs unless an image uses them (the store is left as it was)."""

@@ -61,7 +61,9 @@ class Builder:
         self.opts = opts
         self.progress: Plain = make("quiet" if opts.quiet else opts.progress, self.out)
         try:
-            return self._build(opts)
+            # gc leaves the build's blobs alone, and the blob folder is fsynced once for all of them
+            with self.store.writing():
+                return self._build(opts)
         finally:
             self.progress.close()
 
