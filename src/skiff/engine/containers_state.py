@@ -266,7 +266,7 @@ class ContainerStore:
         # the volatile copy needs no fsync (it does not outlive a reboot) and is not renamed over the old one
         # (ext4 flushes a file renamed over another: ~1.5 ms); in the instant it is absent, readers fall back
         # to the copy under ROOT, which needs the fsync
-        from skiff.cachefiles import replace_cache
+        from skiff.lightfs import replace_cache
 
         replace_cache(self.rdir(cid) / "state.json", data)
         _atomic_write(self.cdir(cid) / "state.json", data)

@@ -10,12 +10,12 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
 from skiff.errors import DigestMismatchError, NotFoundError
+from skiff.lightfs import mkstemp
 from skiff.oci.digest import Digest, VerifyingReader
 
 CHUNK = 1 << 20
@@ -33,7 +33,7 @@ def atomic_write(path: Path, data: bytes, tmp_dir: Path | None = None, mode: int
     """Write ``data`` to ``path`` so that readers see either the old or the new file, never a part."""
     tmp_dir = tmp_dir or path.parent
     tmp_dir.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=tmp_dir, prefix=".w-")
+    fd, tmp = mkstemp(tmp_dir, ".w-")
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
@@ -102,7 +102,7 @@ class BlobStore:
         self.tmp.mkdir(parents=True, exist_ok=True)
         h = hashlib.sha256()
         count = 0
-        fd, tmp = tempfile.mkstemp(dir=self.tmp, prefix="blob-")
+        fd, tmp = mkstemp(self.tmp, "blob-")
         try:
             with os.fdopen(fd, "wb") as f:
                 if isinstance(data, bytes):

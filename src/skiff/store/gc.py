@@ -12,12 +12,12 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from skiff.errors import SkiffError
+from skiff.lightfs import remove_tree
 from skiff.oci.digest import Digest
 from skiff.store.lock import IMAGES
 
@@ -90,7 +90,7 @@ def collect(store: Store) -> tuple[list[str], list[str]]:
             for name in os.listdir(store.tmp):
                 p = store.tmp / name
                 if p.is_dir() and not p.is_symlink():
-                    shutil.rmtree(p, ignore_errors=True)
+                    remove_tree(p)
                 else:
                     p.unlink(missing_ok=True)
         with store.locks[IMAGES].exclusive():

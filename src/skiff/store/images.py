@@ -196,10 +196,10 @@ class ImageIndex:
         return data[2] if data[1] == self._stamp(raw) else None
 
     def _write_sidecar(self, raw: bytes, images: Any) -> None:
-        """Best effort (a reader may lack write access); a cache file (skiff.cachefiles), never half-read."""
+        """Best effort (a reader may lack write access); a cache file (skiff.lightfs), never half-read."""
         import marshal
 
-        from skiff.cachefiles import replace_cache
+        from skiff.lightfs import replace_cache
 
         try:
             replace_cache(self.path + ".marshal", marshal.dumps((SIDECAR_FORMAT, self._stamp(raw), images)))

@@ -19,13 +19,12 @@ import contextlib
 import hashlib
 import json
 import os
-import shutil
-import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
 from skiff.errors import DigestMismatchError, SkiffError
+from skiff.lightfs import mkdtemp, remove_tree
 from skiff.oci.codec import from_obj, jfield, to_obj
 from skiff.oci.digest import Digest
 from skiff.records import dataclass
@@ -139,14 +138,14 @@ class LayerStore:
         if self.dir.is_dir():
             for name in os.listdir(self.dir):
                 if name.startswith(".tmp-"):
-                    shutil.rmtree(self.dir / name, ignore_errors=True)
+                    remove_tree(self.dir / name)
 
     def _unpack(self, src: LayerSource, chain: str, parent: str | None,
                 open_blob: Callable[[Digest], BinaryIO], unpack: LayerUnpacker) -> LayerRecord:
         self.dir.mkdir(parents=True, exist_ok=True)
         self.links.mkdir(exist_ok=True)
         self.records_dir.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(dir=self.dir, prefix=".tmp-"))
+        tmp = Path(mkdtemp(self.dir, ".tmp-"))
         try:
             (tmp / "diff").mkdir(mode=0o755)
             with open_blob(Digest(src.blob)) as stream:
@@ -156,10 +155,12 @@ class LayerStore:
                                           f"the image config says {src.diff_id}")
             final = self.dir / Digest(chain).hex
             if final.exists():  # left by a crash between rename and record: replace it
+                import shutil
+
                 shutil.rmtree(final)
             os.rename(tmp, final)
         except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
+            remove_tree(tmp)
             raise
         link = self.links / Digest(chain).hex[:SHORT]
         with contextlib.suppress(FileNotFoundError):
@@ -197,6 +198,8 @@ class LayerStore:
 
 
 def _rmtree(path: Path) -> None:
+    import shutil
+
     try:
         shutil.rmtree(path)
     except FileNotFoundError:

@@ -177,7 +177,7 @@ class BuildContext:
         """Write the hash memo when it changed (no fsync: it is only a cache, checked against stat each time)."""
         if not self._memo_dirty or self._memo_path is None or self._memo is None:
             return
-        from skiff.cachefiles import replace_cache
+        from skiff.lightfs import replace_cache
 
         self._memo_path.parent.mkdir(parents=True, exist_ok=True)
         replace_cache(self._memo_path, json.dumps(self._memo).encode())

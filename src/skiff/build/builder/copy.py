@@ -7,9 +7,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
 import stat
-import tempfile
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
@@ -19,6 +17,7 @@ from skiff.build.builder.layers import add_layer_from, dirs_of, layer_dirs, mkdi
 from skiff.build.builder.rootview import RootView, resolve_user
 from skiff.build.dockerfile import commands as c
 from skiff.errors import SkiffError
+from skiff.lightfs import TemporaryFolder, copy_file
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -73,7 +72,7 @@ def copy(b: Builder, n: int, state: StageState, cmd: c.CopyCommand | c.AddComman
         uid, gid = 0, 0
     mode = cmd.chmod or None
     from_ = getattr(cmd, "from_", "")
-    with tempfile.TemporaryDirectory(dir=tmp_dir(b)) as tmp, contextlib.ExitStack() as stack:
+    with TemporaryFolder(tmp_dir(b)) as tmp, contextlib.ExitStack() as stack:
         stage = Path(tmp) / "layer"
         mkdirs(stage, os.path.dirname(dest.rstrip("/")) if not dest_is_dir else dest, view, 0, 0)
         sources: list[tuple[Path, str, BuildContext | None]] = []
@@ -179,7 +178,7 @@ def _copy_included(ctx: BuildContext, src: Path, stage: Path, dest: str, uid: in
         if stat.S_ISLNK(st.st_mode):
             os.symlink(os.readlink(s_path), d_path)
         elif stat.S_ISREG(st.st_mode):
-            shutil.copyfile(s_path, d_path, follow_symlinks=False)
+            copy_file(s_path, d_path)
             os.chmod(d_path, stat.S_IMODE(st.st_mode))
         else:
             continue

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
@@ -18,6 +17,7 @@ from typing import TYPE_CHECKING, BinaryIO
 from skiff.build.builder.cache import LayerRef
 from skiff.build.builder.rootview import RootView, resolve_user
 from skiff.errors import SkiffError
+from skiff.lightfs import mkdtemp, mkstemp, remove_tree
 
 if TYPE_CHECKING:
     from skiff.build.builder.executor import Builder
@@ -70,7 +70,7 @@ def add_layer_from(b: Builder, state: StageState, src: Path, mode: str, *, adopt
     from skiff.store.layers import LayerSource
 
     tmpdir = tmp_dir(b)
-    fd, blob = tempfile.mkstemp(dir=tmpdir, prefix="layer-")
+    fd, blob = mkstemp(tmpdir, "layer-")
     try:
         with os.fdopen(fd, "wb") as out:
             res = create_layer(src, out, compression="gzip", mode=mode,  # type: ignore[arg-type]
@@ -134,7 +134,7 @@ def overlay_over(b: Builder, lower: Path) -> Iterator[Path]:
     are discarded, the context is never changed)."""
     from skiff.store.drivers.base import MNT_DETACH, sys_mount, sys_umount
 
-    base = Path(tempfile.mkdtemp(dir=tmp_dir(b), prefix="bindrw-"))
+    base = Path(mkdtemp(tmp_dir(b), "bindrw-"))
     try:
         for n in ("upper", "work", "merged"):
             (base / n).mkdir()
@@ -176,15 +176,13 @@ def ensure_dir(b: Builder, state: StageState, path: str) -> bool:
     if view.is_dir(path):
         return False
     uid, gid, _ = resolve_user(view.read, state.config.config.user or "root", where="WORKDIR")
-    tmp = tempfile.mkdtemp(dir=tmp_dir(b))
+    tmp = mkdtemp(tmp_dir(b))
     try:
         stage = Path(tmp) / "layer"
         mkdirs(stage, path, view, uid, gid)
         add_layer_from(b, state, stage, "dir")
     finally:
-        import shutil
-
-        shutil.rmtree(tmp, ignore_errors=True)
+        remove_tree(tmp)
     return True
 
 

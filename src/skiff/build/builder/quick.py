@@ -110,7 +110,7 @@ class Memo:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         data = json.dumps({"signature": self.signature, "lines": lines, "images": images, "records": records,
                            "image_id": image_id, "manifest": manifest, "names": names})
-        from skiff.cachefiles import replace_cache
+        from skiff.lightfs import replace_cache
 
         replace_cache(self.path, data.encode())
 

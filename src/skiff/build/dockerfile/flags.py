@@ -5,7 +5,6 @@ Errors are :class:`FlagError` (a plain message); :mod:`instructions` adds the lo
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Callable
 
@@ -175,6 +174,8 @@ def parse_mount(spec: str, expander: Callable[[str], str] | None = None) -> Moun
 
     ``expander`` (``$VAR`` substitution) is applied to every value before it is checked.
     """
+    import csv  # only for --mount values (its import costs start-up time)
+
     try:
         fields = next(csv.reader([spec]), [])
     except csv.Error as err:
