@@ -120,7 +120,7 @@ class TemporaryFolder:
     """``tempfile.TemporaryDirectory`` without importing tempfile: ``with TemporaryFolder(dir) as path``."""
 
     def __init__(self, dir: str | os.PathLike[str], prefix: str = "tmp-") -> None:
-        self.name = mkdtemp(dir, prefix)
+        self.name = mkdtemp(dir=dir, prefix=prefix)
 
     def __enter__(self) -> str:
         return self.name

@@ -17,10 +17,10 @@ def test_replace_cache_and_temporaries(tmp_path: Path) -> None:
     lightfs.replace_cache(p, b"one")
     lightfs.replace_cache(p, b"two" * 50_000)
     assert p.read_bytes() == b"two" * 50_000 and os.listdir(tmp_path) == ["c.json"]
-    fd, name = lightfs.mkstemp(tmp_path, "x-")
+    fd, name = lightfs.mkstemp(dir=tmp_path, prefix="x-")
     os.close(fd)
     assert os.path.basename(name).startswith("x-") and os.stat(name).st_mode & 0o777 == 0o600
-    d = lightfs.mkdtemp(tmp_path, "d-")
+    d = lightfs.mkdtemp(dir=tmp_path, prefix="d-")
     assert os.stat(d).st_mode & 0o777 == 0o700
     os.makedirs(os.path.join(d, "a/b"))
     os.symlink("/etc", os.path.join(d, "a/link"))  # removed as a link, never followed

@@ -33,7 +33,7 @@ def atomic_write(path: Path, data: bytes, tmp_dir: Path | None = None, mode: int
     """Write ``data`` to ``path`` so that readers see either the old or the new file, never a part."""
     tmp_dir = tmp_dir or path.parent
     tmp_dir.mkdir(parents=True, exist_ok=True)
-    fd, tmp = mkstemp(tmp_dir, ".w-")
+    fd, tmp = mkstemp(dir=tmp_dir, prefix=".w-")
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
@@ -102,7 +102,7 @@ class BlobStore:
         self.tmp.mkdir(parents=True, exist_ok=True)
         h = hashlib.sha256()
         count = 0
-        fd, tmp = mkstemp(self.tmp, "blob-")
+        fd, tmp = mkstemp(dir=self.tmp, prefix="blob-")
         try:
             with os.fdopen(fd, "wb") as f:
                 if isinstance(data, bytes):

@@ -145,7 +145,7 @@ class LayerStore:
         self.dir.mkdir(parents=True, exist_ok=True)
         self.links.mkdir(exist_ok=True)
         self.records_dir.mkdir(parents=True, exist_ok=True)
-        tmp = Path(mkdtemp(self.dir, ".tmp-"))
+        tmp = Path(mkdtemp(dir=self.dir, prefix=".tmp-"))
         try:
             (tmp / "diff").mkdir(mode=0o755)
             with open_blob(Digest(src.blob)) as stream:

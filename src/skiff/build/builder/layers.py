@@ -70,7 +70,7 @@ def add_layer_from(b: Builder, state: StageState, src: Path, mode: str, *, adopt
     from skiff.store.layers import LayerSource
 
     tmpdir = tmp_dir(b)
-    fd, blob = mkstemp(tmpdir, "layer-")
+    fd, blob = mkstemp(dir=tmpdir, prefix="layer-")
     try:
         with os.fdopen(fd, "wb") as out:
             res = create_layer(src, out, compression="gzip", mode=mode,  # type: ignore[arg-type]
@@ -134,7 +134,7 @@ def overlay_over(b: Builder, lower: Path) -> Iterator[Path]:
     are discarded, the context is never changed)."""
     from skiff.store.drivers.base import MNT_DETACH, sys_mount, sys_umount
 
-    base = Path(mkdtemp(tmp_dir(b), "bindrw-"))
+    base = Path(mkdtemp(dir=tmp_dir(b), prefix="bindrw-"))
     try:
         for n in ("upper", "work", "merged"):
             (base / n).mkdir()
@@ -176,7 +176,7 @@ def ensure_dir(b: Builder, state: StageState, path: str) -> bool:
     if view.is_dir(path):
         return False
     uid, gid, _ = resolve_user(view.read, state.config.config.user or "root", where="WORKDIR")
-    tmp = mkdtemp(tmp_dir(b))
+    tmp = mkdtemp(dir=tmp_dir(b))
     try:
         stage = Path(tmp) / "layer"
         mkdirs(stage, path, view, uid, gid)
