@@ -107,10 +107,15 @@ def connect(eng: ContainerEngine, rec: ContainerRecord, pid: int) -> None:
            "dns_options": list(hc.dns_options)}
     rundir = eng.cs.rdir(rec.id)
     if eng.plumber is not None:
-        eng.plumber.attach(rec.id, netns, mode, rec.bare_name, _port_specs(rec),
-                           exposed=list(rec.config.exposed_ports) if hc.publish_all_ports else None,
-                           rundir=str(rundir), hostname=rec.config.hostname, etc=etc)
-        return
+        from skiff.network.plumber import HelperGone
+
+        try:
+            eng.plumber.attach(rec.id, netns, mode, rec.bare_name, _port_specs(rec),
+                               exposed=list(rec.config.exposed_ports) if hc.publish_all_ports else None,
+                               rundir=str(rundir), hostname=rec.config.hostname, etc=etc)
+            return
+        except HelperGone:  # the helper died before answering: attach here instead
+            eng.plumber = None
     from skiff.network.etcfiles import rewrite_in_place
 
     att = manager(eng).attach(rec.id, netns, mode, name=rec.bare_name, ports=_ports(rec))

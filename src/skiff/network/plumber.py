@@ -20,6 +20,8 @@ import json
 import os
 import sys
 
+from skiff.errors import SkiffError
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import subprocess
@@ -40,7 +42,6 @@ def attachment_to_json(att: Attachment) -> dict[str, Any]:
 def _serve(root: str, runroot: str, prefix: str, table: str, network: str) -> None:
     from pathlib import Path
 
-    from skiff.errors import SkiffError
     from skiff.network import rtnl
     from skiff.network.etcfiles import rewrite_in_place
     from skiff.network.manager import NetworkManager
@@ -85,6 +86,11 @@ def main() -> None:
     os._exit(0)  # no interpreter teardown: the engine does not wait for it
 
 
+class HelperGone(SkiffError):
+    """The plumber process died or could not start (its stderr is not kept): the caller may do the work in
+    its own process instead."""
+
+
 class Plumber:
     """The engine's handle on a plumber process (started by :meth:`spawn`, ended by :meth:`close`)."""
 
@@ -104,27 +110,23 @@ class Plumber:
 
     def send(self, req: dict[str, Any]) -> None:
         """Write a request; its answer is read by :meth:`answer` (one per request, in order)."""
-        from skiff.errors import SkiffError
-
         assert self.proc.stdin is not None
         try:
             self.proc.stdin.write(json.dumps(req).encode() + b"\n")
             self.proc.stdin.flush()
         except OSError as e:
-            raise SkiffError(f"network set-up failed: the network helper is gone ({e.strerror})") from None
+            raise HelperGone(f"network set-up failed: the network helper is gone ({e.strerror})") from None
         self.pending += 1
 
     def answer(self) -> Any:
-        from skiff.errors import SkiffError
-
         assert self.proc.stdout is not None
         self.pending -= 1
         try:
             line = self.proc.stdout.readline()
         except OSError as e:
-            raise SkiffError(f"network set-up failed: the network helper is gone ({e.strerror})") from None
+            raise HelperGone(f"network set-up failed: the network helper is gone ({e.strerror})") from None
         if not line:
-            raise SkiffError("network set-up failed: the network helper exited")
+            raise HelperGone("network set-up failed: the network helper exited")
         reply = json.loads(line)
         if "error" in reply:
             raise _error(reply["kind"], reply["error"], int(reply.get("exit_code", 125)))

@@ -11,7 +11,7 @@ import pytest
 from skiff.errors import NotFoundError
 from skiff.network import links
 from skiff.network.manager import NetworkManager
-from skiff.network.plumber import Plumber
+from skiff.network.plumber import HelperGone, Plumber
 
 
 def test_attach_release_and_errors(netmgr: NetworkManager, make_ctr, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -40,3 +40,17 @@ def test_attach_release_and_errors(netmgr: NetworkManager, make_ctr, tmp_path: P
     finally:
         pl.close()
     assert netmgr.attachments(c.id) == [] and att["veth"] not in links.list_links()
+
+
+def test_a_dead_helper_is_reported_as_gone(netmgr: NetworkManager, make_ctr) -> None:  # type: ignore[no-untyped-def]
+    """The engine attaches in its own process when the helper is gone (engine/networks.connect)."""
+    c = make_ctr()
+    pl = Plumber.spawn(str(netmgr.root), str(netmgr.runroot), netmgr.prefix, netmgr.table, "bridge")
+    pl.proc.kill()
+    pl.proc.wait()
+    try:
+        with pytest.raises(HelperGone):
+            pl.attach(c.id, c.netns, "bridge", "web", [])
+    finally:
+        pl.close()
+    assert netmgr.attachments(c.id) == []
