@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from skiff.errors import InvalidArgumentError
+from skiff.network.names import DEFAULT_ROOT, host_names  # noqa: F401 - DEFAULT_ROOT re-exported
 
 if TYPE_CHECKING:
     from .containers import ContainerEngine
@@ -30,9 +31,6 @@ def setup_network(eng: ContainerEngine, rec: ContainerRecord) -> str | None:
     if mode.startswith("container:"):
         raise InvalidArgumentError("--network container:<name> is not supported")
     return None
-
-
-from skiff.network.names import DEFAULT_ROOT, host_names  # noqa: E402,F401 - re-exported
 
 
 def network_manager(root: Path, runroot: Path) -> Any:
