@@ -7,9 +7,10 @@ import os
 import signal
 
 _NR = {
-    "x86_64": {"pivot_root": 155, "capset": 126, "clone": 56, "seccomp": 317, "close_range": 436},
-    "aarch64": {"pivot_root": 41, "capset": 91, "clone": 220, "seccomp": 277, "close_range": 436},
+    "x86_64": {"pivot_root": 155, "capset": 126, "clone": 56, "seccomp": 317, "close_range": 436, "clone3": 435},
+    "aarch64": {"pivot_root": 41, "capset": 91, "clone": 220, "seccomp": 277, "close_range": 436, "clone3": 435},
 }
+_CLONE_INTO_CGROUP = 0x200000000
 _LINUX_CAPABILITY_VERSION_3 = 0x20080522
 
 
@@ -20,6 +21,12 @@ class _CapHeader(ctypes.Structure):
 class _CapData(ctypes.Structure):
     _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
                 ("inheritable", ctypes.c_uint32)]
+
+
+class _CloneArgs(ctypes.Structure):  # struct clone_args, CLONE_ARGS_SIZE_VER2 (Linux 5.7)
+    _fields_ = [(name, ctypes.c_uint64) for name in (
+        "flags", "pidfd", "child_tid", "parent_tid", "exit_signal", "stack", "stack_size", "tls", "set_tid",
+        "set_tid_size", "cgroup")]
 
 
 class _SockFprog(ctypes.Structure):
@@ -108,21 +115,28 @@ class LinuxKernel:
                                  ctypes.c_ulong(flags), ctypes.byref(prog))
         _check(ret, "seccomp")
 
-    def clone(self, flags: int) -> int:
+    def clone(self, flags: int, cgroup_fd: int | None = None) -> int:
         """fork(2) into new namespaces in one step: returns 0 in the child, the child's pid in the parent.
 
+        With ``cgroup_fd`` (a cgroup2 folder), clone3's CLONE_INTO_CGROUP starts the child in that cgroup:
+        no migration afterwards, whose first write to cgroup.procs waits for an RCU grace period (5-15 ms).
         Does what ``os.fork`` does around the call (PyOS_BeforeFork / AfterFork_*), with the GIL held, so
         the child continues in this interpreter. The caller must be single-threaded.
         """
         api = ctypes.pythonapi
+        args = None
+        if cgroup_fd is not None:  # stack 0 and stack_size 0: the child runs on a copy of ours, as after fork
+            args = _CloneArgs(flags=flags | _CLONE_INTO_CGROUP, exit_signal=signal.SIGCHLD, cgroup=cgroup_fd)
         api.PyOS_BeforeFork()
-        sys_flags = flags | signal.SIGCHLD
-        if _MACHINE == "x86_64":  # clone(flags, stack, parent_tid, child_tid, tls)
-            ret = self._pylibc.syscall(ctypes.c_long(self._nr["clone"]), ctypes.c_ulong(sys_flags),
+        if args is not None:
+            ret = self._pylibc.syscall(ctypes.c_long(self._nr["clone3"]), ctypes.byref(args),
+                                       ctypes.c_size_t(ctypes.sizeof(args)))
+        elif _MACHINE == "x86_64":  # clone(flags, stack, parent_tid, child_tid, tls)
+            ret = self._pylibc.syscall(ctypes.c_long(self._nr["clone"]), ctypes.c_ulong(flags | signal.SIGCHLD),
                                        ctypes.c_void_p(0), ctypes.c_void_p(0), ctypes.c_void_p(0),
                                        ctypes.c_ulong(0))
         else:  # aarch64: clone(flags, stack, parent_tid, tls, child_tid)
-            ret = self._pylibc.syscall(ctypes.c_long(self._nr["clone"]), ctypes.c_ulong(sys_flags),
+            ret = self._pylibc.syscall(ctypes.c_long(self._nr["clone"]), ctypes.c_ulong(flags | signal.SIGCHLD),
                                        ctypes.c_void_p(0), ctypes.c_void_p(0), ctypes.c_ulong(0),
                                        ctypes.c_void_p(0))
         if ret == 0:
@@ -131,5 +145,5 @@ class LinuxKernel:
         err = ctypes.get_errno()
         api.PyOS_AfterFork_Parent()
         if ret < 0:
-            raise OSError(err, f"clone: {os.strerror(err)}")
+            raise OSError(err, f"{'clone3' if args is not None else 'clone'}: {os.strerror(err)}")
         return int(ret)

@@ -186,7 +186,7 @@ class Runtime:
         pid, ch = spawn(self.kernel, Launch(spec=spec, process=process, rootfs="/", bundle=rec.bundle,
                                             cgroup=self._cgroup(rec), stdio=stdio, on_terminal=handler,
                                             seccomp=bpf, seccomp_flags=bpf_flags, preserve_fds=preserve_fds,
-                                            exec_into=rec.pid))
+                                            exec_into=rec.pid, detach=detach))
         start_and_confirm(ch)
         if pid_file is not None:
             _write_pid_file(pid_file, pid)

@@ -66,6 +66,8 @@ class InitConfig:
     seccomp_flags: int = 0
     preserve_fds: int = 0
     exec_mode: bool = False  # joining an existing container: no rootfs set-up
+    outlive_parent: bool = False  # a detached exec: the caller exits once execve succeeded
+    cgroup_fds: list[int] = field(default_factory=list)  # cgroup v1 `tasks` files to write 0 (this thread) to
 
 
 class _ExecError(Exception):
@@ -100,6 +102,12 @@ def _report(cfg: InitConfig, msg: ExecFailed | Failed) -> None:
 
 
 def _steps(kernel: Kernel, cfg: InitConfig) -> None:
+    for fd in cfg.cgroup_fds:  # first, so that everything after is accounted to the container's cgroups
+        try:
+            os.write(fd, b"0")
+        except OSError as e:
+            raise OSError(e.errno, f"cannot join the container's cgroup: {e.strerror}") from None
+        os.close(fd)
     kernel.prctl(PR_SET_DUMPABLE, 0)  # no container process may open /proc/<us>/exe or our fds
     kernel.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     _reset_signals()
@@ -161,6 +169,8 @@ def _steps(kernel: Kernel, cfg: InitConfig) -> None:
         msg, _ = cfg.channel.recv()
         if not isinstance(msg, Start):
             os._exit(1)
+        if cfg.outlive_parent:
+            kernel.prctl(PR_SET_PDEATHSIG, 0)
     if nnp:
         kernel.prctl(PR_SET_NO_NEW_PRIVS, 1)
         if cfg.seccomp is not None:

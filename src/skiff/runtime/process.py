@@ -60,6 +60,7 @@ class Launch:
     seccomp_flags: int = 0
     preserve_fds: int = 0
     exec_into: int | None = None  # pid of a running container to join (exec path)
+    detach: bool = False  # the process outlives the caller (exec -d)
     extra_joins: list[tuple[int, str]] = field(default_factory=list)
 
 
@@ -110,23 +111,33 @@ def _write_maps(pid: int, uid_maps: list[LinuxIDMapping], gid_maps: list[LinuxID
                 f.write(text)
 
 
-def _clone(kernel: Kernel, flags: int, pid_join: str | None) -> int:
+def _fork(kernel: Kernel, flags: int, cgroup_fd: int | None) -> tuple[int, bool]:
+    """-> (pid, whether the child started in the cgroup2 folder ``cgroup_fd``)."""
+    if cgroup_fd is not None:
+        try:
+            return kernel.clone(flags, cgroup_fd), True
+        except OSError:  # no clone3 / CLONE_INTO_CGROUP (Linux < 5.7), or a refusal: the parent moves it instead
+            pass
+    return kernel.clone(flags), False
+
+
+def _clone(kernel: Kernel, flags: int, pid_join: str | None, cgroup_fd: int | None = None) -> tuple[int, bool]:
     if pid_join is None:
-        return kernel.clone(flags)
+        return _fork(kernel, flags, cgroup_fd)
     own = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
     target = os.open(pid_join, os.O_RDONLY | os.O_CLOEXEC)
     try:
         kernel.setns(target, CLONE_NEWPID)  # only pid_for_children changes
         pid = -1
         try:
-            pid = kernel.clone(flags)
+            pid, placed = _fork(kernel, flags, cgroup_fd)
         finally:
             if pid != 0:
                 kernel.setns(own, CLONE_NEWPID)  # the parent's later children stay in its own pid ns
     finally:
         os.close(own)
         os.close(target)
-    return pid
+    return pid, placed
 
 
 def spawn(kernel: Kernel, launch: Launch) -> tuple[int, Channel]:
@@ -139,18 +150,27 @@ def spawn(kernel: Kernel, launch: Launch) -> tuple[int, Channel]:
         raise ContainerStartError("the runtime forks only from a single-threaded process "
                                   f"({others + 1} threads are running)")
     flags, joins, pid_join, new_userns, new_cgroupns = _plan(launch)
+    task_fds, cgroup_fd = launch.cgroup.join_fds() if launch.cgroup is not None else ([], None)
     parent, child = Channel.pair()
     cfg = init.InitConfig(spec=launch.spec, process=launch.process, rootfs=launch.rootfs, bundle=launch.bundle,
                           channel=child, stdio=launch.stdio, start_fifo=launch.start_fifo,
                           new_userns=new_userns, new_cgroupns=new_cgroupns, joins=joins + launch.extra_joins,
                           seccomp=launch.seccomp, seccomp_flags=launch.seccomp_flags, preserve_fds=launch.preserve_fds,
-                          exec_mode=launch.exec_into is not None)
+                          exec_mode=launch.exec_into is not None, outlive_parent=launch.detach,
+                          cgroup_fds=task_fds)
+    pid = -1
     try:
-        pid = _clone(kernel, flags, pid_join)
+        pid, placed = _clone(kernel, flags, pid_join, cgroup_fd)
     except OSError as e:
         parent.close()
         child.close()
         raise ContainerStartError(f"cannot create the container process: {e}") from None
+    finally:
+        if cgroup_fd is not None:
+            os.close(cgroup_fd)
+        if pid != 0:  # the parent, or no child; the child writes to these first, then closes them
+            for fd in task_fds:
+                os.close(fd)
     if pid == 0:  # the child: never returns
         parent.close()
         init.run(kernel, cfg)
@@ -158,8 +178,8 @@ def spawn(kernel: Kernel, launch: Launch) -> tuple[int, Channel]:
     try:
         if new_userns and launch.spec.linux is not None:
             _write_maps(pid, launch.spec.linux.uid_mappings, launch.spec.linux.gid_mappings)
-        if launch.cgroup is not None:
-            launch.cgroup.add(pid)
+        if launch.cgroup is not None and not placed:
+            launch.cgroup.add_v2(pid)
         parent.send(Go())
         _await_ready(parent, launch)
     except BaseException:

@@ -73,9 +73,13 @@ def test_exec(sk, name):  # type: ignore[no-untyped-def]
     # exec joins the container's namespaces: same pid namespace (PID 1 is sleep), same hostname
     assert sk.out("exec", name, "cat", "/proc/1/comm").strip() == "sleep"
     assert sk.out("exec", name, "hostname").strip() == _inspect(sk, name)["Config"]["Hostname"]
-    sk("exec", "-d", name, "sh", "-c", "echo detached > /tmp/d")
-    time.sleep(0.3)
-    assert sk.out("exec", name, "cat", "/tmp/d") == "detached\n"
+    # a detached exec outlives the CLI (no parent-death signal once started) and runs in the container's cgroup
+    sk("exec", "-d", name, "sh", "-c", "echo detached > /tmp/d; sleep 0.5; echo later >> /tmp/d; sleep 30")
+    deadline = time.monotonic() + 10
+    while sk.out("exec", name, "cat", "/tmp/d") != "detached\nlater\n" and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert sk.out("exec", name, "cat", "/tmp/d") == "detached\nlater\n"
+    assert "sleep 30" in sk.out("top", name)  # top lists the cgroup's processes
     assert sk.out("exec", "-i", name, "cat", input=b"piped\n") == "piped\n"
     sk("kill", name)
     sk("wait", name)

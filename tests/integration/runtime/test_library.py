@@ -246,6 +246,60 @@ def test_cgroup_v1_resources_written(runtime: Runtime, tmp_path: Path, busybox_r
     assert not list(cg.glob(f"*/skiff/{cid}"))
 
 
+def _cgroup_lines(pid: int) -> dict[str, str]:
+    """/proc/PID/cgroup as {hierarchy: path}; the cgroup2 line's hierarchy is ''."""
+    out = {}
+    for line in Path(f"/proc/{pid}/cgroup").read_text().splitlines():
+        _, ctrls, path = line.split(":", 2)
+        out[ctrls] = path
+    return out
+
+
+class _NoClone3:
+    """The real kernel, except that clone3 fails as on Linux < 5.7."""
+
+    def __init__(self) -> None:
+        from skiff.kernel.linux import LinuxKernel
+
+        self._k = LinuxKernel()
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._k, name)
+
+    def clone(self, flags: int, cgroup_fd: int | None = None) -> int:
+        if cgroup_fd is not None:
+            import errno
+
+            raise OSError(errno.ENOSYS, "clone3: Function not implemented")
+        return self._k.clone(flags)
+
+
+@pytest.mark.parametrize("clone3", [True, False], ids=["clone3", "no-clone3"])
+def test_process_joins_every_hierarchy(tmp_path: Path, busybox_rootfs: Path, clone3: bool) -> None:
+    """The container and an exec'd process are in the container's cgroup in every hierarchy skiff manages:
+    the v1 ones (the child writes 0 to their `tasks`) and cgroup2 (clone3 CLONE_INTO_CGROUP, or the parent
+    moves it when clone3 is missing)."""
+    from skiff.runtime.cgroups.v1 import CONTROLLERS
+
+    rt = Runtime(tmp_path / "state", kernel=None if clone3 else _NoClone3())  # type: ignore[arg-type]
+    cid, b = _bundle(tmp_path, busybox_rootfs, ["sleep", "30"])
+    try:
+        rt.create(cid, b, stdio=(0, 1, 2))
+        rt.start(cid)
+        pid = rt.state(cid).pid
+        proc = default_spec(["sleep", "20"]).process
+        assert proc is not None
+        exec_pid = rt.exec(cid, proc, stdio=(0, 1, 2), detach=True)
+        for p in (pid, exec_pid):
+            lines = _cgroup_lines(p)
+            joined = {h: path for h, path in lines.items()
+                      if h == "" or any(c in h.split(",") for c in CONTROLLERS)}
+            assert joined and all(path.endswith(f"/skiff/{cid}") for path in joined.values()), lines
+    finally:
+        rt.delete(cid, force=True)
+    assert not list(Path("/sys/fs/cgroup").glob(f"*/skiff/{cid}"))
+
+
 def test_refuses_to_fork_with_other_threads(runtime: Runtime, tmp_path: Path, busybox_rootfs: Path) -> None:
     import threading
 

@@ -101,6 +101,15 @@ class V2Manager:
     def add(self, pid: int) -> None:
         write(os.path.join(self.dir, "cgroup.procs"), str(pid))
 
+    def join_fds(self) -> tuple[list[int], int | None]:
+        """No files for the child to write; the folder, for clone3's CLONE_INTO_CGROUP. The caller closes it."""
+        try:
+            return [], os.open(self.dir, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        except OSError as e:
+            raise ContainerStartError(f"cannot open the container's cgroup: {e}") from None
+
+    add_v2 = add  # when clone3 could not start the process in the cgroup
+
     def pids(self) -> list[int]:
         return [int(x) for x in (read(os.path.join(self.dir, "cgroup.procs")) or "").split()]
 
