@@ -69,9 +69,11 @@ def mkdtemp(dir: str | os.PathLike[str], prefix: str = "tmp-") -> str:
     raise FileExistsError(f"no free temporary name in {os.fspath(dir)}")  # pragma: no cover
 
 
-def remove_tree(path: str | os.PathLike[str]) -> None:
-    """Remove a folder of ours and what is left in it (nothing when it is gone): an empty one without
-    importing shutil, anything else with ``shutil.rmtree`` (which never follows symbolic links)."""
+def remove_tree(path: str | os.PathLike[str], *, strict: bool = False) -> None:
+    """Remove a folder of ours and what is left in it (nothing when it is gone), without importing shutil:
+    the walk goes through folder descriptors opened with O_NOFOLLOW, so, like ``shutil.rmtree``, it never
+    follows a symbolic link, even one swapped in during the walk. What it cannot remove is left to
+    ``shutil.rmtree`` (ignore_errors), or with ``strict`` raises OSError."""
     try:
         os.rmdir(path)
         return
@@ -79,9 +81,58 @@ def remove_tree(path: str | os.PathLike[str]) -> None:
         return
     except OSError:
         pass
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        try:
+            _empty(fd)
+        finally:
+            os.close(fd)
+        os.rmdir(path)
+        return
+    except FileNotFoundError:
+        return
+    except OSError:
+        if strict:
+            raise
     import shutil
 
     shutil.rmtree(path, ignore_errors=True)
+
+
+def _entries(fd: int) -> list[tuple[str, bool]]:
+    with os.scandir(fd) as it:
+        return [(e.name, e.is_dir(follow_symlinks=False)) for e in it]
+
+
+def _empty(top: int) -> None:
+    """Remove everything in the folder open at ``top``: a loop, not recursion (a tree may be deeper than
+    Python's recursion limit), holding one descriptor per level."""
+    stack = [(top, _entries(top))]
+    names: list[str] = []  # each open level's name in its parent
+    try:
+        while stack:
+            fd, todo = stack[-1]
+            if not todo:
+                stack.pop()
+                if stack:
+                    os.close(fd)
+                    os.rmdir(names.pop(), dir_fd=stack[-1][0])
+                continue
+            name, is_dir = todo.pop()
+            if not is_dir:
+                os.unlink(name, dir_fd=fd)
+                continue
+            sub = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=fd)
+            try:
+                entries = _entries(sub)
+            except BaseException:
+                os.close(sub)
+                raise
+            names.append(name)
+            stack.append((sub, entries))
+    finally:
+        for fd, _ in stack[1:]:
+            os.close(fd)
 
 
 def copy_file(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:

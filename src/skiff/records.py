@@ -123,6 +123,10 @@ if _patchable():
     _load()
     _dc._create_fn = _create_fn  # type: ignore[attr-defined]
 
+from skiff import patterns  # noqa: E402  (dataclasses has loaded re: compiled patterns get their memo too)
+
+patterns.install()
+
 
 def warm() -> int:
     """Import every skiff module and write the memo (temp file, fsync, rename); -> the number of entries."""
@@ -149,10 +153,12 @@ def warm() -> int:
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, CACHE)
+    patterns.write()
     return sum(len(t) for t in _used.values())
 
 
 if __name__ == "__main__":  # run as a script this file is __main__, not skiff.records: use the real module
-    from skiff import records
+    from skiff import patterns, records
 
-    print(f"skiff.records: {records.warm()} generated methods cached in {records.CACHE}")
+    print(f"skiff.records: {records.warm()} generated methods cached in {records.CACHE}, "
+          f"{len(patterns._used)} compiled patterns in {patterns.CACHE}")

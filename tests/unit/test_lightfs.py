@@ -22,9 +22,17 @@ def test_replace_cache_and_temporaries(tmp_path: Path) -> None:
     assert os.path.basename(name).startswith("x-") and os.stat(name).st_mode & 0o777 == 0o600
     d = lightfs.mkdtemp(dir=tmp_path, prefix="d-")
     assert os.stat(d).st_mode & 0o777 == 0o700
-    os.makedirs(os.path.join(d, "a/b"))
+    os.makedirs(os.path.join(d, "a/b/c"))
+    Path(d, "a/b/c/f").write_text("x")
+    Path(d, "top").write_text("y")
+    os.mkfifo(os.path.join(d, "a/fifo"))
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "keep").write_text("k")
     os.symlink("/etc", os.path.join(d, "a/link"))  # removed as a link, never followed
+    os.symlink(outside, os.path.join(d, "a/b/out"))
     lightfs.remove_tree(d)
+    assert (outside / "keep").read_text() == "k"
     lightfs.remove_tree(d)  # gone: nothing to do
     assert not os.path.exists(d) and os.path.isdir("/etc")
     with lightfs.TemporaryFolder(tmp_path) as t:
@@ -50,3 +58,25 @@ def test_importing_it_is_light() -> None:
     code = "import sys, skiff.lightfs; print(sorted({'tempfile', 'shutil', 'random'} & set(sys.modules)))"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True).stdout.strip() == "[]"
+
+
+def test_remove_tree_deeper_than_the_recursion_limit(tmp_path: Path) -> None:
+    import sys
+
+    top = tmp_path / "deep"
+    fd = os.open(tmp_path, os.O_RDONLY)
+    try:
+        os.mkdir("deep", dir_fd=fd)
+        cur = os.open("deep", os.O_RDONLY, dir_fd=fd)
+        for _ in range(sys.getrecursionlimit() + 200):
+            os.mkdir("d", dir_fd=cur)
+            nxt = os.open("d", os.O_RDONLY, dir_fd=cur)
+            os.close(cur)
+            cur = nxt
+        os.close(os.open("f", os.O_WRONLY | os.O_CREAT, 0o600, dir_fd=cur))
+        os.close(cur)
+    finally:
+        os.close(fd)
+    lightfs.remove_tree(top, strict=True)
+    assert not top.exists()
+    lightfs.remove_tree(top, strict=True)  # gone: nothing to do

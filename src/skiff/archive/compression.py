@@ -1,16 +1,16 @@
 """Compression for layer blobs: detection by magic, streaming readers and writers that hash as they go.
 
-gzip goes through isal (igzip), zstd through zstandard; both are imported only when used. Readers hash the
-compressed bytes (the blob digest) and the uncompressed bytes (the diff_id) in the same pass, and stop at a
-configurable uncompressed size (decompression bombs, SECURITY.md #6).
+gzip goes through isal (igzip), or zlib for a layer smaller than a chunk, and zstd through zstandard; each is
+imported only when used. Readers hash the compressed bytes (the blob digest) and the uncompressed bytes (the
+diff_id) in the same pass, and stop at a configurable uncompressed size (decompression bombs, SECURITY.md #6).
 """
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any, BinaryIO, Literal
 
 from skiff.archive.errors import ArchiveError, LayerTooLargeError
+from skiff.hashes import sha256
 
 Compression = Literal["gzip", "zstd", "none"]
 
@@ -40,7 +40,7 @@ class _HashingRaw:
     def __init__(self, stream: BinaryIO, head: bytes) -> None:
         self._stream = stream
         self._head = head
-        self.sha = hashlib.sha256()
+        self.sha = sha256(large=True)
         self.count = 0
 
     def read(self, n: int = -1) -> bytes:
@@ -94,7 +94,7 @@ class LayerReader:
             self._dec = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)
         else:
             self._dec = self._raw
-        self._sha = hashlib.sha256()
+        self._sha = sha256(large=True)
         self.size = 0
         self._max = max_bytes
         self._what = what
@@ -227,16 +227,42 @@ class LayerReader:
 class LayerWriter:
     """Tar bytes in, compressed blob out; hashes both sides in the same pass. Small writes are batched.
 
-    With ``threaded`` (the default) hashing, compression and output run in one worker thread while the
-    caller walks the tree (hashlib, isal and zstandard release the GIL); the thread ends in
-    :meth:`close` or :meth:`abort`, so no thread outlives the call that made the layer."""
+    What does the work is chosen at the first flush. A layer that fits in one chunk (an app's code) is hashed
+    with the builtin sha256 and gzipped with zlib, in the caller's thread: loading OpenSSL, isal and threading
+    would cost more than the work. A larger one gets OpenSSL's sha256 and isal's gzip (or zstandard), and with
+    ``threaded`` (the default) they run in one worker thread while the caller walks the tree (hashlib, isal
+    and zstandard release the GIL); the thread ends in :meth:`close` or :meth:`abort`, so no thread outlives
+    the call that made the layer. Either way the same tar gives the same blob."""
 
     def __init__(self, out: BinaryIO, compression: Compression = "gzip", level: int | None = None, *,
                  threaded: bool = True) -> None:
+        if compression not in ("gzip", "zstd", "none"):
+            raise ArchiveError(f"unknown compression {compression!r} (use gzip, zstd or none)")
         self._out = out
         self.compression = compression
+        self._level = level
+        self._threaded = threaded
+        self._started = False
         self._comp: Any = None
-        if compression == "gzip":
+        self._buf = bytearray()
+        self._tar_sha, self._blob_sha = sha256(), sha256()  # replaced by OpenSSL's for a large layer
+        self.tar_size = 0
+        self.size = 0
+        self._queue: Any = None
+        self._thread: Any = None
+        self._error: BaseException | None = None
+
+    def _start(self, small: bool) -> None:
+        """Pick the hashers, compressor and thread (``small``: all the layer's bytes are in the buffer)."""
+        self._started = True
+        level, compression = self._level, self.compression
+        if not small:
+            self._tar_sha, self._blob_sha = sha256(large=True), sha256(large=True)
+        if compression == "gzip" and small:
+            import zlib
+
+            self._comp = zlib.compressobj(1 if level is None else level, zlib.DEFLATED, 31)
+        elif compression == "gzip":
             from isal import isal_zlib
 
             self._comp = isal_zlib.compressobj(1 if level is None else level, isal_zlib.DEFLATED, 31)
@@ -244,17 +270,7 @@ class LayerWriter:
             import zstandard
 
             self._comp = zstandard.ZstdCompressor(level=3 if level is None else level).compressobj()
-        elif compression != "none":
-            raise ArchiveError(f"unknown compression {compression!r} (use gzip, zstd or none)")
-        self._buf = bytearray()
-        self._tar_sha = hashlib.sha256()
-        self._blob_sha = hashlib.sha256()
-        self.tar_size = 0
-        self.size = 0
-        self._queue: Any = None
-        self._thread: Any = None
-        self._error: BaseException | None = None
-        if threaded:
+        if self._threaded and not small:
             import queue
             import threading
 
@@ -271,7 +287,10 @@ class LayerWriter:
         if data:
             self._blob_sha.update(data)
             self.size += len(data)
-            self._out.write(data)
+            try:
+                self._out.write(data)
+            except OSError as e:
+                raise ArchiveError(f"cannot write layer: {e.strerror or e}") from e
 
     def _process(self, buf: bytearray) -> None:
         self._tar_sha.update(buf)
@@ -289,7 +308,9 @@ class LayerWriter:
                 except BaseException as e:  # handed to the caller's thread
                     self._error = e
 
-    def _flush(self) -> None:
+    def _flush(self, final: bool = False) -> None:
+        if not self._started:
+            self._start(small=final)
         buf = self._buf
         if not buf:
             return
@@ -317,7 +338,7 @@ class LayerWriter:
         raise err
 
     def close(self) -> None:
-        self._flush()
+        self._flush(final=True)
         self._stop()
         if self._error is not None:
             self._raise()

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import errno
 import os
-import shutil
 import stat
 from pathlib import Path
 from typing import Protocol
@@ -99,6 +98,8 @@ class Extractor:
         except FileNotFoundError:
             return
         if stat.S_ISDIR(st.st_mode):
+            import shutil  # only when an entry replaces a folder (a whiteout, or a file over a folder)
+
             try:
                 shutil.rmtree(name, dir_fd=pfd)
             except RecursionError:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from pathlib import Path
 
 from skiff.errors import InvalidArgumentError, SkiffError
@@ -272,7 +271,7 @@ def _etc_files(rec: ContainerRecord, rundir: Path, netns: str | None) -> list[Mo
         (rundir / "resolv.conf").write_text("\n".join(lines) + "\n")
     else:
         try:
-            shutil.copyfile("/etc/resolv.conf", rundir / "resolv.conf")
+            (rundir / "resolv.conf").write_bytes(Path("/etc/resolv.conf").read_bytes())  # the host's, links followed
         except OSError:
             (rundir / "resolv.conf").write_text("")
     out = []

@@ -42,13 +42,15 @@ _NOUN = ("albattani", "babbage", "curie", "darwin", "euclid", "fermat", "galileo
          "jang", "kepler", "lovelace", "meitner", "noether", "pascal", "ritchie", "shannon", "turing", "wozniak")
 
 
-def random_name(taken: set[str]) -> str:
-    import secrets
+def _pick(options: tuple[str, ...]) -> str:
+    return options[int.from_bytes(os.urandom(4), "little") % len(options)]  # no secrets/random import (~7 ms)
 
+
+def random_name(taken: set[str]) -> str:
     for attempt in range(1000):
-        n = f"{secrets.choice(_ADJ)}_{secrets.choice(_NOUN)}"
+        n = f"{_pick(_ADJ)}_{_pick(_NOUN)}"
         if attempt:  # Docker's retry: a digit, then (when those are taken too) more
-            n += str(secrets.randbelow(10)) if attempt < 50 else secrets.token_hex(3)
+            n += str(os.urandom(1)[0] % 10) if attempt < 50 else os.urandom(3).hex()
         if n not in taken:
             return n
     raise RuntimeError("no free container name")  # pragma: no cover - 16M suffixes

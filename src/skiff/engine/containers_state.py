@@ -21,12 +21,12 @@ import enum
 import fcntl
 import json
 import os
-import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from skiff.errors import ConflictError, InvalidArgumentError, NotFoundError
+from skiff.lightfs import remove_tree
 from skiff.oci.codec import from_obj, jfield, to_obj
 from skiff.records import dataclass, replace
 
@@ -182,7 +182,7 @@ class ContainerStore:
         _atomic_write(self.dir / "names.json", json.dumps(names, sort_keys=True).encode())
 
     def new_id(self) -> str:
-        return secrets.token_hex(32)
+        return os.urandom(32).hex()  # what secrets.token_hex(32) returns, without importing secrets (~7 ms)
 
     def add(self, rec: ContainerRecord) -> None:
         """Write a new record, claiming its name; the caller holds :meth:`names_lock`."""
@@ -217,15 +217,13 @@ class ContainerStore:
             self._save_names(names)
 
     def remove_files(self, rec: ContainerRecord) -> None:
-        import shutil
-
         with self.names_lock():
             names = self._names()
             if names.get(rec.bare_name) == rec.id:
                 del names[rec.bare_name]
                 self._save_names(names)
-            shutil.rmtree(self.rdir(rec.id), ignore_errors=True)
-            shutil.rmtree(self.cdir(rec.id), ignore_errors=True)
+            remove_tree(self.rdir(rec.id))
+            remove_tree(self.cdir(rec.id))
 
     # -- records ----------------------------------------------------------------------------------------
     def write_record(self, rec: ContainerRecord) -> None:

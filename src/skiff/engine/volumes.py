@@ -11,14 +11,12 @@ import builtins
 import json
 import os
 import re
-import secrets
-import shutil
-import subprocess
 import time
 from contextlib import AbstractContextManager
 from pathlib import Path
 
 from skiff.errors import ConflictError, InvalidArgumentError, NotFoundError
+from skiff.lightfs import remove_tree
 from skiff.records import dataclass, field
 
 ANON_LABEL = "com.docker.volume.anonymous"
@@ -71,7 +69,7 @@ class Volumes:
                options: dict[str, str] | None = None) -> tuple[Volume, bool]:
         """(volume, created now). An existing volume of that name is returned as it is."""
         anonymous = not name
-        name = name or secrets.token_hex(32)
+        name = name or os.urandom(32).hex()  # secrets.token_hex(32), without importing secrets
         if not _NAME.fullmatch(name):
             raise InvalidArgumentError(f'create {name}: "{name}" includes invalid characters for a local volume '
                                        "name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed")
@@ -109,7 +107,7 @@ class Volumes:
             d = self.dir / name
             gone = self.dir / f".rm-{name}-{os.getpid()}"
             os.rename(d, gone)
-            shutil.rmtree(gone, ignore_errors=True)
+            remove_tree(gone)
 
 
 def copy_up(src_host: str, dst: str) -> None:
@@ -123,6 +121,8 @@ def copy_up(src_host: str, dst: str) -> None:
         os.chown(dst, st.st_uid, st.st_gid)
         os.chmod(dst, st.st_mode & 0o7777)
         return
+    import subprocess
+
     subprocess.run(["cp", "-a", "--no-dereference", f"{src_host}/.", dst], check=True, capture_output=True)
     st = os.stat(src_host)
     os.chown(dst, st.st_uid, st.st_gid)

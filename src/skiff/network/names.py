@@ -11,10 +11,7 @@ def host_names(root: str | os.PathLike[str]) -> tuple[str, str]:
     """(bridge prefix, nft table) for a store root. The default store owns `skiff0` and table `skiff`; any
     other root (tests, a user's --root) gets names of its own, so two stores never share a bridge or rules.
     SKIFF_BRIDGE_PREFIX / SKIFF_NFT_TABLE override both."""
-    try:
-        from _sha256 import sha256  # the builtin module: hashlib would load OpenSSL first (~4 ms)
-    except ImportError:  # pragma: no cover
-        from hashlib import sha256
+    from skiff.hashes import sha256
 
     if os.path.abspath(root) == DEFAULT_ROOT:
         prefix, table = "skiff", "skiff"

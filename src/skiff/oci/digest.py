@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 from typing import BinaryIO
 
 from skiff.errors import DigestMismatchError, InvalidArgumentError
+from skiff.hashes import LARGE, sha256
 from skiff.records import dataclass
 
 _SHA256 = re.compile(r"^sha256:[a-f0-9]{64}$")
@@ -42,7 +42,7 @@ class Digest:
 
     @classmethod
     def of(cls, data: bytes) -> Digest:
-        return cls("sha256:" + hashlib.sha256(data).hexdigest())
+        return cls("sha256:" + sha256(data).hexdigest())
 
     @classmethod
     def parse(cls, text: str) -> Digest:
@@ -61,7 +61,7 @@ class VerifyingReader:
         self._expected = expected
         self._size = size
         self._what = what
-        self._h = hashlib.sha256()
+        self._h = sha256(large=size is None or size >= LARGE)
         self.count = 0
 
     def read(self, n: int = -1) -> bytes:

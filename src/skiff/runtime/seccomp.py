@@ -71,12 +71,8 @@ def flags_of(profile: LinuxSeccomp) -> int:
 
 def compile_bpf(profile: LinuxSeccomp, cache_dir: StrPath | None = None) -> bytes:
     """The BPF program for ``profile``; cached under ``cache_dir`` (per profile, kernel and architecture)."""
+    from skiff.hashes import sha256
     from skiff.oci.codec import canonical
-
-    try:
-        from _sha256 import sha256  # the builtin module: hashlib would load OpenSSL first
-    except ImportError:
-        from hashlib import sha256
     key = sha256(canonical(profile) + os.uname().release.encode() + os.uname().machine.encode())
     path = os.path.join(cache_dir, f"{key.hexdigest()}.bpf") if cache_dir is not None else None
     if path is not None:

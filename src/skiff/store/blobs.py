@@ -8,13 +8,13 @@ is complete and correct; readers may still verify with :meth:`BlobStore.open_ver
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
 from skiff.errors import DigestMismatchError, NotFoundError
+from skiff.hashes import LARGE, sha256
 from skiff.lightfs import mkstemp
 from skiff.oci.digest import Digest, VerifyingReader
 
@@ -100,7 +100,7 @@ class BlobStore:
             return expected, self.size(expected)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.tmp.mkdir(parents=True, exist_ok=True)
-        h = hashlib.sha256()
+        h = sha256(large=(len(data) if isinstance(data, bytes) else size if size is not None else LARGE) >= LARGE)
         count = 0
         fd, tmp = mkstemp(dir=self.tmp, prefix="blob-")
         try:

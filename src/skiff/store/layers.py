@@ -16,7 +16,6 @@ so a crash cannot make them wrong.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 from collections.abc import Callable, Iterable
@@ -24,6 +23,7 @@ from pathlib import Path
 from typing import BinaryIO, Protocol
 
 from skiff.errors import DigestMismatchError, SkiffError
+from skiff.hashes import sha256
 from skiff.lightfs import mkdtemp, remove_tree
 from skiff.oci.codec import from_obj, jfield, to_obj
 from skiff.oci.digest import Digest
@@ -76,7 +76,7 @@ def chain_ids(diff_ids: Iterable[str]) -> list[str]:
     out: list[str] = []
     for d in diff_ids:
         Digest(d)
-        out.append(d if not out else "sha256:" + hashlib.sha256(f"{out[-1]} {d}".encode()).hexdigest())
+        out.append(d if not out else "sha256:" + sha256(f"{out[-1]} {d}".encode()).hexdigest())
     return out
 
 

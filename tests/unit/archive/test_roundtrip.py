@@ -152,3 +152,38 @@ def test_set_group_id_folders_do_not_leak_their_group(tmp_path: Path) -> None:
         st = os.lstat(dst / "sg" / name)
         assert st.st_gid == 0, name
     assert os.stat(dst / "sg" / "d").st_mode & 0o7777 == 0o755
+
+
+@pytest.mark.parametrize("compression", ["gzip", "zstd", "none"])
+@pytest.mark.parametrize("size", [0, 1000, (1 << 20) - 1, 1 << 20, (3 << 20) + 7])
+def test_layer_writer_small_and_large(compression: str, size: int) -> None:
+    """A layer below one chunk is written in the caller's thread (builtin sha256, zlib), a larger one by
+    OpenSSL and isal in a worker: both give the digests of what was written and read back, and the same
+    bytes give the same blob."""
+    import gzip
+    import hashlib
+
+    import zstandard
+
+    from skiff.archive.compression import LayerWriter
+
+    data = os.urandom(size // 2) + bytes(size - size // 2)
+    blobs = []
+    for _ in range(2):
+        out = io.BytesIO()
+        w = LayerWriter(out, compression)  # type: ignore[arg-type]
+        for i in range(0, len(data), 100_000):
+            w.write(data[i:i + 100_000])
+        w.close()
+        blob = out.getvalue()
+        assert w.diff_id == "sha256:" + hashlib.sha256(data).hexdigest()
+        assert w.digest == "sha256:" + hashlib.sha256(blob).hexdigest()
+        assert (w.tar_size, w.size) == (len(data), len(blob))
+        if compression == "gzip":
+            assert gzip.decompress(blob) == data
+        elif compression == "zstd":
+            assert zstandard.ZstdDecompressor().stream_reader(io.BytesIO(blob)).read() == data
+        else:
+            assert blob == data
+        blobs.append(blob)
+    assert blobs[0] == blobs[1]

@@ -9,11 +9,11 @@ miss, never a wrong hit. The blobs they name are listed by :meth:`BuildCache.liv
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from pathlib import Path
 
+from skiff.hashes import sha256
 from skiff.records import dataclass
 
 
@@ -37,7 +37,7 @@ class CachedState:
 
 
 def step_key(parent: str, *parts: str) -> str:
-    h = hashlib.sha256(parent.encode())
+    h = sha256(parent.encode())
     for p in parts:
         h.update(b"\0")
         h.update(p.encode())
@@ -111,6 +111,6 @@ class BuildCache:
 
     def mount_dir(self, cache_id: str) -> Path:
         """The host folder of a ``RUN --mount=type=cache`` id: hashed, so ``..`` cannot escape (SECURITY #23)."""
-        d = self.mounts / hashlib.sha256(cache_id.encode()).hexdigest()[:32]
+        d = self.mounts / sha256(cache_id.encode()).hexdigest()[:32]
         d.mkdir(parents=True, exist_ok=True, mode=0o755)
         return d

@@ -6,14 +6,15 @@ so a rebuild reads only the files that changed."""
 from __future__ import annotations
 
 import fnmatch
-import hashlib
 import json
 import os
 import stat
 from pathlib import Path
+from typing import Any
 
 from skiff.build.dockerfile.ignore import DockerIgnore
 from skiff.errors import SkiffError
+from skiff.hashes import LARGE, sha256
 
 
 class ContextError(SkiffError):
@@ -30,7 +31,7 @@ class BuildContext:
         self._hashes: dict[str, str] = {}
         self._memo_path = None
         if memo_dir is not None and root is not None:
-            name = hashlib.sha256(os.fsencode(root)).hexdigest()[:24]
+            name = sha256(os.fsencode(root)).hexdigest()[:24]
             self._memo_path = memo_dir / "ctxmemo" / f"{name}.json"
         self._memo: dict[str, list[object]] | None = None
         self._memo_dirty = False
@@ -125,7 +126,7 @@ class BuildContext:
         if rel in self._hashes:
             return self._hashes[rel]
         assert self.root is not None
-        h = hashlib.sha256()
+        h = sha256()
         paths = [rel] if rel else []
         full = self.root / rel if rel else self.root
         if full.is_dir() and not full.is_symlink():
@@ -136,7 +137,7 @@ class BuildContext:
         self._hashes[rel] = h.hexdigest()
         return self._hashes[rel]
 
-    def _hash_entry(self, h: hashlib._Hash, rel: str) -> None:
+    def _hash_entry(self, h: Any, rel: str) -> None:
         assert self.root is not None
         full = os.path.join(self.root, rel)
         st = os.lstat(full)
@@ -153,7 +154,7 @@ class BuildContext:
         hit = memo.get(rel)
         if hit is not None and hit[:4] == sig:
             return str(hit[4])
-        fh = hashlib.sha256()
+        fh = sha256(large=st.st_size >= LARGE)
         with open(full, "rb") as f:
             while chunk := f.read(1 << 20):
                 fh.update(chunk)

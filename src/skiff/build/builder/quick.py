@@ -5,17 +5,18 @@ resolve to and the cache records it used. After a successful build the memo reco
 as a stat signature of every file: path, type, mode, size, mtime_ns, inode, ctime_ns). When the next build has
 the same inputs, the image it would produce is the one recorded; the memo replays the step lines
 (``#N CACHED``) instead of parsing and dispatching. Anything changed, missing or unusual (--no-cache, --pull,
---output, no context, named contexts) takes the full path. This module imports only the stdlib so that the
-fast path stays fast.
+--output, no context, named contexts) takes the full path. This module imports only the stdlib (and skiff.hashes,
+which imports nothing) so that the fast path stays fast.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
+
+from skiff.hashes import sha256
 
 if TYPE_CHECKING:
     from skiff.build.builder.options import BuildOptions
@@ -62,13 +63,13 @@ class Memo:
             text += b"\0" + (df.parent / (df.name + ".dockerignore")).read_bytes()
         except OSError:
             pass
-        key = hashlib.sha256(json.dumps([
+        key = sha256(json.dumps([
             VERSION, os.fspath(opts.context), os.fspath(df), sorted(opts.tags), sorted(opts.build_args.items()),
             sorted(opts.labels.items()), opts.target, opts.network, sorted(opts.no_cache_filter), opts.platform,
             opts.source_date_epoch, sorted((k, os.fspath(v)) for k, v in opts.secrets.items()),
             os.fspath(opts.ca_bundle) if opts.ca_bundle else None,
         ]).encode() + b"\0" + text).hexdigest()
-        h = hashlib.sha256()
+        h = sha256()
         _signature(opts.context, h)
         return cls(root / "buildcache" / "quick" / f"{key}.json", h.hexdigest())
 

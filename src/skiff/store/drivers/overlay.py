@@ -8,13 +8,11 @@ folder and gets the short relative names (our own process never changes folder).
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import os
-import shutil
-import subprocess
 from pathlib import Path
 
+from skiff.lightfs import remove_tree
 from skiff.store.drivers.base import (
     MNT_DETACH,
     Change,
@@ -64,7 +62,7 @@ class OverlayDriver:
             if c.exists():
                 raise StorageError(f"container {container_id} already has a read-write layer")
             tmp = self.dir / f".tmp-{container_id}"
-            shutil.rmtree(tmp, ignore_errors=True)
+            remove_tree(tmp)
             tmp.mkdir(parents=True)
             for n in ("diff", "work", "merged"):
                 (tmp / n).mkdir(mode=0o755)
@@ -100,7 +98,7 @@ class OverlayDriver:
             if (c / "volatile").exists():
                 # a volatile mount that was not unmounted cleanly leaves work/work/incompat/volatile behind and
                 # the kernel then refuses the upper dir until it is cleared
-                shutil.rmtree(c / "work" / "work" / "incompat", ignore_errors=True)
+                remove_tree(c / "work" / "work" / "incompat")
                 opts += ",volatile"
             if Path("/sys/module/overlay/parameters/index").exists():
                 opts += ",index=off"
@@ -118,6 +116,8 @@ class OverlayDriver:
                     if len(rel) >= PAGE - 1:
                         raise StorageError(f"container {container_id}: {len(lowers)} layers are too many for one "
                                            "overlay mount; use --storage-driver vfs")
+                    import subprocess
+
                     r = subprocess.run(["mount", "-t", "overlay", "overlay", "-o", rel, str(merged)],
                                        cwd=self.layers_dir, capture_output=True, text=True)
                     if r.returncode != 0:
@@ -144,8 +144,7 @@ class OverlayDriver:
             if not c.exists():
                 return
             self.unmount(container_id)
-            with contextlib.suppress(FileNotFoundError):
-                shutil.rmtree(c)
+            remove_tree(c, strict=True)
 
     def diff(self, container_id: str) -> list[Change]:
         return diff_upper(self.upper_dir(container_id), self.lower_dirs(container_id))
