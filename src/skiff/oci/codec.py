@@ -20,6 +20,7 @@ from __future__ import annotations
 import _thread
 import enum
 import json
+import sys
 import types
 import typing
 from collections.abc import Callable
@@ -356,13 +357,41 @@ def _dataclass_decoder(cls: type) -> _Decode:
     try:
         types_ = {f.name: f.type for f in records.fields(cls)}
         if any(isinstance(t, str) for t in types_.values()):  # postponed annotations: resolve them once
-            types_ = typing.get_type_hints(cls)
+            types_ = _field_types(cls)
         for attr, _, _ in fields:
             converters[attr] = _decoder(types_[attr])
     except BaseException:
         del _DECODERS[cls]
         raise
     return decode
+
+
+_ANNOTATIONS: dict[str, types.CodeType] = {}  # annotation text -> its compiled expression
+
+
+def _field_types(cls: type) -> dict[str, Any]:
+    """``typing.get_type_hints(cls)`` for the plain annotations dataclass fields use here (``X | None``,
+    ``list[X]``, ``dict[str, X]``): each base's annotations evaluated in its own module, each distinct text
+    compiled once. typing's version costs ~3x as much (a ForwardRef and a compile per field); anything this
+    does not resolve goes to it."""
+    out: dict[str, Any] = {}
+    try:
+        for base in reversed(cls.__mro__):
+            ann = base.__dict__.get("__annotations__")  # noqa: RUF063  (inspect costs ~10 ms to import)
+            if not ann:
+                continue
+            module = sys.modules.get(base.__module__)
+            namespace = vars(module) if module is not None else {}
+            for name, t in ann.items():
+                if isinstance(t, str):
+                    code = _ANNOTATIONS.get(t)
+                    if code is None:
+                        code = _ANNOTATIONS[t] = compile(t, "<annotation>", "eval")
+                    t = eval(code, namespace)  # noqa: S307  (our own classes' annotations)
+                out[name] = type(None) if t is None else t
+    except Exception:
+        return typing.get_type_hints(cls)
+    return out
 
 
 def from_obj(cls: type[T], data: Any, path: str = "$") -> T:
