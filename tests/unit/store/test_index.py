@@ -78,6 +78,7 @@ def test_sidecar_follows_the_json(tmp_path) -> None:  # type: ignore[no-untyped-
     side = tmp_path / "images" / "images.json.marshal"
     assert side.exists()
     assert [r.id for r in ImageIndex(str(tmp_path)).load()] == [A]
+    assert ImageIndex(str(tmp_path)).load() == [rec(A, ["docker.io/library/busybox:latest"])]  # every field
     # the JSON replaced behind the sidecar's back (another writer, or a hand edit): the JSON wins
     (tmp_path / "images" / "images.json").write_text(json.dumps({"version": 1, "images": [rec(B, []).to_json()]}))
     assert [r.id for r in ImageIndex(str(tmp_path)).load()] == [B]
@@ -87,7 +88,15 @@ def test_sidecar_follows_the_json(tmp_path) -> None:  # type: ignore[no-untyped-
     (tmp_path / "images" / "images.json").write_text("{not json")
     with pytest.raises(SkiffError, match="invalid JSON"):
         ImageIndex(str(tmp_path)).load()
-    (tmp_path / "images" / "images.json").write_text(json.dumps({"version": 1, "images": [{"id": "../x"}]}))
+    bad = json.dumps({"version": 1, "images": [{"id": "../x"}]})
+    (tmp_path / "images" / "images.json").write_text(bad)
+    for _ in range(2):  # an index that fails the checks never gets a sidecar that would skip them
+        with pytest.raises(SkiffError, match="required field is missing"):
+            ImageIndex(str(tmp_path)).load()
+    # a sidecar of the first format (written before the checks) is not trusted
+    import marshal
+
+    side.write_bytes(marshal.dumps((1, ImageIndex._stamp(bad.encode()), [{"id": "../x"}])))
     with pytest.raises(SkiffError, match="required field is missing"):
         ImageIndex(str(tmp_path)).load()
     assert not [p for p in os.listdir(tmp_path / "images") if p.endswith(".tmp")]
