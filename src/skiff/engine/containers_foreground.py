@@ -6,14 +6,13 @@ from __future__ import annotations
 import os
 import signal
 import sys
-from contextlib import nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from skiff.monitor.monitor import Monitor, set_winsize, write_exit
 from skiff.records import replace
 
-from .containers_attach import raw_terminal, terminal_size
 from .containers_launch import create_process, make_stdio, set_subreaper
 from .containers_model import ContainerRecord
 from .containers_state import State, boot_id, proc_start_time
@@ -40,7 +39,7 @@ def run_here(eng: ContainerEngine, rec: ContainerRecord, bundle: Path, *, intera
                 os.kill(pid, 9)
                 os.waitpid(pid, 0)
                 raise
-            if tty and stdio.master is not None and (size := terminal_size(0)):
+            if tty and stdio.master is not None and (size := _terminal_size(0)):
                 set_winsize(stdio.master, *size)
             drv.start(cid)
         except BaseException as e:
@@ -67,12 +66,12 @@ def run_here(eng: ContainerEngine, rec: ContainerRecord, bundle: Path, *, intera
         master = stdio.master
 
         def on_winch(signum: int, frame: object) -> None:
-            if size := terminal_size(0):
+            if size := _terminal_size(0):
                 set_winsize(master, *size)
 
         old_winch = signal.signal(signal.SIGWINCH, on_winch)
     try:
-        with raw_terminal(0) if tty and interactive else nullcontext():
+        with _raw_terminal(0) if tty and interactive else nullcontext():
             code = mon.run()
     finally:
         if old_winch is not None:
@@ -82,3 +81,15 @@ def run_here(eng: ContainerEngine, rec: ContainerRecord, bundle: Path, *, intera
     write_exit(str(eng.cs.exit_path(cid)), code, mon.oom, pid)
     eng.cleanup(cid)
     return code
+
+
+def _terminal_size(fd: int) -> tuple[int, int] | None:
+    from .containers_attach import terminal_size  # with socket: only for a terminal (-t)
+
+    return terminal_size(fd)
+
+
+def _raw_terminal(fd: int) -> AbstractContextManager[object]:
+    from .containers_attach import raw_terminal
+
+    return raw_terminal(fd)

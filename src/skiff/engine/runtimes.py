@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
-import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from skiff.errors import SkiffError
 from skiff.oci.runtime import Process
 
 TerminalHandler = Callable[[int], None]
+
+
+if TYPE_CHECKING:
+    import subprocess  # crun/runc only: imported where they are run (not on the in-process path)
 
 
 class RuntimeError_(SkiffError):
@@ -45,6 +47,8 @@ class External:
     """A runc-compatible runtime binary; its state lives under ``RUNROOT/runtime/<name>``."""
 
     def __init__(self, name: str, runroot: Path) -> None:
+        import shutil
+
         exe = shutil.which(name) if not name.startswith("/") else name
         if exe is None:
             raise SkiffError(f'runtime "{name}" not found in $PATH (--runtime)')
@@ -58,6 +62,8 @@ class External:
 
     def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[bytes]:
         self.state_root.mkdir(parents=True, exist_ok=True)
+        import subprocess
+
         cp = subprocess.run(self._argv(*args), capture_output=True, stdin=subprocess.DEVNULL)
         if check and cp.returncode != 0:
             msg = cp.stderr.decode(errors="replace").strip().splitlines()
@@ -76,6 +82,8 @@ class External:
             if sock is not None:
                 argv += ["--console-socket", sock.path]
             argv.append(cid)
+            import subprocess
+
             proc = subprocess.Popen(argv, stdin=stdio[0], stdout=stdio[1], stderr=stdio[2])
             if sock is not None:
                 sock.receive(proc)
@@ -120,6 +128,8 @@ class External:
                 if sock is not None:
                     argv += ["--console-socket", sock.path]
                 argv.append(cid)
+                import subprocess
+
                 proc = subprocess.Popen(argv, stdin=stdio[0], stdout=stdio[1], stderr=stdio[2])
                 if sock is not None:
                     sock.receive(proc)

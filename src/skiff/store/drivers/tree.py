@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import stat
 from pathlib import Path
 
@@ -35,6 +34,8 @@ def _remove(path: str) -> None:
     except FileNotFoundError:
         return
     if stat.S_ISDIR(st.st_mode):
+        import shutil
+
         shutil.rmtree(path)
     else:
         os.unlink(path)
@@ -72,6 +73,8 @@ def merge_layer(layer: Path, dest: Path) -> None:
                         _remove(d)
                         os.mkdir(d, 0o700)
                     elif is_opaque(s):
+                        import shutil
+
                         shutil.rmtree(d)
                         os.mkdir(d, 0o700)
                 except FileNotFoundError:
@@ -86,6 +89,8 @@ def merge_layer(layer: Path, dest: Path) -> None:
             if stat.S_ISLNK(st.st_mode):
                 os.symlink(os.readlink(s), d)
             elif stat.S_ISREG(st.st_mode):
+                import shutil
+
                 shutil.copyfile(s, d, follow_symlinks=False)
             elif stat.S_ISFIFO(st.st_mode):
                 os.mkfifo(d)
