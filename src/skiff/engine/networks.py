@@ -138,8 +138,8 @@ def attachments(eng: ContainerEngine, rec: ContainerRecord) -> list[Any]:
 
 def loopback_up(netns: str) -> None:
     """Bring ``lo`` up inside ``netns`` from a short-lived forked child (setns + SIOCSIFFLAGS)."""
+    import _socket  # the C module: socket.py's enum conversions cost ~4 ms for this one ioctl
     import fcntl
-    import socket
     import struct
 
     from skiff.kernel import CLONE_NEWNET
@@ -152,10 +152,10 @@ def loopback_up(netns: str) -> None:
         code = 1
         try:
             kernel.setns(fd, CLONE_NEWNET)
-            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-                req = struct.pack("16sH14x", b"lo", 0)
-                flags = struct.unpack("16sH14x", fcntl.ioctl(s.fileno(), 0x8913, req))[1]  # SIOCGIFFLAGS
-                fcntl.ioctl(s.fileno(), 0x8914, struct.pack("16sH14x", b"lo", flags | 0x1))  # SIOCSIFFLAGS IFF_UP
+            s = _socket.socket(_socket.AF_INET, _socket.SOCK_DGRAM)
+            req = struct.pack("16sH14x", b"lo", 0)
+            flags = struct.unpack("16sH14x", fcntl.ioctl(s.fileno(), 0x8913, req))[1]  # SIOCGIFFLAGS
+            fcntl.ioctl(s.fileno(), 0x8914, struct.pack("16sH14x", b"lo", flags | 0x1))  # SIOCSIFFLAGS IFF_UP
             code = 0
         finally:
             os._exit(code)

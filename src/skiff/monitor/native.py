@@ -4,11 +4,10 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
-import shutil
-import subprocess
 from pathlib import Path
+
+from skiff.hashes import sha256
 
 SOURCE = Path(__file__).with_name("cmonitor.c")
 
@@ -20,9 +19,12 @@ def binary(cache_dir: Path) -> str | None:
         src = SOURCE.read_bytes()
     except OSError:
         return None
-    exe = Path(cache_dir) / f"skiff-monitor-{hashlib.sha256(src).hexdigest()[:16]}"
+    exe = Path(cache_dir) / f"skiff-monitor-{sha256(src).hexdigest()[:16]}"
     if exe.exists():
         return str(exe)
+    import shutil  # the rest runs once per source version
+    import subprocess
+
     cc = shutil.which("cc") or shutil.which("gcc")
     if cc is None:
         return None

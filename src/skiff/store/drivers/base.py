@@ -142,9 +142,10 @@ def choose(name: str | None, root: Path, runroot: Path) -> Driver:
 
     The probe's answer is kept in RUNROOT/storage-probe (cleared at reboot, since /run is a tmpfs)."""
     from skiff.store.drivers.overlay import OverlayDriver
-    from skiff.store.drivers.vfs import VfsDriver
 
     if name in ("vfs",):
+        from skiff.store.drivers.vfs import VfsDriver
+
         return VfsDriver(root, runroot)
     if name not in (None, "", "overlay", "overlay2"):
         raise InvalidArgumentError(f"unknown storage driver {name!r} (want overlay or vfs)")
@@ -160,4 +161,6 @@ def choose(name: str | None, root: Path, runroot: Path) -> Driver:
         return OverlayDriver(root, runroot)
     if name:
         raise StorageError(f"storage driver overlay is not usable: {answer[-1]}")
+    from skiff.store.drivers.vfs import VfsDriver
+
     return VfsDriver(root, runroot, fallback_reason=answer[-1])
