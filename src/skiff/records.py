@@ -56,22 +56,45 @@ __all__ = ["MISSING", "asdict", "dataclass", "field", "fields", "is_dataclass", 
 
 CACHE = os.path.join(os.path.dirname(__file__), "__pycache__",
                      f"records.{sys.implementation.cache_tag}.fns")
-# module name -> its methods' source text -> code; the file holds each module's table marshalled on its own, so a
-# command unmarshals only the tables of the modules it imports (all ~900 entries cost ~12 ms to load).
-_HEADER = MAGIC_NUMBER + b"skiff.records 2\n"  # the interpreter's byte-code magic, then this file's format
-_blobs: dict[str, bytes] = {}
+# module name -> its methods' source text -> code. The file holds an index (module -> offset, length) and then
+# each module's table marshalled on its own, so a command unmarshals only the tables of the modules it imports
+# (all ~900 entries cost ~12 ms to load) and copies none of the others (the whole file is ~1 MB).
+_HEADER = MAGIC_NUMBER + b"skiff.records 3\n"  # the interpreter's byte-code magic, then this file's format
+_tables: dict[str, memoryview] = {}  # module -> its table, still marshalled (a view into the file's bytes)
 _codes: dict[str, dict[str, Any]] = {}
 _used: dict[str, dict[str, Any]] = {}  # what this process created: all that warm() keeps (stale texts drop out)
+
+
+def _pack(blobs: dict[str, bytes]) -> bytes:
+    """The file: header, the index's size and the index (module -> offset, length), then the tables."""
+    index, offset = {}, 0
+    for name, blob in blobs.items():
+        index[name] = (offset, len(blob))
+        offset += len(blob)
+    head = marshal.dumps(index)
+    return b"".join([_HEADER, len(head).to_bytes(8, "little"), head, *blobs.values()])
+
+
+def _unpack(data: bytes) -> dict[str, memoryview]:
+    """Each module's table (still marshalled) in a file made by :func:`_pack`; {} for any other content."""
+    if not data.startswith(_HEADER):
+        return {}
+    view = memoryview(data)
+    start = len(_HEADER) + 8
+    size = int.from_bytes(view[len(_HEADER):start], "little")
+    index = marshal.loads(view[start:start + size])
+    base = start + size
+    if not isinstance(index, dict):
+        return {}
+    return {k: view[base + v[0]:base + v[0] + v[1]] for k, v in index.items()
+            if isinstance(k, str) and isinstance(v, tuple) and len(v) == 2 and all(isinstance(n, int) for n in v)
+            and 0 <= v[0] and 0 <= v[1] and base + v[0] + v[1] <= len(data)}
 
 
 def _load() -> None:
     try:
         with open(CACHE, "rb") as f:
-            data = f.read()
-        if data.startswith(_HEADER):
-            table = marshal.loads(memoryview(data)[len(_HEADER):])
-            if isinstance(table, dict):
-                _blobs.update((k, v) for k, v in table.items() if isinstance(k, str) and isinstance(v, bytes))
+            _tables.update(_unpack(f.read()))
     except (OSError, EOFError, ValueError, TypeError):
         pass
 
@@ -79,10 +102,12 @@ def _load() -> None:
 def _table(module: str) -> dict[str, Any]:
     table = _codes.get(module)
     if table is None:
-        blob = _blobs.pop(module, None)
+        blob = _tables.pop(module, None)
         try:
-            table = marshal.loads(blob) if blob else {}
+            table = marshal.loads(blob) if blob is not None else {}
         except (EOFError, ValueError, TypeError):
+            table = {}
+        if not isinstance(table, dict):
             table = {}
         _codes[module] = table
     return table
@@ -146,10 +171,10 @@ def warm() -> int:
         return 0
     os.makedirs(os.path.dirname(CACHE), exist_ok=True)
     tmp = f"{CACHE}.{os.getpid()}.tmp"
+    # Only what importing every module just used: entries for texts no longer in the code drop out.
+    blobs = {name: marshal.dumps(table) for name, table in _used.items() if table}
     with open(tmp, "wb") as f:
-        f.write(_HEADER)
-        # Only what importing every module just used: entries for texts no longer in the code drop out.
-        marshal.dump({name: marshal.dumps(table) for name, table in _used.items() if table}, f)
+        f.write(_pack(blobs))
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, CACHE)

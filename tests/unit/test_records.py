@@ -51,34 +51,35 @@ def test_cached_methods_behave_like_compiled_ones() -> None:
 
 def test_the_memo_file_is_written_and_read_back(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(Path(skiff.__file__).parent.parent)}
-    script = ("import skiff.records as r, sys; r.CACHE = sys.argv[1]; r._blobs.clear(); r._load(); "
-              "assert 'skiff.oci.runtime' in r._blobs; print(r.warm())")
+    script = ("import skiff.records as r, sys; r.CACHE = sys.argv[1]; r._tables.clear(); r._load(); "
+              "assert 'skiff.oci.runtime' in r._tables; print(r.warm())")
     cache = tmp_path / "fns"
     stale = {"skiff.oci.runtime": marshal.dumps({"def gone(): pass": compile("0", "<string>", "exec")})}
-    cache.write_bytes(records._HEADER + marshal.dumps(stale))  # a text the code no longer has
+    cache.write_bytes(records._pack(stale))  # a text the code no longer has
     out = subprocess.run([sys.executable, "-c", script, str(cache)], capture_output=True, text=True, env=env,
                          check=True)
     assert int(out.stdout) > 100 and cache.read_bytes().startswith(records._HEADER)
-    table = marshal.loads(cache.read_bytes()[len(records._HEADER):])
-    assert "skiff.oci.runtime" in table and all(isinstance(v, bytes) for v in table.values())
-    assert "def gone(): pass" not in marshal.loads(table["skiff.oci.runtime"])  # warm keeps only what was used
+    tables = records._unpack(cache.read_bytes())
+    assert "skiff.oci.runtime" in tables and "skiff.records" not in tables
+    code = marshal.loads(tables["skiff.oci.runtime"])
+    assert code and "def gone(): pass" not in code  # warm keeps only what was used
 
 
 def test_a_damaged_or_foreign_memo_is_ignored(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(Path(skiff.__file__).parent.parent)}
-    probe = ("import skiff.records as r, sys; r._blobs.clear(); r.CACHE = sys.argv[1]; r._load(); "
-             "print(len(r._blobs))")
+    probe = ("import skiff.records as r, sys; r._tables.clear(); r.CACHE = sys.argv[1]; r._load(); "
+             "print(len(r._tables))")
+    head = marshal.dumps({"m": (0, 10**6), 7: (0, 1), "n": "x", "o": (-5, 1)})  # out of range, foreign keys/values
     for content in (b"", b"garbage", records._HEADER + b"\xff\x00", b"\x00\x00\x00\x00" + marshal.dumps({"m": b"x"}),
-                    records._HEADER + marshal.dumps({"m": 5, 7: b"x"})):
+                    records._HEADER + marshal.dumps({"m": 5, 7: b"x"}),
+                    records._HEADER + len(head).to_bytes(8, "little") + head + b"xx"):
         bad = tmp_path / "bad"
         bad.write_bytes(content)
         out = subprocess.run([sys.executable, "-c", probe, str(bad)], capture_output=True, text=True, env=env,
                              check=True)
         assert out.stdout.strip() == "0", content
     # A table that is not valid marshal data falls back to compiling.
-    table = {"m": b"not marshal"}
-    assert records._table.__name__ == "_table"
-    records._blobs.update(table)
+    records._tables["m"] = memoryview(b"not marshal")
     assert records._table("m") == {}
 
 
