@@ -24,8 +24,7 @@ from skiff.errors import SkiffError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    import subprocess
-    from typing import Any
+    from typing import Any, BinaryIO
 
     from skiff.network.model import Attachment
 
@@ -91,22 +90,51 @@ class HelperGone(SkiffError):
     its own process instead."""
 
 
+class _Helper:
+    """The helper process: its pid and the two ends of its stdin and stdout."""
+
+    def __init__(self, pid: int, stdin: BinaryIO, stdout: BinaryIO) -> None:
+        self.pid = pid
+        self.stdin: BinaryIO | None = stdin
+        self.stdout: BinaryIO | None = stdout
+
+    def kill(self) -> None:
+        os.kill(self.pid, 9)
+
+    def wait(self) -> int:
+        return os.waitpid(self.pid, 0)[1]
+
+
 class Plumber:
     """The engine's handle on a plumber process (started by :meth:`spawn`, ended by :meth:`close`)."""
 
-    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
+    def __init__(self, proc: _Helper) -> None:
         self.proc = proc
         self.pending = 0  # requests sent whose answers are not read yet
 
     @classmethod
     def spawn(cls, root: str, runroot: str, prefix: str, table: str, network: str) -> Plumber:
-        import subprocess
-
-        code = f"import sys; sys.path[:] = {sys.path!r}; from skiff.network.plumber import main; main()"
-        proc = subprocess.Popen([sys.executable, "-S", "-c", code, root, runroot, prefix, table, network],
-                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                close_fds=True)
-        return cls(proc)
+        """posix_spawn rather than subprocess (~5 ms to import, on `skiff run`'s path): the pipes are made
+        close-on-exec, so the helper gets them as stdin and stdout and no other descriptor of ours."""
+        code = (f"import gc, sys; gc.disable(); sys.path[:] = {sys.path!r}; "  # gc: as in the CLI (launchers)
+                "from skiff.network.plumber import main; main()")
+        r_in, w_in = os.pipe()
+        r_out, w_out = os.pipe()
+        null = os.open(os.devnull, os.O_WRONLY | os.O_CLOEXEC)
+        try:
+            pid = os.posix_spawn(sys.executable,
+                                 [sys.executable, "-S", "-c", code, root, runroot, prefix, table, network],
+                                 os.environ, file_actions=[(os.POSIX_SPAWN_DUP2, r_in, 0),
+                                                           (os.POSIX_SPAWN_DUP2, w_out, 1),
+                                                           (os.POSIX_SPAWN_DUP2, null, 2)])
+        except BaseException:
+            os.close(w_in)
+            os.close(r_out)
+            raise
+        finally:
+            for fd in (r_in, w_out, null):
+                os.close(fd)
+        return cls(_Helper(pid, open(w_in, "wb"), open(r_out, "rb")))
 
     def send(self, req: dict[str, Any]) -> None:
         """Write a request; its answer is read by :meth:`answer` (one per request, in order)."""
