@@ -9,11 +9,11 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 from typing import TYPE_CHECKING, Any
 
 from skiff.errors import ConflictError, InvalidArgumentError, NotFoundError, SkiffError
+from skiff.hashes import sha256
 from skiff.records import dataclass, field
 
 if TYPE_CHECKING:
@@ -114,11 +114,11 @@ def parse_labels(items: list[str]) -> dict[str, str]:
 
 
 def pseudo_id(name: str) -> str:
-    return hashlib.sha256(f"skiff-network/{name}".encode()).hexdigest()
+    return sha256(f"skiff-network/{name}".encode()).hexdigest()
 
 
 def endpoint_id(network_id: str, container_id: str) -> str:
-    return hashlib.sha256(f"{network_id}/{container_id}".encode()).hexdigest()
+    return sha256(f"{network_id}/{container_id}".encode()).hexdigest()
 
 
 def _filters(items: list[str]) -> dict[str, list[str]]:

@@ -6,7 +6,6 @@ import contextlib
 import os
 import select
 import signal
-import subprocess
 import sys
 from pathlib import Path
 
@@ -37,6 +36,8 @@ def ensure(root: Path, runroot: Path, rec: NetworkRecord, upstreams: list[str]) 
     pf = _pidfile(runroot, rec.name)
     pf.parent.mkdir(parents=True, exist_ok=True)
     log = open(pf.with_suffix(".log"), "ab")  # handed to the child
+    import subprocess  # only to start the responder (once per network)
+
     try:
         proc = subprocess.Popen(
             [sys.executable, "-m", "skiff.network.dns", str(root), rec.name, rec.gateway, *upstreams],

@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import hashlib
-import shutil
-import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
+from skiff.hashes import sha256
 from skiff.network.model import Endpoint, NetworkError, NetworkRecord
 from skiff.records import dataclass
 
@@ -134,8 +132,11 @@ class Nft:
             self._lib = lib
         except OSError:
             self._lib = None
-        if self._lib is None and shutil.which("nft") is None:
-            raise NetworkError("neither libnftables.so.1 nor the nft binary is available for firewall rules")
+        if self._lib is None:
+            import shutil  # only without libnftables
+
+            if shutil.which("nft") is None:
+                raise NetworkError("neither libnftables.so.1 nor the nft binary is available for firewall rules")
 
     def run(self, script: str) -> str:
         if self._lib is not None:
@@ -152,6 +153,8 @@ class Nft:
             if rc != 0:
                 raise NetworkError(f"nftables rejected skiff's rules: {err.strip().splitlines()[0] if err else rc}")
             return out
+        import subprocess
+
         cp = subprocess.run(["nft", "-f", "-"], input=script, capture_output=True, text=True)
         if cp.returncode != 0:
             raise NetworkError(f"nft rejected skiff's rules: {cp.stderr.strip().splitlines()[0]}")
@@ -182,7 +185,7 @@ def apply(nft: Nft, table: str, nets: Sequence[NetworkRules], state: Path,
     Otherwise the table is rebuilt.
     """
     struct = structure(table, nets)
-    digest = hashlib.sha256(struct.encode()).hexdigest()
+    digest = sha256(struct.encode()).hexdigest()
     one = added or removed
     if one is not None and struct:
         try:

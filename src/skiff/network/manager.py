@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import builtins
 import contextlib
-import hashlib
 import ipaddress
 import os
 import re
-import secrets
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from skiff.errors import ConflictError, InvalidArgumentError, NotFoundError, SkiffError
+from skiff.hashes import sha256
 from skiff.network import dnsproc, firewall, links, ports
 from skiff.network.model import (
     Attachment,
@@ -78,7 +77,7 @@ class NetworkManager:
 
     # ---- names -----------------------------------------------------------------------------------
     def veth_name(self, container_id: str, network: str) -> str:
-        h = hashlib.sha256(f"{container_id}/{network}".encode()).hexdigest()
+        h = sha256(f"{container_id}/{network}".encode()).hexdigest()
         return (self.prefix + "v" + h)[:15]
 
     def _nft_(self) -> firewall.Nft:
@@ -157,7 +156,7 @@ class NetworkManager:
                 raise InvalidArgumentError(f"invalid --gateway {gateway}: not a host address of subnet {net}")
         else:
             gw = net.network_address + 1
-        net_id = secrets.token_hex(32)
+        net_id = os.urandom(32).hex()  # secrets.token_hex(32), without importing secrets
         bridge = f"{self.prefix}0" if default else f"{self.prefix}-{net_id}"[:15]
         return NetworkRecord(name=name, id=net_id, subnet=str(net), gateway=str(gw), bridge=bridge,
                              internal=internal, default=default, labels=dict(labels), created=_now())
