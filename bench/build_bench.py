@@ -3,7 +3,9 @@
 Apps: the Flask example (examples/flask-hello, the seed's Dockerfile shape), and a larger multi-stage app
 (bench/data/django-large: Django with a dozen dependencies, built from the multi-stage Dockerfile `skiff init`
 writes for it: a builder stage with a venv and a pip cache mount, a slim final stage).
-Each tool gets its own temporary store with python:3.11-slim loaded from the test helpers' cached archive, then:
+Each tool gets its own temporary store with python:3.11-slim loaded from the test helpers' cached archive, then
+(the tools taking turns build by build, the order reversed every round, so that this VM's drift over a run
+weighs on all of them alike):
 cold build, no-op rebuild, app-change rebuild (the app's code edited), requirements-change rebuild
 (requirements.txt edited, so pip runs again). Figures are wall seconds (the minimum of --reps runs for the
 rebuilds); the CPU rows are the client processes' (docker's daemon and BuildKit are not counted).
@@ -26,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -190,36 +193,63 @@ class Docker(Tool):
         super().cleanup()
 
 
-def bench(tool: Tool, archive: Path, reps: int, cold_reps: int) -> dict[str, float]:
-    tool.load(archive)
-    cold = [tool.build()]
-    # More cold builds with --no-cache (pip from PyPI each time, the figure that varies most). Not for an app
-    # whose Dockerfile has a pip cache mount: --no-cache keeps cache mounts, so those would not be cold.
-    if "type=cache" not in (tool.ctx / "Dockerfile").read_text():
-        cold += [tool.build(no_cache=True) for _ in range(cold_reps - 1)]
-    out = {"cold": min(cold), "cold_median": statistics.median(cold)}
-    tool.build()  # settle (first rebuild may write memos and pyc files)
-    noop, noop_cpu = [], []
-    for _ in range(reps):
-        noop.append(tool.build())
-        noop_cpu.append(CPU[0])
-    out["noop"], out["noop_cpu"] = min(noop), min(noop_cpu)
-    app = tool.ctx / tool.code
-    times, cpu = [], []
+def bench(tools: list[Tool], archive: Path, reps: int, cold_reps: int) -> dict[str, dict[str, float]]:
+    """Every scenario for every tool, the tools taking turns build by build (the order reversed every round):
+    this VM's speed drifts by up to 2x over minutes, and a tool measured only after another would carry it.
+    A tool whose build fails is reported and left out of the rest."""
+    live = list(tools)
+
+    def each(i: int, step: Callable[[Tool], float]) -> dict[str, tuple[float, float]]:
+        out = {}
+        for tool in (live if i % 2 == 0 else live[::-1])[:]:
+            try:
+                out[tool.name] = (step(tool), CPU[0])
+            except RuntimeError as e:
+                print(f"{tool.name}: failed: {e}")
+                live.remove(tool)
+        return out
+
+    for tool in tools:
+        tool.load(archive)
+    runs: dict[str, dict[str, list[tuple[float, float]]]] = {t.name: {} for t in tools}
+
+    def record(key: str, got: dict[str, tuple[float, float]]) -> None:
+        for name, v in got.items():
+            runs[name].setdefault(key, []).append(v)
+
+    # Cold builds after the first with --no-cache (pip from PyPI each time, the figure that varies most). Not
+    # for an app whose Dockerfile has a pip cache mount: --no-cache keeps cache mounts, so those would not be
+    # cold.
+    cache_mount = "type=cache" in (tools[0].ctx / "Dockerfile").read_text()  # the same app for all tools
+    record("cold", each(0, lambda t: t.build()))
+    for i in range(1, 1 if cache_mount else cold_reps):
+        record("cold", each(i, lambda t: t.build(no_cache=True)))
+    each(0, lambda t: t.build())  # settle (first rebuild may write memos and pyc files)
     for i in range(reps):
-        with open(app, "a") as f:
-            f.write(f"# change {i}\n")
-        times.append(tool.build())
-        cpu.append(CPU[0])
-    out["app"], out["app_cpu"] = min(times), min(cpu)
-    out["app_median"] = statistics.median(times)
-    req = []
+        record("noop", each(i, lambda t: t.build()))
+
+    def change(path: str, text: str) -> Callable[[Tool], float]:
+        def step(t: Tool) -> float:
+            with open(t.ctx / (t.code if path == "code" else path), "a") as f:
+                f.write(text)
+            return t.build()
+        return step
+
+    for i in range(reps):
+        record("app", each(i, change("code", f"# change {i}\n")))
     for i in range(cold_reps):
-        with open(tool.ctx / "requirements.txt", "a") as f:
-            f.write(f"# requirements changed {i}\n")
-        req.append(tool.build())
-    out["req"], out["req_median"] = min(req), statistics.median(req)
-    return out
+        record("req", each(i, change("requirements.txt", f"# requirements changed {i}\n")))
+    results = {}
+    for tool in live:
+        r = runs[tool.name]
+        cold = [t for t, _ in r["cold"]]
+        results[tool.name] = {
+            "cold": min(cold), "cold_median": statistics.median(cold),
+            "noop": min(t for t, _ in r["noop"]), "noop_cpu": min(c for _, c in r["noop"]),
+            "app": min(t for t, _ in r["app"]), "app_cpu": min(c for _, c in r["app"]),
+            "app_median": statistics.median(t for t, _ in r["app"]),
+            "req": min(t for t, _ in r["req"]), "req_median": statistics.median(t for t, _ in r["req"])}
+    return results
 
 
 def main() -> int:
@@ -235,19 +265,18 @@ def main() -> int:
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "src")], capture_output=True, env=env)
     subprocess.run([sys.executable, "-m", "skiff.records"], capture_output=True, env=env)  # as setup.sh does
     classes = {"skiff": Skiff, "buildah": Buildah, "podman": Podman, "docker": Docker}
-    results: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory(prefix="build-bench-") as tmp:
-        for name in args.tools.split(","):
-            if (name == "docker" and not dockerd.available()) or (name not in ("skiff", "docker") and \
-                    shutil.which(name) is None):
-                print(f"{name}: not installed, skipped")
-                continue
-            tool = classes[name](Path(tmp))
-            try:
-                results[name] = bench(tool, archive, args.reps, args.cold_reps)
-            except RuntimeError as e:
-                print(f"{name}: failed: {e}")
-            finally:
+        tools: list[Tool] = []
+        try:
+            for name in args.tools.split(","):
+                if (name == "docker" and not dockerd.available()) or (name not in ("skiff", "docker") and \
+                        shutil.which(name) is None):
+                    print(f"{name}: not installed, skipped")
+                    continue
+                tools.append(classes[name](Path(tmp)))
+            results = bench(tools, archive, args.reps, args.cold_reps)
+        finally:
+            for tool in tools:
                 tool.cleanup()
     rows = [("cold", "cold build (min)"), ("cold_median", "cold build (median)"), ("noop", "no-op rebuild"),
             ("noop_cpu", "no-op rebuild, CPU s"),
