@@ -57,6 +57,7 @@ class ContainerEngine:
         self.cs = ContainerStore(self.root, self.runroot)
         self.volumes = Volumes(self.root)
         self.plumber: Any = None  # a network helper started by run() (engine/networks.py: start_plumber)
+        self.early_attached: set[str] = set()  # containers whose attach request the helper has (early_connect)
         self._torn_down: set[str] = set()  # containers this process tore down since it last started them
         self._drivers: dict[str, RuntimeDriver] = {}
 

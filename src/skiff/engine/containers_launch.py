@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from skiff.errors import SkiffError
@@ -61,15 +62,17 @@ def make_stdio(tty: bool, interactive: bool) -> Stdio:
     return Stdio(child=(child_in, out_w, err_w), outputs={out_r: 1, err_r: 2}, stdin=stdin, tty=False)
 
 
-def create_process(driver: RuntimeDriver, cid: str, bundle: Path, stdio: Stdio) -> int:
-    """Create the container (its init becomes our child); returns its pid. Fills ``stdio.master`` for a tty."""
+def create_process(driver: RuntimeDriver, cid: str, bundle: Path, stdio: Stdio,
+                   on_clone: Callable[[int], None] | None = None) -> int:
+    """Create the container (its init becomes our child); returns its pid. Fills ``stdio.master`` for a tty.
+    ``on_clone`` is told the pid as soon as the runtime allows (ours: once the namespaces exist)."""
 
     def on_terminal(fd: int) -> None:
         stdio.master = fd
         stdio.outputs = {fd: 1}
 
     pid = driver.create(cid, bundle, stdio=stdio.child, pid_file=bundle / "pid",
-                        on_terminal=on_terminal if stdio.tty else None)
+                        on_terminal=on_terminal if stdio.tty else None, on_clone=on_clone)
     stdio.close_child()
     if stdio.tty and stdio.master is not None:
         stdio.stdin = stdio.master

@@ -17,6 +17,8 @@ from skiff.errors import InvalidArgumentError
 from skiff.network.names import DEFAULT_ROOT, host_names  # noqa: F401 - DEFAULT_ROOT re-exported
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from .containers import ContainerEngine
     from .containers_model import ContainerRecord
 
@@ -90,8 +92,41 @@ def stop_plumber(eng: ContainerEngine) -> None:
         plumber.close()
 
 
+def _etc(rec: ContainerRecord) -> dict[str, list[str]]:
+    hc = rec.host_config
+    return {"extra_hosts": list(hc.extra_hosts), "dns": list(hc.dns), "dns_search": list(hc.dns_search),
+            "dns_options": list(hc.dns_options)}
+
+
+def _helper_attach(eng: ContainerEngine, rec: ContainerRecord, pid: int, *, wait: bool) -> None:
+    hc = rec.host_config
+    eng.plumber.attach(rec.id, f"/proc/{pid}/ns/net", hc.network_mode or "bridge", rec.bare_name,
+                       _port_specs(rec), exposed=list(rec.config.exposed_ports) if hc.publish_all_ports else None,
+                       rundir=str(eng.cs.rdir(rec.id)), hostname=rec.config.hostname, etc=_etc(rec), wait=wait)
+
+
+def early_connect(eng: ContainerEngine, rec: ContainerRecord) -> Callable[[int], None] | None:
+    """For a container joining a network through the helper: a callback for the runtime, which calls it with
+    the init's pid as soon as the namespaces exist. It sends the attach request, so that the helper attaches
+    while the container's init sets its root up; :func:`connect` then reads the answer."""
+    if eng.plumber is None or (rec.host_config.network_mode or "bridge") in _NO_NETWORK:
+        return None
+
+    def send(pid: int) -> None:
+        from skiff.network.plumber import HelperGone
+
+        try:
+            _helper_attach(eng, rec, pid, wait=False)
+            eng.early_attached.add(rec.id)
+        except HelperGone:  # connect() attaches in this process instead
+            eng.plumber = None
+
+    return send
+
+
 def connect(eng: ContainerEngine, rec: ContainerRecord, pid: int) -> None:
-    """Called between create and start with the container's init pid."""
+    """Called between create and start with the container's init pid (after :func:`early_connect`'s
+    callback, if the runtime called it: then only the helper's answer is read here)."""
     mode = rec.host_config.network_mode or "bridge"
     if mode == "host":
         return
@@ -99,25 +134,23 @@ def connect(eng: ContainerEngine, rec: ContainerRecord, pid: int) -> None:
     if mode == "none":
         loopback_up(netns)
         return
-
-    hc = rec.host_config
-    etc = {"extra_hosts": list(hc.extra_hosts), "dns": list(hc.dns), "dns_search": list(hc.dns_search),
-           "dns_options": list(hc.dns_options)}
     rundir = eng.cs.rdir(rec.id)
     if eng.plumber is not None:
         from skiff.network.plumber import HelperGone
 
         try:
-            eng.plumber.attach(rec.id, netns, mode, rec.bare_name, _port_specs(rec),
-                               exposed=list(rec.config.exposed_ports) if hc.publish_all_ports else None,
-                               rundir=str(rundir), hostname=rec.config.hostname, etc=etc)
+            if rec.id in eng.early_attached:
+                eng.early_attached.discard(rec.id)
+                eng.plumber.answer()
+            else:
+                _helper_attach(eng, rec, pid, wait=True)
             return
         except HelperGone:  # the helper died before answering: attach here instead
             eng.plumber = None
     from skiff.network.etcfiles import rewrite_in_place
 
     att = manager(eng).attach(rec.id, netns, mode, name=rec.bare_name, ports=_ports(rec))
-    rewrite_in_place(rundir, rec.config.hostname, [att], **etc)
+    rewrite_in_place(rundir, rec.config.hostname, [att], **_etc(rec))
 
 
 def release_network(eng: ContainerEngine, rec: ContainerRecord) -> None:

@@ -32,7 +32,7 @@ class RuntimeDriver(Protocol):
     name: str
 
     def create(self, cid: str, bundle: Path, *, stdio: tuple[int, int, int], pid_file: Path,
-               on_terminal: TerminalHandler | None = None) -> int: ...
+               on_terminal: TerminalHandler | None = None, on_clone: Callable[[int], None] | None = None) -> int: ...
     def start(self, cid: str) -> None: ...
     def kill(self, cid: str, signal: int, *, all_processes: bool = False) -> None: ...
     def delete(self, cid: str, *, force: bool = False) -> None: ...
@@ -71,7 +71,8 @@ class External:
         return cp
 
     def create(self, cid: str, bundle: Path, *, stdio: tuple[int, int, int], pid_file: Path,
-               on_terminal: TerminalHandler | None = None) -> int:
+               on_terminal: TerminalHandler | None = None, on_clone: Callable[[int], None] | None = None) -> int:
+        """``on_clone`` is told the pid once the runtime has created the container (no earlier hook here)."""
         self.state_root.mkdir(parents=True, exist_ok=True)
         errlog = bundle / "runtime-error.log"
         argv = self._argv("create", "--bundle", str(bundle), "--pid-file", str(pid_file))
@@ -91,7 +92,10 @@ class External:
         if rc != 0:
             msg = _last_error(errlog)
             raise RuntimeError_(f"{self.name} create: {msg or 'exit status ' + str(rc)}")
-        return int(pid_file.read_text().strip())
+        pid = int(pid_file.read_text().strip())
+        if on_clone is not None:
+            on_clone(pid)
+        return pid
 
     def start(self, cid: str) -> None:
         self._run("start", cid)

@@ -6,6 +6,7 @@ engine calls it in the process that then execs the monitor (or runs the monitor 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from skiff.oci.runtime import Process
@@ -22,8 +23,9 @@ class InProcess:
         self.rt = Runtime(state_root)
 
     def create(self, cid: str, bundle: Path, *, stdio: tuple[int, int, int], pid_file: Path,
-               on_terminal: TerminalHandler | None = None) -> int:
-        return self.rt.create(cid, bundle, stdio=stdio, pid_file=pid_file, on_terminal=on_terminal).pid
+               on_terminal: TerminalHandler | None = None, on_clone: Callable[[int], None] | None = None) -> int:
+        return self.rt.create(cid, bundle, stdio=stdio, pid_file=pid_file, on_terminal=on_terminal,
+                              on_clone=on_clone).pid
 
     def start(self, cid: str) -> None:
         self.rt.start(cid)

@@ -168,13 +168,17 @@ class Plumber:
 
     def attach(self, cid: str, netns: str, network: str, name: str, ports: list[dict[str, Any]], *,
                exposed: list[str] | None = None, rundir: str = "", hostname: str = "",
-               etc: dict[str, list[str]] | None = None) -> dict[str, Any]:
+               etc: dict[str, list[str]] | None = None, wait: bool = True) -> dict[str, Any] | None:
         """NetworkManager.attach with ``ports`` as PortMapping fields (plus, with ``exposed``, -P's ports);
         with ``rundir``, the container's hosts/hostname/resolv.conf rewritten there too (etcfiles). Returns
-        the attachment as JSON (:func:`attachment_from_json` makes it a record)."""
-        reply: dict[str, Any] = self.request({"op": "attach", "cid": cid, "netns": netns, "network": network,
-                                              "name": name, "ports": ports, "exposed": exposed, "rundir": rundir,
-                                              "hostname": hostname, "etc": etc or {}})
+        the attachment as JSON (:func:`attachment_from_json` makes it a record). Without ``wait`` it only
+        sends the request: the helper works while the caller goes on, and :meth:`answer` reads the result."""
+        req = {"op": "attach", "cid": cid, "netns": netns, "network": network, "name": name, "ports": ports,
+               "exposed": exposed, "rundir": rundir, "hostname": hostname, "etc": etc or {}}
+        if not wait:
+            self.send(req)
+            return None
+        reply: dict[str, Any] = self.request(req)
         return reply
 
     def release(self, cid: str, *, wait: bool = True) -> None:

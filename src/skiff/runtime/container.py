@@ -12,7 +12,7 @@ import errno
 import os
 import signal
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from skiff.errors import SkiffError
 from skiff.runtime import state as st
@@ -59,11 +59,13 @@ class Runtime:
     # -- lifecycle -------------------------------------------------------------------------------------
     def create(self, container_id: str, bundle: StrPath, *, stdio: tuple[int, int, int] | None = None,
                pid_file: StrPath | None = None, console_socket: str | None = None,
-               on_terminal: TerminalHandler | None = None, preserve_fds: int = 0) -> State:
-        """Set the container up and leave its process waiting for :meth:`start` (it survives this process)."""
+               on_terminal: TerminalHandler | None = None, preserve_fds: int = 0,
+               on_clone: Callable[[int], None] | None = None) -> State:
+        """Set the container up and leave its process waiting for :meth:`start` (it survives this process).
+        ``on_clone`` is told the init's pid as soon as its namespaces exist, before its set-up."""
         state, _ = self._create(container_id, bundle, stdio=stdio, pid_file=pid_file,
                                 console_socket=console_socket, on_terminal=on_terminal,
-                                preserve_fds=preserve_fds, fifo=True)
+                                preserve_fds=preserve_fds, fifo=True, on_clone=on_clone)
         return state
 
     def run(self, container_id: str, bundle: StrPath, *, stdio: tuple[int, int, int] | None = None,
@@ -225,7 +227,8 @@ class Runtime:
 
     def _create(self, container_id: str, bundle: StrPath, *, stdio: tuple[int, int, int] | None,
                 pid_file: StrPath | None, console_socket: str | None, on_terminal: TerminalHandler | None,
-                preserve_fds: int, fifo: bool) -> tuple[State, Channel | None]:
+                preserve_fds: int, fifo: bool,
+                on_clone: Callable[[int], None] | None = None) -> tuple[State, Channel | None]:
         from skiff.runtime import bundle as bundle_mod
         from skiff.runtime.cgroups.base import create_manager
         from skiff.runtime.process import Launch, spawn
@@ -260,7 +263,7 @@ class Runtime:
                                                 bundle=b.path, cgroup=cgroup, stdio=stdio,
                                                 start_fifo=fifo_fd, on_terminal=handler, seccomp=bpf,
                                                 seccomp_flags=bpf_flags,
-                                                preserve_fds=preserve_fds))
+                                                preserve_fds=preserve_fds, on_clone=on_clone))
             start_time = st.proc_start_time(pid) or 0
             rec = Record(id=container_id, pid=pid, pid_start=start_time, bundle=b.path,
                          rootfs=b.rootfs, created=_now(), cgroup=cgroup.path,

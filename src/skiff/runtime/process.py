@@ -61,6 +61,7 @@ class Launch:
     preserve_fds: int = 0
     exec_into: int | None = None  # pid of a running container to join (exec path)
     detach: bool = False  # the process outlives the caller (exec -d)
+    on_clone: Callable[[int], None] | None = None  # told the pid as soon as the namespaces exist
     extra_joins: list[tuple[int, str]] = field(default_factory=list)
 
 
@@ -176,6 +177,8 @@ def spawn(kernel: Kernel, launch: Launch) -> tuple[int, Channel]:
         init.run(kernel, cfg)
     child.close()
     try:
+        if launch.on_clone is not None:  # e.g. the network helper attaches while the child sets its root up
+            launch.on_clone(pid)
         if new_userns and launch.spec.linux is not None:
             _write_maps(pid, launch.spec.linux.uid_mappings, launch.spec.linux.gid_mappings)
         if launch.cgroup is not None and not placed:
