@@ -153,3 +153,27 @@ def test_connect_disconnect_running_container(skiff, net_env: str, busybox_image
     cp = skiff("network", "connect", "n2", "c2", check=False)
     assert cp.returncode == 125 and "c2 is not running" in cp.stderr.decode()
     skiff("rm", stopped)
+
+
+def test_foreground_run_attaches_while_the_container_is_set_up(skiff, net_env: str,  # type: ignore[no-untyped-def]
+                                                               busybox_image: str) -> None:
+    """`run` (foreground) hands the helper the attach as soon as the namespaces exist: the container sees its
+    address and its hosts entry when it starts, and an attach that fails (a host port already published)
+    fails the run with one line and leaves no container and no veth behind."""
+    skiff("network", "create", "--subnet", "10.231.44.0/24", "n3")
+    holder = out(skiff("run", "-d", "--name", "holder", "--network", "n3", "-p", "127.0.0.1:18777:80",
+                       busybox_image, "sleep", "600")).strip()
+    try:
+        got = out(skiff("run", "--rm", "--name", "fg", "--network", "n3", busybox_image,
+                        "sh", "-c", "ip -4 addr show eth0; grep fg /etc/hosts"))
+        addr = got.split("inet ", 1)[1].split("/", 1)[0]
+        assert addr.startswith("10.231.44.") and f"{addr}\t" in got, got
+        veths = {n for n in links.list_links() if n.startswith(net_env)}
+        cp = skiff("run", "--rm", "--name", "clash", "--network", "n3", "-p", "127.0.0.1:18777:80", busybox_image,
+                   "true", check=False)
+        err = cp.stderr.decode().strip().splitlines()
+        assert cp.returncode == 125 and len(err) == 1 and "18777" in err[0], err
+        assert "clash" not in out(skiff("ps", "-a", "--format", "{{.Names}}"))
+        assert {n for n in links.list_links() if n.startswith(net_env)} == veths
+    finally:
+        skiff("rm", "-f", holder)
