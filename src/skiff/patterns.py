@@ -102,12 +102,17 @@ def write() -> int:
     """Write what this process compiled (temp file, fsync, rename); -> the number of patterns."""
     if _original is None:
         return 0
-    os.makedirs(os.path.dirname(CACHE), exist_ok=True)
-    tmp = f"{CACHE}.{os.getpid()}.tmp"
+    write_cache(CACHE, _header() + marshal.dumps(_used))
+    return len(_used)
+
+
+def write_cache(path: str, data: bytes) -> None:
+    """A set-up time cache file beside the ``.pyc`` files (this memo, and skiff.records'): temp file, fsync,
+    rename."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tmp = f"{path}.{os.getpid()}.tmp"
     with open(tmp, "wb") as f:
-        f.write(_header())
-        marshal.dump(_used, f)
+        f.write(data)
         f.flush()
         os.fsync(f.fileno())
-    os.replace(tmp, CACHE)
-    return len(_used)
+    os.replace(tmp, path)

@@ -169,15 +169,8 @@ def warm() -> int:
             continue
     if _dc._create_fn is not _create_fn:  # type: ignore[attr-defined]  # not CPython 3.11/3.12: nothing to cache
         return 0
-    os.makedirs(os.path.dirname(CACHE), exist_ok=True)
-    tmp = f"{CACHE}.{os.getpid()}.tmp"
     # Only what importing every module just used: entries for texts no longer in the code drop out.
-    blobs = {name: marshal.dumps(table) for name, table in _used.items() if table}
-    with open(tmp, "wb") as f:
-        f.write(_pack(blobs))
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, CACHE)
+    patterns.write_cache(CACHE, _pack({name: marshal.dumps(table) for name, table in _used.items() if table}))
     patterns.write()
     return sum(len(t) for t in _used.values())
 

@@ -134,7 +134,6 @@ def connect(eng: ContainerEngine, rec: ContainerRecord, pid: int) -> None:
     if mode == "none":
         loopback_up(netns)
         return
-    rundir = eng.cs.rdir(rec.id)
     if eng.plumber is not None:
         from skiff.network.plumber import HelperGone
 
@@ -150,7 +149,7 @@ def connect(eng: ContainerEngine, rec: ContainerRecord, pid: int) -> None:
     from skiff.network.etcfiles import rewrite_in_place
 
     att = manager(eng).attach(rec.id, netns, mode, name=rec.bare_name, ports=_ports(rec))
-    rewrite_in_place(rundir, rec.config.hostname, [att], **_etc(rec))
+    rewrite_in_place(eng.cs.rdir(rec.id), rec.config.hostname, [att], **_etc(rec))
 
 
 def release_network(eng: ContainerEngine, rec: ContainerRecord) -> None:
