@@ -6,7 +6,8 @@ every call: about 4 ms of a 15 ms `skiff --version` here. These launchers start 
 folders that ``site`` would have found (the venv's site-packages and the editable checkout's ``src``), as this
 interpreter sees them now, on ``sys.path`` themselves. Children that skiff starts with ``sys.executable``
 still get ``site`` as usual. They also turn off the cycle collector, which during start-up alone runs dozens
-of passes over the imported modules' objects.
+of passes over the imported modules' objects, and leave through :func:`finish`, which skips the interpreter's
+teardown.
 
     python -m skiff.launchers [BINDIR]
 """
@@ -15,6 +16,11 @@ from __future__ import annotations
 
 import os
 import sys
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import NoReturn
 
 ENTRY_POINTS = {"skiff": ("skiff.cli.main", "main"), "skiff-runtime": ("skiff.runtime.cli", "main")}
 
@@ -49,7 +55,40 @@ def launcher_text(module: str, func: str, python: str, path: list[str]) -> str:
             f"sys.path[0:1] = {first!r}\n"
             f"sys.path += {last!r}\n"
             f"from {module} import {func}\n"
-            f"sys.exit({func}())\n")
+            "from skiff.launchers import finish\n"
+            f"finish({func})\n")
+
+
+def finish(main: Callable[[], object]) -> NoReturn:
+    """Run a command's ``main`` and end the process as the interpreter's own exit would (non-daemon threads
+    joined, atexit handlers run, stdout and stderr flushed, ``SystemExit``'s code), but without the teardown
+    that follows: freeing every module, class and function one by one costs 8-15 ms of a `skiff ps` or a
+    `skiff run` with ~150 modules loaded, and frees nothing the kernel would not. An exception other than
+    ``SystemExit`` takes the normal path (traceback, teardown)."""
+    try:
+        main()
+        code: object = 0
+    except SystemExit as e:
+        code = e.code
+    threading = sys.modules.get("threading")
+    if threading is not None:
+        threading._shutdown()  # type: ignore[attr-defined]
+    import atexit
+
+    atexit._run_exitfuncs()
+    if code is None:
+        status = 0
+    elif isinstance(code, int):
+        status = code
+    else:
+        print(code, file=sys.stderr)
+        status = 1
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe: the interpreter would drop the output too
+            pass
+    os._exit(status & 0xFF)
 
 
 def write(bindir: str) -> list[str]:
