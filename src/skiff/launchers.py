@@ -72,7 +72,7 @@ def finish(main: Callable[[], object]) -> NoReturn:
         code = e.code
     threading = sys.modules.get("threading")
     if threading is not None:
-        threading._shutdown()  # type: ignore[attr-defined]
+        threading._shutdown()
     import atexit
 
     atexit._run_exitfuncs()
