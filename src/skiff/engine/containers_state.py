@@ -267,7 +267,10 @@ class ContainerStore:
         from skiff.lightfs import replace_cache
 
         replace_cache(self.rdir(cid) / "state.json", data)
-        _atomic_write(self.cdir(cid) / "state.json", data)
+        # Only an end (exited, dead: the exit code, the finish time) is fsynced, ~2 ms each. A live status read
+        # after a reboot is reported as exited anyway (boot_id), and "created" is what a missing or empty file
+        # reads as; renamed over the old copy, the file is the old or the new one after a crash of the machine.
+        _atomic_write(self.cdir(cid) / "state.json", data, durable=st.st in (Status.EXITED, Status.DEAD))
 
     def raw_state(self, cid: str) -> State:
         for p in (self.rdir(cid) / "state.json", self.cdir(cid) / "state.json"):

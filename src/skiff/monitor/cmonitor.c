@@ -336,8 +336,7 @@ int main(int argc, char **argv) {
                       status, oom ? "true" : "false", ts, cpid);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd >= 0) {
-        write_all(fd, text, (size_t)tl);
-        fsync(fd);
+        write_all(fd, text, (size_t)tl);  /* no fsync: the runroot does not outlive a reboot (monitor.py) */
         close(fd);
         rename(tmp, exitp);
     }

@@ -70,14 +70,14 @@ def oom_files(pid: int, cgroup: str | None = None) -> list[str]:
 
 
 def write_exit(path: str, code: int, oom: bool, pid: int) -> None:
-    """Atomically record the exit status (read by the engine, merged into state.json by the cleanup)."""
+    """Atomically record the exit status (read by the engine, merged into state.json by the cleanup). The file
+    is under the runroot, which does not outlive a reboot: no fsync (the cleanup's state.json under ROOT has it)."""
     tmp = f"{path}.{os.getpid()}.tmp"
     text = (f'{{"ExitCode":{code},"OOMKilled":{"true" if oom else "false"},'
             f'"FinishedAt":"{rfc3339_nano(time.time_ns())}","Pid":{pid}}}\n')
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
     try:
         os.write(fd, text.encode())
-        os.fsync(fd)
     finally:
         os.close(fd)
     os.rename(tmp, path)
