@@ -190,7 +190,9 @@ def prepare_storage(eng: ContainerEngine, rec: ContainerRecord, image: Any, imag
     image's content like Docker's copy-up."""
     drv = eng.store.driver
     # `run --rm` layers never outlive the container: a volatile overlay makes its unmount instant
-    drv.create_rw(rec.id, eng.store.layer_dirs(image), volatile=rec.host_config.auto_remove)
+    from skiff.store.drivers.tree import CONTAINER_INIT
+
+    drv.create_rw(rec.id, eng.store.layer_dirs(image), volatile=rec.host_config.auto_remove, init=CONTAINER_INIT)
     mounts: list[MountPoint] = []
     covered = {m.destination for m in rec.mounts} | set(rec.host_config.tmpfs)
     wanted = list(rec.mounts) + [

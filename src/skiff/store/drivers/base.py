@@ -4,7 +4,8 @@ small mount helpers both use.
 A driver keeps each container's read-write layer on top of the image's unpacked layers (``LayerStore`` folders,
 lowest first). Container IDs are the caller's; they must be plain names (no ``/``). The containers work calls:
 
-  create_rw(container_id, layers) -> Path   make the container's writable layer (not mounted yet)
+  create_rw(container_id, layers, init=) -> Path   the container's writable layer (not mounted yet), and with
+                                            ``init`` the mount targets the image lacks in a layer under it
   mount(container_id) -> Path               the rootfs, mounted if needed (idempotent: checks mountinfo)
   unmount(container_id)                     idempotent
   remove(container_id)                      unmount and delete everything of the container
@@ -45,7 +46,8 @@ class Change:
 class Driver(Protocol):
     name: str
 
-    def create_rw(self, container_id: str, layers: list[Path], *, volatile: bool = False) -> Path: ...
+    def create_rw(self, container_id: str, layers: list[Path], *, volatile: bool = False,
+                  init: tuple[str, ...] = ()) -> Path: ...
     def mount(self, container_id: str) -> Path: ...
     def unmount(self, container_id: str) -> None: ...
     def remove(self, container_id: str) -> None: ...

@@ -1,6 +1,7 @@
 """overlayfs driver: the image's layer folders as lower dirs, a per-container upper dir, mounted by skiff.
 
-Per container: ROOT/overlay-containers/<id>/{diff,work,merged,lower}. ``lower`` holds the lower dirs as
+Per container: ROOT/overlay-containers/<id>/{diff,work,merged,lower} and, for a container, ``init`` (the
+mount targets the image lacks, the top lower dir). ``lower`` holds the lower dirs as
 short names relative to ROOT/overlay (``l/<short>:l/<short>``, highest first, as overlayfs wants). The mount
 uses absolute paths when the options fit in a page; otherwise mount(8) runs with ROOT/overlay as its working
 folder and gets the short relative names (our own process never changes folder).
@@ -22,7 +23,7 @@ from skiff.store.drivers.base import (
     sys_mount,
     sys_umount,
 )
-from skiff.store.drivers.tree import diff_upper
+from skiff.store.drivers.tree import diff_upper, make_init_layer
 from skiff.store.lock import CONTAINERS, LockFile
 
 PAGE = os.sysconf("SC_PAGESIZE")
@@ -54,9 +55,11 @@ class OverlayDriver:
             raise StorageError(f"{layer} is not a layer folder of this store")
         return "l/" + layer.parent.name[:SHORT]
 
-    def create_rw(self, container_id: str, layers: list[Path], *, volatile: bool = False) -> Path:
+    def create_rw(self, container_id: str, layers: list[Path], *, volatile: bool = False,
+                  init: tuple[str, ...] = ()) -> Path:
         """``volatile``: mount with overlayfs' `volatile` option (no syncs, so unmount is instant: ~0.1 ms
-        against 60-160 ms here). For layers that do not outlive a crash anyway: `run --rm`, build steps."""
+        against 60-160 ms here). For layers that do not outlive a crash anyway: `run --rm`, build steps.
+        ``init``: the mount targets the image lacks go into an init layer above it (tree.make_init_layer)."""
         with self.lock.exclusive():
             c = self._c(container_id)
             if c.exists():
@@ -71,6 +74,9 @@ class OverlayDriver:
             else:
                 (self.layers_dir / "empty").mkdir(parents=True, exist_ok=True)
                 lower = "empty"
+            if init:
+                make_init_layer(tmp / "init", layers, init)
+                lower = f"../overlay-containers/{container_id}/init:{lower}"  # relative to ROOT/overlay, as the rest
             (tmp / "lower").write_text(lower)
             if volatile:
                 (tmp / "volatile").touch()

@@ -201,3 +201,77 @@ def _in_lower(key: str, layers: list[Path]) -> bool:
             continue
         return not is_whiteout(st)
     return False
+
+
+# What the runtime mounts over in every container (Docker's init layer, daemon/initlayer): a folder ends in /.
+CONTAINER_INIT = ("dev/", "proc/", "sys/", "etc/hostname", "etc/hosts", "etc/resolv.conf")
+
+
+def layered_stat(layers: list[Path], rel: str) -> os.stat_result | None:
+    """``rel``'s entry in the merged view of overlay-form ``layers`` (lowest first), or None when absent. Each
+    component is looked up only in the layers where its parent is a real folder (never through a symlink), with
+    whiteouts and opaque folders applied. A parent that is not a folder gives None."""
+    visible = [str(layer) for layer in reversed(layers)]
+    parts = rel.strip("/").split("/")
+    found: os.stat_result | None = None
+    for i in range(len(parts)):
+        sub = "/".join(parts[:i + 1])
+        found, below = None, []
+        for layer in visible:
+            p = f"{layer}/{sub}"
+            try:
+                st = os.lstat(p)
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+            if found is None:
+                if is_whiteout(st):
+                    return None
+                found = st
+            elif is_whiteout(st) or not stat.S_ISDIR(st.st_mode):
+                break  # the folders above hide it and everything under it
+            if not stat.S_ISDIR(found.st_mode):
+                break
+            below.append(layer)
+            if is_opaque(p):
+                break
+        if found is None or (i < len(parts) - 1 and not stat.S_ISDIR(found.st_mode)):
+            return None
+        visible = below
+    return found
+
+
+def make_init_layer(dest: Path, layers: list[Path], entries: tuple[str, ...] = CONTAINER_INIT) -> None:
+    """Docker's init layer: empty mount targets (``entries``; a folder ends in /) that ``layers`` lack, made in
+    ``dest`` (a new folder) for the container's layer stack to put above the image, so that the runtime's
+    mount targets never land in the container's own layer (``diff``, ``commit``). Folders on the way copy
+    the mode and owner that the image shows; an entry under something that is not a folder is left out."""
+    dest.mkdir()
+    os.chmod(dest, stat.S_IMODE(os.lstat(layers[-1]).st_mode) if layers else 0o755)
+    for entry in entries:
+        rel = entry.rstrip("/")
+        if layered_stat(layers, rel) is not None:
+            continue
+        parts = rel.split("/")
+        ok = True
+        for i in range(1, len(parts)):
+            sub = "/".join(parts[:i])
+            if os.path.isdir(dest / sub):
+                continue
+            st = layered_stat(layers, sub)
+            if st is not None and not stat.S_ISDIR(st.st_mode):
+                ok = False
+                break
+            os.mkdir(dest / sub)
+            if st is not None:
+                os.chown(dest / sub, st.st_uid, st.st_gid)
+                os.chmod(dest / sub, stat.S_IMODE(st.st_mode))
+            else:
+                os.chmod(dest / sub, 0o755)
+        if not ok:
+            continue
+        if entry.endswith("/"):
+            os.mkdir(dest / rel)
+            os.chmod(dest / rel, 0o755)
+        else:
+            os.close(os.open(dest / rel, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644))
+            os.chmod(dest / rel, 0o644)

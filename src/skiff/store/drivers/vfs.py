@@ -11,7 +11,7 @@ import shutil
 from pathlib import Path
 
 from skiff.store.drivers.base import Change, StorageError, check_id
-from skiff.store.drivers.tree import diff_tree, merge_layer
+from skiff.store.drivers.tree import diff_tree, make_init_layer, merge_layer
 from skiff.store.lock import CONTAINERS, LockFile
 
 
@@ -33,7 +33,8 @@ class VfsDriver:
     def container_ids(self) -> list[str]:
         return sorted(n for n in os.listdir(self.dir) if not n.startswith(".")) if self.dir.is_dir() else []
 
-    def create_rw(self, container_id: str, layers: list[Path], *, volatile: bool = False) -> Path:
+    def create_rw(self, container_id: str, layers: list[Path], *, volatile: bool = False,
+                  init: tuple[str, ...] = ()) -> Path:
         with self.lock.exclusive():
             c = self._c(container_id)
             if c.exists():
@@ -44,10 +45,15 @@ class VfsDriver:
             try:
                 for layer in layers:
                     merge_layer(layer, tmp / "rootfs")
+                lowers = list(layers)
+                if init:  # the init layer is copied in like the others and diffed against like them
+                    make_init_layer(tmp / "init", layers, init)
+                    merge_layer(tmp / "init", tmp / "rootfs")
+                    lowers.append(c / "init")
             except OSError as e:
                 shutil.rmtree(tmp, ignore_errors=True)
                 raise StorageError(f"copying layers for container {container_id} failed: {e}") from None
-            (tmp / "lower").write_text("\n".join(str(p) for p in layers))
+            (tmp / "lower").write_text("\n".join(str(p) for p in lowers))
             os.rename(tmp, c)
             return c / "rootfs"
 
