@@ -190,7 +190,9 @@ def build_spec(rec: ContainerRecord, rootfs: str, rundir: Path, mounts: list[Mou
     uid, gid, extra_gids, home = resolve_user(rootfs, cfg.user, hc.group_add)
     caps = capabilities(hc.cap_add, hc.cap_drop, hc.privileged)
     use_seccomp, profile = _seccomp(hc.security_opt, caps, hc.privileged)
-    env = list(cfg.env)
+    from .containers_options import process_env
+
+    env = process_env(list(cfg.env), cfg.hostname, cfg.tty)
     if not any(e.startswith("HOME=") for e in env):
         env.append(f"HOME={home}")
     args = [*(cfg.entrypoint or []), *(cfg.cmd or [])]

@@ -1,5 +1,6 @@
-"""`--change` instructions (docker import / commit): CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, USER, VOLUME,
-WORKDIR, STOPSIGNAL, ONBUILD, as Dockerfile lines applied to an image's container config."""
+"""`--change` instructions (docker import / commit): CMD, ENTRYPOINT, ENV, EXPOSE, HEALTHCHECK, LABEL, USER,
+VOLUME, WORKDIR, STOPSIGNAL, ONBUILD, as Dockerfile lines applied to an image's container config (moby's
+validCommitCommands)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,12 @@ from collections.abc import Callable
 from typing import Any
 
 from skiff.errors import InvalidArgumentError
-from skiff.oci.image import ContainerConfig
+from skiff.oci.image import ContainerConfig, HealthConfig
 from skiff.records import replace
 
 Edit = Callable[[ContainerConfig], ContainerConfig]
-ALLOWED = ("CMD", "ENTRYPOINT", "ENV", "EXPOSE", "LABEL", "ONBUILD", "STOPSIGNAL", "USER", "VOLUME", "WORKDIR")
+ALLOWED = ("CMD", "ENTRYPOINT", "ENV", "EXPOSE", "HEALTHCHECK", "LABEL", "ONBUILD", "STOPSIGNAL", "USER", "VOLUME",
+           "WORKDIR")
 
 
 def _exec_form(arg: str) -> list[str]:
@@ -80,6 +82,9 @@ def parse_change(line: str) -> Edit:
         if vols[:2] == ["/bin/sh", "-c"]:
             vols = arg.split()
         return lambda c: replace(c, volumes={**c.volumes, **{v: {} for v in vols}})
+    if op == "HEALTHCHECK":
+        health = _healthcheck(text)
+        return lambda c: replace(c, healthcheck=health)
     if op == "USER":
         return lambda c: replace(c, user=arg)
     if op == "WORKDIR":
@@ -87,6 +92,26 @@ def parse_change(line: str) -> Edit:
     if op == "STOPSIGNAL":
         return lambda c: replace(c, stop_signal=arg)
     return lambda c: replace(c, on_build=[*c.on_build, arg])
+
+
+def _healthcheck(line: str) -> HealthConfig:
+    """HEALTHCHECK [--interval=... ...] CMD ... | NONE, read by the Dockerfile parser, as the builder records it."""
+    from skiff.build.dockerfile.commands import HealthCheckCommand
+    from skiff.build.dockerfile.errors import DockerfileError
+    from skiff.build.dockerfile.handlers import parse_instruction
+    from skiff.build.dockerfile.parser import node_from_line
+
+    try:
+        cmd = parse_instruction(node_from_line(line, "\\"), filename="--change")
+    except DockerfileError as e:
+        raise InvalidArgumentError(str(e)) from None
+    assert isinstance(cmd, HealthCheckCommand)
+    h = cmd.health
+    if h.test and h.test[0] == "NONE":
+        return HealthConfig(test=["NONE"])
+    return HealthConfig(test=list(h.test), interval=h.interval or None, timeout=h.timeout or None,
+                        start_period=h.start_period or None, start_interval=h.start_interval or None,
+                        retries=h.retries or None)
 
 
 def apply_changes(lines: list[str]) -> Edit:

@@ -57,7 +57,9 @@ def commit_container(eng: ContainerEngine, cid: str, reference: str | None, *, c
                     eng.unpause(cid)
         hist = [*base_cfg.history, oci.History(created=created, created_by=" ".join([rec.path, *rec.args]),
                                                comment=message, author=author)]
-        new_cfg = replace(base_cfg, config=container_cfg, created=created, author=author or base_cfg.author,
+        # Docker's image "comment" is the commit message (none without -m), not the parent's
+        extra = {k: v for k, v in base_cfg.extra.items() if k != "comment"} | ({"comment": message} if message else {})
+        new_cfg = replace(base_cfg, config=container_cfg, created=created, author=author, extra=extra,
                           rootfs=replace(base_cfg.rootfs, diff_ids=[*base_cfg.rootfs.diff_ids, str(res.diff_id)]),
                           history=hist)
         with open(blob, "rb") as f:

@@ -35,7 +35,6 @@ from .containers_state import check_name
 if TYPE_CHECKING:
     from .containers import ContainerEngine
 
-DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 _ADJ = ("admiring", "brave", "clever", "dazzling", "eager", "focused", "gallant", "happy", "jolly", "keen",
         "lucid", "modest", "nifty", "optimistic", "quirky", "relaxed", "serene", "tender", "vibrant", "zen")
 _NOUN = ("albattani", "babbage", "curie", "darwin", "euclid", "fermat", "galileo", "hopper", "hypatia",
@@ -80,11 +79,9 @@ def build_record(eng: ContainerEngine, opts: CreateOptions, image: Any, image_co
         if v is not None:
             env.append(v)
     base_env = list(icfg.env) if icfg.env else []
-    if not any(e.startswith("PATH=") for e in base_env + env):
-        base_env.insert(0, DEFAULT_PATH)
     cid = eng.cs.new_id()
     hostname = opts.hostname or cid[:12]
-    full_env = merge_env(base_env, [f"HOSTNAME={hostname}", *(["TERM=xterm"] if opts.tty else []), *env])
+    full_env = merge_env(base_env, env)  # PATH, HOSTNAME and TERM are added when it runs (process_env)
     binds = [v for v in opts.volumes if parse_volume(v).type == "bind"]
     vol_specs = [parse_volume(v) for v in opts.volumes]
     mount_specs = [parse_mount(m) for m in opts.mounts]

@@ -37,7 +37,7 @@ def exec_in(eng: ContainerEngine, text: str, opts: ExecOptions) -> int:
 
     from .bundles import capabilities, resolve_user
     from .containers_create import _check_exec
-    from .containers_options import merge_env, parse_env_line, read_env_file
+    from .containers_options import merge_env, parse_env_line, process_env, read_env_file
 
     cid = eng.cs.resolve(text)
     st = eng.cs.state(cid)
@@ -56,7 +56,7 @@ def exec_in(eng: ContainerEngine, text: str, opts: ExecOptions) -> int:
         v = parse_env_line(e)
         if v is not None:
             env.append(v)
-    env = merge_env(list(rec.config.env), [*(["TERM=xterm"] if opts.tty else []), *env])
+    env = merge_env(process_env(list(rec.config.env), rec.config.hostname, opts.tty), env)
     uid, gid, extra, home = resolve_user(rootfs, opts.user if opts.user is not None else rec.config.user,
                                          rec.host_config.group_add)
     if not any(e.startswith("HOME=") for e in env):

@@ -134,6 +134,16 @@ def merge_env(base: list[str], over: list[str]) -> list[str]:
     return list(keys.values())
 
 
+DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+def process_env(env: list[str], hostname: str, tty: bool) -> list[str]:
+    """A container process's environment as Docker builds it (CreateDaemonEnvironment): PATH, HOSTNAME and,
+    with a tty, TERM=xterm, each replaced by the container's own ``env`` (image ENV, then -e), which follows.
+    These three are not part of the container's Config.Env (inspect, commit), as in Docker."""
+    return merge_env([DEFAULT_PATH, f"HOSTNAME={hostname}", *(["TERM=xterm"] if tty else [])], env)
+
+
 PROPAGATIONS = ("private", "rprivate", "shared", "rshared", "slave", "rslave")
 
 

@@ -73,7 +73,8 @@ class ImageEngine:
             "RepoTags": [reference.parse(n).familiar() for n in r.names],
             "RepoDigests": [reference.parse(d, default_tag=False).familiar() for d in r.digests],
             "Parent": r.parent or "",
-            "Comment": next((h.comment for h in reversed(cfg.history) if h.comment), "") if cfg.history else "",
+            # Docker's: the config's "comment" (docker commit -m, import), else the last history entry's
+            "Comment": str(cfg.extra.get("comment") or (cfg.history[-1].comment if cfg.history else "") or ""),
             "Created": cfg.created or "",
             "DockerVersion": "",
             "Author": cfg.author or "",
