@@ -234,7 +234,7 @@ def prepare_bundle(eng: ContainerEngine, rec: ContainerRecord) -> Path:
     """Mount the rootfs, make the workdir, write the bundle, and check that the command can be executed
     (Docker's 127 "executable file not found" and 126 "permission denied")."""
     from .bundles import build_spec, write_bundle
-    from .networks import setup_network
+    from .networks import drop_netns, early_attach, setup_network
 
     rootfs = str(eng.store.driver.mount(rec.id))
     try:
@@ -258,12 +258,15 @@ def prepare_bundle(eng: ContainerEngine, rec: ContainerRecord) -> Path:
         _check_exec(rootfs, exe, spec.process.env, spec.process.cwd)
         bundle = eng.cs.rdir(rec.id) / "bundle"
         write_bundle(bundle, spec)
+        early_attach(eng, rec, netns)
         return bundle
     except BaseException:
         try:
             eng.store.driver.unmount(rec.id)
         except (SkiffError, OSError):
             pass
+        if netns and netns != "host":
+            drop_netns(Path(netns))
         raise
 
 

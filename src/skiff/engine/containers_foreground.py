@@ -16,7 +16,7 @@ from skiff.records import replace
 from .containers_launch import create_process, make_stdio, set_subreaper
 from .containers_model import ContainerRecord
 from .containers_state import State, boot_id, proc_start_time
-from .networks import connect, early_connect
+from .networks import connect
 
 if TYPE_CHECKING:
     from .containers import ContainerEngine
@@ -32,7 +32,7 @@ def run_here(eng: ContainerEngine, rec: ContainerRecord, bundle: Path, *, intera
     failed: BaseException | None = None
     with eng.cs.lock(cid):
         try:
-            pid = create_process(drv, cid, bundle, stdio, on_clone=early_connect(eng, rec))
+            pid = create_process(drv, cid, bundle, stdio)
             try:
                 connect(eng, rec, pid)
             except BaseException:

@@ -1,10 +1,14 @@
 """The seam between containers and networking.
 
 ``none``: the runtime makes a new namespace; :func:`connect` brings its loopback up. ``host``: the host's
-namespace. ``bridge`` (the default) and named networks: after the container is created (its process waits
-for start inside its new namespace), :class:`skiff.network.manager.NetworkManager` attaches
-``/proc/PID/ns/net`` to the network with the published ports; /etc/hosts and /etc/resolv.conf are then
-rewritten in place (they are already bind-mounted). ``release_network`` undoes it on stop/rm/crash cleanup.
+namespace. ``bridge`` (the default) and named networks: as Docker and Podman do, the namespace is made before
+the container (:func:`setup_network`, bound at RUNROOT/netns/ID, Docker's SandboxKey) and the bundle joins it.
+The network helper (the plumber, started first thing by `skiff run`) is handed the attach request as soon as
+the bundle is written, so it attaches while the container is created; :func:`connect` then only reads its
+answer before the container starts (without the helper, it attaches
+:class:`skiff.network.manager.NetworkManager` itself). /etc/hosts and /etc/resolv.conf are rewritten in place
+(they are already bind-mounted). ``release_network`` undoes it on stop/rm/crash cleanup, and unbinds the
+namespace.
 """
 
 from __future__ import annotations
@@ -17,7 +21,6 @@ from skiff.errors import InvalidArgumentError
 from skiff.network.names import DEFAULT_ROOT, host_names  # noqa: F401 - DEFAULT_ROOT re-exported
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
 
     from .containers import ContainerEngine
     from .containers_model import ContainerRecord
@@ -26,13 +29,76 @@ _NO_NETWORK = ("none", "host")
 
 
 def setup_network(eng: ContainerEngine, rec: ContainerRecord) -> str | None:
-    """The netns for the spec: "host", or None for a new namespace (configured by :func:`connect`)."""
+    """The netns for the spec: "host"; None for a new namespace (``none``: :func:`connect` brings its loopback
+    up); for a bridge or user network, a new namespace bound at :func:`netns_path` (:func:`make_netns`)."""
     mode = rec.host_config.network_mode or "bridge"
     if mode == "host":
         return "host"
     if mode.startswith("container:"):
         raise InvalidArgumentError("--network container:<name> is not supported")
-    return None
+    if mode == "none":
+        return None
+    path = netns_path(eng, rec)
+    make_netns(path)
+    return str(path)
+
+
+def netns_path(eng: ContainerEngine, rec: ContainerRecord) -> Path:
+    return eng.runroot / "netns" / rec.id
+
+
+def make_netns(path: Path) -> None:
+    """A new network namespace bound at ``path``, as `ip netns add` makes one: this thread unshares its network
+    namespace, bind-mounts the new one onto an empty file and goes back (a stale binding there is dropped)."""
+    from skiff.kernel import CLONE_NEWNET, MS_BIND
+    from skiff.kernel.linux import LinuxKernel
+
+    kernel = LinuxKernel()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    drop_netns(path)
+    os.close(os.open(path, os.O_RDONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o444))
+    own = os.open("/proc/thread-self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        kernel.unshare(CLONE_NEWNET)
+        try:
+            kernel.mount("/proc/thread-self/ns/net", str(path), None, MS_BIND, None)
+        finally:
+            kernel.setns(own, CLONE_NEWNET)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    finally:
+        os.close(own)
+
+
+def drop_netns(path: Path) -> None:
+    """Unbind and remove a namespace :func:`make_netns` bound (nothing if there is none). The namespace goes
+    once nothing uses it any more: its veth peer with it."""
+    import errno
+
+    from skiff.kernel import MNT_DETACH
+    from skiff.kernel.linux import LinuxKernel
+
+    try:
+        LinuxKernel().umount2(str(path), MNT_DETACH)
+    except OSError as e:
+        if e.errno not in (errno.EINVAL, errno.ENOENT):
+            raise
+    path.unlink(missing_ok=True)
+
+
+def early_attach(eng: ContainerEngine, rec: ContainerRecord, netns: str | None) -> None:
+    """Hand the helper the attach request for the namespace the bundle joins (written but not yet joined):
+    the helper attaches while the container is created; :func:`connect` then reads the answer."""
+    if eng.plumber is None or not netns or netns == "host":
+        return
+    from skiff.network.plumber import HelperGone
+
+    try:
+        _helper_attach(eng, rec, netns, wait=False)
+        eng.early_attached.add(rec.id)
+    except HelperGone:  # connect() attaches in this process instead
+        eng.plumber = None
 
 
 def network_manager(root: Path, runroot: Path) -> Any:
@@ -98,42 +164,24 @@ def _etc(rec: ContainerRecord) -> dict[str, list[str]]:
             "dns_options": list(hc.dns_options)}
 
 
-def _helper_attach(eng: ContainerEngine, rec: ContainerRecord, pid: int, *, wait: bool) -> None:
+def _helper_attach(eng: ContainerEngine, rec: ContainerRecord, netns: str, *, wait: bool) -> None:
     hc = rec.host_config
-    eng.plumber.attach(rec.id, f"/proc/{pid}/ns/net", hc.network_mode or "bridge", rec.bare_name,
+    eng.plumber.attach(rec.id, netns, hc.network_mode or "bridge", rec.bare_name,
                        _port_specs(rec), exposed=list(rec.config.exposed_ports) if hc.publish_all_ports else None,
                        rundir=str(eng.cs.rdir(rec.id)), hostname=rec.config.hostname, etc=_etc(rec), wait=wait)
 
 
-def early_connect(eng: ContainerEngine, rec: ContainerRecord) -> Callable[[int], None] | None:
-    """For a container joining a network through the helper: a callback for the runtime, which calls it with
-    the init's pid as soon as the namespaces exist. It sends the attach request, so that the helper attaches
-    while the container's init sets its root up; :func:`connect` then reads the answer."""
-    if eng.plumber is None or (rec.host_config.network_mode or "bridge") in _NO_NETWORK:
-        return None
-
-    def send(pid: int) -> None:
-        from skiff.network.plumber import HelperGone
-
-        try:
-            _helper_attach(eng, rec, pid, wait=False)
-            eng.early_attached.add(rec.id)
-        except HelperGone:  # connect() attaches in this process instead
-            eng.plumber = None
-
-    return send
-
-
 def connect(eng: ContainerEngine, rec: ContainerRecord, pid: int) -> None:
-    """Called between create and start with the container's init pid (after :func:`early_connect`'s
-    callback, if the runtime called it: then only the helper's answer is read here)."""
+    """Called between create and start with the container's init pid (after :func:`early_attach`, if it sent
+    the request: then only the helper's answer is read here)."""
     mode = rec.host_config.network_mode or "bridge"
     if mode == "host":
         return
-    netns = f"/proc/{pid}/ns/net"
     if mode == "none":
-        loopback_up(netns)
+        loopback_up(f"/proc/{pid}/ns/net")
         return
+    path = netns_path(eng, rec)
+    netns = str(path) if path.exists() else f"/proc/{pid}/ns/net"
     if eng.plumber is not None:
         from skiff.network.plumber import HelperGone
 
@@ -142,7 +190,7 @@ def connect(eng: ContainerEngine, rec: ContainerRecord, pid: int) -> None:
                 eng.early_attached.discard(rec.id)
                 eng.plumber.answer()
             else:
-                _helper_attach(eng, rec, pid, wait=True)
+                _helper_attach(eng, rec, netns, wait=True)
             return
         except HelperGone:  # the helper died before answering: attach here instead
             eng.plumber = None
@@ -153,13 +201,16 @@ def connect(eng: ContainerEngine, rec: ContainerRecord, pid: int) -> None:
 
 
 def release_network(eng: ContainerEngine, rec: ContainerRecord) -> None:
-    """Undo :func:`connect` (stop, rm, cleanup after a crash); nothing to do for none and host."""
+    """Undo :func:`connect` (stop, rm, cleanup after a crash) and unbind the namespace :func:`setup_network`
+    made; nothing to do for none and host."""
     if (rec.host_config.network_mode or "bridge") in _NO_NETWORK:
         return
+    eng.early_attached.discard(rec.id)  # an answer still due is collected when the helper is closed
     if eng.plumber is not None:  # run() closes it after removing the container: that waits for this
         eng.plumber.release(rec.id, wait=False)
-        return
-    manager(eng).release_all(rec.id)
+    else:
+        manager(eng).release_all(rec.id)
+    drop_netns(netns_path(eng, rec))  # the helper deletes the veth by its host-side name: no namespace needed
 
 
 def attachments(eng: ContainerEngine, rec: ContainerRecord) -> list[Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -55,7 +56,7 @@ def test_create_ls_inspect_rm_prune(skiff, net_env: str) -> None:  # type: ignor
     js = json.loads(out(skiff("network", "ls", "--format", "json", "-f", "id=" + nid[:6])))
     assert js["Name"] == "back" and js["Internal"] == "true"
     bad = skiff("network", "ls", "-f", "colour=red", check=False)
-    assert bad.returncode == 125 and "invalid filter" in bad.stderr.decode()
+    assert bad.returncode == 1 and "invalid filter" in bad.stderr.decode()
 
     data = json.loads(out(skiff("network", "inspect", "back", "bridge")))
     back, bridge = data
@@ -70,7 +71,7 @@ def test_create_ls_inspect_rm_prune(skiff, net_env: str) -> None:  # type: ignor
     assert out(skiff("network", "inspect", "-f", "{{.Name}} {{(index .IPAM.Config 0).Subnet}}", nid[:10])) \
         .strip() == "back 10.231.40.0/24"
     miss = skiff("network", "inspect", "back", "nosuch", check=False)
-    assert miss.returncode == 125 and json.loads(miss.stdout)[0]["Name"] == "back"
+    assert miss.returncode == 1 and json.loads(miss.stdout)[0]["Name"] == "back"
     assert miss.stderr.decode().strip() == "Error: No such network: nosuch"
 
     for args, err in [(("create", "back"), "network with name back already exists"),
@@ -83,7 +84,7 @@ def test_create_ls_inspect_rm_prune(skiff, net_env: str) -> None:  # type: ignor
                       (("rm", "nosuch"), "network nosuch not found")]:
         cp = skiff("network", *args, check=False)
         err_lines = cp.stderr.decode().strip().splitlines()
-        assert cp.returncode == 125 and len(err_lines) == 1 and err in err_lines[0], (args, err_lines)
+        assert cp.returncode == 1 and len(err_lines) == 1 and err in err_lines[0], (args, err_lines)
     assert skiff("network", "rm", "-f", "nosuch").returncode == 0
 
     assert out(skiff("network", "rm", "front")).split() == ["front"]
@@ -94,7 +95,7 @@ def test_create_ls_inspect_rm_prune(skiff, net_env: str) -> None:  # type: ignor
 
 
 def test_rm_refused_while_attached_then_collected(skiff, net_env: str, make_ctr) -> None:  # type: ignore[no-untyped-def]
-    """A container on the network pins it (Docker's wording, exit 125); once its namespace is gone the
+    """A container on the network pins it (Docker's wording, exit 1); once its namespace is gone the
     endpoint is collected and rm succeeds."""
     nid = out(skiff("network", "create", "--subnet", "10.231.42.0/24", "busy")).strip()
     c = make_ctr()
@@ -107,7 +108,7 @@ def test_rm_refused_while_attached_then_collected(skiff, net_env: str, make_ctr)
     assert ep["Name"] == "web" and ep["IPv4Address"] == f"{att.ip}/24" and ep["MacAddress"] == att.mac
     assert len(ep["EndpointID"]) == 64
     cp = skiff("network", "rm", "busy", check=False)
-    assert cp.returncode == 125
+    assert cp.returncode == 1
     assert cp.stderr.decode() == f"Error: error while removing network: network busy id {nid} has active endpoints\n"
     assert out(skiff("network", "prune", "-f")) == ""
     c.stop()  # the namespace goes, and the kernel takes the veth pair with it
@@ -134,12 +135,12 @@ def test_connect_disconnect_running_container(skiff, net_env: str, busybox_image
                           (("rm", "n1"), "has active endpoints")]:
             cp = skiff("network", *args, check=False)
             err_lines = cp.stderr.decode().strip().splitlines()
-            assert cp.returncode == 125 and len(err_lines) == 1 and err in err_lines[0], (args, err_lines)
+            assert cp.returncode == 1 and len(err_lines) == 1 and err in err_lines[0], (args, err_lines)
         skiff("network", "disconnect", "n1", cid[:12])
         assert json.loads(out(skiff("network", "inspect", "n1")))[0]["Containers"] == {}
         assert not can_ping("10.231.43.50")
         cp = skiff("network", "disconnect", "n1", "c1", check=False)
-        assert cp.returncode == 125 and "is not connected to network n1" in cp.stderr.decode()
+        assert cp.returncode == 1 and "is not connected to network n1" in cp.stderr.decode()
         skiff("network", "connect", "n1", "c1")
     finally:
         skiff("rm", "-f", cid)
@@ -151,7 +152,7 @@ def test_connect_disconnect_running_container(skiff, net_env: str, busybox_image
     stopped = out(skiff("create", "--name", "c2", busybox_image, "true")).strip()
     skiff("network", "create", "n2")
     cp = skiff("network", "connect", "n2", "c2", check=False)
-    assert cp.returncode == 125 and "c2 is not running" in cp.stderr.decode()
+    assert cp.returncode == 1 and "c2 is not running" in cp.stderr.decode()
     skiff("rm", stopped)
 
 
@@ -177,3 +178,31 @@ def test_foreground_run_attaches_while_the_container_is_set_up(skiff, net_env: s
         assert {n for n in links.list_links() if n.startswith(net_env)} == veths
     finally:
         skiff("rm", "-f", holder)
+
+
+def _bound(path: Path) -> bool:
+    with open("/proc/self/mountinfo") as f:
+        return any(line.split()[4] == str(path) for line in f)
+
+
+def test_the_namespace_is_made_first_and_unbound_at_the_end(skiff, net_env: str,  # type: ignore[no-untyped-def]
+                                                             busybox_image: str) -> None:
+    """Bridge containers join a namespace made before them (bound at RUNROOT/netns/ID, as Docker's sandbox):
+    the same one the process is in, bound while it runs, gone after stop and rm -f, and after a failed start."""
+    cid = out(skiff("run", "-d", "--name", "ns1", busybox_image, "sleep", "600")).strip()
+    path = Path(skiff.runroot) / "netns" / cid
+    try:
+        pid = int(out(skiff("inspect", "-f", "{{.State.Pid}}", cid)))
+        assert _bound(path) and os.stat(path).st_ino == os.stat(f"/proc/{pid}/ns/net").st_ino
+        skiff("stop", "-t", "0", cid)
+        assert not path.exists() and not _bound(path)
+        skiff("start", cid)  # a start without the helper binds a new one and attaches in-process
+        pid = int(out(skiff("inspect", "-f", "{{.State.Pid}}", cid)))
+        assert _bound(path) and os.stat(path).st_ino == os.stat(f"/proc/{pid}/ns/net").st_ino
+        assert " inet " in out(skiff("exec", cid, "ip", "-4", "addr", "show", "eth0"))
+    finally:
+        skiff("rm", "-f", cid)
+    assert not path.exists() and not _bound(path)
+    bad = skiff("run", "--rm", "--name", "ns2", busybox_image, "/no/such", check=False)
+    assert bad.returncode == 127
+    assert not any((Path(skiff.runroot) / "netns").iterdir())
