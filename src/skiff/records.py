@@ -44,6 +44,7 @@ def _import_dataclasses() -> None:
 
 _import_dataclasses()
 
+import abc as _abc  # noqa: E402
 import dataclasses as _dc  # noqa: E402  (after the stand-in)
 from dataclasses import MISSING, asdict, dataclass, field, fields, is_dataclass, replace  # noqa: E402
 from importlib._bootstrap_external import MAGIC_NUMBER  # noqa: E402
@@ -133,6 +134,8 @@ def _create_fn(name: str, args: list[str], body: list[str], *, globals: dict[str
     _used.setdefault(module, {})[txt] = code
     ns: dict[str, Any] = {}
     exec(code, globals, ns)
+    if _capture is not None:
+        _capture.append((name, code, tuple(locals)))
     return ns["__create_fn__"](**locals)
 
 
@@ -147,6 +150,179 @@ def _patchable() -> bool:
 if _patchable():
     _load()
     _dc._create_fn = _create_fn  # type: ignore[attr-defined]
+
+
+# -- whole classes ------------------------------------------------------------------------------------------
+# Beyond the methods' compiling, ``dataclasses`` spends ~0.1 ms per class building their source text and
+# inspecting annotations: ~8 ms of a `skiff run`, which creates ~60 classes. For a class of the plain kind
+# skiff writes (annotations naming no ClassVar, InitVar or KW_ONLY; no methods of its own that
+# dataclasses would generate; no __post_init__, slots or unsafe_hash), ``dataclass`` below collects the fields
+# as dataclasses does and, when the memo holds a recipe recorded for exactly these fields and parameters (the
+# key), makes the methods from the recorded code and local names without building any text. Anything else,
+# or a key that differs, goes through dataclasses itself, which records the recipe for warm(). A test
+# compares every skiff dataclass made both ways (tests/unit/test_records.py).
+RECIPES = "\x00classes"  # the entry of a module's table that holds its classes' recipes
+_capture: list[tuple[str, Any, tuple[str, ...]]] | None = None  # _create_fn's calls while a class is recorded
+_CONSTANTS: dict[str, Any] = {}
+_REPLAYABLE = False
+
+
+def _setup_replay() -> bool:
+    need = ("_process_class", "_recursive_repr", "_DataclassParams", "_FIELD", "_HAS_DEFAULT_FACTORY",
+            "_fields_in_init_order", "FrozenInstanceError")
+    code = getattr(getattr(_dc, "_process_class", None), "__code__", None)
+    if (sys.version_info[:2] != (3, 11) or os.environ.get("SKIFF_NO_RECIPES") or _dc._create_fn is not _create_fn  # type: ignore[attr-defined]
+            or not all(hasattr(_dc, n) for n in need) or code is None
+            or code.co_varnames[:11] != ("cls", "init", "repr", "eq", "order", "unsafe_hash", "frozen",
+                                         "match_args", "kw_only", "slots", "weakref_slot")):
+        return False
+    _CONSTANTS.update({"MISSING": MISSING, "_HAS_DEFAULT_FACTORY": _dc._HAS_DEFAULT_FACTORY,  # type: ignore[attr-defined]
+                       "__dataclass_builtins_object__": object, "_return_type": None,
+                       "FrozenInstanceError": _dc.FrozenInstanceError})
+    return True
+
+
+_REPLAYABLE = _setup_replay()
+_OWN = frozenset(("__init__", "__repr__", "__eq__", "__hash__", "__setattr__", "__delattr__", "__lt__", "__le__",
+                  "__gt__", "__ge__", "__match_args__", "__slots__"))
+
+
+def _prepare(cls: type, params: tuple[bool, ...]) -> tuple[dict[str, Any], tuple[Any, ...]] | None:
+    """The fields dataclasses would collect for ``cls`` (its ``_get_field`` steps for plain fields) and the
+    recipe key, or None for a class outside the plain kind."""
+    init, _repr, eq, order, unsafe_hash, frozen, _match_args, kw_only, slots, weakref_slot = params
+    if not init or unsafe_hash or slots or weakref_slot or (order and not eq):
+        return None
+    d = cls.__dict__
+    if not d.get("__doc__") or not _OWN.isdisjoint(d) or hasattr(cls, "__post_init__"):
+        return None
+    fields: dict[str, Any] = {}
+    frozen_base = None
+    for b in cls.__mro__[-1:0:-1]:
+        base_fields = getattr(b, "__dataclass_fields__", None)
+        if base_fields is not None:
+            fields.update((f.name, f) for f in base_fields.values())
+            frozen_base = bool(frozen_base) or b.__dataclass_params__.frozen  # type: ignore[attr-defined]
+    if frozen_base is not None and frozen_base != frozen:
+        return None  # dataclasses raises the error
+    annotations = d.get("__annotations__", {})
+    typing = sys.modules.get("typing")
+    for name, ann in annotations.items():
+        if type(ann) is str:
+            if "ClassVar" in ann or "InitVar" in ann or "KW_ONLY" in ann:
+                return None
+        elif (ann is _dc.KW_ONLY or ann is _dc.InitVar or isinstance(ann, _dc.InitVar)
+              or (typing is not None and (ann is typing.ClassVar or getattr(ann, "__origin__", None) is typing.ClassVar))):
+            return None
+        default = getattr(cls, name, MISSING)
+        if type(default).__name__ == "member_descriptor":  # a __slots__ entry of a base
+            return None
+        if isinstance(default, _dc.Field):
+            f = default
+        else:
+            f = field(default=default)  # type: ignore[arg-type]
+        if f.default is not MISSING and f.default.__class__.__hash__ is None:
+            return None  # a mutable default: dataclasses raises the error
+        f.name, f.type, f._field_type = name, ann, _dc._FIELD  # type: ignore[attr-defined]
+        if f.kw_only is MISSING:
+            f.kw_only = kw_only
+        fields[name] = f
+    if any(isinstance(v, _dc.Field) and n not in annotations for n, v in d.items()):
+        return None
+    if any(f._field_type is not _dc._FIELD for f in fields.values()):  # type: ignore[attr-defined]
+        return None
+    # what the generated methods' text depends on (the types are locals of __init__, not part of its text)
+    key = (params, tuple((f.name, f.init, f.repr, f.hash, f.compare, f.kw_only, f.default is not MISSING,
+                          f.default_factory is not MISSING) for f in fields.values()))
+    return fields, key
+
+
+def _locals(cls: type, fields: dict[str, Any]) -> dict[str, Any]:
+    """Every local name a generated method of ``cls`` may take (_create_fn's ``locals``), with its value."""
+    env = dict(_CONSTANTS, cls=cls)
+    for name, f in fields.items():
+        env["_type_" + name] = f.type
+        env["_dflt_" + name] = f.default_factory if f.default_factory is not MISSING else f.default
+    return env
+
+
+def _replay(cls: type, params: tuple[bool, ...], fields: dict[str, Any], key: tuple[Any, ...]) -> bool:
+    module = sys.modules.get(cls.__module__)
+    if module is None:
+        return False
+    recipes = _table(cls.__module__).get(RECIPES)
+    recipe = recipes.get(cls.__qualname__) if isinstance(recipes, dict) else None
+    if not isinstance(recipe, tuple) or len(recipe) != 2 or recipe[0] != key:
+        return False
+    globals = vars(module)
+    env = _locals(cls, fields)
+    made = []
+    try:
+        for name, code, local_names in recipe[1]:
+            ns: dict[str, Any] = {}
+            exec(code, globals, ns)
+            fn = ns["__create_fn__"](**{n: env[n] for n in local_names})
+            if name == "__repr__":
+                fn = _dc._recursive_repr(fn)  # type: ignore[attr-defined]
+            made.append((name, fn))
+    except (KeyError, TypeError, ValueError):  # a recipe that does not fit: dataclasses makes the class
+        return False
+    init, repr_, eq, order, unsafe_hash, frozen, match_args, _kw_only, _slots, _weakref_slot = params
+    cls.__dataclass_params__ = _dc._DataclassParams(init, repr_, eq, order, unsafe_hash, frozen)  # type: ignore
+    for name in cls.__dict__.get("__annotations__", {}):  # noqa: RUF063  (inspect: see above)
+        if isinstance(getattr(cls, name, None), _dc.Field):
+            f = fields[name]
+            if f.default is MISSING:
+                delattr(cls, name)
+            else:
+                setattr(cls, name, f.default)
+    cls.__dataclass_fields__ = fields  # type: ignore[attr-defined]
+    for name, fn in made:
+        fn.__qualname__ = f"{cls.__qualname__}.{fn.__name__}"
+        setattr(cls, name, fn)
+    if eq and not frozen:
+        cls.__hash__ = None  # type: ignore[assignment]  # dataclasses' _hash_set_none
+    if match_args:
+        std, _ = _dc._fields_in_init_order([f for f in fields.values()])  # type: ignore[attr-defined]
+        cls.__match_args__ = tuple(f.name for f in std)  # type: ignore[attr-defined,misc]
+    _abc.update_abstractmethods(cls)
+    _used.setdefault(cls.__module__, {}).setdefault(RECIPES, {})[cls.__qualname__] = recipe
+    return True
+
+
+def _record(cls: type, params: tuple[bool, ...], key: tuple[Any, ...] | None) -> type:
+    global _capture
+    init, repr_, eq, order, unsafe_hash, frozen, match_args, kw_only, slots, weakref_slot = params
+    outer, _capture = _capture, []
+    try:
+        made: type = _dc.dataclass(cls, init=init, repr=repr_, eq=eq, order=order, unsafe_hash=unsafe_hash,
+                             frozen=frozen, match_args=match_args, kw_only=kw_only, slots=slots,
+                             weakref_slot=weakref_slot)
+        captured = _capture
+    finally:
+        _capture = outer
+    if key is not None and made is cls:
+        _used.setdefault(cls.__module__, {}).setdefault(RECIPES, {})[cls.__qualname__] = (key, tuple(captured))
+    return made
+
+
+def _dataclass(cls: type | None = None, /, *, init: bool = True, repr: bool = True, eq: bool = True,
+               order: bool = False, unsafe_hash: bool = False, frozen: bool = False, match_args: bool = True,
+               kw_only: bool = False, slots: bool = False, weakref_slot: bool = False) -> Any:
+    """``dataclasses.dataclass``, with the recipe replay described above."""
+
+    def wrap(cls: type) -> type:
+        params = (init, repr, eq, order, unsafe_hash, frozen, match_args, kw_only, slots, weakref_slot)
+        prepared = _prepare(cls, params) if _REPLAYABLE else None
+        if prepared is not None and _replay(cls, params, *prepared):
+            return cls
+        return _record(cls, params, prepared[1] if prepared is not None else None)
+
+    return wrap if cls is None else wrap(cls)
+
+
+if not TYPE_CHECKING:  # mypy keeps seeing dataclasses.dataclass
+    dataclass = _dataclass
 
 from skiff import patterns  # noqa: E402  (dataclasses has loaded re: compiled patterns get their memo too)
 
@@ -172,11 +348,11 @@ def warm() -> int:
     # Only what importing every module just used: entries for texts no longer in the code drop out.
     patterns.write_cache(CACHE, _pack({name: marshal.dumps(table) for name, table in _used.items() if table}))
     patterns.write()
-    return sum(len(t) for t in _used.values())
+    return sum(len(t) - (RECIPES in t) + len(t.get(RECIPES, ())) for t in _used.values())
 
 
 if __name__ == "__main__":  # run as a script this file is __main__, not skiff.records: use the real module
     from skiff import patterns, records
 
-    print(f"skiff.records: {records.warm()} generated methods cached in {records.CACHE}, "
+    print(f"skiff.records: {records.warm()} generated methods and classes cached in {records.CACHE}, "
           f"{len(patterns._used)} compiled patterns in {patterns.CACHE}")

@@ -104,3 +104,110 @@ def test_every_skiff_dataclass_has_a_docstring() -> None:
                     and (value.__doc__ or "").startswith(value.__name__ + "(")):
                 missing.append(f"{module.__name__}.{value.__name__}")
     assert missing == []
+
+
+FINGERPRINT = r"""
+import importlib, json, pkgutil, re, sys, types
+import skiff
+from skiff import records
+OWN = sorted(records._OWN) + ["__doc__"]
+
+def show(v):
+    if isinstance(v, (type, types.FunctionType, types.BuiltinFunctionType)):
+        return "<" + getattr(v, "__qualname__", repr(v)) + ">"
+    return re.sub(" at 0x[0-9a-f]+", "", repr(v))
+
+def function(fn):
+    code = fn.__code__
+    consts = [c if not isinstance(c, types.CodeType) else c.co_name for c in code.co_consts]
+    cells = [show(c.cell_contents) for c in (fn.__closure__ or ())]
+    wrapped = getattr(fn, "__wrapped__", None)
+    return [fn.__qualname__, fn.__name__, code.co_code.hex(), repr(consts), code.co_names, code.co_varnames,
+            code.co_freevars, cells, show(fn.__defaults__), show(fn.__kwdefaults__), repr(fn.__annotations__),
+            function(wrapped) if wrapped is not None else None]
+
+out = {}
+for mod in pkgutil.walk_packages(skiff.__path__, "skiff."):
+    if mod.name.endswith("__main__"):
+        continue
+    try:
+        module = importlib.import_module(mod.name)
+    except Exception:
+        continue
+    for cls in vars(module).values():
+        if not (isinstance(cls, type) and "__dataclass_fields__" in cls.__dict__ and cls.__module__ == mod.name):
+            continue
+        fp = {"params": repr(cls.__dataclass_params__), "mro": [c.__qualname__ for c in cls.__mro__]}
+        fp["fields"] = [[f.name, show(f.type), show(f.default), show(f.default_factory), f.init, f.repr, f.hash,
+                         f.compare, f.kw_only, repr(dict(f.metadata)), str(f._field_type)]
+                        for f in cls.__dataclass_fields__.values()]
+        for name in OWN:
+            v = cls.__dict__.get(name, "<absent>")
+            fp[name] = function(v) if isinstance(v, types.FunctionType) else show(v)
+        fp["attrs"] = {n: show(cls.__dict__.get(n, "<absent>")) for n in cls.__dataclass_fields__}
+        fp["dict"] = sorted(cls.__dict__)
+        out[f"{mod.name}.{cls.__qualname__}"] = fp
+print(json.dumps({"replayed": sum(len(t.get(records.RECIPES, {})) for t in records._used.values()), "classes": out}))
+"""
+
+
+@pytest.mark.skipif(not records._REPLAYABLE, reason="class recipes are replayed on CPython 3.11 only")
+def test_replayed_classes_are_the_classes_dataclasses_makes() -> None:
+    """Every skiff dataclass, made from the memo's recipes and made by dataclasses itself, in two fresh
+    interpreters: the same fields, parameters, class attributes and generated methods (byte-code, constants,
+    names, closures, defaults, qualnames)."""
+    import json
+
+    env = {**os.environ, "PYTHONPATH": str(Path(skiff.__file__).parent.parent)}
+    got = {}
+    for off in ("", "1"):
+        out = subprocess.run([sys.executable, "-c", FINGERPRINT], capture_output=True, text=True, check=True,
+                             env={**env, "SKIFF_NO_RECIPES": off})
+        got[off] = json.loads(out.stdout)
+    assert got[""]["replayed"] > 150  # the memo written at set-up holds the recipes (scripts/setup.sh)
+    fast, slow = got[""]["classes"], got["1"]["classes"]
+    assert len(fast) > 170 and fast.keys() == slow.keys()
+    for name in fast:
+        assert fast[name] == slow[name], name
+
+
+def test_a_recipe_that_does_not_fit_is_not_used() -> None:
+    """A class whose fields differ from the recorded ones (an edited class under an old memo) is made by
+    dataclasses, and so is one outside the plain kind."""
+    @dataclass(frozen=True)
+    class Probe:
+        """v1."""
+
+        a: int
+        b: str = "x"
+
+    module = records._table(__name__)
+    recipes = module.setdefault(records.RECIPES, {})
+    recipe = records._used[__name__][records.RECIPES][Probe.__qualname__]
+    recipes[Probe.__qualname__] = recipe
+
+    @dataclass(frozen=True)  # same qualname, replayed from the recipe
+    class Probe:  # type: ignore[no-redef]
+        """v1 again."""
+
+        a: int
+        b: str = "x"
+
+    assert Probe(1) == Probe(1, "x") and repr(Probe(2)).endswith("Probe(a=2, b='x')") and hash(Probe(1))
+
+    @dataclass(frozen=True)  # a field more: the recipe's key differs, dataclasses makes it
+    class Probe:  # type: ignore[no-redef]
+        """v2."""
+
+        a: int
+        b: str = "x"
+        c: list[int] = field(default_factory=list)
+
+    p = Probe(1)
+    assert (p.a, p.b, p.c) == (1, "x", []) and [f.name for f in fields(Probe)] == ["a", "b", "c"]
+    with pytest.raises(ValueError, match="mutable default"):
+        @dataclass
+        class Bad:
+            """A mutable default: dataclasses' own error."""
+
+            x: list[int] = []  # noqa: RUF008
