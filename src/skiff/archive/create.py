@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterable
 from pathlib import Path
-from typing import BinaryIO, Literal
+from typing import BinaryIO, Literal, Protocol
 
 from skiff.archive import tarfmt
 from skiff.archive.compression import Compression, LayerWriter
@@ -15,7 +16,7 @@ from skiff.oci.digest import Digest
 from skiff.records import dataclass
 
 Mode = Literal["dir", "overlay-upper", "diff"]
-_READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC
+_READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC  # NONBLOCK: a FIFO never blocks
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,11 @@ class LayerResult:
     entries: int = 0
 
 
-def write_items(items: Iterable[Item], w: LayerWriter) -> int:
+class Writer(Protocol):
+    def write(self, data: bytes, /) -> object: ...
+
+
+def write_items(items: Iterable[Item], w: LayerWriter | Writer) -> int:
     """Serialize entries (headers by hand, file content streamed from the host file)."""
     count = 0
     write = w.write
@@ -52,6 +57,8 @@ def _copy_content(path: str, size: int, write: object, name: str) -> None:
     except OSError as err:
         raise ArchiveError(f"{path}: cannot read: {err.strerror}") from None
     try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ArchiveError(f"{path}: no longer a regular file (as {name!r})")
         left = size
         while left > 0:
             data = os.read(fd, min(left, 1 << 20))

@@ -42,6 +42,7 @@ class ExtractOptions:
     chown: bool | None = None  # None: when running as root
     uid: int | None = None  # force every entry's owner (COPY --chown)
     gid: int | None = None
+    whiteouts: bool = True  # False: ``.wh.`` names are plain files (`cp`, as Docker's Untar)
 
 
 @dataclass
@@ -126,7 +127,7 @@ class Extractor:
         self.rd.trim()
         self.stats.entries += 1
         base = path.rpartition("/")[2]
-        if base.startswith(WHITEOUT):
+        if base.startswith(WHITEOUT) and self.opts.whiteouts:
             self._skip_data(e, data)
             self._whiteout(path, base, e)
             return

@@ -8,9 +8,10 @@ turned into OCI whiteouts in overlay-upper mode) and ``security.selinux`` (a hos
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 
 from skiff.archive import tarfmt
 from skiff.archive.errors import ArchiveError
@@ -19,6 +20,7 @@ from skiff.archive.tarfmt import Entry
 from skiff.records import dataclass
 
 _SKIP_XATTR = ("trusted.overlay.", "security.selinux")
+_SUBDIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
 @dataclass(slots=True)
@@ -121,6 +123,54 @@ class Walker:
                                          mtime=item.entry.mtime), None)
                 stack.append((path, rel, iter(_listdir(path))))
 
+    def tree_at(self, top: int, prefix: str = "", *, skip_devs: Collection[int] = ()) -> Iterator[Item]:
+        """Every entry below the open folder ``top`` (not ``top`` itself), for a tree that may be live and
+        hostile (a container's, for `cp`): each name is looked up and opened relative to its folder's fd and
+        never followed, so a folder swapped for a symlink mid-walk cannot lead outside. Entries that vanish
+        mid-walk and sockets are left out (as Docker's tar does). A folder on one of ``skip_devs`` (the
+        container's proc, sysfs, devpts... mounts) is listed but not entered, and other entries on them are
+        left out. A regular file's ``source`` (``/proc/self/fd/N/name``) names it only until the walk leaves
+        its folder: read it before asking for the next item, and open it with O_NOFOLLOW."""
+        stack: list[tuple[int, str, Iterator[str]]] = [(os.dup(top), prefix, iter(_listdir_fd(top, prefix)))]
+        try:
+            while stack:
+                dfd, rel_d, names = stack[-1]
+                name = next(names, None)
+                if name is None:
+                    os.close(stack.pop()[0])
+                    continue
+                rel = f"{rel_d}/{name}" if rel_d else name
+                try:
+                    st = os.stat(name, dir_fd=dfd, follow_symlinks=False)
+                    if stat.S_ISSOCK(st.st_mode):
+                        continue
+                    is_dir = stat.S_ISDIR(st.st_mode)
+                    if st.st_dev in skip_devs and not is_dir:
+                        continue
+                    item = self.entry(rel, f"/proc/self/fd/{dfd}/{name}", st)
+                    sub = -1
+                    if is_dir and st.st_dev not in skip_devs:
+                        sub = os.open(name, _SUBDIR_FLAGS, dir_fd=dfd)
+                except (FileNotFoundError, NotADirectoryError):
+                    continue  # removed or replaced since the folder was listed
+                except OSError as e:
+                    if e.errno == errno.ELOOP:
+                        continue  # a folder replaced by a symlink since it was looked at: not followed
+                    raise ArchiveError(f"{rel}: {e.strerror or e}") from None
+                if sub < 0:
+                    yield item
+                    continue
+                try:
+                    names_sub = _listdir_fd(sub, rel)
+                except BaseException:
+                    os.close(sub)
+                    raise
+                stack.append((sub, rel, iter(names_sub)))
+                yield item
+        finally:
+            for dfd, _, _ in stack:
+                os.close(dfd)
+
     def diff(self, new: str, old: str) -> Iterator[Item]:
         """Entries that turn tree ``old`` into tree ``new`` (the vfs driver's diff): changed or added
         entries, and a whiteout for each removed one."""
@@ -164,6 +214,13 @@ def _listdir(d: str) -> list[str]:
         return sorted(os.listdir(d))
     except OSError as e:
         raise ArchiveError(f"{d}: cannot list: {e.strerror}") from None
+
+
+def _listdir_fd(fd: int, rel: str) -> list[str]:
+    try:
+        return sorted(os.listdir(fd))
+    except OSError as e:
+        raise ArchiveError(f"{rel or '.'}: cannot list: {e.strerror}") from None
 
 
 def _changed(path: str, st: os.stat_result, opath: str, ost: os.stat_result) -> bool:

@@ -77,6 +77,7 @@ def test_cp_both_ways_and_symlink_escape(sk, name, tmp_path: Path):  # type: ign
     assert sk.out("exec", name, "cat", "/work/sub/hostfile") == "to container\n"
     # a symlink to / inside the container resolves inside the container, never on the host
     marker = tmp_path / "must-not-appear"
+    sk("exec", name, "mkdir", "-p", str(tmp_path))  # as in Docker, the destination's parent must exist
     sk("cp", str(src), f"{name}:/work/escape{marker}")
     assert not marker.exists()
     assert sk.out("exec", name, "cat", str(marker)) == "to container\n"

@@ -43,7 +43,9 @@ def run(args: argparse.Namespace, opts: object) -> int:
     eng = engine(opts)
     try:
         if args._verb == "cp":
-            files.copy(eng, args.src, args.dst, follow_link=args.follow_link)
+            files.copy(eng, args.src, args.dst, follow_link=args.follow_link, archive=args.archive,
+                       stdin=sys.stdin.buffer if args.src == "-" else None,
+                       stdout=sys.stdout.buffer if args.dst == "-" else None)
             return 0
         if args._verb == "diff":
             for ch in files.diff(eng, args.container):
