@@ -100,3 +100,57 @@ def test_sidecar_follows_the_json(tmp_path) -> None:  # type: ignore[no-untyped-
     with pytest.raises(SkiffError, match="required field is missing"):
         ImageIndex(str(tmp_path)).load()
     assert not [p for p in os.listdir(tmp_path / "images") if p.endswith(".tmp")]
+
+
+def test_rewrites_encode_only_new_records(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The index written from each record's kept text is byte for byte what json.dumps writes; after a load,
+    a rewrite encodes only the records that changed (the sidecar keeps the others' text)."""
+    import json
+    import os
+
+    from skiff.store import images as mod
+    from skiff.store.images import ImageIndex
+
+    os.makedirs(tmp_path / "images")
+    many = [rec(f"sha256:{i:064x}", [f"docker.io/library/r{i}:latest"] if i % 3 else []) for i in range(40)]
+    many[5] = many[5].replace(created="2026-01-01T00:00:00Z", parent=many[4].id, size=12345)
+    ImageIndex(str(tmp_path))._save(many)
+    raw = (tmp_path / "images" / "images.json").read_bytes()
+    want = {"version": 1, "images": [r.to_json() for r in many]}
+    assert raw == json.dumps(want, separators=(",", ":")).encode()
+    calls = []
+    real = json.dumps
+    monkeypatch.setattr(json, "dumps", lambda *a, **k: calls.append(a) or real(*a, **k))
+    idx = ImageIndex(str(tmp_path))
+    loaded = idx.load()
+    assert loaded == many and calls == []
+    changed = [*loaded[:10], loaded[10].replace(names=["docker.io/library/new:1"]), *loaded[11:]]
+    idx._save(changed)
+    assert len(calls) == 1  # the one changed record
+    monkeypatch.setattr(json, "dumps", real)
+    raw = (tmp_path / "images" / "images.json").read_bytes()
+    assert raw == json.dumps({"version": 1, "images": [r.to_json() for r in changed]}, separators=(",", ":")).encode()
+    assert ImageIndex(str(tmp_path)).load() == changed
+    # a sidecar of the second format (no texts) is not used: the JSON is read and the sidecar rewritten
+    import marshal
+
+    side = tmp_path / "images" / "images.json.marshal"
+    side.write_bytes(marshal.dumps((2, ImageIndex._stamp(raw), [{"id": "sha256:" + "e" * 64}])))
+    assert ImageIndex(str(tmp_path)).load() == changed
+    assert marshal.loads(side.read_bytes())[0] == mod.SIDECAR_FORMAT
+
+
+def test_sidecar_records_are_the_json_records(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """_checked (the sidecar's fast constructor) gives the record from_json gives, defaults and empty values
+    included."""
+    import os
+
+    from skiff.store.images import _FIELDS, ImageIndex, ImageRecord
+
+    os.makedirs(tmp_path / "images")
+    odd = rec(A, []).replace(architecture="", os="", config_media_type="", created=None, size=0, loaded=1.5,
+                             layer_media_types=["x"])
+    ImageIndex(str(tmp_path))._save([odd, rec(B, ["docker.io/library/b:1"])])
+    got = ImageIndex(str(tmp_path)).load()
+    want = [ImageRecord.from_json(r.to_json(), "$") for r in (odd, rec(B, ["docker.io/library/b:1"]))]
+    assert got == want and [getattr(got[0], f) for f, _, _ in _FIELDS] == [getattr(odd, f) for f, _, _ in _FIELDS]
