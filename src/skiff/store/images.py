@@ -69,6 +69,8 @@ class ImageRecord:
     architecture: str
     os: str
     parent: str | None
+    _raw: bytes | None
+    _src: dict[str, Any] | None
 
     def __init__(self, **kw: Any) -> None:
         for f, _, default in _FIELDS:
@@ -115,11 +117,13 @@ class ImageRecord:
 
     def json_text(self) -> bytes:
         """``to_json()`` as the index writes it (compact), encoded once per record."""
-        if self._raw is None:
+        raw = self._raw
+        if raw is None:
             import json
 
-            object.__setattr__(self, "_raw", json.dumps(self.to_json(), separators=(",", ":")).encode())
-        return self._raw  # type: ignore[no-any-return]
+            raw = json.dumps(self.to_json(), separators=(",", ":")).encode()
+            object.__setattr__(self, "_raw", raw)
+        return raw
 
     @classmethod
     def from_json(cls, data: Any, where: str) -> ImageRecord:
@@ -147,9 +151,9 @@ class ImageRecord:
         every lookup, and a loop over _FIELDS took ~16 us per record."""
         rec = object.__new__(cls)
         g = data.get
-        rec.id = g("id")
-        rec.manifest = g("manifest")
-        rec.manifest_media_type = g("manifestMediaType")
+        rec.id = data["id"]  # required: present in every checked record
+        rec.manifest = data["manifest"]
+        rec.manifest_media_type = data["manifestMediaType"]
         v = g("configMediaType")
         rec.config_media_type = "application/vnd.oci.image.config.v1+json" if v is None else v
         v = g("names")
