@@ -115,7 +115,7 @@ def oci_archive(path: Path, layers: list[bytes], tag: str = "1", *, gzipped: boo
     return path
 
 
-def assert_one_line_error(cp: Any, *patterns: str, code: int | None = 125) -> str:
+def assert_one_line_error(cp: Any, *patterns: str, code: int | None = 1) -> str:
     """The command failed with ``code`` and one stderr line ``Error: ...`` holding every pattern (then at most
     a ``Hint: ...`` line)."""
     lines = cp.stderr.decode(errors="replace").strip().splitlines()

@@ -119,6 +119,14 @@ def parse(spec: dict[str, Any], argv: list[str]) -> Namespace | None:
 
     def apply(opt: Option, value: str | None) -> bool:
         dest, kind, const, conv, choices = opt
+        if kind in ("true", "false") and value is not None:  # pflag's --flag=false
+            from skiff.cli.main import go_bool
+
+            b = go_bool(value)
+            if b is None:
+                return False  # argparse's path gives the error
+            values[dest] = b if kind == "true" else not b
+            return True
         if kind in ("true", "false", "const", "count"):
             if value is not None:
                 return False
@@ -171,6 +179,10 @@ def parse(spec: dict[str, Any], argv: list[str]) -> Namespace | None:
                 opt = options.get("-" + a[j])
                 if opt is None:
                     return None
+                if opt[1] in ("true", "false") and a.startswith("=", j + 1):  # -H=false
+                    if not apply(opt, a[j + 2:]):
+                        return None
+                    break
                 if opt[1] in ("store", "append"):
                     val = a[j + 1:]
                     if val.startswith("="):

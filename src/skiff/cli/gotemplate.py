@@ -54,6 +54,7 @@ class Tok:
 
     kind: str
     text: str
+    pos: int = 0  # offset in the source, for Go's line:column in errors
 
 
 # ---- tree ------------------------------------------------------------------------------------------
@@ -64,6 +65,8 @@ class Operand:
     kind: str  # field dot var str num bool nil ident pipe
     value: Any = None
     fields: list[str] = field(default_factory=list)
+    pos: int = 0  # Go's node position: for a chain of fields, where its second element starts
+    text: str = ""  # the source text, which Go's errors quote (``at <.State.Bogus>``)
 
 
 @dataclass
@@ -90,9 +93,17 @@ class Node:
 class Template:
     """A parsed template; :meth:`execute` renders it against data."""
 
-    def __init__(self, source: str, funcs: dict[str, Callable[..., Any]] | None = None) -> None:
+    def __init__(self, source: str, funcs: dict[str, Callable[..., Any]] | None = None, *,
+                 missingkey: str = "default") -> None:
+        """``missingkey`` is Go's ``Option("missingkey=...")``: "default" prints a plain dict's missing key as
+        ``<no value>``, "error" fails with ``map has no entry for key "K"`` (Docker's inspect). A
+        :class:`~skiff.cli.gotemplate_funcs.GoStruct` (a Go struct, e.g. ps's ContainerContext) fails on a
+        missing field whatever this option says."""
         from skiff.cli import gotemplate_funcs
 
+        if missingkey not in ("default", "error"):
+            raise ValueError(f"missingkey={missingkey}: want default or error")
+        self.missingkey = missingkey
         self.source = source
         self.funcs = dict(gotemplate_funcs.FUNCS)
         if funcs:
@@ -144,7 +155,7 @@ class Template:
                     self._fail(line, f"unexpected {src[i]!r} in command")
                 kind = m.lastgroup or ""
                 if kind != "ws":
-                    toks.append(Tok(kind, m.group()))
+                    toks.append(Tok(kind, m.group(), i))
                 i = m.end()
             if not toks:
                 self._fail(line, "missing value for command")
@@ -264,40 +275,45 @@ class Template:
             pipe, j = self._commands(toks, i + 1, line)
             if j >= len(toks) or toks[j].text != ")":
                 self._fail(line, "unclosed left paren")
-            op = Operand("pipe", pipe)
+            op = Operand("pipe", pipe, pos=t.pos,
+                         text="(" + " ".join(x.text for c in pipe.commands for x in c) + ")")
             j += 1
             if j < len(toks) and toks[j].kind == "field":
                 op.fields = toks[j].text[1:].split(".")
+                op.pos = toks[j].pos
+                op.text += toks[j].text
                 j += 1
             return op, j
         if k == "field":
-            return Operand("field", fields=t.text[1:].split(".")), i + 1
+            fields = t.text[1:].split(".")
+            pos = t.pos + 1 + len(fields[0]) if len(fields) > 1 else t.pos
+            return Operand("field", fields=fields, pos=pos, text=t.text), i + 1
         if k == "dot":
-            return Operand("dot"), i + 1
+            return Operand("dot", pos=t.pos, text="."), i + 1
         if k == "var":
             name, *fields = t.text.split(".")
-            return Operand("var", name, fields), i + 1
+            return Operand("var", name, fields, pos=t.pos + len(name) if fields else t.pos, text=t.text), i + 1
         if k in ("str", "raw"):
-            return Operand("str", _unquote(t.text) if k == "str" else t.text[1:-1]), i + 1
+            return Operand("str", _unquote(t.text) if k == "str" else t.text[1:-1], pos=t.pos, text=t.text), i + 1
         if k == "char":
-            return Operand("num", ord(_unquote(t.text))), i + 1
+            return Operand("num", ord(_unquote(t.text)), pos=t.pos, text=t.text), i + 1
         if k == "num":
             text = t.text
             try:
                 value: Any = int(text, 0)
             except ValueError:
                 value = float(text)
-            return Operand("num", value), i + 1
+            return Operand("num", value, pos=t.pos, text=text), i + 1
         if k == "ident":
             if t.text in ("true", "false"):
-                return Operand("bool", t.text == "true"), i + 1
+                return Operand("bool", t.text == "true", pos=t.pos, text=t.text), i + 1
             if t.text == "nil":
-                return Operand("nil"), i + 1
+                return Operand("nil", pos=t.pos, text=t.text), i + 1
             if t.text in ("if", "else", "end", "range", "with", "define", "template", "block"):
                 self._fail(line, f"unexpected <{t.text}> in command")
             if t.text not in self.funcs:
                 self._fail(line, f'function "{t.text}" not defined')
-            return Operand("ident", t.text), i + 1
+            return Operand("ident", t.text, pos=t.pos, text=t.text), i + 1
         self._fail(line, f"unexpected {t.text!r} in operand")
 
     def execute(self, data: Any) -> str:
@@ -307,5 +323,6 @@ class Template:
         return Executor(self).execute(data)
 
 
-def parse(source: str, funcs: dict[str, Callable[..., Any]] | None = None) -> Template:
-    return Template(source, funcs)
+def parse(source: str, funcs: dict[str, Callable[..., Any]] | None = None, *,
+          missingkey: str = "default") -> Template:
+    return Template(source, funcs, missingkey=missingkey)

@@ -7,7 +7,7 @@ from typing import Any
 
 from skiff import records
 from skiff.cli.gotemplate import Node, Operand, Pipeline, Template, TemplateError
-from skiff.cli.gotemplate_funcs import go_print
+from skiff.cli.gotemplate_funcs import GoMap, GoNil, GoStruct, go_print
 
 
 class _Break(Exception):
@@ -23,6 +23,7 @@ class Executor:
         self.source = tmpl.source
         self.funcs = tmpl.funcs
         self.root = tmpl.root
+        self.missingkey = tmpl.missingkey
         self._print = go_print
 
     def execute(self, data: Any) -> str:
@@ -34,7 +35,15 @@ class Executor:
         return "".join(out)
 
     def _exec_fail(self, line: int, problem: str) -> TemplateError:
-        return TemplateError(f"template: :{line}: executing {self.source!r}: {problem}")
+        return TemplateError(f"template: :{line}: {problem}")
+
+    def _fail_at(self, op: Operand, context: str, problem: str) -> TemplateError:
+        """Go's ExecError: ``template: :LINE:COL: executing "" at <CONTEXT>: PROBLEM`` (COL counts bytes
+        from 0, as Go's ErrorContext does; Docker's templates have the empty name)."""
+        before = self.source[:op.pos]
+        line = before.count("\n") + 1
+        col = len(before.encode()) - (len(before[:before.rfind("\n") + 1].encode()) if "\n" in before else 0)
+        return TemplateError(f'template: :{line}:{col}: executing "" at <{context}>: {problem}')
 
     def _run(self, nodes: list[Node], dot: Any, scopes: list[dict[str, Any]], out: list[str]) -> None:
         for n in nodes:
@@ -79,7 +88,7 @@ class Executor:
             v = self._pipe(n.pipe, dot, scopes, n.line)
         finally:
             n.pipe.decl = decl
-        if v is None:
+        if v is None or isinstance(v, GoNil):
             pairs: list[tuple[Any, Any]] = []
         elif isinstance(v, dict):
             pairs = [(key, v[key]) for key in sorted(v, key=_sort_key)]
@@ -88,7 +97,9 @@ class Executor:
         elif isinstance(v, int) and not isinstance(v, bool):
             pairs = [(i, i) for i in range(v)]
         else:
-            raise self._exec_fail(n.line, f"range can't iterate over {self._print(v)}")
+            head = n.pipe.commands[-1][0]
+            raise self._fail_at(head, " ".join(o.text for o in n.pipe.commands[-1]),
+                                f"range can't iterate over {self._print(v)}")
         if not pairs:
             self._run(n.orelse, dot, scopes, out)
             return
@@ -135,20 +146,24 @@ class Executor:
             except TemplateError:
                 raise
             except (TypeError, ValueError, KeyError, IndexError, AttributeError) as e:
-                raise self._exec_fail(line, f"error calling {head.value}: {e}") from None
+                raise self._fail_at(head, " ".join(o.text for o in cmd),
+                                    f"error calling {head.value}: {_reason(e)}") from None
         if head.kind in ("field", "var") and args:
             target = self._arg(Operand(head.kind, head.value, head.fields[:-1]), dot, scopes, line) \
                 if head.fields else None
             if head.fields:
-                fn = lookup(target, head.fields[-1], call=False)
+                try:
+                    fn = lookup(target, head.fields[-1], call=False, missingkey=self.missingkey)
+                except LookupError as e:
+                    raise self._fail_at(head, head.text, _reason(e)) from None
                 if callable(fn):
                     try:
                         return fn(*args)
                     except (TypeError, ValueError) as e:
-                        raise self._exec_fail(line, f"error calling {head.fields[-1]}: {e}") from None
-            raise self._exec_fail(line, f"can't give argument to non-function {self._describe(head)}")
+                        raise self._fail_at(head, head.text, f"error calling {head.fields[-1]}: {e}") from None
+            raise self._fail_at(head, head.text, f"can't give argument to non-function {self._describe(head)}")
         if args:
-            raise self._exec_fail(line, f"can't give argument to non-function {self._describe(head)}")
+            raise self._fail_at(head, head.text, f"can't give argument to non-function {self._describe(head)}")
         return self._arg(head, dot, scopes, line)
 
     @staticmethod
@@ -182,9 +197,9 @@ class Executor:
             return op.value
         for name in op.fields:
             try:
-                base = lookup(base, name)
+                base = lookup(base, name, missingkey=self.missingkey)
             except LookupError as e:
-                raise self._exec_fail(line, str(e)) from None
+                raise self._fail_at(op, op.text, _reason(e)) from None
         return base
 
 
@@ -200,9 +215,13 @@ def _sort_key(k: Any) -> tuple[str, Any]:
     return (type(k).__name__, k)
 
 
+def _reason(e: BaseException) -> str:
+    return str(e.args[0]) if isinstance(e, LookupError) and e.args else str(e)
+
+
 def truth(v: Any) -> bool:
     """Go's template truth: false, 0, nil and empty strings, lists and maps are false."""
-    if v is None:
+    if v is None or isinstance(v, GoNil):
         return False
     if isinstance(v, (bool, int, float, str, bytes, list, tuple, dict, set)):
         return bool(v)
@@ -213,12 +232,27 @@ def _snake(name: str) -> str:
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name).lower()
 
 
-def lookup(value: Any, name: str, *, call: bool = True) -> Any:
-    """``value.name`` the Go way: a map key, a struct field (Go or JSON name), or a niladic method."""
+def lookup(value: Any, name: str, *, call: bool = True, missingkey: str = "default") -> Any:
+    """``value.name`` the Go way: a map key, a struct field (Go or JSON name), or a niladic method.
+
+    A missing key of a plain dict (a ``map[string]interface{}``) is nil, or with ``missingkey="error"`` Go's
+    ``map has no entry for key`` error; a :class:`GoStruct` without the field is always an error, a
+    :class:`GoMap` never (see gotemplate_funcs)."""
     if value is None:
         return None
+    if isinstance(value, GoNil):
+        if value.kind == "map" and missingkey != "error":
+            return None
+        raise LookupError(f"map has no entry for key \"{name}\"" if value.kind == "map" else
+                          f"can't evaluate field {name} in type []interface {{}}")
     if isinstance(value, dict):
-        return value.get(name)
+        if name in value:
+            return value[name]
+        if isinstance(value, GoStruct):
+            raise LookupError(value.missing(name))
+        if missingkey == "error" and not isinstance(value, GoMap):
+            raise LookupError(f"map has no entry for key \"{name}\"")
+        return None
     if records.is_dataclass(value) and not isinstance(value, type):
         for f in records.fields(value):
             if f.name == name or f.metadata.get("json") == name:

@@ -12,6 +12,57 @@ from skiff import records
 NO_VALUE = "<no value>"
 
 
+# ---- Go's typed values, for data that stands for Docker's Go structs ---------------------------------
+class GoNil:
+    """A typed nil: a struct field of slice or map type that is nil. Go prints it ``[]`` / ``map[]`` (where a
+    nil interface prints ``<no value>``); it is false, empty, and JSON ``null``."""
+
+    __slots__ = ("kind",)
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind  # "slice" or "map"
+
+    def __len__(self) -> int:
+        return 0
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, GoNil) and other.kind == self.kind
+
+    def __hash__(self) -> int:
+        return hash(self.kind)
+
+    def __repr__(self) -> str:
+        return f"GoNil({self.kind!r})"
+
+
+class GoMap(dict):  # type: ignore[type-arg]
+    """A typed Go map (``map[string]string`` labels and the like): ``index`` of a missing key gives the element
+    type's zero value (``""`` for strings) instead of ``<no value>``, and a missing ``.key`` stays
+    ``<no value>`` even under ``missingkey=error`` (Docker runs the typed struct first)."""
+
+    def __init__(self, items: Any = (), zero: Any = "") -> None:
+        super().__init__(items)
+        self.zero = zero
+
+
+class GoStruct(dict):  # type: ignore[type-arg]
+    """A Go struct given as a dict of its fields: naming a field it does not have is an error. With
+    ``go_type`` the error is Go's for a struct (``can't evaluate field Foo in type *formatter.ContainerContext``);
+    without, it is the one Docker's inspect shows after its map fallback (``map has no entry for key "Foo"``)."""
+
+    def __init__(self, items: Any = (), go_type: str | None = None) -> None:
+        super().__init__(items)
+        self.go_type = go_type
+
+    def missing(self, name: str) -> str:
+        if self.go_type:
+            return f"can't evaluate field {name} in type {self.go_type}"
+        return f"map has no entry for key {go_quote(name)}"
+
+
 def _go_float(f: float) -> str:
     if f != f:
         return "NaN"
@@ -32,6 +83,8 @@ def go_str(v: Any, top: bool = False) -> str:
     """``fmt.Sprint(v)``: maps as ``map[k:v]`` (sorted keys), lists as ``[a b]``, nil as ``<nil>``."""
     if v is None:
         return NO_VALUE if top else "<nil>"
+    if isinstance(v, GoNil):
+        return "[]" if v.kind == "slice" else "map[]"
     if isinstance(v, str):
         return v
     if isinstance(v, bool):
@@ -40,6 +93,8 @@ def go_str(v: Any, top: bool = False) -> str:
         return str(v)
     if isinstance(v, float):
         return _go_float(v)
+    if isinstance(v, GoStruct):  # Go prints a struct's field values in order: {running true 0}
+        return "{" + " ".join(go_str(x) for x in v.values()) + "}"
     if isinstance(v, dict):
         keys = sorted(v, key=lambda k: (type(k).__name__, k))
         return "map[" + " ".join(f"{go_str(k)}:{go_str(v[k])}" for k in keys) + "]"
@@ -60,6 +115,8 @@ def go_print(v: Any) -> str:
 
 
 def to_json_obj(v: Any) -> Any:
+    if isinstance(v, GoNil):
+        return None
     if records.is_dataclass(v) and not isinstance(v, type):
         from skiff.oci import codec
 
@@ -217,7 +274,13 @@ def f_index(item: Any, *keys: Any) -> Any:
     for k in keys:
         if item is None:
             raise IndexError("index of untyped nil")
-        if isinstance(item, dict):
+        if isinstance(item, GoNil):
+            if item.kind == "slice":
+                raise IndexError(f"index out of range: {k}")
+            item = None
+        elif isinstance(item, GoMap):
+            item = item.get(k, item.zero)
+        elif isinstance(item, dict):
             item = item.get(k)
         elif isinstance(item, (list, tuple, str)):
             if not isinstance(k, int) or not 0 <= k < len(item):

@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     import argparse
     from typing import Any
 
+    from skiff.cli.commands import CommandInfo
+
 
 class GlobalOptions:
     """The global flags, passed to every command (and to EngineContext.from_options)."""
@@ -37,6 +39,20 @@ class UsageError(SkiffError):
     exit_code = 125
 
 
+# Docker's exit codes: 125 is for `run`/`create` failures (the docker/cli wraps them in StatusError 125) and
+# for flag errors of any command; every other command's error exits 1. Explicit codes (126, 127, 64, ...)
+# pass through, and skiff's own commands keep the codes their help documents.
+_ENGINE_CODE_COMMANDS = {("run",), ("create",), ("container", "run"), ("container", "create"),
+                         ("check",), ("init",), ("image", "bootstrap")}
+
+
+def exit_code(key: tuple[str, ...] | None, e: SkiffError) -> int:
+    """The exit code of ``e`` raised by the command ``key`` (None: before a command was found)."""
+    if key is None or isinstance(e, UsageError) or key in _ENGINE_CODE_COMMANDS or e.exit_code != 125:
+        return e.exit_code
+    return 1
+
+
 def parser(prog: str, description: str | None = None) -> argparse.ArgumentParser:
     """argparse with Docker's error shape: one line, exit 125."""
     import argparse
@@ -46,9 +62,83 @@ def parser(prog: str, description: str | None = None) -> argparse.ArgumentParser
             if message.startswith("unrecognized arguments:"):
                 flag = message.split(":", 1)[1].strip().split()[0]
                 message = f"unknown flag: {flag}" if flag.startswith("-") else f"unexpected argument: {flag}"
+            elif message.startswith("the following arguments are required:"):
+                raise missing_arguments(self)
             raise UsageError(f"{message}\nSee '{self.prog} --help'.")
 
+        def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
+            words = list(sys.argv[1:] if args is None else args)
+            words, late = bool_values(self, words)
+            ns, extras = super().parse_known_args(words, namespace)
+            for dest, value in late.items():
+                setattr(ns, dest, value)
+            return ns, extras
+
     return Parser(prog=prog, description=description)
+
+
+def requires_arguments(prog: str, count: int, *, exactly: bool = False) -> UsageError:
+    """docker/cli's RequiresMinArgs/ExactArgs error (exit 1, a plain error there, not a flag error)."""
+    how = "exactly" if exactly else "at least"
+    return UsageError(f'"{prog}" requires {how} {count} argument{"" if count == 1 else "s"}.\n'
+                      f"See '{prog} --help'.", exit_code=1)
+
+
+def missing_arguments(p: argparse.ArgumentParser) -> UsageError:
+    """The error for missing positionals: ``min_args`` set by the command's configure(), else one per
+    positional that takes a value (REMAINDER, ``*`` and ``?`` take none; ``+`` makes it "at least")."""
+    import argparse
+
+    pos = [a for a in p._actions if not a.option_strings]
+    count = getattr(p, "min_args", None) or sum(a.nargs not in ("?", "*", argparse.REMAINDER) for a in pos)
+    exactly = all(a.nargs is None or isinstance(a.nargs, int) for a in pos)
+    return requires_arguments(p.prog, count, exactly=exactly)
+
+
+_GO_BOOLS = {"1": True, "t": True, "T": True, "TRUE": True, "true": True, "True": True,
+             "0": False, "f": False, "F": False, "FALSE": False, "false": False, "False": False}
+
+
+def go_bool(value: str) -> bool | None:
+    """strconv.ParseBool: what a pflag boolean accepts after ``=`` (``--all=false``, ``-H=0``); else None."""
+    return _GO_BOOLS.get(value)
+
+
+def bool_values(p: argparse.ArgumentParser, words: list[str]) -> tuple[list[str], dict[str, bool]]:
+    """pflag booleans take ``=VALUE`` (``-H=false``, ``--human=false``), which argparse refuses: take those
+    words out and return the values they set (a later bare ``--flag`` wins again). Words after ``--``, after
+    a REMAINDER's first word (`run IMAGE CMD...`) and the values of other flags are left alone."""
+    import argparse
+
+    remainder = any(a.nargs == argparse.REMAINDER for a in p._actions if not a.option_strings)
+    kept: list[str] = []
+    late: dict[str, bool] = {}
+    i = 0
+    while i < len(words):
+        w = words[i]
+        i += 1
+        if w == "--" or (remainder and p._parse_optional(w) is None):  # argparse's own word classifier
+            kept.extend(words[i - 1:])
+            break
+        name, eq, value = w.partition("=")
+        act = p._option_string_actions.get(name) if w.startswith("-") else None
+        if act is not None and eq and isinstance(act, argparse._StoreConstAction) and \
+                isinstance(act.const, bool):
+            b = go_bool(value)
+            if b is None:
+                flags = ", ".join(act.option_strings)
+                raise UsageError(f'invalid argument "{value}" for "{flags}" flag: strconv.ParseBool: parsing '
+                                 f'"{value}": invalid syntax\nSee \'{p.prog} --help\'.')
+            late[act.dest] = act.const if b else not act.const
+            continue
+        if act is not None and not eq:
+            late.pop(act.dest, None)
+            if act.nargs is None and not isinstance(act, argparse._StoreConstAction) and i < len(words):
+                kept.append(w)
+                w = words[i]  # the flag's value
+                i += 1
+        kept.append(w)
+    return kept, late
 
 
 _VALUE_FLAGS = {"--root": "root", "--runroot": "runroot", "--storage-driver": "storage_driver",
@@ -116,6 +206,14 @@ def run(argv: list[str]) -> int:
             raise UsageError(f"'skiff {word}' needs a subcommand: {subs}")
         raise UsageError(f"unknown command: \"{word}\"\nSee 'skiff --help'.")
     key, info = found
+    try:
+        return _dispatch(key, info, rest[len(key):], values)
+    except SkiffError as e:
+        e.exit_code = exit_code(key, e)
+        raise
+
+
+def _dispatch(key: tuple[str, ...], info: CommandInfo, argv: list[str], values: dict[str, str]) -> int:
     __import__(info.module)
     module = sys.modules[info.module]
     args: Any = None
@@ -124,11 +222,11 @@ def run(argv: list[str]) -> int:
 
         spec = argspec.lookup(key)
         if spec is not None:
-            args = argspec.parse(spec, rest[len(key):])
+            args = argspec.parse(spec, argv)
     if args is None:
         p = parser("skiff " + " ".join(key), info.summary)
         module.configure(p)
-        args = p.parse_args(rest[len(key):])
+        args = p.parse_args(argv)
     env = os.environ
     opts = GlobalOptions(
         root=os.path.abspath(values.get("root") or env.get("SKIFF_ROOT") or "/var/lib/skiff"),

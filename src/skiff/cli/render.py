@@ -56,6 +56,9 @@ class _HeaderName(str):
         h.headers = self.headers
         return h
 
+    def __call__(self, *args: Any) -> _HeaderName:  # a method with arguments, e.g. ps's {{.Label "a"}}
+        return self
+
 
 def _passthrough(*args: Any) -> Any:
     return args[0] if args else ""

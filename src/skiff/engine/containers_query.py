@@ -1,4 +1,5 @@
-"""Read-only container queries: ps, inspect (Docker's JSON shape), logs, top, stats, port."""
+"""Read-only container queries: inspect (Docker's JSON shape), logs, top, stats, port; ps is in
+:mod:`.containers_list`."""
 
 from __future__ import annotations
 
@@ -19,144 +20,18 @@ if TYPE_CHECKING:
     from .containers import ContainerEngine
 
 
-@dataclass(frozen=True)
-class ContainerSummary:
-    """One row of `skiff ps`: a container's names, image, command, state and ports, formatted for display."""
-
-    id: str
-    names: list[str]
-    image: str
-    image_id: str
-    command: str
-    created: str
-    state: str
-    status: str
-    ports: str
-    labels: dict[str, str]
-    mounts: list[str]
-    size: str = ""
-
-    def field(self, name: str) -> Any:
-        return getattr(self, name)
-
-
-def _ago(ts: str) -> str:
-    try:
-        secs = max(0.0, time.time() - parse_rfc3339(ts) / 1e9)
-    except (ValueError, IndexError):
-        return ""
-    return _human(secs) + " ago"
-
-
-def _human(secs: float) -> str:
-    if secs < 1:
-        return "Less than a second"
-    if secs < 60:
-        return f"{int(secs)} second{'s' if int(secs) != 1 else ''}"
-    if secs < 3600:
-        m = int(secs // 60)
-        return "About a minute" if m == 1 else f"{m} minutes"
-    if secs < 86400 * 2:
-        h = round(secs / 3600)
-        return "About an hour" if h == 1 else f"{h} hours"
-    return f"{int(secs // 86400)} days"
-
-
-def status_text(st: State) -> str:
-    s = st.st
-    if s is Status.CREATED:
-        return "Created"
-    if s in (Status.RUNNING, Status.PAUSED):
-        up = "Up " + _ago(st.started_at).removesuffix(" ago")
-        return up + (" (Paused)" if s is Status.PAUSED else "")
-    if s is Status.RESTARTING:
-        return f"Restarting ({st.exit_code}) {_ago(st.finished_at)}"
-    if s is Status.EXITED:
-        return f"Exited ({st.exit_code}) {_ago(st.finished_at)}"
-    text: str = s.value.capitalize()
-    return text
-
-
-def ports_text(rec: ContainerRecord) -> str:
-    out = []
-    for key, binds in sorted(rec.host_config.port_bindings.items()):
-        for b in binds:
-            out.append(f"{b.get('HostIp') or '0.0.0.0'}:{b.get('HostPort')}->{key}")
-    return ", ".join(out)
-
-
 def matches(rec: ContainerRecord, st: State, filters: list[str], eng: ContainerEngine) -> bool:
-    by: dict[str, list[str]] = {}
-    for f in filters:
-        k, eq, v = f.partition("=")
-        if not eq:
-            raise InvalidArgumentError(f"bad format of filter (expected name=value): {f}")
-        if k not in ("status", "name", "label", "ancestor", "id", "exited", "before", "since", "volume"):
-            raise InvalidArgumentError(f"invalid filter '{k}'")
-        by.setdefault(k, []).append(v)
-    for k, values in by.items():
-        if k == "status" and st.status not in values:
-            return False
-        if k == "name" and not any(v.lstrip("/") in rec.bare_name for v in values):
-            return False
-        if k == "id" and not any(rec.id.startswith(v) for v in values):
-            return False
-        if k == "exited" and not (st.st is Status.EXITED and str(st.exit_code) in values):
-            return False
-        if k == "label":
-            for v in values:
-                lk, leq, lv = v.partition("=")
-                if lk not in rec.config.labels or (leq and rec.config.labels[lk] != lv):
-                    return False
-        if k == "ancestor" and not any(_ancestor(eng, rec, v) for v in values):
-            return False
-        if k == "volume" and not any(m.name == v or m.destination == v for m in rec.mounts for v in values):
-            return False
-    return True
+    """One container against `ps`'s ``--filter`` values (see :mod:`.containers_list`)."""
+    from .containers_list import matches as _matches
+
+    return _matches(rec, st, filters, eng)
 
 
-def _ancestor(eng: ContainerEngine, rec: ContainerRecord, text: str) -> bool:
-    if rec.config.image == text:
-        return True
-    found: bool
-    try:
-        found = eng.store.resolve_image(text).id == rec.image
-        return found
-    except SkiffError:
-        return False
+def inspect(eng: ContainerEngine, text: str, *, size: bool = False) -> dict[str, Any]:
+    """Docker's container JSON (every key Docker's structs marshal; see inspect_shapes); with ``size``,
+    SizeRw (the writable layer) and SizeRootFs (that plus the image), as `inspect -s` shows."""
+    from . import inspect_shapes
 
-
-def ps(eng: ContainerEngine, *, all: bool = False, last: int = -1, filters: list[str] | None = None,
-       no_trunc: bool = False) -> list[ContainerSummary]:
-    rows: list[tuple[str, ContainerSummary]] = []
-    for cid in eng.cs.ids():
-        try:
-            rec = eng.cs.record(cid)
-            st = eng.cs.state(cid)
-        except SkiffError:
-            continue
-        if not all and last < 0 and not filters and not st.st.is_live:
-            continue
-        if filters and not matches(rec, st, filters, eng):
-            continue
-        if not all and last < 0 and filters and not any(f.startswith(("status=", "exited=")) for f in filters) \
-                and not st.st.is_live:
-            continue
-        cmd = " ".join([rec.path, *rec.args])
-        if not no_trunc and len(cmd) > 20:
-            cmd = cmd[:19] + "…"
-        image = rec.config.image or rec.image
-        rows.append((rec.created, ContainerSummary(
-            id=rec.id if no_trunc else rec.short_id, names=[rec.bare_name], image=image,
-            image_id=rec.image, command=f'"{cmd}"', created=_ago(rec.created), state=st.status,
-            status=status_text(st), ports=ports_text(rec), labels=dict(rec.config.labels),
-            mounts=[m.name or m.source for m in rec.mounts])))
-    rows.sort(key=lambda r: r[0], reverse=True)
-    out = [r[1] for r in rows]
-    return out[:last] if last >= 0 else out
-
-
-def inspect(eng: ContainerEngine, text: str) -> dict[str, Any]:
     cid = eng.cs.resolve(text)
     rec = eng.cs.record(cid)
     st = eng.cs.state(cid)
@@ -178,10 +53,27 @@ def inspect(eng: ContainerEngine, text: str) -> dict[str, Any]:
     hc.setdefault("LogConfig", {"Type": "json-file", "Config": {}})
     out["HostConfig"] = hc
     out["GraphDriver"] = {"Name": rec.driver, "Data": None}
+    if size:
+        out["SizeRw"], out["SizeRootFs"] = _inspect_sizes(eng, rec)
     out["Mounts"] = obj.get("Mounts", [])
     out["Config"] = obj.get("Config", {})
     out["NetworkSettings"] = _network_settings(eng, rec, st.st.is_live)
-    return out
+    return inspect_shapes.container(out)
+
+
+def _inspect_sizes(eng: ContainerEngine, rec: ContainerRecord) -> tuple[int, int]:
+    from .containers_list import dir_size
+
+    drv = eng.store.driver
+    try:
+        rw = dir_size(str(drv.upper_dir(rec.id))) if drv.exists(rec.id) else 0
+    except (OSError, SkiffError):
+        rw = 0
+    try:
+        image = eng.store.resolve_image(rec.image).size
+    except SkiffError:
+        image = 0
+    return rw, rw + image
 
 
 def _network_settings(eng: ContainerEngine, rec: ContainerRecord, live: bool) -> dict[str, Any]:
@@ -256,19 +148,11 @@ def logs(eng: ContainerEngine, text: str, *, follow: bool = False, tail: str = "
 
 
 def _time_arg(value: str, flag: str) -> int:
-    """--since/--until: RFC 3339, a Unix timestamp, or a duration like 10m (relative to now)."""
-    import re
+    """--since/--until as Docker reads them (a Go duration, a date or RFC 3339 time, local when it has no
+    zone, or a Unix timestamp): Unix nanoseconds (see timetypes)."""
+    from .timetypes import unix_nanos
 
-    m = re.fullmatch(r"(\d+(?:\.\d+)?)(ns|us|ms|s|m|h)", value)
-    if m:
-        mult = {"ns": 1, "us": 1e3, "ms": 1e6, "s": 1e9, "m": 60e9, "h": 3600e9}[m.group(2)]
-        return time.time_ns() - int(float(m.group(1)) * mult)
-    if re.fullmatch(r"\d+(\.\d+)?", value):
-        return int(float(value) * 1e9)
-    try:
-        return parse_rfc3339(value)
-    except (ValueError, IndexError):
-        raise InvalidArgumentError(f'invalid value for "{flag}": "{value}"') from None
+    return unix_nanos(value, flag.lstrip("-"))
 
 
 def cgroup_dirs(pid: int) -> dict[str, str]:
@@ -351,6 +235,67 @@ class StatsReport:
     memory_usage: int
     memory_limit: int
     pids: int
+    container: str = ""  # the name or ID the user asked for
+    net_rx: int = 0
+    net_tx: int = 0
+    block_read: int = 0
+    block_write: int = 0
+
+
+def net_io(pid: int) -> tuple[int, int]:
+    """Received and sent bytes of every interface but lo in ``pid``'s network namespace (/proc/PID/net/dev
+    shows the namespace of PID), as Docker sums its Networks stats."""
+    text = _read(f"/proc/{pid}/net/dev") or ""
+    return parse_net_dev(text)
+
+
+def parse_net_dev(text: str) -> tuple[int, int]:
+    rx = tx = 0
+    for line in text.splitlines()[2:]:
+        name, _, counters = line.partition(":")
+        fields = counters.split()
+        if name.strip() == "lo" or len(fields) < 9:
+            continue
+        rx += int(fields[0])
+        tx += int(fields[8])
+    return rx, tx
+
+
+def block_io(d: dict[str, str]) -> tuple[int, int]:
+    """Bytes read and written by the cgroup: blkio.throttle.io_service_bytes (v1) or io.stat (v2)."""
+    if "blkio" in d:
+        text = _read(d["blkio"] + "/blkio.throttle.io_service_bytes_recursive")
+        if text is None:
+            text = _read(d["blkio"] + "/blkio.throttle.io_service_bytes")
+        return parse_blkio(text or "")
+    if "unified" in d:
+        return parse_io_stat(_read(d["unified"] + "/io.stat") or "")
+    return 0, 0
+
+
+def parse_blkio(text: str) -> tuple[int, int]:
+    read = write = 0
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) != 3 or not parts[2].isdigit():
+            continue  # the "Total N" line
+        if parts[1].lower() == "read":
+            read += int(parts[2])
+        elif parts[1].lower() == "write":
+            write += int(parts[2])
+    return read, write
+
+
+def parse_io_stat(text: str) -> tuple[int, int]:
+    read = write = 0
+    for line in text.splitlines():
+        for kv in line.split()[1:]:
+            k, _, v = kv.partition("=")
+            if k == "rbytes" and v.isdigit():
+                read += int(v)
+            elif k == "wbytes" and v.isdigit():
+                write += int(v)
+    return read, write
 
 
 def stats(eng: ContainerEngine, text: str, interval: float = 0.2) -> StatsReport:
@@ -358,7 +303,7 @@ def stats(eng: ContainerEngine, text: str, interval: float = 0.2) -> StatsReport
     rec = eng.cs.record(cid)
     st = eng.cs.state(cid)
     if not st.st.is_live:
-        return StatsReport(cid, rec.bare_name, 0.0, 0, 0, 0)
+        return StatsReport(cid, rec.bare_name, 0.0, 0, 0, 0, container=text)
     d = cgroup_dirs(st.pid)
 
     def cpu_ns() -> int:
@@ -392,4 +337,7 @@ def stats(eng: ContainerEngine, text: str, interval: float = 0.2) -> StatsReport
     pids = len(cgroup_pids(st.pid))
     if "pids" in d and (v := _read(d["pids"] + "/pids.current")):
         pids = int(v)
-    return StatsReport(cid, rec.bare_name, cpu, mem, lim, pids)
+    rx, tx = net_io(st.pid) if (rec.host_config.network_mode or "bridge") != "host" else (0, 0)
+    rd, wr = block_io(d)
+    return StatsReport(cid, rec.bare_name, cpu, mem, lim, pids, container=text, net_rx=rx, net_tx=tx,
+                       block_read=rd, block_write=wr)

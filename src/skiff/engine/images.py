@@ -57,6 +57,8 @@ class ImageEngine:
         """Docker's `image inspect` JSON object (built from typed records; plain data only for rendering)."""
         from skiff.oci.codec import to_obj
 
+        from .inspect_shapes import image_config
+
         store = self.ctx.store
         r = store.resolve_image(text)
         cfg = store.image_config(r)
@@ -78,7 +80,7 @@ class ImageEngine:
             "Created": cfg.created or "",
             "DockerVersion": "",
             "Author": cfg.author or "",
-            "Config": container_config or None,
+            "Config": image_config(container_config),
             "Architecture": cfg.architecture,
             "Variant": cfg.variant,
             "Os": cfg.os,
@@ -174,13 +176,14 @@ class ImageEngine:
                 report.untagged.append(reference.parse(n).familiar())
             store.delete_image(r.id)
             report.deleted.append(r.id)
-        before = _usage(self.ctx)
+        before = store_usage(self.ctx)
         store.gc()  # also collects what crashed commands left behind
-        report.reclaimed = max(0, before - _usage(self.ctx))
+        report.reclaimed = max(0, before - store_usage(self.ctx))
         return report
 
 
-def _usage(ctx: EngineContext) -> int:
+def store_usage(ctx: EngineContext) -> int:
+    """Bytes of the store's blobs and unpacked layers (what a prune's collection frees)."""
     store = ctx.store
     total = sum(store.blobs.size(d) for d in store.blobs.list())
     return total + sum(r.size for r in store.layers.records())

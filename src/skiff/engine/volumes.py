@@ -110,6 +110,45 @@ class Volumes:
             remove_tree(gone)
 
 
+def select(volumes: builtins.list[Volume], filters: builtins.list[str], used: set[str]) -> builtins.list[Volume]:
+    """`volume ls --filter`: ``dangling`` (no container uses it), ``driver`` (exact), ``name`` (a regular
+    expression, as moby's filters.Match), ``label`` (``KEY`` or ``KEY=VALUE``); values of one key are ORed."""
+    by_key: dict[str, builtins.list[str]] = {}
+    for f in filters:
+        key, eq, value = f.partition("=")
+        if not eq:
+            raise InvalidArgumentError(f"bad format of filter (expected name=value): {f}")
+        if key not in ("dangling", "driver", "name", "label"):
+            raise InvalidArgumentError(f"invalid filter '{key}'")
+        if key == "dangling" and value.lower() not in ("true", "false", "1", "0"):
+            raise InvalidArgumentError(f"invalid filter 'dangling={value}'")
+        by_key.setdefault(key, []).append(value)
+
+    def name_matches(pattern: str, name: str) -> bool:
+        try:
+            return re.search(pattern, name) is not None
+        except re.error:
+            return pattern in name
+
+    def has(spec: str, labels: dict[str, str]) -> bool:
+        k, eq, v = spec.partition("=")
+        return k in labels and (not eq or labels[k] == v)
+
+    out = []
+    for vol in volumes:
+        if "dangling" in by_key and not any((vol.name not in used) == (d.lower() in ("1", "true"))
+                                             for d in by_key["dangling"]):
+            continue
+        if "driver" in by_key and vol.driver not in by_key["driver"]:
+            continue
+        if "name" in by_key and not any(name_matches(p, vol.name) for p in by_key["name"]):
+            continue
+        if "label" in by_key and not all(has(spec, vol.labels) for spec in by_key["label"]):
+            continue
+        out.append(vol)
+    return out
+
+
 def copy_up(src_host: str, dst: str) -> None:
     """Copy the image's content at a mount point into an empty volume (ownership, modes, links kept).
 

@@ -34,4 +34,4 @@ def test_format_flags(bb: Any) -> None:
     df = bb("system", "df", "--format", "{{.Type}} {{.TotalCount}}").stdout.decode().splitlines()
     assert df[0] == "Images 1"
     cp = bb("images", "--format", "{{.Nope", check=False)
-    assert cp.returncode == 125 and len(cp.stderr.decode().strip().splitlines()) == 1
+    assert cp.returncode == 1 and len(cp.stderr.decode().strip().splitlines()) == 1

@@ -41,7 +41,7 @@ def test_save_to_stdout_and_load_from_stdin(bb: Any) -> None:
     bb("rmi", "busybox")
     assert bb("load", input=data).stdout.decode().strip() == "Loaded image: busybox:latest"
     cp = bb("load", input=b"", check=False)
-    assert cp.returncode == 125 and "stdin is empty" in cp.stderr.decode()
+    assert cp.returncode == 1 and "stdin is empty" in cp.stderr.decode()
 
 
 def test_save_by_id_loads_untagged(bb: Any, tmp_path: Path) -> None:

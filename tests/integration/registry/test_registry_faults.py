@@ -1,4 +1,4 @@
-"""Broken registries: resume after a cut, concurrent pulls, and bad answers (exit 125, one line naming the
+"""Broken registries: resume after a cut, concurrent pulls, and bad answers (exit 1, one line naming the
 reference and the cause, nothing half-stored, no credential in the output)."""
 
 from __future__ import annotations
@@ -92,7 +92,7 @@ def test_bad_registry_answers(skiff_at: Any, proxy: FaultyProxy, pushed: str, bu
     r = skiff_at(tmp_path, "pull", *FAST, ref, check=False)
     err = r.stderr.decode().strip().splitlines()
     errors = [x for x in err if x.startswith("Error:")]
-    assert r.returncode == 125, r.stderr
+    assert r.returncode == 1, r.stderr
     assert len(errors) == 1 and ref in errors[0] and cause in errors[0], err
     _nothing_stored(tmp_path, busybox_image)
 
@@ -101,11 +101,11 @@ def test_unreachable_and_invalid_name(skiff_at: Any, tmp_path: Path) -> None:
     port = closed_port()
     r = skiff_at(tmp_path, "pull", f"127.0.0.1:{port}/x/y:1", check=False)
     errors = [x for x in r.stderr.decode().splitlines() if x.startswith("Error:")]
-    assert r.returncode == 125 and len(errors) == 1 and "connection refused" in errors[0]
+    assert r.returncode == 1 and len(errors) == 1 and "connection refused" in errors[0]
     r = skiff_at(tmp_path, "pull", "127.0.0.1:5000/in valid", check=False)
-    assert r.returncode == 125 and "invalid reference format" in r.stderr.decode()
+    assert r.returncode == 1 and "invalid reference format" in r.stderr.decode()
     r = skiff_at(tmp_path, "push", "nothing-here:1", f"127.0.0.1:{port}/x:1", check=False)
-    assert r.returncode == 125 and "nothing-here" in r.stderr.decode()
+    assert r.returncode == 1 and "nothing-here" in r.stderr.decode()
 
 
 def test_mirror_serves_docker_io(skiff_at: Any, registry: RegistryServer, busybox_image: BuiltImage,

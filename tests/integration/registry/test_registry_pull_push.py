@@ -106,7 +106,7 @@ def test_skopeo_push_skiff_pull_and_multiarch(skiff_at: Any, registry: RegistryS
     skiff_at(other, "pull", "-q", "--platform", "linux/arm64", dest)
     assert [r.id for r in _store(other).list_images()] == [arm.config_digest]
     bad = skiff_at(other, "pull", "--platform", "linux/s390x", dest, check=False)
-    assert bad.returncode == 125 and "no image for platform linux/s390x" in bad.stderr.decode()
+    assert bad.returncode == 1 and "no image for platform linux/s390x" in bad.stderr.decode()
 
 
 @pytest.mark.slow

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import time
 
+from skiff.units import human_duration as human_duration  # re-exported for the commands
+
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up budget)
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -27,32 +29,6 @@ def human_size(n: float, precision: int = 3) -> str:
     return f"{size:.{precision}g}{units[i]}"
 
 
-def human_duration(seconds: float) -> str:
-    """go-units HumanDuration."""
-    s = int(seconds)
-    if seconds < 1:
-        return "Less than a second"
-    if s == 1:
-        return "1 second"
-    if s < 60:
-        return f"{s} seconds"
-    minutes = int(seconds / 60)
-    if minutes == 1:
-        return "About a minute"
-    if minutes < 60:
-        return f"{minutes} minutes"
-    hours = int(seconds / 3600 + 0.5)
-    if hours == 1:
-        return "About an hour"
-    if hours < 48:
-        return f"{hours} hours"
-    if hours < 24 * 7 * 2:
-        return f"{hours // 24} days"
-    if hours < 24 * 30 * 2:
-        return f"{hours // 24 // 7} weeks"
-    if hours < 24 * 365 * 2:
-        return f"{hours // 24 // 30} months"
-    return f"{int(seconds / 3600 / 24 / 365)} years"
 
 
 def since(ts: float) -> str:
@@ -69,18 +45,99 @@ def go_time(ts: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S %z ", lt) + (time.strftime("%Z", lt) or "UTC")
 
 
-def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    """Docker's tabwriter (minwidth 10, padding 3); the last column is not padded."""
+def ellipsis(s: str, width: int) -> str:
+    """docker/cli formatter.Ellipsis for text of single-width characters: ``width``-1 of them and "…"."""
+    if width <= 0:
+        return ""
+    return s if len(s) <= width else s[:width - 1] + "…"
+
+
+_GO_ESCAPES = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t",
+               "\v": "\\v", "\\": "\\\\", '"': '\\"'}
+
+
+def go_quote(s: str) -> str:
+    """Go's strconv.Quote: double quotes; backslash escapes for quotes, backslashes, control characters and
+    characters that are not printable; printable non-ASCII kept as it is."""
+    out = ['"']
+    for ch in s:
+        if ch in _GO_ESCAPES:
+            out.append(_GO_ESCAPES[ch])
+        elif ch.isprintable():
+            out.append(ch)
+        elif ord(ch) < 0x80 or 0xDC80 <= ord(ch) <= 0xDCFF:  # ASCII control, or a byte that was not UTF-8
+            out.append(f"\\x{ord(ch) & 0xFF:02x}")
+        elif ord(ch) < 0x10000:
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(f"\\U{ord(ch):08x}")
+    out.append('"')
+    return "".join(out)
+
+
+def displayable_ports(ports: Sequence[tuple[int, str, str, int]]) -> str:
+    """docker/cli DisplayablePorts: ``(private port, type, host IP, public port)`` entries as "0.0.0.0:80->80/tcp,
+    9988/tcp". Exposed-only ports, and ports published on the same host port, are grouped into consecutive
+    ranges per (IP, type); a port published on another host port is listed on its own, after the groups."""
+    ordered = sorted(ports, key=lambda p: (p[0], _ip_key(p[2]), p[3], p[1]))
+    groups: dict[str, list[int]] = {}  # key -> [first, last], in the order the keys appear
+    result: list[str] = []
+    mappings: list[str] = []
+    for private, typ, ip, public in ordered:
+        key = typ
+        if ip:
+            if public != private:
+                mappings.append(f"{_join_host_port(ip, public)}->{private}/{typ}")
+                continue
+            key = f"{ip}/{typ}"
+        g = groups.get(key)
+        if g is None:
+            groups[key] = [private, private]
+        elif private == g[1] + 1:
+            g[1] = private
+        else:
+            result.append(_form_group(key, g[0], g[1]))
+            groups[key] = [private, private]
+    result.extend(_form_group(k, g[0], g[1]) for k, g in groups.items())
+    return ", ".join(result + mappings)
+
+
+def _ip_key(ip: str) -> tuple[int, bytes]:
+    import ipaddress
+
+    if not ip:
+        return (0, b"")
+    try:
+        a = ipaddress.ip_address(ip)
+    except ValueError:
+        return (9, ip.encode())
+    return (a.version, a.packed)
+
+
+def _join_host_port(host: str, port: int | str) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _form_group(key: str, first: int, last: int) -> str:
+    ip, _, typ = key.rpartition("/")
+    group = str(first) if first == last else f"{first}-{last}"
+    if ip:
+        group = f"{_join_host_port(ip, group)}->{group}"
+    return f"{group}/{typ}"
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[str]], *, minwidth: int = 10) -> str:
+    """Docker's tabwriter (minwidth 10, padding 3; `top` uses minwidth 20); the last column is not padded."""
     cols = len(headers)
-    widths = [max([len(headers[i])] + [len(r[i]) for r in rows]) for i in range(cols)]
+    widths = [max([len(headers[i])] + [len(r[i]) for r in rows if i < len(r)]) for i in range(cols)]
     lines = []
     for r in [list(headers), *[list(x) for x in rows]]:
-        cells = [c.ljust(max(10, widths[i] + 3)) if i < cols - 1 else c for i, c in enumerate(r)]
+        cells = [c.ljust(max(minwidth, widths[i] + 3)) if i < cols - 1 else c for i, c in enumerate(r)]
         lines.append("".join(cells).rstrip())
     return "\n".join(lines)
 
 
-# Docker's column headers for the fields of the list commands' rows
+# Docker's column headers for the fields of each list command's rows (docker/cli's *HeaderContext maps)
 HEADERS = {"ID": "IMAGE ID", "Repository": "REPOSITORY", "Tag": "TAG", "Digest": "DIGEST",
            "CreatedSince": "CREATED", "CreatedAt": "CREATED AT", "Size": "SIZE", "SharedSize": "SHARED SIZE",
            "UniqueSize": "UNIQUE SIZE", "VirtualSize": "VIRTUAL SIZE", "Containers": "CONTAINERS",
@@ -88,15 +145,29 @@ HEADERS = {"ID": "IMAGE ID", "Repository": "REPOSITORY", "Tag": "TAG", "Digest":
            "Reclaimable": "RECLAIMABLE", "Type": "TYPE"}
 
 
-def render(fmt: str, rows: list[dict[str, Any]], headers: dict[str, str] | None = None) -> str:
-    """--format: "json" (one JSON object per line), "table ..." or a plain Go template per row."""
+IMAGE_HEADERS = HEADERS
+PS_HEADERS = {"ID": "CONTAINER ID", "Names": "NAMES", "Image": "IMAGE", "Command": "COMMAND",
+              "CreatedAt": "CREATED AT", "RunningFor": "CREATED", "Ports": "PORTS", "State": "STATE",
+              "Status": "STATUS", "Size": "SIZE", "Labels": "LABELS", "Label": "LABEL", "Mounts": "MOUNTS",
+              "LocalVolumes": "LOCAL VOLUMES", "Networks": "NETWORKS", "Platform": "PLATFORM",
+              "HealthStatus": "HEALTH STATUS", "IPAddresses": "IP ADDRESSES"}
+STATS_HEADERS = {"Container": "CONTAINER", "Name": "NAME", "ID": "CONTAINER ID", "CPUPerc": "CPU %",
+                 "MemUsage": "MEM USAGE / LIMIT", "MemPerc": "MEM %", "NetIO": "NET I/O", "BlockIO": "BLOCK I/O",
+                 "PIDs": "PIDS"}
+
+
+def render(fmt: str, rows: list[dict[str, Any]], headers: dict[str, str] | None = None, *,
+           command_headers: dict[str, str] = IMAGE_HEADERS) -> str:
+    """--format: "json" (one JSON object per line), "table ..." or a plain Go template per row.
+    ``command_headers`` is the command's header map (images' by default); ``headers`` overrides entries."""
     import json
 
     if fmt == "json":
-        return "\n".join(json.dumps(r, separators=(",", ":")) for r in rows)
+        return "\n".join(json.dumps({k: v for k, v in r.items() if not callable(v)}, separators=(",", ":"))
+                         for r in rows)
     from skiff.cli.render import render_table
 
-    out: str = render_table(fmt, rows, headers={**HEADERS, **(headers or {})})
+    out: str = render_table(fmt, rows, headers={**command_headers, **(headers or {})})
     return out.rstrip("\n")
 
 

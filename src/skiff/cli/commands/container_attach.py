@@ -16,16 +16,13 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, opts: object) -> int:
-    from skiff.cli.commands.container_common import as_daemon_error, engine
+    from skiff.cli.commands.container_common import engine
     from skiff.engine.containers_state import Status
-    from skiff.errors import ConflictError, SkiffError
+    from skiff.errors import ConflictError
 
     eng = engine(opts)
-    try:
-        cid = eng.cs.resolve(args.container)
-        if not eng.cs.state(cid).st.is_live or eng.cs.state(cid).st is Status.PAUSED:
-            raise ConflictError("You cannot attach to a stopped container, start it first")
-        rec = eng.cs.record(cid)
-        return int(eng.attach(cid, stdin=rec.config.open_stdin and not args.no_stdin))
-    except SkiffError as e:
-        raise as_daemon_error(e) from None
+    cid = eng.cs.resolve(args.container)
+    if not eng.cs.state(cid).st.is_live or eng.cs.state(cid).st is Status.PAUSED:
+        raise ConflictError("You cannot attach to a stopped container, start it first")
+    rec = eng.cs.record(cid)
+    return int(eng.attach(cid, stdin=rec.config.open_stdin and not args.no_stdin))

@@ -4,9 +4,6 @@ Plain ``inspect`` resolves containers first, then images (and volumes with --typ
 
 from __future__ import annotations
 
-import json
-import sys
-
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:
     import argparse
@@ -22,13 +19,13 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.set_defaults(_container_only=len(p.prog.split()) == 3)
 
 
-def _one(eng: object, name: str, kind: str | None, container_only: bool) -> dict[str, object]:
+def _one(eng: object, name: str, kind: str | None, container_only: bool, size: bool) -> dict[str, object]:
     from skiff.engine.containers_query import inspect
     from skiff.errors import NotFoundError
 
     if kind in (None, "container"):
         try:
-            return inspect(eng, name)  # type: ignore[arg-type]
+            return inspect(eng, name, size=size)  # type: ignore[arg-type]
         except NotFoundError:
             if container_only or kind == "container":
                 raise NotFoundError(f"No such container: {name}") from None
@@ -52,22 +49,14 @@ def _one(eng: object, name: str, kind: str | None, container_only: bool) -> dict
 
 def run(args: argparse.Namespace, opts: object) -> int:
     from skiff.cli.commands.container_common import engine
+    from skiff.cli.inspector import Inspector
     from skiff.errors import SkiffError
 
+    out = Inspector(args.format)  # a template that does not parse exits 64 before any lookup
     eng = engine(opts)
-    out = []
-    rc = 0
     for n in args.names:
         try:
-            out.append(_one(eng, n, getattr(args, "type", None), args._container_only))
+            out.add(_one(eng, n, getattr(args, "type", None), args._container_only, args.size))
         except SkiffError as e:
-            print(f"Error: {e.message}", file=sys.stderr)
-            rc = 1
-    if args.format:
-        from skiff.cli.commands._fmt import render_one
-
-        for obj in out:
-            print(render_one(args.format, obj))
-    else:
-        print(json.dumps(out, indent=4))
-    return rc
+            out.missing(f"Error: {e.message}")
+    return out.flush()

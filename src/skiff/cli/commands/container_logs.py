@@ -21,22 +21,18 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, opts: object) -> int:
-    from skiff.cli.commands.container_common import as_daemon_error, engine
+    from skiff.cli.commands.container_common import engine
     from skiff.engine.containers_query import logs
-    from skiff.errors import SkiffError
 
     eng = engine(opts)
     out, err = sys.stdout.buffer, sys.stderr.buffer
-    try:
-        for stream, ts, text in logs(eng, args.container, follow=args.follow, tail=args.tail, since=args.since,
-                                     until=args.until):
-            line = (f"{ts} {text}" if args.timestamps else text).encode()
-            target = err if stream == "stderr" else out
-            target.write(line)
-            if args.follow:
-                target.flush()
-    except SkiffError as e:
-        raise as_daemon_error(e) from None
+    for stream, ts, text in logs(eng, args.container, follow=args.follow, tail=args.tail, since=args.since,
+                                 until=args.until):
+        line = (f"{ts} {text}" if args.timestamps else text).encode()
+        target = err if stream == "stderr" else out
+        target.write(line)
+        if args.follow:
+            target.flush()
     out.flush()
     err.flush()
     return 0

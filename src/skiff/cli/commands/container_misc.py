@@ -30,6 +30,34 @@ def configure(p: argparse.ArgumentParser) -> None:
             p.set_defaults(_verb="system-prune")
 
 
+def port_lines(ports: list[tuple[str, str, str]], container: str, private: str | None) -> list[str]:
+    """docker/cli `port`: every "80/tcp -> 0.0.0.0:8080", or the "host:port" bindings of one private port
+    (tcp unless a protocol is given), in natural order."""
+    import re
+
+    from skiff.errors import InvalidArgumentError
+
+    def host_port(ip: str, port: str) -> str:
+        return f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"
+
+    if private:
+        port, _, proto = private.partition("/")
+        if not (port.isdigit() and int(port) < 65536):
+            raise InvalidArgumentError(f'invalid port ({port}): strconv.ParseUint: parsing "{port}": '
+                                       + ("value out of range" if port.isdigit() else "invalid syntax"))
+        key = f"{port}/{proto or 'tcp'}"
+        out = [host_port(ip, hp) for k, ip, hp in ports if k == key]
+        if not out:
+            raise InvalidArgumentError(f"No public port '{key}' published for {container}", exit_code=1)
+    else:
+        out = [f"{k} -> {host_port(ip, hp)}" for k, ip, hp in ports]
+
+    def natural(s: str) -> list[tuple[int, int | str]]:
+        return [(0, int(t)) if t.isdigit() else (1, t) for t in re.findall(r"\d+|\D+", s)]
+
+    return sorted(out, key=natural)
+
+
 def _confirm(text: str) -> bool:
     print(f"WARNING! {text}\nAre you sure you want to continue? [y/N] ", end="", flush=True)
     answer = sys.stdin.readline().strip().lower()
@@ -42,47 +70,72 @@ def run(args: argparse.Namespace, opts: object) -> int:
 
     eng = engine(opts)
     try:
-        if args._verb == "rename":
-            eng.rename(args.container, args.new_name)
+        if args._verb == "rename":  # docker/cli: the daemon's error, then its own
+            try:
+                eng.rename(args.container, args.new_name)
+            except SkiffError as e:
+                print(f"Error response from daemon: {e.message}", file=sys.stderr)
+                raise SkiffError(f"failed to rename container named {args.container}", exit_code=1) from None
             return 0
         if args._verb == "port":
             from skiff.engine.containers_query import published_ports
 
-            for key, hip, hport in sorted(published_ports(eng, args.container)):
-                if args.private_port and key not in (args.private_port, f"{args.private_port}/tcp"):
-                    continue
-                print(f"{key} -> {hip}:{hport}")
+            for line in port_lines(published_ports(eng, args.container), args.container, args.private_port):
+                print(line)
             return 0
         if args._verb == "prune":
-            if not args.force and not _confirm("This will remove all stopped containers."):
-                return 0
-            gone = eng.prune(args.filter)
-            print("Deleted Containers:" if gone else "", *gone, sep="\n") if gone else None
-            print("Total reclaimed space: 0B")
-            return 0
-        # system prune
-        if not args.force and not _confirm("This will remove:\n  - all stopped containers\n"
-                                           "  - all dangling images"):
-            return 0
-        gone = eng.prune(args.filter)
-        if gone:
-            print("Deleted Containers:", *gone, sep="\n")
-        if args.volumes:
-            from skiff.engine.containers_volumes import prune_volumes
-
-            vols = prune_volumes(eng, all=False)
-            if vols:
-                print("Deleted Volumes:", *vols, sep="\n")
-        try:
-            from skiff.engine.images import ImageEngine
-
-            rep = ImageEngine(eng.ctx).prune(all=args.all)
-            deleted = getattr(rep, "deleted", []) or []
-            if deleted:
-                print("Deleted Images:", *deleted, sep="\n")
-        except ImportError:
-            pass
-        print("Total reclaimed space: 0B")
-        return 0
+            return _container_prune(eng, args)
+        return _system_prune(eng, args)
     except SkiffError as e:
         raise as_daemon_error(e) from None
+
+
+def _container_prune(eng: object, args: argparse.Namespace) -> int:
+    from skiff.cli.commands._fmt import human_size
+    from skiff.engine.prune import prune_containers
+
+    if not args.force and not _confirm("This will remove all stopped containers."):
+        return 0
+    rep = prune_containers(eng, args.filter)  # type: ignore[arg-type]
+    if rep.deleted:
+        print("Deleted Containers:", *rep.deleted, "", sep="\n")
+    print(f"Total reclaimed space: {human_size(rep.reclaimed, 4)}")
+    return 0
+
+
+def system_prune_warning(all: bool, volumes: bool, filters: list[str]) -> str:
+    """docker/cli system/prune.go's confirmation text (the warnings, then the filters used)."""
+    warnings = ["all stopped containers", "all networks not used by at least one container"]
+    if volumes:
+        warnings.append("all anonymous volumes not used by at least one container")
+    warnings.append("all images without at least one container associated to them" if all else
+                    "all dangling images")
+    warnings.append("all build cache" if all else "unused build cache")
+    text = "This will remove:" + "".join(f"\n  - {w}" for w in warnings) + "\n"
+    shown = sorted(f for f in filters if f.partition("=")[0] in ("label", "label!", "until"))
+    if shown:
+        text += "\n  Items to be pruned will be filtered with:" + "".join(f"\n  - {f}" for f in shown) + "\n"
+    return text
+
+
+def _system_prune(eng: object, args: argparse.Namespace) -> int:
+    from skiff.cli.commands._fmt import human_size
+    from skiff.engine.prune import system_prune
+
+    if not args.force and not _confirm(system_prune_warning(args.all, args.volumes, args.filter)):
+        return 0
+    rep = system_prune(eng, all=args.all, volumes=args.volumes, filters=args.filter)  # type: ignore[arg-type]
+    if rep.containers.deleted:
+        print("Deleted Containers:", *rep.containers.deleted, "", sep="\n")
+    if rep.networks:
+        print("Deleted Networks:", *rep.networks, "", sep="\n")
+    if rep.volumes is not None and rep.volumes.deleted:
+        print("Deleted Volumes:", *rep.volumes.deleted, "", sep="\n")
+    if rep.images_untagged or rep.images_deleted:
+        print("Deleted Images:", *(f"untagged: {n}" for n in rep.images_untagged),
+              *(f"deleted: {i}" for i in rep.images_deleted), "", sep="\n")
+    records, mounts = rep.build_cache
+    if records or mounts:
+        print(f"Deleted build cache records: {records}, cache mounts: {mounts}", "", sep="\n")
+    print(f"Total reclaimed space: {human_size(rep.reclaimed, 4)}")
+    return 0

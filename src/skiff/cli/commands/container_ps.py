@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import time
+
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:
     import argparse
+    from typing import Any
+
+    from skiff.engine.containers_list import ContainerSummary
 
 
 def configure(p: argparse.ArgumentParser) -> None:
@@ -21,33 +26,75 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, opts: object) -> int:
     from skiff.cli.commands.container_common import as_daemon_error, engine
-    from skiff.engine.containers_query import ps
+    from skiff.engine.containers_list import ps
     from skiff.errors import SkiffError
 
     eng = engine(opts)
+    fmt = args.format or ""
+    custom = bool(fmt) and fmt != "table"
+    size = args.size or (custom and ".Size" in fmt)
     try:
-        rows = ps(eng, all=args.all, last=1 if args.latest else args.last, filters=args.filter,
-                  no_trunc=args.no_trunc)
+        found = ps(eng, all=args.all, last=1 if args.latest else args.last, filters=args.filter, size=size)
     except SkiffError as e:
         raise as_daemon_error(e) from None
+    trunc = not args.no_trunc
     if args.quiet:
-        for r in rows:
-            print(r.id)
+        for c in found:
+            print(c.id[:12] if trunc else c.id)
         return 0
-    if args.format and args.format != "table":
-        from skiff.cli.commands._fmt import render
+    rows = [row(c, trunc) for c in found]
+    if custom:
+        from skiff.cli.commands._fmt import PS_HEADERS, render
 
-        data = [{"ID": r.id, "Names": ",".join(r.names), "Image": r.image, "Command": r.command,
-                 "CreatedAt": r.created, "RunningFor": r.created, "State": r.state, "Status": r.status,
-                 "Ports": r.ports, "Labels": ",".join(f"{k}={v}" for k, v in sorted(r.labels.items())),
-                 "Mounts": ",".join(r.mounts), "Size": r.size, "Networks": ""} for r in rows]
-        out = render(args.format, data)
+        out = render(fmt, rows, command_headers=PS_HEADERS)
         if out:
             print(out)
         return 0
     from skiff.cli.commands._fmt import table
 
     headers = ["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"]
-    print(table(headers, [[r.id, r.image, r.command, r.created, r.status, r.ports, ",".join(r.names)]
-                          for r in rows]))
+    keys = ["ID", "Image", "Command", "RunningFor", "Status", "Ports", "Names"]
+    if args.size:
+        headers.append("SIZE")
+        keys.append("Size")
+    print(table(headers, [[r[k] for k in keys] for r in rows]))
     return 0
+
+
+def row(c: ContainerSummary, trunc: bool) -> dict[str, Any]:
+    """docker/cli's ContainerContext for one container: the fields a --format template can name."""
+    from skiff.cli.commands._fmt import (
+        displayable_ports,
+        ellipsis,
+        go_quote,
+        go_time,
+        human_duration,
+        human_size,
+    )
+
+    image = c.image
+    if trunc and image.startswith("sha256:"):
+        image = image[7:19]
+    srw, sroot = c.size_rw or 0, c.size_root_fs or 0
+    size = human_size(srw) + (f" (virtual {human_size(sroot)})" if sroot > 0 else "")
+    labels = dict(c.labels)
+
+    def label(name: str) -> str:
+        return labels.get(name, "")
+
+    return {"Command": go_quote(ellipsis(c.command, 20) if trunc else c.command),
+            "CreatedAt": go_time(c.created),
+            "ID": c.id[:12] if trunc else c.id,
+            "Image": image or "<no image>",
+            "Labels": ",".join(sorted(f"{k}={v}" for k, v in labels.items())),
+            "Label": label,
+            "LocalVolumes": str(sum(1 for m in c.mounts if m.driver == "local")),
+            "Mounts": ",".join(ellipsis(m.name or m.source, 15) if trunc else (m.name or m.source)
+                               for m in c.mounts),
+            "Names": c.names[0] if trunc and c.names else ",".join(c.names),
+            "Networks": ",".join(c.networks),
+            "Ports": displayable_ports([(p.private_port, p.type, p.ip, p.public_port) for p in c.ports]),
+            "RunningFor": human_duration(max(0.0, time.time() - c.created)) + " ago",
+            "Size": size,
+            "State": c.state,
+            "Status": c.status}

@@ -29,27 +29,31 @@ def run(args: argparse.Namespace, opts: object) -> int:
     import sys
     import time
 
-    from skiff.cli.commands._fmt import table
+    from skiff.cli.commands._fmt import human_size, table
     from skiff.cli.commands.container_common import as_daemon_error, engine
-    from skiff.engine.containers_query import ps, stats
+    from skiff.engine.containers_list import ps
+    from skiff.engine.containers_query import stats
     from skiff.errors import SkiffError
 
     eng = engine(opts)
-    names = args.containers or [r.id for r in ps(eng, all=args.all)]
+    names = args.containers or [c.id[:12] for c in ps(eng, all=args.all)]
     while True:
         try:
             reps = [stats(eng, n) for n in names]
         except SkiffError as e:
             raise as_daemon_error(e) from None
-        rows = [{"ID": r.id[:12] if not args.no_trunc else r.id, "Container": r.id[:12], "Name": r.name,
+        rows = [{"Container": r.container, "Name": r.name or "--",
+                 "ID": r.id[:12] if not args.no_trunc else r.id,
                  "CPUPerc": f"{r.cpu_percent:.2f}%",
                  "MemUsage": f"{_size(r.memory_usage)} / {_size(r.memory_limit)}",
                  "MemPerc": f"{(100.0 * r.memory_usage / r.memory_limit) if r.memory_limit else 0:.2f}%",
-                 "PIDs": str(r.pids), "NetIO": "--", "BlockIO": "--"} for r in reps]
-        if args.format:
-            from skiff.cli.commands._fmt import render
+                 "NetIO": f"{human_size(r.net_rx)} / {human_size(r.net_tx)}",
+                 "BlockIO": f"{human_size(r.block_read)} / {human_size(r.block_write)}",
+                 "PIDs": str(r.pids)} for r in reps]
+        if args.format and args.format != "table":
+            from skiff.cli.commands._fmt import STATS_HEADERS, render
 
-            print(render(args.format, rows))
+            print(render(args.format, rows, command_headers=STATS_HEADERS))
         else:
             print(table(["CONTAINER ID", "NAME", "CPU %", "MEM USAGE / LIMIT", "MEM %", "NET I/O", "BLOCK I/O",
                          "PIDS"], [[r["ID"], r["Name"], r["CPUPerc"], r["MemUsage"], r["MemPerc"], r["NetIO"],

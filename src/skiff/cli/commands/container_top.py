@@ -11,18 +11,15 @@ def configure(p: argparse.ArgumentParser) -> None:
     import argparse
 
     p.add_argument("container")
-    p.add_argument("ps_args", nargs=argparse.REMAINDER)
+    rest = p.add_argument("ps_args", nargs=argparse.REMAINDER, metavar="ps OPTIONS")
+    rest.required = False  # argparse counts a REMAINDER positional as required; `top CONTAINER` is enough
 
 
 def run(args: argparse.Namespace, opts: object) -> int:
     from skiff.cli.commands._fmt import table
-    from skiff.cli.commands.container_common import as_daemon_error, engine
+    from skiff.cli.commands.container_common import engine
     from skiff.engine.containers_query import top
-    from skiff.errors import SkiffError
 
-    try:
-        header, rows = top(engine(opts), args.container, list(args.ps_args))
-    except SkiffError as e:
-        raise as_daemon_error(e) from None
-    print(table(header, rows))
+    header, rows = top(engine(opts), args.container, list(args.ps_args))
+    print(table(header, rows, minwidth=20))  # docker/cli top: tabwriter.NewWriter(out, 20, 1, 3, ' ', 0)
     return 0

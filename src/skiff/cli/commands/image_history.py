@@ -8,18 +8,27 @@ if TYPE_CHECKING:
 
 
 def configure(p: argparse.ArgumentParser) -> None:
-    import argparse
-
     p.add_argument("image", metavar="IMAGE")
     p.add_argument("--format", help="Format output using a Go template, or json")
-    p.add_argument("-H", "--human", action=argparse.BooleanOptionalAction, default=True,
-                   help="Print sizes and dates in human readable format")
+    p.add_argument("-H", "--human", action="store_true", default=True,
+                   help="Print sizes and dates in human readable format (-H=false for raw values)")
     p.add_argument("--no-trunc", action="store_true", help="Don't truncate output")
     p.add_argument("-q", "--quiet", action="store_true", help="Only show image IDs")
 
 
+def rfc3339(ts: float) -> str:
+    """Go's ``time.Unix(ts, 0).Format(time.RFC3339)``: local time, ``Z`` when the zone is UTC."""
+    import datetime as dt
+
+    if not ts:
+        return "0001-01-01T00:00:00Z"
+    t = dt.datetime.fromtimestamp(int(ts)).astimezone()
+    text = t.isoformat(timespec="seconds")
+    return text[:-6] + "Z" if t.utcoffset() == dt.timedelta(0) else text
+
+
 def run(args: argparse.Namespace, opts: object) -> int:
-    from skiff.cli.commands._fmt import go_time, human_size, since, table
+    from skiff.cli.commands._fmt import human_size, since, table
     from skiff.engine.context import EngineContext
     from skiff.engine.images import ImageEngine
 
@@ -29,7 +38,15 @@ def run(args: argparse.Namespace, opts: object) -> int:
         return i if args.no_trunc or i == "<missing>" else i.split(":", 1)[1][:12]
 
     def created_by(s: str) -> str:
+        s = s.replace("\t", " ")
         return s if args.no_trunc or len(s) <= 45 else s[:44] + "…"
+
+    # docker/cli formatter_history.go: CreatedSince and Size are raw with -H=false; CreatedAt is RFC 3339
+    def created_since(ts: float) -> str:
+        return since(ts) if args.human else rfc3339(ts)
+
+    def size(n: int) -> str:
+        return human_size(n) if args.human else str(n)
 
     if args.quiet:
         print("\n".join(ident(e.id) for e in entries))
@@ -37,12 +54,12 @@ def run(args: argparse.Namespace, opts: object) -> int:
     if args.format:
         from skiff.cli.commands._fmt import render
 
-        data = [{"ID": ident(e.id), "CreatedSince": since(e.created), "CreatedAt": go_time(e.created),
-                 "CreatedBy": created_by(e.created_by), "Size": human_size(e.size), "Comment": e.comment}
+        data = [{"ID": ident(e.id), "CreatedSince": created_since(e.created), "CreatedAt": rfc3339(e.created),
+                 "CreatedBy": created_by(e.created_by), "Size": size(e.size), "Comment": e.comment}
                 for e in entries]
         print(render(args.format, data, {"ID": "IMAGE"}))
         return 0
-    rows = [[ident(e.id), since(e.created) if args.human else go_time(e.created), created_by(e.created_by),
-             human_size(e.size) if args.human else str(e.size), e.comment] for e in entries]
+    rows = [[ident(e.id), created_since(e.created), created_by(e.created_by), size(e.size), e.comment]
+            for e in entries]
     print(table(["IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT"], rows))
     return 0

@@ -23,10 +23,19 @@ def run(args: argparse.Namespace, opts: object) -> int:
 
     if args.size_breakdown:
         return _size_breakdown(args.images, args.format, opts)
-    from skiff.cli.commands._fmt import inspect_each
+    from skiff.cli.inspector import Inspector
+    from skiff.errors import NotFoundError
 
+    out = Inspector(args.format)  # a template that does not parse exits 64 before any lookup
     eng = ImageEngine(EngineContext.from_options(opts))  # type: ignore[arg-type]
-    return inspect_each(args.images, eng.inspect, args.format, "image", SkiffError)
+    for name in args.images:
+        try:
+            out.add(eng.inspect(name))
+        except NotFoundError:
+            out.missing(f"Error: No such image: {name}")
+        except SkiffError as e:
+            out.missing(f"Error: {e.message}")
+    return out.flush()
 
 
 def _size_breakdown(images: list[str], fmt: str | None, opts: object) -> int:

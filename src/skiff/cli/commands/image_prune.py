@@ -34,5 +34,5 @@ def run(args: argparse.Namespace, opts: object) -> int:
         for i in rep.deleted:
             print(f"deleted: {i}")
         print()
-    print(f"Total reclaimed space: {human_size(rep.reclaimed)}")
+    print(f"Total reclaimed space: {human_size(rep.reclaimed, 4)}")  # go-units HumanSize
     return 0

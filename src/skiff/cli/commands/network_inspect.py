@@ -14,11 +14,16 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, opts: object) -> int:
-    from skiff.cli.commands._fmt import inspect_each
+    from skiff.cli.inspector import Inspector
     from skiff.engine.context import EngineContext
     from skiff.engine.network_admin import NetworkAdmin
     from skiff.errors import NotFoundError
 
+    out = Inspector(args.format)  # a template that does not parse exits 64 before any lookup
     admin = NetworkAdmin(EngineContext.from_options(opts))  # type: ignore[arg-type]
-    return inspect_each(args.networks, lambda name: admin.inspect(name).data, args.format, "network",
-                        NotFoundError)
+    for name in args.networks:
+        try:
+            out.add(admin.inspect(name).data)
+        except NotFoundError:
+            out.missing(f"Error: No such network: {name}")
+    return out.flush()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 
 from skiff.cli.commands.container_common import verb
@@ -10,6 +9,7 @@ from skiff.cli.commands.container_common import verb
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:
     import argparse
+    from typing import Any
 
 
 def configure(p: argparse.ArgumentParser) -> None:
@@ -38,87 +38,81 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, opts: object) -> int:
-    from skiff.cli.commands.container_common import as_daemon_error, engine
+    from skiff.cli.commands.container_common import engine
     from skiff.engine.containers_options import parse_labels
     from skiff.errors import InvalidArgumentError, SkiffError
 
     eng = engine(opts)
     v = args._verb
-    try:
-        if v == "create":
-            if args.driver != "local":
-                raise InvalidArgumentError(f"volume driver {args.driver!r} is not supported (only local)")
-            vol, _ = eng.volumes.create(args.name, parse_labels(args.label),
-                                        dict(o.partition("=")[::2] for o in args.opt))
-            print(vol.name)
-            return 0
-        if v == "ls":
-            vols = eng.volumes.list()
-            for f in args.filter:
-                k, _, val = f.partition("=")
-                if k == "dangling":
-                    used = {m.name for cid in eng.cs.ids() for m in eng.cs.record(cid).mounts}
-                    vols = [x for x in vols if (x.name not in used) == (val.lower() in ("1", "true"))]
-                elif k == "name":
-                    vols = [x for x in vols if val in x.name]
-                elif k == "label":
-                    lk, _, lv = val.partition("=")
-                    vols = [x for x in vols if lk in x.labels and (not lv or x.labels[lk] == lv)]
-                else:
-                    raise InvalidArgumentError(f"invalid filter '{k}'")
-            if args.quiet:
-                for x in vols:
-                    print(x.name)
-            elif args.format:
-                from skiff.cli.commands._fmt import render
+    if v == "create":
+        if args.driver != "local":
+            raise InvalidArgumentError(f"volume driver {args.driver!r} is not supported (only local)")
+        vol, _ = eng.volumes.create(args.name, parse_labels(args.label),
+                                    dict(o.partition("=")[::2] for o in args.opt))
+        print(vol.name)
+        return 0
+    if v == "ls":
+        from skiff.engine.volumes import select
 
-                print(render(args.format, [{"Name": x.name, "Driver": x.driver, "Mountpoint": x.mountpoint,
-                                            "Scope": "local", "Labels": ",".join(x.labels)} for x in vols]))
-            else:
-                from skiff.cli.commands._fmt import table
+        used = {m.name for cid in eng.cs.ids() for m in eng.cs.record(cid).mounts if m.name}
+        vols = select(eng.volumes.list(), args.filter, used)
+        if args.quiet:
+            for x in vols:
+                print(x.name)
+        elif args.format:
+            from skiff.cli.commands._fmt import render
 
-                print(table(["DRIVER", "VOLUME NAME"], [[x.driver, x.name] for x in vols]))
-            return 0
-        if v == "inspect":
-            objs = []
-            rc = 0
-            for n in args.names:
-                try:
-                    objs.append(eng.volumes.get(n).inspect())
-                except SkiffError as e:
-                    print(f"Error: {e.message}", file=sys.stderr)
-                    rc = 1
-            if args.format:
-                from skiff.cli.commands._fmt import render_one
+            print(render(args.format, [_row(x) for x in vols], {"Name": "VOLUME NAME"}))
+        else:
+            from skiff.cli.commands._fmt import table
 
-                for o in objs:
-                    print(render_one(args.format, o))
-            else:
-                print(json.dumps(objs, indent=4))
-            return rc
-        if v == "rm":
-            rc = 0
-            for n in args.names:
-                try:
-                    eng.volumes.remove(n, eng.volume_users(n), force=args.force)
-                    print(n)
-                except SkiffError as e:
-                    print(f"Error response from daemon: {e.message}", file=sys.stderr)
-                    rc = 1
-            return rc
-        if v == "prune":
-            if not args.force:
-                print("WARNING! This will remove anonymous local volumes not used by at least one container.\n"
-                      "Are you sure you want to continue? [y/N] ", end="", flush=True)
-                if sys.stdin.readline().strip().lower() not in ("y", "yes"):
-                    return 0
-            from skiff.engine.containers_volumes import prune_volumes
+            print(table(["DRIVER", "VOLUME NAME"], [[x.driver, x.name] for x in vols]))
+        return 0
+    if v == "inspect":
+        from skiff.cli.inspector import Inspector
 
-            gone = prune_volumes(eng, all=args.all)
-            if gone:
-                print("Deleted Volumes:", *gone, sep="\n")
-            print("Total reclaimed space: 0B")
-            return 0
-    except SkiffError as e:
-        raise as_daemon_error(e) from None
+        out = Inspector(args.format)  # a template that does not parse exits 64 before any lookup
+        for n in args.names:
+            try:
+                out.add(eng.volumes.get(n).inspect())
+            except SkiffError as e:
+                out.missing(f"Error: {e.message}")
+        return out.flush()
+    if v == "rm":
+        rc = 0
+        for n in args.names:
+            try:
+                eng.volumes.remove(n, eng.volume_users(n), force=args.force)
+                print(n)
+            except SkiffError as e:
+                print(f"Error response from daemon: {e.message}", file=sys.stderr)
+                rc = 1
+        return rc
+    if v == "prune":
+        if not args.force:
+            what = "all local volumes" if args.all else "anonymous local volumes"
+            print(f"WARNING! This will remove {what} not used by at least one container.\n"
+                  "Are you sure you want to continue? [y/N] ", end="", flush=True)
+            if sys.stdin.readline().strip().lower() not in ("y", "yes"):
+                return 0
+        from skiff.cli.commands._fmt import human_size
+        from skiff.engine.prune import prune_volumes
+
+        rep = prune_volumes(eng, all=args.all, filters=args.filter)
+        if rep.deleted:
+            print("Deleted Volumes:", *rep.deleted, "", sep="\n")
+        print(f"Total reclaimed space: {human_size(rep.reclaimed, 4)}")
+        return 0
     raise AssertionError(v)
+
+
+def _row(vol: Any) -> dict[str, Any]:
+    """docker/cli's volumeContext: the fields a `volume ls --format` template can name."""
+    labels = dict(vol.labels)
+
+    def label(name: str) -> str:
+        return str(labels.get(name, ""))
+
+    return {"Name": vol.name, "Driver": vol.driver, "Scope": "local", "Mountpoint": vol.mountpoint,
+            "Labels": ",".join(f"{k}={v}" for k, v in sorted(labels.items())), "Links": "N/A", "Size": "N/A",
+            "Label": label}
