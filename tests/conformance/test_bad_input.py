@@ -14,6 +14,7 @@ import pytest
 from conformance.conftest import RuntimeUnderTest, leftover_cgroups
 from skiff.oci.codec import to_obj
 from skiff.oci.runtime import Mount
+from skiff.runtime.defaults import default_mounts
 
 
 def _edit(rt: RuntimeUnderTest, change: Callable[[dict[str, Any]], None]) -> tuple[str, Path]:
@@ -41,7 +42,7 @@ CASES: dict[str, tuple[Callable[[dict[str, Any]], None], str]] = {
     "missing-root": (lambda c: c.pop("root"), "root"),
     "missing-process": (lambda c: c.pop("process"), "process"),
     "mount-type": (lambda c: c["mounts"].append({"destination": "/x", "type": "bogusfs", "source": "x"}),
-                   "mounts[6].type"),
+                   f"mounts[{len(default_mounts())}].type"),  # the one appended after the defaults
     "capability": (lambda c: c["process"]["capabilities"]["effective"].append("CAP_BOGUS"),
                    "process.capabilities.effective[14]"),
     "args-type": (lambda c: c["process"].update(args="true"), "process.args"),

@@ -15,6 +15,7 @@ from pathlib import Path
 from skiff.errors import InvalidArgumentError, SkiffError
 from skiff.oci.codec import from_obj, to_obj
 from skiff.oci.runtime import (
+    Linux,
     LinuxCPU,
     LinuxMemory,
     LinuxPids,
@@ -25,7 +26,7 @@ from skiff.oci.runtime import (
     Spec,
 )
 from skiff.records import replace
-from skiff.runtime.defaults import DOCKER_CAPS, default_spec
+from skiff.runtime.defaults import DOCKER_CAPS, default_spec, inherited_nofile
 
 from .containers_model import ContainerRecord, MountPoint
 from .containers_paths import read_small
@@ -76,9 +77,9 @@ def capabilities(add: list[str], drop: list[str], privileged: bool) -> list[str]
     for c in adds + drops:
         if c != "ALL" and c not in ALL_CAPS:
             raise InvalidArgumentError(f"invalid capability: {c.removeprefix('CAP_')} (--cap-add/--cap-drop)")
+    if "ALL" in adds:  # moby's TweakCapabilities: every capability but the dropped ones
+        return [c for c in host_caps() if c not in drops]
     caps = [] if "ALL" in drops else [c for c in DOCKER_CAPS if c not in drops]
-    if "ALL" in adds:
-        return host_caps()
     avail = host_caps()
     return caps + [c for c in adds if c not in caps and c in avail]
 
@@ -94,7 +95,10 @@ def _group(rootfs: str) -> list[list[str]]:
 
 
 def resolve_user(rootfs: str, user: str, group_add: list[str]) -> tuple[int, int, list[int], str]:
-    """-u name|uid[:group|gid] -> (uid, gid, additional gids, home), read from the image's files."""
+    """-u name|uid[:group|gid] -> (uid, gid, additional gids, home), read from the image's files. The additional
+    gids start with the primary one, as moby's getUser has since CVE-2023-25173 (a process that drops a
+    supplementary group must not keep the primary group's access through it); then the groups that list the
+    user (only without an explicit group, as runc's GetExecUser) and --group-add."""
     name, _, grp = (user or "0").partition(":")
     pw = _passwd(rootfs)
     groups = _group(rootfs)
@@ -115,9 +119,9 @@ def resolve_user(rootfs: str, user: str, group_add: list[str]) -> tuple[int, int
             gid = int(grp)
         else:
             raise SkiffError(f"unable to find group {grp}: no matching entries in group file")
-    extra: list[int] = []
+    extra: list[int] = [gid]
     if not grp:
-        extra = [int(e[2]) for e in groups if uname in e[3].split(",") and int(e[2]) != gid]
+        extra += [int(e[2]) for e in groups if uname in e[3].split(",")]
     for ga in group_add:
         g = next((e for e in groups if e[0] == ga), None)
         if g is not None:
@@ -126,7 +130,13 @@ def resolve_user(rootfs: str, user: str, group_add: list[str]) -> tuple[int, int
             extra.append(int(ga))
         else:
             raise SkiffError(f"unable to find group {ga}: no matching entries in group file")
-    return uid, gid, sorted(set(extra)), home
+    return uid, gid, list(dict.fromkeys(extra)), home
+
+
+def seccomp_profile(opts: list[str]) -> LinuxSeccomp | None:
+    """The profile a ``--security-opt seccomp=FILE`` names, read and decoded (None: none named, or
+    ``unconfined``)."""
+    return _seccomp(opts, [], False)[1]
 
 
 def _seccomp(opts: list[str], caps: list[str], privileged: bool) -> tuple[bool, LinuxSeccomp | None]:
@@ -139,16 +149,18 @@ def _seccomp(opts: list[str], caps: list[str], privileged: bool) -> tuple[bool, 
             try:
                 with open(v, "rb") as f:
                     return False, from_obj(LinuxSeccomp, json.load(f), f"seccomp profile {v}")
-            except OSError as e:
-                raise InvalidArgumentError(f"opening seccomp profile ({v}) failed: {e.strerror}") from None
+            except OSError as e:  # the docker/cli's words (it reads the file before create)
+                raise InvalidArgumentError(f"opening seccomp profile ({v}) failed: open {v}: "
+                                           f"{(e.strerror or str(e)).lower()}") from None
             except ValueError as e:
                 raise InvalidArgumentError(f"decoding seccomp profile ({v}) failed: {e}") from None
     return not privileged, None
 
 
-def no_new_privileges(opts: list[str]) -> bool:
-    """On by default (SECURITY.md 3c); ``--security-opt no-new-privileges=false`` turns it off."""
-    nnp = True
+def no_new_privileges(opts: list[str], privileged: bool = False) -> bool:
+    """On by default (SECURITY.md 3c) but for a --privileged container (as Podman); an explicit
+    ``--security-opt no-new-privileges[=true|false]`` wins either way."""
+    nnp = not privileged
     for o in opts:
         k, _, v = o.replace(":", "=", 1).partition("=")
         if k == "no-new-privileges":
@@ -184,8 +196,10 @@ def resources(rec: ContainerRecord) -> LinuxResources | None:
 
 
 def build_spec(rec: ContainerRecord, rootfs: str, rundir: Path, mounts: list[MountPoint],
-               netns: str | None) -> Spec:
-    """The Spec for ``rec`` with ``rootfs`` as root; ``netns``: "host", a netns path, or None (new netns)."""
+               netns: str | None, host_gateway: str | None = None) -> Spec:
+    """The Spec for ``rec`` with ``rootfs`` as root; ``netns``: "host", a netns path, or None (new netns);
+    ``host_gateway``: the address of ``--add-host NAME:host-gateway`` (None on a bridge: the network helper
+    writes /etc/hosts again once the container is attached, with its gateway)."""
     cfg, hc = rec.config, rec.host_config
     uid, gid, extra_gids, home = resolve_user(rootfs, cfg.user, hc.group_add)
     caps = capabilities(hc.cap_add, hc.cap_drop, hc.privileged)
@@ -200,9 +214,10 @@ def build_spec(rec: ContainerRecord, rootfs: str, rundir: Path, mounts: list[Mou
         args = [INIT_PATH, "--", *args]
     spec = default_spec(args, rootfs=rootfs, hostname=cfg.hostname, env=env, cwd=cfg.working_dir or "/",
                         terminal=cfg.tty, uid=uid, gid=gid, additional_gids=extra_gids, capabilities=caps,
-                        no_new_privileges=no_new_privileges(hc.security_opt), seccomp=use_seccomp,
+                        no_new_privileges=no_new_privileges(hc.security_opt, hc.privileged), seccomp=use_seccomp,
                         readonly_rootfs=hc.readonly_rootfs, network_namespace=None,
-                        resources=resources(rec), cgroups_path=f"/skiff/{rec.id}")
+                        resources=resources(rec), cgroups_path=f"/skiff/{rec.id}",
+                        nofile=inherited_nofile())  # the engine's own limits, as Docker's (dockerd's) and Podman's
     assert spec.linux is not None and spec.process is not None
     linux = spec.linux
     if profile is not None:
@@ -214,6 +229,7 @@ def build_spec(rec: ContainerRecord, rootfs: str, rundir: Path, mounts: list[Mou
                                            for n in linux.namespaces])
     if hc.privileged:
         linux = replace(linux, masked_paths=[], readonly_paths=[])
+    linux = _devices(linux, hc.privileged)
     spec_mounts = []
     for m in spec.mounts:
         if m.destination == "/dev/shm":
@@ -221,7 +237,7 @@ def build_spec(rec: ContainerRecord, rootfs: str, rundir: Path, mounts: list[Mou
         if hc.privileged and m.destination in ("/sys", "/sys/fs/cgroup"):
             m = replace(m, options=[o for o in m.options if o != "ro"])
         spec_mounts.append(m)
-    spec_mounts += _etc_files(rec, rundir, netns)
+    spec_mounts += _etc_files(rec, rundir, netns, host_gateway)
     if hc.init:
         spec_mounts.append(Mount(destination=INIT_PATH, type="bind", source=init_binary(),
                                  options=["bind", "ro", "nosuid", "nodev"]))
@@ -247,7 +263,7 @@ def build_spec(rec: ContainerRecord, rootfs: str, rundir: Path, mounts: list[Mou
     return replace(spec, mounts=spec_mounts, linux=linux, process=process)
 
 
-def _etc_files(rec: ContainerRecord, rundir: Path, netns: str | None) -> list[Mount]:
+def _etc_files(rec: ContainerRecord, rundir: Path, netns: str | None, host_gateway: str | None) -> list[Mount]:
     """/etc/hostname, /etc/hosts and /etc/resolv.conf, written under the container's run folder."""
     cfg, hc = rec.config, rec.host_config
     rundir.mkdir(parents=True, exist_ok=True)
@@ -260,8 +276,13 @@ def _etc_files(rec: ContainerRecord, rundir: Path, netns: str | None) -> list[Mo
             pass
     else:
         hosts.append(f"127.0.1.1\t{cfg.hostname}")
-    for h in hc.extra_hosts:
-        name, _, ip = h.partition(":")
+    if hc.extra_hosts:  # the bridge path's parser (~9 ms of imports: only when there are some)
+        from skiff.network.etcfiles import parse_add_host
+    for name, ip in (parse_add_host(h) for h in hc.extra_hosts):
+        if ip == "host-gateway":
+            if host_gateway is None:
+                continue
+            ip = host_gateway
         hosts.append(f"{ip}\t{name}")
     (rundir / "hosts").write_text("\n".join(hosts) + "\n")
     if hc.dns or hc.dns_search or hc.dns_options:
@@ -283,6 +304,18 @@ def _etc_files(rec: ContainerRecord, rundir: Path, netns: str | None) -> list[Mo
         out.append(Mount(destination=f"/etc/{name}", type="bind", source=str(rundir / name),
                          options=["rbind", "rprivate"] + (["ro"] if hc.readonly_rootfs else [])))
     return out
+
+
+def _devices(linux: Linux, privileged: bool) -> Linux:
+    """Docker's devices: a --privileged container gets the host's device nodes and may use any device; any
+    other container is denied every device but those the runtime creates (null, zero, tty...)."""
+    from .host_devices import ALLOW_ALL, DENY_ALL, host_devices
+
+    res = linux.resources or LinuxResources()
+    if privileged:
+        return replace(linux, devices=[*linux.devices, *host_devices()],
+                       resources=replace(res, devices=[*res.devices, ALLOW_ALL]))
+    return replace(linux, resources=replace(res, devices=[DENY_ALL, *res.devices]))
 
 
 def write_bundle(bundle: Path, spec: Spec) -> None:

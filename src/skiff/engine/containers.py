@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from skiff.errors import ConflictError, InvalidArgumentError, NotFoundError, SkiffError
-from skiff.monitor.logs import rfc3339_nano
+from skiff.monitor.logs import parse_rfc3339, rfc3339_nano
 from skiff.records import dataclass, replace
 
 from .containers_model import ContainerRecord, MountPoint
@@ -57,7 +57,7 @@ class ContainerEngine:
         self.cs = ContainerStore(self.root, self.runroot)
         self.volumes = Volumes(self.root)
         self.plumber: Any = None  # a network helper started by run() (engine/networks.py: start_plumber)
-        self.early_attached: set[str] = set()  # containers whose attach request the helper has (early_connect)
+        self.early_attached: set[str] = set()  # containers whose attach request the helper has (early_attach)
         self._torn_down: set[str] = set()  # containers this process tore down since it last started them
         self._drivers: dict[str, RuntimeDriver] = {}
 
@@ -145,20 +145,21 @@ class ContainerEngine:
         cid = self.cs.resolve(text)
         with self.cs.lock(cid):
             st = self.cs.state(cid)
-            if st.st in (Status.RUNNING, Status.PAUSED):
+            if st.st in (Status.RUNNING, Status.PAUSED, Status.RESTARTING):  # restarting: its waiter starts it
                 return self.cs.record(cid)
             self._finish_if_needed(cid)
             return self._start_locked(cid, restart_count=self.cs.raw_state(cid).restart_count, attach=attach)
 
-    def _start_locked(self, cid: str, restart_count: int, attach: bool = False) -> ContainerRecord:
+    def _start_locked(self, cid: str, restart_count: int, attach: bool = False,
+                      restart_delay_ms: int = 0) -> ContainerRecord:
         from .containers_create import prepare_bundle
         from .containers_launch import launch_detached
 
         self._torn_down.discard(cid)
         rec = self.cs.record(cid)
-        bundle = prepare_bundle(self, rec)
         drv = self.driver(rec.host_config.runtime)
         try:
+            bundle = prepare_bundle(self, rec)
             launched = launch_detached(
                 drv, cid, bundle, tty=rec.config.tty, interactive=rec.config.open_stdin,
                 log=self.cs.log_path(cid), exit_file=self.cs.exit_path(cid), attach=self.cs.attach_path(cid),
@@ -173,14 +174,24 @@ class ContainerEngine:
                 raise
             drv.start(cid)
         except BaseException as e:
-            self._teardown(rec)
-            self.cs.save_state(cid, replace(self.cs.raw_state(cid), status="exited", exit_code=_code(e),
-                                            error=str(e), finished_at=now()))
+            self.start_failed(rec, e)
             raise
         self.cs.save_state(cid, State(status="running", pid=launched.pid, monitor_pid=launched.monitor_pid,
                                       monitor_start=proc_start_time(launched.monitor_pid), started_at=now(),
-                                      restart_count=restart_count, boot_id=boot_id()))
+                                      restart_count=restart_count, restart_delay_ms=restart_delay_ms,
+                                      boot_id=boot_id()))
         return rec
+
+    def start_failed(self, rec: ContainerRecord, e: BaseException) -> None:
+        """A start that failed before the process ran (lock held): release what it set up and record the exit
+        code and State.Error. A container that never ran stays "created" (moby's StateString: StartedAt is
+        zero); one that ran before is "exited" again."""
+        self._teardown(rec)
+        raw = self.cs.raw_state(rec.id)
+        never_ran = raw.started_at == State().started_at
+        self.cs.save_state(rec.id, replace(raw, status="created" if never_ran else "exited", pid=0, monitor_pid=0,
+                                           exit_code=_code(e), error=str(e),
+                                           finished_at=raw.finished_at if never_ran else now()))
 
     def exit_command(self, cid: str) -> list[str]:
         exe = os.path.join(os.path.dirname(sys.executable), "skiff")
@@ -189,14 +200,10 @@ class ContainerEngine:
 
     def run_foreground(self, cid: str, *, interactive: bool, tty: bool) -> int:
         """Start a created container with this process as its monitor; returns its exit code."""
-        from .containers_create import prepare_bundle
         from .containers_foreground import run_here
 
         self._torn_down.discard(cid)
-        with self.cs.lock(cid):
-            rec = self.cs.record(cid)
-            bundle = prepare_bundle(self, rec)
-        return run_here(self, rec, bundle, interactive=interactive, tty=tty)
+        return run_here(self, cid, interactive=interactive, tty=tty)
 
     def run(self, opts: CreateOptions) -> RunReport:
         if opts.auto_remove and opts.restart not in ("no", ""):
@@ -246,12 +253,17 @@ class ContainerEngine:
     # -- exit, cleanup, restart -------------------------------------------------------------------------
     def cleanup(self, text: str) -> None:
         """Record the exit of a container whose process is gone, release its resources, and apply its
-        restart policy or --rm (the monitor's exit command; safe to run any number of times)."""
+        restart policy or --rm (the monitor's exit command; safe to run any number of times).
+
+        A restart waits first (Docker's back-off, :func:`restart_backoff_ms`) in the state ``restarting``, with
+        this process recorded as the container's monitor, and without the container's lock: ``stop``, ``kill``
+        and ``rm -f`` cancel the wait by writing another state (:meth:`_cancel_restart`)."""
         try:
             cid = self.cs.resolve(text)
         except NotFoundError:
             return
         restart = False
+        waiting: State | None = None
         with self.cs.lock(cid):
             raw = self.cs.raw_state(cid)
             if not raw.st.is_live:
@@ -268,14 +280,52 @@ class ContainerEngine:
                     restart = True
                 elif pol.name == "on-failure" and st.exit_code != 0:
                     restart = pol.maximum_retry_count == 0 or st.restart_count < pol.maximum_retry_count
-            self.cs.save_state(cid, final)
             if restart:
-                try:
-                    self._start_locked(cid, restart_count=st.restart_count + 1)
-                except SkiffError:
-                    restart = False
+                waiting = replace(final, status="restarting", restart_count=st.restart_count + 1,
+                                  restart_delay_ms=restart_backoff_ms(st), monitor_pid=os.getpid(),
+                                  monitor_start=proc_start_time(os.getpid()))
+                self.cs.save_state(cid, waiting)
+            else:
+                self.cs.save_state(cid, final)
+        if waiting is not None:
+            restart = self._restart_after_backoff(cid, waiting)
         if not restart and rec.host_config.auto_remove:
             self.remove(cid, force=True, volumes=True)
+
+    def _restart_after_backoff(self, cid: str, waiting: State) -> bool:
+        """Wait out ``waiting.restart_delay_ms`` (lock not held), then start the container again unless the
+        wait was cancelled; whether it was restarted."""
+
+        def still_waiting() -> bool:
+            cur = self.cs.raw_state(cid)
+            return cur.st is Status.RESTARTING and cur.monitor_pid == waiting.monitor_pid
+
+        deadline = time.monotonic() + waiting.restart_delay_ms / 1000
+        while (left := deadline - time.monotonic()) > 0:
+            time.sleep(min(left, 0.05))
+            if not still_waiting():
+                return False
+        try:
+            with self.cs.lock(cid):
+                if not still_waiting():
+                    return False
+                self._start_locked(cid, restart_count=waiting.restart_count,
+                                   restart_delay_ms=waiting.restart_delay_ms)
+        except NotFoundError:
+            return False  # removed meanwhile
+        except SkiffError:
+            return False  # _start_locked recorded the failure
+        return True
+
+    def _cancel_restart(self, cid: str) -> bool:
+        """With the lock held: end the back-off wait of a ``restarting`` container (Docker's stop, kill and
+        rm -f of a restarting container); whether there was one. The container keeps its last exit."""
+        st = self.cs.state(cid)
+        if st.st is not Status.RESTARTING:
+            return False
+        self.cs.save_state(cid, replace(self.cs.raw_state(cid), status="exited", pid=0, monitor_pid=0,
+                                        monitor_start=0, stopped_by_user=True))
+        return True
 
     def _finish_if_needed(self, cid: str) -> None:
         """Bring a state whose monitor died up to date before a new start (lock held)."""
@@ -312,7 +362,7 @@ class ContainerEngine:
         rec = self.cs.record(cid)
         with self.cs.lock(cid):
             st = self.cs.state(cid)
-            if not st.st.is_live:
+            if not st.st.is_live or self._cancel_restart(cid):
                 return cid
             self.cs.save_state(cid, replace(self.cs.raw_state(cid), stopped_by_user=True))
         drv = self.driver(rec.host_config.runtime)
@@ -338,9 +388,24 @@ class ContainerEngine:
             st = self.cs.state(cid)
             if not st.st.is_live:
                 raise ConflictError(f"cannot kill container: {text}: container {cid} is not running")
+            if st.st is Status.RESTARTING:  # no process to signal (Docker); KILL/TERM/INT cancel the restart
+                if sig in (9, 15, 2):
+                    self._cancel_restart(cid)
+                return cid
             if sig in (9, 15, 2):
                 self.cs.save_state(cid, replace(self.cs.raw_state(cid), stopped_by_user=True))
-        self.driver(rec.host_config.runtime).kill(cid, sig)
+        drv = self.driver(rec.host_config.runtime)
+        drv.kill(cid, sig)
+        # moby's killWithSignal: KILL or the stop signal (any signal when none is set) also thaws a paused
+        # container, so that the signal takes effect at once
+        stop_signal = rec.config.stop_signal
+        if st.st is Status.PAUSED and (sig == 9 or not stop_signal or sig == parse_signal(stop_signal)):
+            with self.cs.lock(cid):
+                if self.cs.state(cid).st is Status.PAUSED:
+                    self._try(lambda: drv.resume(cid))
+                    self.cs.save_state(cid, replace(self.cs.raw_state(cid), status="running"))
+        if sig == 9:  # Docker's kill with SIGKILL returns once the container has stopped
+            self.wait_state(cid, timeout=10)
         return cid
 
     def restart(self, text: str, timeout: int | None = None) -> str:
@@ -429,13 +494,17 @@ class ContainerEngine:
                 raise ConflictError(f'cannot remove container "{rec.name}": container is {st.status}: stop the '
                                     "container before removing or force remove")
             with self.cs.lock(cid):
-                self.cs.save_state(cid, replace(self.cs.raw_state(cid), stopped_by_user=True))
-            drv = self.driver(rec.host_config.runtime)
-            if st.st is Status.PAUSED:
-                self._try(lambda: drv.resume(cid))
-            self._try(lambda: drv.kill(cid, 9, all_processes=True))
-            self._wait_gone(st.pid, 10)
-            self.wait_state(cid, timeout=10)
+                cancelled = self._cancel_restart(cid)
+                if not cancelled:
+                    st = self.cs.state(cid)
+                    self.cs.save_state(cid, replace(self.cs.raw_state(cid), stopped_by_user=True))
+            if not cancelled:
+                drv = self.driver(rec.host_config.runtime)
+                if st.st is Status.PAUSED:
+                    self._try(lambda: drv.resume(cid))
+                self._try(lambda: drv.kill(cid, 9, all_processes=True))
+                self._wait_gone(st.pid, 10)
+                self.wait_state(cid, timeout=10)
         with self.cs.lock(cid):
             self._remove_everything(rec, volumes=volumes)
         return cid
@@ -471,6 +540,8 @@ class ContainerEngine:
 
     def rename(self, text: str, new: str) -> None:
         cid = self.cs.resolve(text)
+        if self.cs.record(cid).bare_name == new.removeprefix("/"):
+            raise InvalidArgumentError("Renaming a container with the same name as its current name")
         self.cs.rename(cid, new)
 
     def prune(self, filters: list[str] | None = None) -> list[str]:
@@ -503,6 +574,17 @@ def _not_zombie(pid: int) -> bool:
     except OSError:
         return False
     return data[data.rindex(b")") + 2:data.rindex(b")") + 3] != b"Z"
+
+
+def restart_backoff_ms(st: State) -> int:
+    """The wait before restarting a container that has just exited (moby's restartmanager): 100 ms, doubled on
+    each restart up to a minute, and back to 100 ms when the container ran for 10 seconds or more."""
+    try:
+        ran_ns = parse_rfc3339(st.finished_at) - parse_rfc3339(st.started_at)
+    except (ValueError, IndexError):
+        ran_ns = 0
+    prev = 0 if ran_ns >= 10_000_000_000 else st.restart_delay_ms
+    return min(prev * 2, 60_000) if prev else 100
 
 
 def _code(e: BaseException) -> int:

@@ -15,6 +15,8 @@ from skiff.records import replace
 from .containers_model import Config, ContainerRecord, HostConfig, MountPoint, MountSpec
 from .containers_options import (
     CreateOptions,
+    check_cpus,
+    check_cpuset,
     merge_env,
     parse_bytes,
     parse_cpus,
@@ -28,6 +30,7 @@ from .containers_options import (
     parse_ulimit,
     parse_volume,
     read_env_file,
+    read_label_file,
 )
 from .containers_paths import find_executable, host_path, open_in_root
 from .containers_state import check_name
@@ -108,13 +111,22 @@ def build_record(eng: ContainerEngine, opts: CreateOptions, image: Any, image_co
     if opts.network.startswith("container:"):
         raise InvalidArgumentError("--network container:<name> is not supported")
     name = check_name(opts.name) if opts.name else random_name(set())
-    from .bundles import capabilities, no_new_privileges
+    from .bundles import capabilities, no_new_privileges, seccomp_profile
 
     capabilities(opts.cap_add, opts.cap_drop, opts.privileged)
     no_new_privileges(opts.security_opt)
-    for h in opts.add_hosts:
-        if ":" not in h:
-            raise InvalidArgumentError(f'invalid argument "{h}" for "--add-host" flag: bad format for add-host')
+    seccomp_profile(opts.security_opt)  # the docker/cli reads the profile before it creates anything
+    extra_hosts = _extra_hosts(opts.add_hosts)
+    workdir = opts.workdir if opts.workdir else (icfg.working_dir or "")
+    if workdir and not workdir.startswith("/"):
+        raise InvalidArgumentError(f"the working directory '{workdir}' is invalid, it needs to be an absolute path")
+    nano_cpus = parse_cpus(opts.cpus) if opts.cpus else 0
+    if nano_cpus or opts.cpuset_cpus:
+        ncpu, available = _cpu_info()
+        check_cpus(nano_cpus, ncpu)
+        if opts.cpuset_cpus:
+            check_cpuset(opts.cpuset_cpus, available)
+    labels = [line for f in opts.label_files for line in read_label_file(f)] + list(opts.labels)
     ports = _ports(opts)
     config = Config(hostname=hostname, user=opts.user if opts.user is not None else (icfg.user or ""),
                     attach_stdin=opts.interactive and not opts.detach,
@@ -122,20 +134,19 @@ def build_record(eng: ContainerEngine, opts: CreateOptions, image: Any, image_co
                     open_stdin=opts.interactive, stdin_once=opts.interactive and not opts.detach,
                     env=full_env, cmd=cmd, image=opts.image,
                     volumes=dict(icfg.volumes) if icfg.volumes else None,
-                    working_dir=opts.workdir if opts.workdir else (icfg.working_dir or ""),
-                    entrypoint=entrypoint, labels={**(icfg.labels or {}), **parse_labels(opts.labels)},
+                    working_dir=workdir, entrypoint=entrypoint, labels={**(icfg.labels or {}), **parse_labels(labels)},
                     stop_signal=opts.stop_signal or icfg.stop_signal, stop_timeout=opts.stop_timeout,
                     exposed_ports={**(icfg.exposed_ports or {}), **{p: {} for p in ports[0]}})
     host = HostConfig(
         binds=binds, network_mode=opts.network or "bridge", port_bindings=ports[1],
         restart_policy=parse_restart(opts.restart or "no"), auto_remove=opts.auto_remove,
         cap_add=list(opts.cap_add), cap_drop=list(opts.cap_drop), dns=list(opts.dns),
-        dns_search=list(opts.dns_search), dns_options=list(opts.dns_options), extra_hosts=list(opts.add_hosts),
+        dns_search=list(opts.dns_search), dns_options=list(opts.dns_options), extra_hosts=extra_hosts,
         group_add=list(opts.group_add), privileged=opts.privileged, publish_all_ports=opts.publish_all,
         readonly_rootfs=opts.read_only, security_opt=list(opts.security_opt), tmpfs=tmpfs,
-        shm_size=parse_bytes(opts.shm_size, "--shm-size") if opts.shm_size else 67108864,
+        shm_size=(parse_bytes(opts.shm_size, "--shm-size") if opts.shm_size else 0) or 67108864,  # 0: Docker's 64m
         runtime=opts.runtime or eng.ctx.runtime or "skiff", memory=memory, memory_swap=swap,
-        nano_cpus=parse_cpus(opts.cpus) if opts.cpus else 0, cpu_shares=opts.cpu_shares or 0,
+        nano_cpus=nano_cpus, cpu_shares=opts.cpu_shares or 0,
         cpuset_cpus=opts.cpuset_cpus or "", pids_limit=opts.pids_limit,
         ulimits=[parse_ulimit(u) for u in opts.ulimits], init=opts.init or None,
         mounts=mount_specs)
@@ -143,6 +154,32 @@ def build_record(eng: ContainerEngine, opts: CreateOptions, image: Any, image_co
     return ContainerRecord(id=cid, created=_now(), path=args[0], args=args[1:], image=image.id, name="/" + name,
                            driver=eng.store.driver.name, config=config, host_config=host,
                            mounts=[_planned(s) for s in specs])
+
+
+def _extra_hosts(specs: list[str]) -> list[str]:
+    """--add-host checked by the parser the network helper uses (``name:ip`` or ``name=ip``), kept as Docker's
+    HostConfig.ExtraHosts: ``name:ip``, the address out of its brackets."""
+    if not specs:
+        return []
+    from skiff.network.etcfiles import parse_add_host
+
+    return [":".join(parse_add_host(h)) for h in specs]
+
+
+def _cpu_info() -> tuple[int, str]:
+    """(the number of CPUs this process may run on, the CPUs a container may be pinned to), as the daemon's
+    sysinfo reads them (NumCPU; the root cpuset cgroup)."""
+    ncpu = len(os.sched_getaffinity(0))
+    for path in ("/sys/fs/cgroup/cpuset/cpuset.effective_cpus", "/sys/fs/cgroup/cpuset/cpuset.cpus",
+                 "/sys/fs/cgroup/cpuset.cpus.effective", "/sys/devices/system/cpu/online"):
+        try:
+            with open(path) as f:
+                text = f.read().strip()
+        except OSError:
+            continue
+        if text:
+            return ncpu, text
+    return ncpu, f"0-{ncpu - 1}"
 
 
 def _ports(opts: CreateOptions) -> tuple[list[str], dict[str, list[dict[str, str]]]]:
@@ -234,9 +271,10 @@ def prepare_bundle(eng: ContainerEngine, rec: ContainerRecord) -> Path:
     """Mount the rootfs, make the workdir, write the bundle, and check that the command can be executed
     (Docker's 127 "executable file not found" and 126 "permission denied")."""
     from .bundles import build_spec, write_bundle
-    from .networks import drop_netns, early_attach, setup_network
+    from .networks import drop_netns, early_attach, host_gateway, setup_network
 
     rootfs = str(eng.store.driver.mount(rec.id))
+    netns: str | None = None
     try:
         exit_file = eng.cs.exit_path(rec.id)
         exit_file.unlink(missing_ok=True)
@@ -251,7 +289,7 @@ def prepare_bundle(eng: ContainerEngine, rec: ContainerRecord) -> Path:
             except OSError:
                 pass
         netns = setup_network(eng, rec)
-        spec = build_spec(rec, rootfs, eng.cs.rdir(rec.id), rec.mounts, netns)
+        spec = build_spec(rec, rootfs, eng.cs.rdir(rec.id), rec.mounts, netns, host_gateway(eng, rec))
         assert spec.process is not None
         args = spec.process.args
         exe = args[2] if rec.host_config.init and len(args) > 2 else args[0]

@@ -72,7 +72,7 @@ def exec_in(eng: ContainerEngine, text: str, opts: ExecOptions) -> int:
     process = Process(args=list(opts.command), cwd=cwd, env=env, terminal=opts.tty,
                       user=User(uid=uid, gid=gid, additional_gids=extra),
                       capabilities=LinuxCapabilities(bounding=caps, effective=caps, permitted=caps),
-                      no_new_privileges=no_new_privileges(rec.host_config.security_opt))
+                      no_new_privileges=no_new_privileges(rec.host_config.security_opt, rec.host_config.privileged))
     drv = eng.driver(rec.host_config.runtime)
     if opts.detach:
         null = os.open("/dev/null", os.O_RDWR)

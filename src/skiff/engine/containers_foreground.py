@@ -7,14 +7,11 @@ import os
 import signal
 import sys
 from contextlib import AbstractContextManager, nullcontext
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from skiff.monitor.monitor import Monitor, set_winsize, write_exit
-from skiff.records import replace
 
 from .containers_launch import create_process, make_stdio, set_subreaper
-from .containers_model import ContainerRecord
 from .containers_state import State, boot_id, proc_start_time
 from .networks import connect
 
@@ -22,16 +19,20 @@ if TYPE_CHECKING:
     from .containers import ContainerEngine
 
 
-def run_here(eng: ContainerEngine, rec: ContainerRecord, bundle: Path, *, interactive: bool, tty: bool) -> int:
+def run_here(eng: ContainerEngine, cid: str, *, interactive: bool, tty: bool) -> int:
+    """Start the created container ``cid``; a start that fails before its process runs (127, 126, a bad user
+    or seccomp profile...) is recorded on the container, which --rm then removes, as Docker does."""
     from .containers import now
+    from .containers_create import prepare_bundle
 
-    cid = rec.id
-    drv = eng.driver(rec.host_config.runtime)
     set_subreaper()
     stdio = make_stdio(tty, interactive)
     failed: BaseException | None = None
     with eng.cs.lock(cid):
+        rec = eng.cs.record(cid)
+        drv = eng.driver(rec.host_config.runtime)
         try:
+            bundle = prepare_bundle(eng, rec)
             pid = create_process(drv, cid, bundle, stdio)
             try:
                 connect(eng, rec, pid)
@@ -44,10 +45,7 @@ def run_here(eng: ContainerEngine, rec: ContainerRecord, bundle: Path, *, intera
             drv.start(cid)
         except BaseException as e:
             failed = e
-            eng._teardown(rec)
-            code = e.exit_code if hasattr(e, "exit_code") else 125
-            eng.cs.save_state(cid, replace(eng.cs.raw_state(cid), status="exited", exit_code=code,
-                                           error=str(e), finished_at=now()))
+            eng.start_failed(rec, e)
         else:
             eng.cs.save_state(cid, State(status="running", pid=pid, monitor_pid=os.getpid(),
                                          monitor_start=proc_start_time(os.getpid()), started_at=now(),

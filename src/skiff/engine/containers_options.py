@@ -50,6 +50,7 @@ class CreateOptions:
     stop_timeout: int | None = None
     restart: str = "no"
     labels: list[str] = field(default_factory=list)
+    label_files: list[str] = field(default_factory=list)
     group_add: list[str] = field(default_factory=list)
     shm_size: str | None = None
     add_hosts: list[str] = field(default_factory=list)
@@ -236,15 +237,83 @@ def parse_tmpfs(spec: str) -> tuple[str, str]:
 
 
 def parse_restart(value: str) -> RestartPolicy:
-    name, _, n = value.partition(":")
-    if name not in ("no", "always", "on-failure", "unless-stopped") or (n and name != "on-failure"):
-        raise InvalidArgumentError(f"invalid restart policy: {value}")
-    try:
-        count = int(n) if n else 0
-    except ValueError:
-        raise InvalidArgumentError(f"invalid restart policy: maximum retry count must be an integer: {n}") \
-            from None
+    """docker/cli's ParseRestartPolicy, then the daemon's ValidateRestartPolicy, with their words."""
+    name, colon, n = value.partition(":")
+    if colon and not name:
+        raise InvalidArgumentError("invalid restart policy format: no policy provided before colon")
+    count = 0
+    if n:
+        if not re.fullmatch(r"[+-]?\d+", n):  # strconv.Atoi
+            raise InvalidArgumentError("invalid restart policy format: maximum retry count must be an integer")
+        count = int(n)
+    if name in ("no", "always", "unless-stopped"):
+        if count:
+            raise InvalidArgumentError("invalid restart policy: maximum retry count can only be used with "
+                                       "'on-failure'" + (" and cannot be negative" if count < 0 else ""))
+    elif name == "on-failure":
+        if count < 0:
+            raise InvalidArgumentError("invalid restart policy: maximum retry count cannot be negative")
+    else:
+        raise InvalidArgumentError(f"invalid restart policy: unknown policy '{name}'; use one of 'no', 'always', "
+                                   "'on-failure', or 'unless-stopped'")
     return RestartPolicy(name=name, maximum_retry_count=count)
+
+
+def parse_uint_list(value: str) -> set[int]:
+    """moby's parsers.ParseUintList: ``0-3``, ``0,2``, ``0-2,7`` (``--cpuset-cpus``); ValueError otherwise."""
+    out: set[int] = set()
+    if not value:
+        return out
+    for part in value.split(","):
+        m = re.fullmatch(r"(\d+)(?:-(\d+))?", part)
+        if not m:
+            raise ValueError(f"invalid format: {value}")
+        lo = int(m.group(1))
+        hi = int(m.group(2)) if m.group(2) is not None else lo
+        if hi < lo:
+            raise ValueError(f"invalid format: {value}")
+        out.update(range(lo, hi + 1))
+    return out
+
+
+def check_cpuset(value: str, available: str) -> None:
+    """The daemon's check of ``--cpuset-cpus`` against the CPUs it may use (``available``: a list like 0-1)."""
+    try:
+        want = parse_uint_list(value)
+    except ValueError:
+        raise InvalidArgumentError(f"Invalid value {value} for cpuset cpus") from None
+    if not want <= parse_uint_list(available):
+        raise InvalidArgumentError(f"Requested CPUs are not available - requested {value}, available: {available}")
+
+
+def check_cpus(nano_cpus: int, ncpu: int) -> None:
+    """The daemon's range of ``--cpus`` (NanoCPUs): at most the number of CPUs this process may run on."""
+    if nano_cpus < 0 or nano_cpus > ncpu * 10**9:
+        raise InvalidArgumentError(f"Range of CPUs is from 0.01 to {ncpu}.00, as there are only {ncpu} CPUs "
+                                   "available")
+
+
+def read_label_file(path: str) -> list[str]:
+    """``--label-file``: one ``key=value`` a line; blank lines and ``#`` comments skipped (docker/cli's
+    ReadKVStrings, without the environment lookup ``--env-file`` has)."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            lines = f.read().splitlines()
+    except OSError as e:
+        raise InvalidArgumentError(f"open {path}: {e.strerror.lower() if e.strerror else e}") from None
+    out = []
+    for line in lines:
+        line = line.lstrip()
+        if not line or line.startswith("#"):
+            continue
+        key, eq, value = line.partition("=")
+        key = key.lstrip(" \t")
+        if any(c in " \t\n\v\f\r" for c in key):
+            raise InvalidArgumentError(f"poorly formatted environment: variable '{key}' contains whitespaces")
+        if not key:
+            raise InvalidArgumentError(f"poorly formatted environment: no variable name on line '{line}'")
+        out.append(f"{key}={value}" if eq else line.strip())
+    return out
 
 
 _RLIMITS = ("core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue", "nice", "nofile", "nproc", "rss",

@@ -64,6 +64,9 @@ class State:
     started_at: str = jfield("StartedAt", default="0001-01-01T00:00:00Z", keep_empty=True)
     finished_at: str = jfield("FinishedAt", default="0001-01-01T00:00:00Z", keep_empty=True)
     restart_count: int = jfield("RestartCount", default=0, keep_empty=True)
+    # the restart policy's current back-off (Docker's restartmanager timeout: 100 ms, doubled on each restart,
+    # back to 100 ms once the container ran 10 s); kept here because no daemon holds it between exits
+    restart_delay_ms: int = jfield("RestartDelayMs", default=0)
     stopped_by_user: bool = jfield("StoppedByUser", default=False, keep_empty=True)
     boot_id: str = jfield("BootId", default="", keep_empty=True)
     run_generation: int = jfield("Generation", default=0, keep_empty=True)
@@ -77,8 +80,9 @@ NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789
 
 
 def check_name(name: str) -> str:
-    name = name.lstrip("/")
-    if not name or not name[0].isalnum() or not set(name) <= NAME_CHARS:
+    """Docker's container name pattern ``/?[a-zA-Z0-9][a-zA-Z0-9_.-]+``: two characters at least."""
+    name = name.removeprefix("/")
+    if len(name) < 2 or name[0] in "_.-" or not set(name) <= NAME_CHARS:
         raise InvalidArgumentError(f'Invalid container name ({name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed')
     return name
 

@@ -112,6 +112,17 @@ def manager(eng: ContainerEngine) -> Any:
     return network_manager(eng.root, eng.runroot)
 
 
+def host_gateway(eng: ContainerEngine, rec: ContainerRecord) -> str | None:
+    """The address ``--add-host NAME:host-gateway`` stands for in a container on no bridge (host, none): the
+    default bridge's gateway, as Docker's is docker0's address (None when no entry asks for it, or on a
+    bridge, where the helper's /etc/hosts uses the container's own gateway)."""
+    if (rec.host_config.network_mode or "bridge") not in _NO_NETWORK:
+        return None
+    if not any(h.endswith((":host-gateway", "=host-gateway")) for h in rec.host_config.extra_hosts):
+        return None
+    return str(manager(eng).inspect("bridge").record.gateway)  # the record only: no device is made
+
+
 def _port_specs(rec: ContainerRecord) -> list[dict[str, Any]]:
     """The container's -p bindings as PortMapping fields (plain data: the plumber takes them as JSON)."""
     out = []

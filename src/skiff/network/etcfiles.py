@@ -64,18 +64,25 @@ def host_resolvers(resolv: Path = Path("/etc/resolv.conf")) -> ResolvConf:
     return ResolvConf(usable, conf.search, conf.options)
 
 
+HOST_GATEWAY = "host-gateway"
+
+
 def parse_add_host(spec: str) -> tuple[str, str]:
-    """``--add-host name:ip`` (also ``name=ip``) -> (name, ip)."""
-    sep = "=" if "=" in spec else ":"
-    name, _, ip = spec.partition(sep)
-    ip = ip.strip("[]")
-    if not name or not ip:
-        raise InvalidArgumentError(f"invalid --add-host {spec!r}: expected NAME:IP")
-    if ip != "host-gateway":
+    """docker/cli's ValidateExtraHost: ``name:ip`` or (docker/cli 25) ``name=ip``, the address optionally in
+    brackets (``name:[::1]``); ``host-gateway`` stands for the host's address. -> (name, ip)."""
+    name, sep, ip = spec.partition("=")
+    if not sep:
+        name, sep, ip = spec.partition(":")  # the first colon: the address may be IPv6
+    bad = f'invalid argument "{spec}" for "--add-host" flag: '
+    if not sep or not name or ":" in name:
+        raise InvalidArgumentError(f'{bad}bad format for add-host: "{spec}"')
+    if ip != HOST_GATEWAY:
+        if len(ip) > 2 and ip[0] == "[" and ip[-1] == "]":
+            ip = ip[1:-1]
         try:
-            ipaddress.ip_address(ip)
+            ipaddress.ip_address(ip.strip())
         except ValueError:
-            raise InvalidArgumentError(f"invalid --add-host {spec!r}: {ip!r} is not an IP address") from None
+            raise InvalidArgumentError(f'{bad}invalid IP address in add-host: "{ip}"') from None
     return name, ip
 
 
@@ -98,7 +105,7 @@ def write_etc_files(dest_dir: Path, hostname: str, attachments: Sequence[Attachm
              "fe00::0\tip6-localnet", "ff00::0\tip6-mcastprefix", "ff02::1\tip6-allnodes",
              "ff02::2\tip6-allrouters"]
     for name, ip in (parse_add_host(h) for h in extra_hosts):
-        if ip == "host-gateway":
+        if ip == HOST_GATEWAY:
             if not attachments:
                 raise InvalidArgumentError(f"--add-host {name}:host-gateway needs a bridge network")
             ip = attachments[0].gateway

@@ -43,7 +43,34 @@ MASKED_PATHS = ("/proc/acpi", "/proc/asound", "/proc/interrupts", "/proc/kcore",
                 "/proc/timer_stats", "/sys/devices/virtual/powercap", "/sys/firmware")
 READONLY_PATHS = ("/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger")
 DEFAULT_ENV = ("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",)
-NOFILE_DEFAULT = 1024
+NOFILE_DEFAULT = 1024  # `skiff-runtime spec` (as `runc spec`); the engine passes inherited_nofile()
+_RLIM_INFINITY_OCI = 2**64 - 1  # what an OCI bundle writes for RLIM_INFINITY
+
+
+def inherited_nofile() -> tuple[int, int]:
+    """This process's RLIMIT_NOFILE (soft, hard): what a Docker container inherits from dockerd (its spec has
+    no RLIMIT_NOFILE) and Podman gives, written out so that skiff-runtime, crun and runc all apply it."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+
+    def oci(v: int) -> int:
+        return _RLIM_INFINITY_OCI if v == resource.RLIM_INFINITY or v < 0 else v
+
+    return oci(soft), oci(hard)
+
+
+def _within_hard_limit(soft: int, hard: int) -> tuple[int, int]:
+    """(soft, hard) lowered to this process's hard limit: raising it needs CAP_SYS_RESOURCE."""
+    try:
+        import resource
+
+        cur = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    except (ImportError, ValueError):
+        return soft, hard
+    if cur != resource.RLIM_INFINITY and cur >= 0:
+        hard = min(hard, cur)
+    return min(soft, hard), hard
 
 _ALLOWED = """
 accept accept4 access alarm arch_prctl bind brk cachestat capget capset chdir chmod chown chown32
@@ -154,6 +181,9 @@ def default_mounts() -> list[Mount]:
               options=["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]),
         Mount(destination="/dev/mqueue", type="mqueue", source="mqueue", options=["nosuid", "noexec", "nodev"]),
         Mount(destination="/sys", type="sysfs", source="sysfs", options=["nosuid", "noexec", "nodev", "ro"]),
+        # the container's own cgroups, read-only (Docker's and `runc spec`'s; skiff.runtime.cgroupfs)
+        Mount(destination="/sys/fs/cgroup", type="cgroup", source="cgroup",
+              options=["ro", "nosuid", "noexec", "nodev"]),
     ]
 
 
@@ -161,7 +191,8 @@ def default_spec(args: list[str] | tuple[str, ...] = ("sh",), *, rootfs: str = "
                  hostname: str | None = None, env: list[str] | None = None, cwd: str = "/",
                  terminal: bool = False, uid: int = 0, gid: int = 0, additional_gids: list[int] | None = None,
                  capabilities: tuple[str, ...] | list[str] = DOCKER_CAPS, no_new_privileges: bool = True,
-                 seccomp: bool = True, nofile: int = NOFILE_DEFAULT, readonly_rootfs: bool = False,
+                 seccomp: bool = True, nofile: int | tuple[int, int] = NOFILE_DEFAULT,
+                 readonly_rootfs: bool = False,
                  network_namespace: str | None = None, userns_map: tuple[int, int] | None = None,
                  resources: LinuxResources | None = None, mounts: list[Mount] | None = None,
                  cgroups_path: str | None = None) -> Spec:
@@ -169,7 +200,8 @@ def default_spec(args: list[str] | tuple[str, ...] = ("sh",), *, rootfs: str = "
     read-only paths, no-new-privileges on, skiff's seccomp profile, RLIMIT_NOFILE within the hard limit.
 
     ``network_namespace`` is a path to join (the engine's network setup), else a new empty netns;
-    ``userns_map`` = (host_uid, size) adds a user namespace mapping container 0 to ``host_uid``.
+    ``userns_map`` = (host_uid, size) adds a user namespace mapping container 0 to ``host_uid``;
+    ``nofile``: RLIMIT_NOFILE as one value for both limits or (soft, hard), never above the hard limit.
     """
     caps = list(capabilities)
     ns = [LinuxNamespace(type=t) for t in ("pid", "ipc", "uts", "mount", "cgroup")]
@@ -178,19 +210,12 @@ def default_spec(args: list[str] | tuple[str, ...] = ("sh",), *, rootfs: str = "
     if userns_map is not None:
         ns.append(LinuxNamespace(type="user"))
         uid_maps = [LinuxIDMapping(container_id=0, host_id=userns_map[0], size=userns_map[1])]
-    try:
-        import resource
-
-        hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
-        if hard != resource.RLIM_INFINITY:
-            nofile = min(nofile, hard)
-    except (ImportError, ValueError):
-        pass
+    soft, hard = _within_hard_limit(*((nofile, nofile) if isinstance(nofile, int) else nofile))
     process = Process(
         args=list(args), cwd=cwd, env=list(env if env is not None else DEFAULT_ENV), terminal=terminal,
         user=User(uid=uid, gid=gid, additional_gids=list(additional_gids or [])),
         capabilities=LinuxCapabilities(bounding=caps, effective=caps, permitted=caps),
-        rlimits=[POSIXRlimit(type="RLIMIT_NOFILE", hard=nofile, soft=nofile)],
+        rlimits=[POSIXRlimit(type="RLIMIT_NOFILE", hard=hard, soft=soft)],
         no_new_privileges=no_new_privileges)
     linux = Linux(namespaces=ns, uid_mappings=uid_maps, gid_mappings=list(uid_maps),
                   cgroups_path=cgroups_path, resources=resources,

@@ -43,6 +43,7 @@ from skiff.kernel import (
 from skiff.oci.runtime import Process, Spec
 from skiff.records import dataclass, field
 from skiff.runtime import capabilities, rlimits, rootfs
+from skiff.runtime.cgroupfs import CgroupView
 from skiff.runtime.sync import Channel, ExecFailed, Failed, Go, Ready, Start, Terminal
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -68,6 +69,7 @@ class InitConfig:
     exec_mode: bool = False  # joining an existing container: no rootfs set-up
     outlive_parent: bool = False  # a detached exec: the caller exits once execve succeeded
     cgroup_fds: list[int] = field(default_factory=list)  # cgroup v1 `tasks` files to write 0 (this thread) to
+    cgroup_view: CgroupView | None = None  # what a `cgroup` mount shows (the container's own cgroups)
 
 
 class _ExecError(Exception):
@@ -132,7 +134,8 @@ def _steps(kernel: Kernel, cfg: InitConfig) -> None:
         kernel.unshare(CLONE_NEWCGROUP)
     if not cfg.exec_mode:
         os.setsid()
-        rootfs.setup(kernel, spec, cfg.rootfs, cfg.bundle, in_userns=cfg.new_userns)
+        rootfs.setup(kernel, spec, cfg.rootfs, cfg.bundle, in_userns=cfg.new_userns, cgroup_view=cfg.cgroup_view,
+                     new_cgroupns=cfg.new_cgroupns)
         rootfs.finish(kernel, spec)
         if spec.hostname:
             kernel.sethostname(spec.hostname)

@@ -158,7 +158,8 @@ def spawn(kernel: Kernel, launch: Launch) -> tuple[int, Channel]:
                           new_userns=new_userns, new_cgroupns=new_cgroupns, joins=joins + launch.extra_joins,
                           seccomp=launch.seccomp, seccomp_flags=launch.seccomp_flags, preserve_fds=launch.preserve_fds,
                           exec_mode=launch.exec_into is not None, outlive_parent=launch.detach,
-                          cgroup_fds=task_fds)
+                          cgroup_fds=task_fds,
+                          cgroup_view=launch.cgroup.view() if launch.cgroup is not None else None)
     pid = -1
     try:
         pid, placed = _clone(kernel, flags, pid_join, cgroup_fd)

@@ -38,6 +38,7 @@ from skiff.kernel import (
     Kernel,
 )
 from skiff.oci.runtime import LinuxDevice, Mount, Spec
+from skiff.runtime.cgroupfs import CgroupView, mount_cgroup
 
 _FLAGS = {  # option -> (clear?, flag)
     "ro": (False, MS_RDONLY), "rw": (True, MS_RDONLY), "nosuid": (False, MS_NOSUID), "suid": (True, MS_NOSUID),
@@ -230,19 +231,9 @@ def _mount_one(kernel: Kernel, root: str, m: Mount, bundle: str) -> None:
             mount_in_root(kernel, root, dest, None, None, MS_REMOUNT | MS_BIND | extra, None)
     else:
         fstype = m.type or "none"
-        if fstype in ("cgroup", "cgroup2"):
-            # The cgroup2 view of the container's cgroup namespace (on hybrid hosts the unified tree);
-            # v1 hierarchies are not mounted into containers by skiff.
-            if not os.path.exists("/sys/fs/cgroup/unified/cgroup.controllers") and not _host_is_v2():
-                return
-            fstype, data = "cgroup2", ""
         mount_in_root(kernel, root, dest, m.source or fstype, fstype, flags, data or None, "dir")
     if prop:
         mount_in_root(kernel, root, dest, None, None, prop, None)
-
-
-def _host_is_v2() -> bool:
-    return os.path.exists("/sys/fs/cgroup/cgroup.controllers")
 
 
 def make_devices(kernel: Kernel, root: str, devices: list[LinuxDevice], *, in_userns: bool) -> None:
@@ -340,8 +331,10 @@ def readonly_paths(kernel: Kernel, paths: list[str]) -> None:
         _mount_at(kernel, None, p, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_REC, None)  # the new mount
 
 
-def setup(kernel: Kernel, spec: Spec, rootfs: str, bundle: str, *, in_userns: bool) -> None:
-    """Everything up to and including pivot_root and the masks; runs in the child's new mount namespace."""
+def setup(kernel: Kernel, spec: Spec, rootfs: str, bundle: str, *, in_userns: bool,
+          cgroup_view: CgroupView | None = None, new_cgroupns: bool = False) -> None:
+    """Everything up to and including pivot_root and the masks; runs in the child's new mount namespace.
+    ``cgroup_view``: the container's own cgroups, for a `cgroup` mount (:mod:`skiff.runtime.cgroupfs`)."""
     linux = spec.linux
     prop = PROPAGATION.get((linux.rootfs_propagation if linux else None) or "rprivate", MS_PRIVATE | MS_REC)
     kernel.mount(None, "/", None, prop, None)
@@ -349,6 +342,12 @@ def setup(kernel: Kernel, spec: Spec, rootfs: str, bundle: str, *, in_userns: bo
     root = os.path.realpath(rootfs)
     dev_mounted = False
     for m in spec.mounts:
+        if m.type in ("cgroup", "cgroup2"):
+            try:
+                mount_cgroup(kernel, root, m, cgroup_view, new_cgroupns=new_cgroupns)
+            except OSError as e:
+                raise OSError(e.errno, f"mount cgroup on {m.destination}: {os.strerror(e.errno or 0)}") from None
+            continue
         mount_one(kernel, root, m, bundle)
         dev_mounted = dev_mounted or os.path.normpath(m.destination) == "/dev"
     if dev_mounted:

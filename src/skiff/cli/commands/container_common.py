@@ -25,9 +25,19 @@ def verb(p: argparse.ArgumentParser) -> str:
 
 
 def as_daemon_error(e: SkiffError) -> SkiffError:
+    """Deprecated: ``skiff.cli.main.exit_code`` now turns 125 into 1 for every command but run/create."""
     if e.exit_code == 125:
         e.exit_code = 1
     return e
+
+
+def check_tty(attach_stdin: bool, tty: bool) -> None:
+    """docker/cli's CheckTty: a container's terminal (-t) cannot be fed from a stdin that is no terminal
+    (-i with a pipe or a file), refused before anything is created (exit 1, as docker)."""
+    import os
+
+    if tty and attach_stdin and not os.isatty(0):
+        raise SkiffError("the input device is not a TTY", exit_code=1)
 
 
 def each(names: list[str], fn: Any) -> int:
@@ -85,9 +95,10 @@ def add_create_flags(p: argparse.ArgumentParser) -> None:
     a("--stop-timeout", type=_int("--stop-timeout"), help="Timeout (in seconds) to stop a container")
     a("--restart", default="no", help="Restart policy to apply when a container exits")
     a("-l", "--label", action="append", default=[], help="Set meta data on a container")
+    a("--label-file", action="append", default=[], help="Read in a line delimited file of labels")
     a("--group-add", action="append", default=[], help="Add additional groups to join")
     a("--shm-size", help="Size of /dev/shm")
-    a("--add-host", action="append", default=[], help="Add a custom host-to-IP mapping (host:ip)")
+    a("--add-host", action="append", default=[], help="Add a custom host-to-IP mapping (host:ip or host=ip)")
     a("--dns", action="append", default=[], help="Set custom DNS servers")
     a("--dns-search", action="append", default=[], help="Set custom DNS search domains")
     a("--dns-option", action="append", default=[], help="Set DNS options")
@@ -125,7 +136,7 @@ def create_options(args: argparse.Namespace) -> Any:
         security_opt=args.security_opt, memory=args.memory, memory_swap=args.memory_swap, cpus=args.cpus,
         cpu_shares=args.cpu_shares, cpuset_cpus=args.cpuset_cpus, pids_limit=args.pids_limit,
         ulimits=args.ulimit, init=args.init, stop_signal=args.stop_signal, stop_timeout=args.stop_timeout,
-        restart=args.restart, labels=args.label, group_add=args.group_add, shm_size=args.shm_size,
+        restart=args.restart, labels=args.label, label_files=args.label_file, group_add=args.group_add, shm_size=args.shm_size,
         add_hosts=args.add_host, dns=args.dns, dns_search=args.dns_search, dns_options=args.dns_option,
         network=args.network, publish=args.publish, publish_all=args.publish_all, expose=args.expose,
         pull=args.pull, platform=args.platform, runtime=args.runtime)

@@ -11,6 +11,7 @@ def configure(p: argparse.ArgumentParser) -> None:
     import argparse
 
     p.allow_abbrev = False
+    p.min_args = 2  # type: ignore[attr-defined]  # CONTAINER COMMAND (cli.main.missing_arguments)
     p.add_argument("container")
     p.add_argument("command", nargs=argparse.REMAINDER)
     p.add_argument("-d", "--detach", action="store_true", help="Detached mode: run command in the background")
@@ -24,10 +25,16 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, opts: object) -> int:
-    from skiff.cli.commands.container_common import engine
+    from skiff.cli.commands.container_common import check_tty, engine
     from skiff.engine.containers_exec import ExecOptions, exec_in
     from skiff.errors import SkiffError
 
+    if not args.command:
+        from skiff.cli.main import requires_arguments
+
+        raise requires_arguments("skiff exec", 2)
+    if not args.detach:
+        check_tty(args.interactive, args.tty)
     eng = engine(opts)
     try:
         return exec_in(eng, args.container, ExecOptions(

@@ -9,6 +9,7 @@ from skiff.cli.commands.container_common import each, engine, verb
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:
     import argparse
+    from typing import Any
 
 
 def configure(p: argparse.ArgumentParser) -> None:
@@ -57,5 +58,21 @@ def run(args: argparse.Namespace, opts: object) -> int:
     if v == "wait":
         return each(names, lambda n: eng.wait(n))
     if v in ("rm", "remove"):
-        return each(names, lambda n: (eng.remove(n, force=args.force, volumes=args.volumes), n)[1])
+        return each(names, lambda n: _remove(eng, n, args))
     raise AssertionError(v)
+
+
+def _remove(eng: Any, name: str, args: argparse.Namespace) -> str | None:
+    """docker/cli's rm: with -f a container that does not exist is reported on stderr, not an error (exit 0)."""
+    from skiff.errors import InvalidArgumentError, NotFoundError
+
+    if not name.strip("/"):
+        raise InvalidArgumentError("container name cannot be empty")
+    try:
+        eng.remove(name, force=args.force, volumes=args.volumes)
+    except NotFoundError as e:
+        if not args.force:
+            raise
+        print(f"Error response from daemon: {e.message}", file=sys.stderr)
+        return None
+    return name

@@ -21,6 +21,10 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, opts: object) -> int:
+    if args._verb == "run" and not args.detach:
+        from skiff.cli.commands.container_common import check_tty
+
+        check_tty(args.interactive, args.tty)
     plumber = None
     if args._verb == "run":  # the network helper starts first: it imports while the engine does
         from skiff.engine.networks import spawn_plumber

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from _typeshed import StrPath
 
     from skiff.oci.runtime import LinuxResources
+    from skiff.runtime.cgroupfs import CgroupView
     from skiff.runtime.cgroups.stats import Stats
 
 # The controllers a container joins: what linux.resources, stats and pause need.
@@ -163,6 +164,22 @@ class V1Manager:
                 os.close(fd)
             raise ContainerStartError(f"cannot open the container's cgroup: {e}") from None
         return fds, unified
+
+    def view(self) -> CgroupView:
+        """The container's own folder of each hierarchy it joins, named as the hierarchy's mount point
+        (``cpu,cpuacct``), with a symlink per controller of a merged one, and the hybrid v2 tree as ``unified``
+        (what a `cgroup` mount shows; runc's mountCgroupV1)."""
+        from skiff.runtime.cgroupfs import CgroupView
+
+        binds: list[tuple[str, str]] = []
+        links: list[tuple[str, str]] = []
+        for ctrl, d in self.dirs.items():
+            name = os.path.basename(os.path.realpath(os.path.join(self.root, ctrl)))
+            binds.append((d, name))
+            links += [(c, name) for c in name.split(",") if c != name]
+        if self.unified is not None:
+            binds.append((self.unified, "unified"))
+        return CgroupView(unified=False, binds=binds, links=links)
 
     def add_v2(self, pid: int) -> None:
         """Move ``pid`` into the cgroup2 folder of a hybrid host (when clone3 could not start it there)."""

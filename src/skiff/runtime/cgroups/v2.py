@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from _typeshed import StrPath
 
     from skiff.oci.runtime import LinuxResources
+    from skiff.runtime.cgroupfs import CgroupView
     from skiff.runtime.cgroups.stats import Stats
 
 
@@ -109,6 +110,12 @@ class V2Manager:
             raise ContainerStartError(f"cannot open the container's cgroup: {e}") from None
 
     add_v2 = add  # when clone3 could not start the process in the cgroup
+
+    def view(self) -> CgroupView:
+        """A `cgroup` mount shows this folder (cgroup2 in the container's cgroup namespace, else a bind)."""
+        from skiff.runtime.cgroupfs import CgroupView
+
+        return CgroupView(unified=True, binds=[(self.dir, "")])
 
     def pids(self) -> list[int]:
         return [int(x) for x in (read(os.path.join(self.dir, "cgroup.procs")) or "").split()]
