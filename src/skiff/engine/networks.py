@@ -14,13 +14,14 @@ namespace.
 from __future__ import annotations
 
 import os
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from skiff.errors import InvalidArgumentError
 from skiff.network.names import DEFAULT_ROOT, host_names  # noqa: F401 - DEFAULT_ROOT re-exported
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (`run` starts the network helper first)
 if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any
 
     from .containers import ContainerEngine
     from .containers_model import ContainerRecord
@@ -102,6 +103,8 @@ def early_attach(eng: ContainerEngine, rec: ContainerRecord, netns: str | None) 
 
 
 def network_manager(root: Path, runroot: Path) -> Any:
+    from pathlib import Path
+
     from skiff.network.manager import NetworkManager
 
     prefix, table = host_names(root)

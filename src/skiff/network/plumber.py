@@ -16,7 +16,6 @@ End of input ends it. The engine side is :class:`Plumber`; a request does exactl
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 
@@ -39,6 +38,7 @@ def attachment_to_json(att: Attachment) -> dict[str, Any]:
 
 
 def _serve(root: str, runroot: str, prefix: str, table: str, network: str) -> None:
+    import json
     from pathlib import Path
 
     from skiff.network import rtnl
@@ -138,6 +138,8 @@ class Plumber:
 
     def send(self, req: dict[str, Any]) -> None:
         """Write a request; its answer is read by :meth:`answer` (one per request, in order)."""
+        import json  # here, not at the top: `run` starts the helper before the CLI has loaded json (or re)
+
         assert self.proc.stdin is not None
         try:
             self.proc.stdin.write(json.dumps(req).encode() + b"\n")
@@ -147,6 +149,8 @@ class Plumber:
         self.pending += 1
 
     def answer(self) -> Any:
+        import json
+
         assert self.proc.stdout is not None
         self.pending -= 1
         try:

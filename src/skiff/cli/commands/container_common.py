@@ -3,13 +3,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from skiff.errors import SkiffError
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (`run` starts the network helper first)
 if TYPE_CHECKING:
     import argparse
+    from typing import Any
 
 
 def engine(opts: Any) -> Any:
