@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from skiff import records
+from skiff.units import go_quote as go_quote  # strconv.Quote, shared with the engine
 
 NO_VALUE = "<no value>"
 
@@ -143,27 +144,6 @@ def f_json(v: Any) -> str:
     return json.dumps(to_json_obj(v), ensure_ascii=False, separators=(",", ":"))
 
 
-def go_quote(s: str) -> str:
-    out = ['"']
-    for ch in s:
-        if ch in '"\\':
-            out.append("\\" + ch)
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch == "\t":
-            out.append("\\t")
-        elif ch == "\r":
-            out.append("\\r")
-        elif ch.isprintable():
-            out.append(ch)
-        elif ord(ch) < 0x80:
-            out.append(f"\\x{ord(ch):02x}")
-        elif ord(ch) < 0x10000:
-            out.append(f"\\u{ord(ch):04x}")
-        else:
-            out.append(f"\\U{ord(ch):08x}")
-    out.append('"')
-    return "".join(out)
 
 
 _VERB = re.compile(r"%([-+# 0]*)(\d+)?(?:\.(\d+))?([a-zA-Z%])")

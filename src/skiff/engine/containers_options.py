@@ -107,12 +107,17 @@ def parse_env_line(line: str, flag: str = "-e") -> str | None:
     return f"{key}={os.environ[key]}" if key in os.environ else None
 
 
-def read_env_file(path: str) -> list[str]:
+def _file_lines(path: str) -> list[str]:
+    """An --env-file or --label-file, as lines (docker/cli's error for one it cannot open)."""
     try:
         with open(path, encoding="utf-8") as f:
-            lines = f.read().splitlines()
+            return f.read().splitlines()
     except OSError as e:
         raise InvalidArgumentError(f"open {path}: {e.strerror.lower() if e.strerror else e}") from None
+
+
+def read_env_file(path: str) -> list[str]:
+    lines = _file_lines(path)
     out = []
     for n, line in enumerate(lines, 1):
         line = line.lstrip()
@@ -296,11 +301,7 @@ def check_cpus(nano_cpus: int, ncpu: int) -> None:
 def read_label_file(path: str) -> list[str]:
     """``--label-file``: one ``key=value`` a line; blank lines and ``#`` comments skipped (docker/cli's
     ReadKVStrings, without the environment lookup ``--env-file`` has)."""
-    try:
-        with open(path, encoding="utf-8") as f:
-            lines = f.read().splitlines()
-    except OSError as e:
-        raise InvalidArgumentError(f"open {path}: {e.strerror.lower() if e.strerror else e}") from None
+    lines = _file_lines(path)
     out = []
     for line in lines:
         line = line.lstrip()

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as _dt
 
 from skiff.errors import InvalidArgumentError
+from skiff.units import go_quote
 
 _UNITS = {"ns": 1, "us": 1_000, "\u00b5s": 1_000, "\u03bcs": 1_000, "ms": 1_000_000, "s": 1_000_000_000,
           "m": 60_000_000_000, "h": 3_600_000_000_000}
@@ -31,7 +32,7 @@ _ELEMENTS = (".999999999", "Z07:00", "2006", "01", "02", "15", "04", "05")
 
 
 def _quote(s: str) -> str:
-    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return go_quote(s)  # Go's messages quote with strconv.Quote
 
 
 def parse_duration(text: str) -> int:

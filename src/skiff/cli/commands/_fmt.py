@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import time
 
-from skiff.units import human_duration as human_duration  # re-exported for the commands
+from skiff.units import go_quote as go_quote  # re-exported for the commands
+from skiff.units import human_duration as human_duration
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up budget)
 if TYPE_CHECKING:
@@ -52,27 +53,6 @@ def ellipsis(s: str, width: int) -> str:
     return s if len(s) <= width else s[:width - 1] + "…"
 
 
-_GO_ESCAPES = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t",
-               "\v": "\\v", "\\": "\\\\", '"': '\\"'}
-
-
-def go_quote(s: str) -> str:
-    """Go's strconv.Quote: double quotes; backslash escapes for quotes, backslashes, control characters and
-    characters that are not printable; printable non-ASCII kept as it is."""
-    out = ['"']
-    for ch in s:
-        if ch in _GO_ESCAPES:
-            out.append(_GO_ESCAPES[ch])
-        elif ch.isprintable():
-            out.append(ch)
-        elif ord(ch) < 0x80 or 0xDC80 <= ord(ch) <= 0xDCFF:  # ASCII control, or a byte that was not UTF-8
-            out.append(f"\\x{ord(ch) & 0xFF:02x}")
-        elif ord(ch) < 0x10000:
-            out.append(f"\\u{ord(ch):04x}")
-        else:
-            out.append(f"\\U{ord(ch):08x}")
-    out.append('"')
-    return "".join(out)
 
 
 def displayable_ports(ports: Sequence[tuple[int, str, str, int]]) -> str:
