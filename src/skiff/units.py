@@ -53,3 +53,53 @@ def go_quote(s: str) -> str:
             out.append(f"\\U{ord(ch):08x}")
     out.append('"')
     return "".join(out)
+
+
+_UNITS = {"ns": 1, "us": 1_000, "\u00b5s": 1_000, "\u03bcs": 1_000, "ms": 1_000_000, "s": 1_000_000_000,
+          "m": 60_000_000_000, "h": 3_600_000_000_000}
+_MAX = (1 << 63) - 1
+
+
+def parse_duration(text: str) -> int:
+    """Go's ``time.ParseDuration``: nanoseconds; ValueError with Go's message."""
+    s = text
+    neg = False
+    if s and s[0] in "+-":
+        neg = s[0] == "-"
+        s = s[1:]
+    if s == "0":
+        return 0
+    if not s:
+        raise ValueError(f"time: invalid duration {go_quote(text)}")
+    total = 0
+    while s:
+        if not (s[0] == "." or (s[0].isascii() and s[0].isdigit())):
+            raise ValueError(f"time: invalid duration {go_quote(text)}")
+        i = 0
+        while i < len(s) and s[i].isascii() and s[i].isdigit():
+            i += 1
+        whole, s = s[:i], s[i:]
+        frac = ""
+        if s.startswith("."):
+            j = 1
+            while j < len(s) and s[j].isascii() and s[j].isdigit():
+                j += 1
+            frac, s = s[1:j], s[j:]
+            if not whole and not frac:
+                raise ValueError(f"time: invalid duration {go_quote(text)}")
+        j = 0
+        while j < len(s) and s[j] != "." and not (s[j].isascii() and s[j].isdigit()):
+            j += 1
+        if j == 0:
+            raise ValueError(f"time: missing unit in duration {go_quote(text)}")
+        unit, s = s[:j], s[j:]
+        if unit not in _UNITS:
+            raise ValueError(f"time: unknown unit {go_quote(unit)} in duration {go_quote(text)}")
+        scale = _UNITS[unit]
+        v = int(whole or "0") * scale
+        if frac:
+            v += int(frac) * scale // 10 ** len(frac)  # Go adds the fraction rounded down to the nanosecond
+        total += v
+        if v > _MAX or total > _MAX + (1 if neg else 0):
+            raise ValueError(f"time: invalid duration {go_quote(text)}")
+    return -total if neg else total

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from skiff import units
 from skiff.build.dockerfile.commands import Mount
 from skiff.records import dataclass, field
 
@@ -75,31 +76,14 @@ class Flags:
         return tuple(self.lists.get(name, ()))
 
 
-_DURATION_RE = re.compile(r"([0-9]*(?:\.[0-9]*)?)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)")
-_UNIT_NS = {"ns": 1, "us": 1000, "\u00b5s": 1000, "\u03bcs": 1000, "ms": 10**6, "s": 10**9, "m": 60 * 10**9}
-_UNIT_NS["h"] = 3600 * 10**9
 
 
 def parse_duration(text: str) -> int:
-    """Go's ``time.ParseDuration`` in nanoseconds (``1m30s``, ``250ms``, ``0``)."""
-    body = text
-    sign = 1
-    if body[:1] in "+-" and body:
-        sign = -1 if body[0] == "-" else 1
-        body = body[1:]
-    if body == "0":
-        return 0
-    if not body:
-        raise FlagError(f'time: invalid duration "{text}"')
-    total = 0.0
-    pos = 0
-    while pos < len(body):
-        match = _DURATION_RE.match(body, pos)
-        if match is None or match.group(1) in ("", "."):
-            raise FlagError(f'time: invalid duration "{text}"')
-        total += float(match.group(1)) * _UNIT_NS[match.group(2)]
-        pos = match.end()
-    return sign * round(total)
+    """Go's ``time.ParseDuration`` in nanoseconds (``1m30s``, ``250ms``, ``0``), with its messages."""
+    try:
+        return units.parse_duration(text)
+    except ValueError as e:
+        raise FlagError(str(e)) from None
 
 
 def health_interval(name: str, value: str) -> int:
