@@ -255,11 +255,10 @@ def _copy_out(eng: ContainerEngine, cname: str, cpath: str, host_dst: str, *, fo
         if host_dst == "-":
             if out is None:
                 raise InvalidArgumentError("cp to stdout: no output stream")
-            try:
-                write_items(s.items(walker, "" if s.contents else s.name, skip), out)
-                out.flush()
-            except BrokenPipeError:
-                raise SkiffError("write /dev/stdout: broken pipe") from None
+            # a reader that stops early (`| head`): BrokenPipeError ends the command quietly (cli.main), as
+            # SIGPIPE ends docker's
+            write_items(s.items(walker, "" if s.contents else s.name, skip), out)
+            out.flush()
             return
         dest = _Dest("/", host_dst, None)
         dp = parse_path(host_dst, os.getcwd())

@@ -36,10 +36,11 @@ def inspect(eng: ContainerEngine, text: str, *, size: bool = False) -> dict[str,
     rec = eng.cs.record(cid)
     st = eng.cs.state(cid)
     obj: dict[str, Any] = to_obj(rec)
-    state = {"Status": st.status, "Running": st.st in (Status.RUNNING, Status.PAUSED),
+    # moby's SetRestarting: a container waiting to restart counts as running, with no pid
+    state = {"Status": st.status, "Running": st.st.is_live,
              "Paused": st.st is Status.PAUSED, "Restarting": st.st is Status.RESTARTING,
              "OOMKilled": st.oom_killed, "Dead": st.st is Status.DEAD,
-             "Pid": st.pid if st.st.is_live else 0, "ExitCode": st.exit_code, "Error": st.error,
+             "Pid": st.pid if st.st in (Status.RUNNING, Status.PAUSED) else 0, "ExitCode": st.exit_code, "Error": st.error,
              "StartedAt": st.started_at, "FinishedAt": st.finished_at}
     out: dict[str, Any] = {"Id": rec.id, "Created": rec.created, "Path": rec.path, "Args": rec.args,
                            "State": state, "Image": rec.image,

@@ -58,6 +58,8 @@ def test_stop_during_backoff_is_prompt_and_final(sk, name):  # type: ignore[no-u
     waiter = st["MonitorPid"]
     info = _inspect(sk, name)
     assert info["State"]["Status"] in ("restarting", "running")
+    if info["State"]["Status"] == "restarting":  # Docker's State while it waits: running, restarting, no pid
+        assert (info["State"]["Running"], info["State"]["Restarting"], info["State"]["Pid"]) == (True, True, 0)
     count = info["RestartCount"]
     t0 = time.monotonic()
     sk("stop", name)
