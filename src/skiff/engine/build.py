@@ -28,7 +28,7 @@ class RuntimeStepRunner:
         from dataclasses import replace
 
         from skiff.oci.runtime import Mount
-        from skiff.runtime.defaults import default_mounts, default_spec
+        from skiff.runtime.defaults import default_mounts, default_spec, inherited_nofile
 
         mounts = default_mounts()
         for m in step.mounts:
@@ -41,7 +41,8 @@ class RuntimeStepRunner:
                                     options=["rbind", "ro" if m.readonly else "rw"]))
         spec = default_spec(list(step.args), rootfs=str(step.rootfs), env=list(step.env), cwd=step.cwd,
                             uid=step.uid, gid=step.gid, additional_gids=list(step.additional_gids),
-                            hostname=step.hostname, mounts=mounts, no_new_privileges=False)
+                            hostname=step.hostname, mounts=mounts, no_new_privileges=False,
+                            nofile=inherited_nofile())  # BuildKit's RUN inherits the daemon's limits, as run does
         if step.network == "host" and spec.linux is not None:
             spec = replace(spec, linux=replace(spec.linux, namespaces=[
                 n for n in spec.linux.namespaces if n.type != "network"]))

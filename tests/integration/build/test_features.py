@@ -310,3 +310,14 @@ A
     (ctx / "Dockerfile").write_text("FROM busybox\nRUN --security=insecure true\n")
     r = skiff("build", str(ctx), check=False)
     assert r.returncode == 1 and b"security.insecure" in r.stderr
+
+
+def test_run_steps_inherit_the_open_files_limit(skiff, busybox_image, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """RUN gets the engine's own RLIMIT_NOFILE, as BuildKit's steps get the daemon's (not runc's 1024)."""
+    import resource
+
+    df = "FROM busybox\nRUN sh -c 'ulimit -n > /soft; ulimit -Hn > /hard'\n"
+    skiff("build", "--no-cache", "-t", "nofile", str(_ctx(tmp_path, df, {})))
+    files = _files(skiff, "nofile", tmp_path)
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    assert (int(files["soft"]), int(files["hard"])) == (soft, hard)
