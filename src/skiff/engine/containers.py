@@ -544,25 +544,6 @@ class ContainerEngine:
             raise InvalidArgumentError("Renaming a container with the same name as its current name")
         self.cs.rename(cid, new)
 
-    def prune(self, filters: list[str] | None = None) -> list[str]:
-        from .containers_query import matches
-
-        gone = []
-        for cid in self.cs.ids():
-            try:
-                rec = self.cs.record(cid)
-                st = self.cs.state(cid)
-            except SkiffError:
-                continue
-            if st.st.is_live or not matches(rec, st, filters or [], self):
-                continue
-            try:
-                self.remove(cid)
-                gone.append(cid)
-            except SkiffError:
-                continue
-        return gone
-
     def mounts_of(self, rec: ContainerRecord) -> list[MountPoint]:
         return rec.mounts
 

@@ -79,14 +79,9 @@ def _invalid(key: str, value: str) -> InvalidArgumentError:
 
 
 def parse_filters(eng: ContainerEngine, filters: Iterable[str]) -> PsFilters:
-    by: dict[str, list[str]] = {}
-    for f in filters:
-        k, eq, v = f.partition("=")
-        if not eq:
-            raise InvalidArgumentError(f"bad format of filter (expected name=value): {f}")
-        if k not in ACCEPTED:
-            raise InvalidArgumentError(f"invalid filter '{k}'")
-        by.setdefault(k, []).append(v)
+    from .filterargs import by_key
+
+    by = by_key(list(filters), ACCEPTED)
     exited = []
     for v in by.get("exited", []):
         try:
@@ -307,16 +302,6 @@ def _match(f: PsFilters, rec: ContainerRecord, st: State, ports: list[PortSummar
         if not any((p.public_port, p.type) in f.publish or (p.private_port, p.type) in f.expose for p in ports):
             return False
     return True
-
-
-def matches(rec: ContainerRecord, st: State, filters: list[str], eng: ContainerEngine) -> bool:
-    """One container against ``--filter`` values (container prune)."""
-    f = parse_filters(eng, filters)
-    live = st.st.is_live
-    by_cid, net_ids = _network_index(eng) if {"network", "publish", "expose"} & f.by.keys() else ({}, {})
-    attached = by_cid.get(rec.id, []) if live else []
-    ports = port_summaries(rec, live, [ep for _, ep in attached])
-    return _match(f, rec, st, ports, _network_names(rec, attached), net_ids)
 
 
 def ps(eng: ContainerEngine, *, all: bool = False, last: int = -1, filters: list[str] | None = None,

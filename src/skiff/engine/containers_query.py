@@ -14,17 +14,10 @@ from skiff.oci.codec import to_obj
 from skiff.records import dataclass
 
 from .containers_model import ContainerRecord
-from .containers_state import State, Status
+from .containers_state import Status
 
 if TYPE_CHECKING:
     from .containers import ContainerEngine
-
-
-def matches(rec: ContainerRecord, st: State, filters: list[str], eng: ContainerEngine) -> bool:
-    """One container against `ps`'s ``--filter`` values (see :mod:`.containers_list`)."""
-    from .containers_list import matches as _matches
-
-    return _matches(rec, st, filters, eng)
 
 
 def inspect(eng: ContainerEngine, text: str, *, size: bool = False) -> dict[str, Any]:

@@ -6,7 +6,6 @@ reference parser and the store facade are imported only when a filter needs them
 
 from __future__ import annotations
 
-from skiff.errors import InvalidArgumentError
 from skiff.store.images import familiar
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up budget)
@@ -117,17 +116,9 @@ def parse_time(text: str | None) -> float:
 
 
 def parse_filters(filters: list[str]) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for f in filters:
-        key, sep, value = f.partition("=")
-        if not sep:
-            raise InvalidArgumentError(f"bad format of filter (expected name=value): {f}")
-        if key not in FILTERS:
-            raise InvalidArgumentError(f"invalid filter '{key}'")
-        if key == "dangling" and value.lower() not in ("true", "false", "1", "0"):
-            raise InvalidArgumentError(f"invalid filter 'dangling={value}'")
-        out.setdefault(key, []).append(value)
-    return out
+    from .filterargs import by_key
+
+    return by_key(filters, FILTERS, booleans=("dangling",))
 
 
 def ref_matches(pattern: str, name: str) -> bool:

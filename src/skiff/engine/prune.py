@@ -35,21 +35,14 @@ class PruneFilters:
 
 
 def parse_filters(filters: list[str], accepted: tuple[str, ...]) -> PruneFilters:
-    out = PruneFilters()
-    for f in filters:
-        key, eq, value = f.partition("=")
-        if not eq:
-            raise InvalidArgumentError(f"bad format of filter (expected name=value): {f}")
-        if key not in accepted:
-            raise InvalidArgumentError(f"invalid filter '{key}'")
-        if key == "until":
-            from .timetypes import unix_nanos
+    from .filterargs import by_key
 
-            out.until_ns = unix_nanos(value, "until")
-        elif key == "label":
-            out.labels.append(value)
-        elif key == "label!":
-            out.not_labels.append(value)
+    by = by_key(filters, accepted)
+    out = PruneFilters(labels=by.get("label", []), not_labels=by.get("label!", []))
+    for value in by.get("until", []):  # the last one counts
+        from .timetypes import unix_nanos
+
+        out.until_ns = unix_nanos(value, "until")
     return out
 
 

@@ -113,16 +113,9 @@ class Volumes:
 def select(volumes: builtins.list[Volume], filters: builtins.list[str], used: set[str]) -> builtins.list[Volume]:
     """`volume ls --filter`: ``dangling`` (no container uses it), ``driver`` (exact), ``name`` (a regular
     expression, as moby's filters.Match), ``label`` (``KEY`` or ``KEY=VALUE``); values of one key are ORed."""
-    by_key: dict[str, builtins.list[str]] = {}
-    for f in filters:
-        key, eq, value = f.partition("=")
-        if not eq:
-            raise InvalidArgumentError(f"bad format of filter (expected name=value): {f}")
-        if key not in ("dangling", "driver", "name", "label"):
-            raise InvalidArgumentError(f"invalid filter '{key}'")
-        if key == "dangling" and value.lower() not in ("true", "false", "1", "0"):
-            raise InvalidArgumentError(f"invalid filter 'dangling={value}'")
-        by_key.setdefault(key, []).append(value)
+    from .filterargs import by_key as parse
+
+    by_key = parse(filters, ("dangling", "driver", "name", "label"), booleans=("dangling",))
 
     def name_matches(pattern: str, name: str) -> bool:
         try:
