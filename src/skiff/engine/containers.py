@@ -285,8 +285,8 @@ class ContainerEngine:
                                   restart_delay_ms=restart_backoff_ms(st), monitor_pid=os.getpid(),
                                   monitor_start=proc_start_time(os.getpid()))
                 self.cs.save_state(cid, waiting)
-            else:
-                self.cs.save_state(cid, final)
+            else:  # removed right after with --rm: no fsync for a state about to go
+                self.cs.save_state(cid, final, durable=not rec.host_config.auto_remove)
         if waiting is not None:
             restart = self._restart_after_backoff(cid, waiting)
         if not restart and rec.host_config.auto_remove:

@@ -6,7 +6,8 @@ Layout::
     ROOT/containers/<id>/state.json         last state, kept across reboots (copy of the volatile one)
     ROOT/containers/<id>/<id>-json.log      json-file log
     ROOT/containers/<id>/lock               the container's lock
-    ROOT/containers/names.json + names.lock the name -> id index
+    ROOT/containers/names/<name> -> <id>    the name index: one symbolic link per name, claimed with symlink(2)
+    ROOT/containers/names.lock              serializes claims of names
     RUNROOT/containers/<id>/state.json      volatile state (status, pids, times, exit code, OOM)
     RUNROOT/containers/<id>/exit            written by the monitor when the container exits
     RUNROOT/containers/<id>/attach          the monitor's attach socket
@@ -25,7 +26,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from skiff.errors import ConflictError, InvalidArgumentError, NotFoundError
+from skiff.errors import ConflictError, InvalidArgumentError, NotFoundError, SkiffError
 from skiff.lightfs import remove_tree
 from skiff.oci.codec import from_obj, jfield, to_obj
 from skiff.records import dataclass, replace
@@ -132,6 +133,10 @@ def _flock(path: Path) -> Iterator[None]:
         os.close(fd)
 
 
+def _is_id(text: str) -> bool:
+    return len(text) == 64 and all(c in "0123456789abcdef" for c in text)
+
+
 class ContainerStore:
     """Records, names and state of the containers under one root/runroot."""
 
@@ -160,6 +165,7 @@ class ContainerStore:
     def names_lock(self) -> Iterator[None]:
         self.dir.mkdir(parents=True, exist_ok=True)
         with _flock(self.dir / "names.lock"):
+            self._convert_names()
             yield
 
     @contextmanager
@@ -171,74 +177,128 @@ class ContainerStore:
             yield
 
     # -- names ------------------------------------------------------------------------------------------
-    def _names(self) -> dict[str, str]:
+    # One link per name: claiming or dropping a name is one symlink(2) or unlink(2), journaled in order with
+    # the container's folder, with no shared file to rewrite and fsync. A link whose container folder is gone
+    # (a crash between the two) is a free name.
+    def _name_dir(self) -> Path:
+        d = self.dir / "names"
+        if not d.is_dir() and (self.dir / "names.json").exists():
+            with self.names_lock():  # converts the store
+                pass
+        return d
+
+    def _convert_names(self) -> None:
+        """A store written before the links had one names.json: convert it once (names.lock held)."""
+        legacy = self.dir / "names.json"
+        if not legacy.exists():
+            return
+        d = self.dir / "names"
+        if not d.is_dir():
+            try:
+                data = json.loads(legacy.read_bytes())
+            except (OSError, ValueError):
+                data = {}
+            tmp = self.dir / f".names.{os.getpid()}.tmp"
+            remove_tree(tmp)
+            tmp.mkdir()
+            for name, cid in (data.items() if isinstance(data, dict) else ()):
+                if isinstance(cid, str) and _is_id(cid) and "/" not in name and self.cdir(cid).is_dir():
+                    os.symlink(cid, tmp / name)
+            os.rename(tmp, d)
+        legacy.unlink(missing_ok=True)
+
+    def name_owner(self, name: str) -> str | None:
+        """The id of the existing container called ``name``, if any."""
+        if not name or "/" in name or name.startswith("."):  # user text: never a path out of names/
+            return None
         try:
-            data = json.loads((self.dir / "names.json").read_bytes())
-            return dict(data) if isinstance(data, dict) else {}
-        except (OSError, ValueError):
-            return {}
+            cid = os.readlink(self._name_dir() / name)
+        except OSError:
+            return None
+        return cid if _is_id(cid) and self.cdir(cid).is_dir() else None
 
     def taken_names(self) -> set[str]:
         """The names whose containers exist (the caller holds :meth:`names_lock`)."""
-        return {n for n, cid in self._names().items() if self.cdir(cid).is_dir()}
+        try:
+            names = os.listdir(self._name_dir())
+        except FileNotFoundError:
+            return set()
+        return {n for n in names if self.name_owner(n)}
 
-    def _save_names(self, names: dict[str, str]) -> None:
-        _atomic_write(self.dir / "names.json", json.dumps(names, sort_keys=True).encode())
+    def _claim_name(self, name: str, cid: str) -> None:
+        """Point ``name`` at ``cid`` (the caller holds :meth:`names_lock` and has checked it is free)."""
+        d = self._name_dir()
+        d.mkdir(exist_ok=True)
+        try:
+            os.symlink(cid, d / name)
+        except FileExistsError:  # a name left by a container whose folder is gone
+            os.unlink(d / name)
+            os.symlink(cid, d / name)
+
+    def _drop_name(self, name: str, cid: str) -> None:
+        link = self._name_dir() / name
+        try:
+            if os.readlink(link) == cid:
+                os.unlink(link)
+        except OSError:
+            pass
+
+    def _check_free(self, name: str, cid: str | None = None) -> None:
+        other = self.name_owner(name)
+        if other and other != cid:
+            raise ConflictError(f'Conflict. The container name "/{name}" is already in use by container '
+                                f'"{other}". You have to remove (or rename) that container to be able to '
+                                f'reuse that name.')
 
     def new_id(self) -> str:
         return os.urandom(32).hex()  # what secrets.token_hex(32) returns, without importing secrets (~7 ms)
 
     def add(self, rec: ContainerRecord) -> None:
         """Write a new record, claiming its name; the caller holds :meth:`names_lock`."""
-        names = self._names()
         name = rec.bare_name
-        other = names.get(name)
-        if other and self.cdir(other).is_dir():
-            raise ConflictError(f'Conflict. The container name "/{name}" is already in use by container '
-                                f'"{other}". You have to remove (or rename) that container to be able to '
-                                f'reuse that name.')
+        self._check_free(name)
         d = self.cdir(rec.id)
         d.mkdir(parents=True)
         self.rdir(rec.id).mkdir(parents=True, exist_ok=True)
-        self.write_record(rec)
+        # the record is written again, fsynced, once its storage exists (prepare_storage)
+        self.write_record(rec, durable=False)
         self.save_state(rec.id, State(boot_id=boot_id()))
-        names[name] = rec.id
-        self._save_names(names)
+        self._claim_name(name, rec.id)
 
     def rename(self, cid: str, new: str) -> None:
         new = check_name(new)
         with self.names_lock():
-            names = self._names()
-            other = names.get(new)
-            if other and other != cid and self.cdir(other).is_dir():
-                raise ConflictError(f'Conflict. The container name "/{new}" is already in use by container '
-                                    f'"{other}". You have to remove (or rename) that container to be able to '
-                                    f'reuse that name.')
+            self._check_free(new, cid)
             rec = self.record(cid)
-            names.pop(rec.bare_name, None)
-            names[new] = cid
+            self._claim_name(new, cid)
             self.write_record(replace(rec, name="/" + new))
-            self._save_names(names)
+            if rec.bare_name != new:
+                self._drop_name(rec.bare_name, cid)
 
     def remove_files(self, rec: ContainerRecord) -> None:
         with self.names_lock():
-            names = self._names()
-            if names.get(rec.bare_name) == rec.id:
-                del names[rec.bare_name]
-                self._save_names(names)
+            self._drop_name(rec.bare_name, rec.id)
             remove_tree(self.rdir(rec.id))
             remove_tree(self.cdir(rec.id))
 
     # -- records ----------------------------------------------------------------------------------------
-    def write_record(self, rec: ContainerRecord) -> None:
-        _atomic_write(self.cdir(rec.id) / "config.json", json.dumps(to_obj(rec)).encode())
+    def write_record(self, rec: ContainerRecord, *, durable: bool | None = None) -> None:
+        """Replace the record; fsynced unless ``durable`` is False or the container is removed when it exits
+        (``--rm``: it is not meant to outlive the command that runs it)."""
+        if durable is None:
+            durable = not rec.host_config.auto_remove
+        _atomic_write(self.cdir(rec.id) / "config.json", json.dumps(to_obj(rec)).encode(), durable=durable)
 
     def record(self, cid: str) -> ContainerRecord:
         try:
             raw = (self.cdir(cid) / "config.json").read_bytes()
         except OSError:
             raise NotFoundError(f"No such container: {cid}") from None
-        return from_obj(ContainerRecord, json.loads(raw), "container config.json")
+        try:
+            data = json.loads(raw)
+        except ValueError as e:  # cut short by a crash of the machine: listed as broken, not a traceback
+            raise SkiffError(f"container {cid}: unreadable config.json: {e}") from None
+        return from_obj(ContainerRecord, data, "container config.json")
 
     def ids(self) -> list[str]:
         try:
@@ -250,8 +310,8 @@ class ContainerStore:
         """A container ID from a full ID, a name, or a unique ID prefix (Docker's order)."""
         if len(text) == 64 and self.cdir(text).is_dir():
             return text
-        cid = self._names().get(text.lstrip("/"))
-        if cid and self.cdir(cid).is_dir():
+        cid = self.name_owner(text.lstrip("/"))
+        if cid:
             return cid
         if text and all(c in "0123456789abcdef" for c in text):
             hits = [i for i in self.ids() if i.startswith(text)]
@@ -262,7 +322,7 @@ class ContainerStore:
         raise NotFoundError(f"No such container: {text}")
 
     # -- state ------------------------------------------------------------------------------------------
-    def save_state(self, cid: str, st: State) -> None:
+    def save_state(self, cid: str, st: State, *, durable: bool = True) -> None:
         data = json.dumps(to_obj(st)).encode()
         self.rdir(cid).mkdir(parents=True, exist_ok=True)
         # the volatile copy needs no fsync (it does not outlive a reboot) and is not renamed over the old one
@@ -274,7 +334,8 @@ class ContainerStore:
         # Only an end (exited, dead: the exit code, the finish time) is fsynced, ~2 ms each. A live status read
         # after a reboot is reported as exited anyway (boot_id), and "created" is what a missing or empty file
         # reads as; renamed over the old copy, the file is the old or the new one after a crash of the machine.
-        _atomic_write(self.cdir(cid) / "state.json", data, durable=st.st in (Status.EXITED, Status.DEAD))
+        _atomic_write(self.cdir(cid) / "state.json", data,
+                      durable=durable and st.st in (Status.EXITED, Status.DEAD))
 
     def raw_state(self, cid: str) -> State:
         for p in (self.rdir(cid) / "state.json", self.cdir(cid) / "state.json"):

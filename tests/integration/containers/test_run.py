@@ -136,3 +136,14 @@ def test_security_opts_ulimit_shm(sk):  # type: ignore[no-untyped-def]
     assert (soft, hard) == ("256", "512") and shm.split()[1] == "8192"
     cp = sk("run", "--rm", *NONE, "--security-opt", "bogus", "busybox", "true", check=False)
     assert cp.returncode == 125 and b"invalid --security-opt" in cp.stderr
+
+
+def test_network_none_has_loopback_up(sk, name):  # type: ignore[no-untyped-def]
+    # lo is brought up from a socket made inside the container's namespace; the CLI itself stays in the
+    # host's (a later step in the same process would otherwise work in the container's namespace)
+    script = "cat /sys/class/net/lo/operstate; ls /sys/class/net; nc -l -p 7 -e true & sleep 0.2; nc 127.0.0.1 7 </dev/null && echo reached"
+    out = sk.out("run", "--rm", *NONE, "busybox", "sh", "-c", script).split()
+    assert out[0] == "unknown" and out[1:] == ["lo", "reached"]  # lo reports "unknown" when it is up
+    sk("run", "-d", "--name", name, *NONE, "busybox", "sleep", "30")
+    assert sk.out("exec", name, "cat", "/sys/class/net/lo/flags").strip() == "0x9"  # IFF_UP | IFF_LOOPBACK
+    sk("rm", "-f", name)
