@@ -1,7 +1,7 @@
 """Containers benchmark, side by side in one run (run as root):
 
 * ``run --rm --network none busybox true``: skiff vs podman vs crun alone (median wall time, ratios);
-* start and remove 10 detached containers (skiff and podman);
+* start and remove 10 detached containers (skiff and podman): 10 CLI calls one after the other, then 10 at once;
 * host memory per running container, monitor included, as PSS (skiff's monitor vs podman's conmon).
 
     .venv/bin/python bench/containers_bench.py [-n 15]
@@ -34,6 +34,17 @@ def timed(argv: list[str], n: int) -> list[float]:
         subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         out.append(time.perf_counter() - t0)
     return out
+
+
+def concurrent_starts(argv_of: object, names: list[str]) -> float:
+    """Start one detached container per name, all CLI processes at once; the wall time until all returned."""
+    t0 = time.perf_counter()
+    procs = [subprocess.Popen(argv_of(n), stdout=subprocess.DEVNULL) for n in names]  # type: ignore[operator]
+    codes = [p.wait() for p in procs]
+    took = time.perf_counter() - t0
+    if any(codes):
+        raise SystemExit(f"concurrent starts failed: exit codes {codes}")
+    return took
 
 
 def pss_kb(pid: int) -> int:
@@ -128,6 +139,10 @@ def main() -> None:
               "(target: start < 0.5 s)")
         print(f"skiff per running container (monitor + container, PSS): {statistics.median(pss):.0f} kB; "
               f"monitor alone {statistics.median(mon_only):.0f} kB")
+        conc = concurrent_starts(lambda n: [*sk, "run", "-d", "--network", "none", "--name", n, "busybox", "sleep",
+                                            "300"], [f"c{i}" for i in range(10)])
+        subprocess.run([*sk, "rm", "-f", *[f"c{i}" for i in range(10)]], check=True, stdout=subprocess.DEVNULL)
+        print(f"10 detached containers, 10 CLI processes at once: all started in {conc:.2f} s")
         if have_podman:
             t0 = time.perf_counter()
             for i in range(10):
@@ -148,12 +163,18 @@ def main() -> None:
             print(f"podman 10 detached: start {p_start:.2f} s, rm -f {p_rm:.2f} s")
             print(f"podman per running container (conmon + container, PSS): {statistics.median(cpss):.0f} kB; "
                   f"conmon alone {statistics.median(conmon):.0f} kB")
+            pconc = concurrent_starts(lambda n: ["podman", "run", "-d", "--network", "none", "--name", n, pimg, "sleep",
+                                                 "300"], [f"skiffbench-c{i}" for i in range(10)])
+            subprocess.run(["podman", "rm", "-f", "-t", "0", *[f"skiffbench-c{i}" for i in range(10)]], check=True,
+                           stdout=subprocess.DEVNULL)
+            print(f"podman 10 detached, 10 CLI processes at once: all started in {pconc:.2f} s")
     finally:
         ids = subprocess.run([*sk, "ps", "-aq"], capture_output=True).stdout.split()
         if ids:
             subprocess.run([*sk, "rm", "-f", *[i.decode() for i in ids]], stdout=subprocess.DEVNULL)
         if have_podman:
-            subprocess.run(["podman", "rm", "-f", "-t", "0", *[f"skiffbench-{i}" for i in range(10)]],
+            subprocess.run(["podman", "rm", "-f", "-t", "0", *[f"skiffbench-{i}" for i in range(10)],
+                            *[f"skiffbench-c{i}" for i in range(10)]],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             subprocess.run(["podman", "rmi", pimg], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         subprocess.run(["crun", "--root", str(work / "crunroot"), "delete", "-f", "skiffbench-crun"],

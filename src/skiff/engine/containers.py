@@ -251,7 +251,7 @@ class ContainerEngine:
             return st.exit_code
 
     # -- exit, cleanup, restart -------------------------------------------------------------------------
-    def cleanup(self, text: str) -> None:
+    def cleanup(self, text: str, *, durable: bool = True) -> None:
         """Record the exit of a container whose process is gone, release its resources, and apply its
         restart policy or --rm (the monitor's exit command; safe to run any number of times).
 
@@ -285,8 +285,8 @@ class ContainerEngine:
                                   restart_delay_ms=restart_backoff_ms(st), monitor_pid=os.getpid(),
                                   monitor_start=proc_start_time(os.getpid()))
                 self.cs.save_state(cid, waiting)
-            else:  # removed right after with --rm: no fsync for a state about to go
-                self.cs.save_state(cid, final, durable=not rec.host_config.auto_remove)
+            else:  # no fsync for a state about to go: removed right after (--rm, or rm -f waiting for it)
+                self.cs.save_state(cid, final, durable=durable and not rec.host_config.auto_remove)
         if waiting is not None:
             restart = self._restart_after_backoff(cid, waiting)
         if not restart and rec.host_config.auto_remove:
@@ -443,18 +443,31 @@ class ContainerEngine:
 
     @staticmethod
     def _wait_gone(pid: int, timeout: float) -> bool:
+        """Wait until ``pid`` has exited (a zombie counts); False after ``timeout`` seconds. A pidfd wakes us
+        the moment it exits, where polling its /proc entry would add up to a poll period per container."""
         if pid <= 0:
             return True
         start = proc_start_time(pid)
-        deadline = time.monotonic() + timeout
-        while start and proc_start_time(pid) == start and _not_zombie(pid):
-            if time.monotonic() > deadline:
-                return False
-            time.sleep(0.01)
-        return True
+        if not start:
+            return True
+        try:
+            fd = os.pidfd_open(pid)
+        except OSError:  # gone already
+            return True
+        try:
+            if proc_start_time(pid) != start or not _not_zombie(pid):  # exited, or another process took the pid
+                return True
+            import select
 
-    def wait_state(self, cid: str, timeout: float | None = None) -> State:
-        """Block until the container is no longer live (cleanup done); the final state."""
+            p = select.poll()
+            p.register(fd, select.POLLIN)
+            return bool(p.poll(max(0, int(timeout * 1000))))
+        finally:
+            os.close(fd)
+
+    def wait_state(self, cid: str, timeout: float | None = None, *, durable: bool = True) -> State:
+        """Block until the container is no longer live (cleanup done); the final state (``durable``: fsynced,
+        unless the caller removes the container next)."""
         deadline = None if timeout is None else time.monotonic() + timeout
         delay = 0.005
         while True:
@@ -465,7 +478,7 @@ class ContainerEngine:
             if not st.st.is_live:
                 # the exit is recorded (or the monitor is gone): finish it here rather than wait for the
                 # monitor's exit command (cleanup is idempotent and serialised by the container's lock)
-                self.cleanup(cid)
+                self.cleanup(cid, durable=durable)
                 if not self.cs.cdir(cid).is_dir():
                     return st
                 final = self.cs.raw_state(cid)
@@ -504,7 +517,7 @@ class ContainerEngine:
                     self._try(lambda: drv.resume(cid))
                 self._try(lambda: drv.kill(cid, 9, all_processes=True))
                 self._wait_gone(st.pid, 10)
-                self.wait_state(cid, timeout=10)
+                self.wait_state(cid, timeout=10, durable=False)
         with self.cs.lock(cid):
             self._remove_everything(rec, volumes=volumes)
         return cid
