@@ -54,6 +54,9 @@ def launcher_text(module: str, func: str, python: str, path: list[str]) -> str:
             "import sys\n"
             f"sys.path[0:1] = {first!r}\n"
             f"sys.path += {last!r}\n"
+            "# The modules' byte-code from one file, without a path search per import (src/skiff/modpack.py).\n"
+            "from skiff.modpack import install\n"
+            "install()\n"
             f"from {module} import {func}\n"
             "from skiff.launchers import finish\n"
             f"finish({func})\n")

@@ -348,11 +348,14 @@ def warm() -> int:
     # Only what importing every module just used: entries for texts no longer in the code drop out.
     patterns.write_cache(CACHE, _pack({name: marshal.dumps(table) for name, table in _used.items() if table}))
     patterns.write()
+    from skiff import modpack
+
+    modpack.write()  # last: every module is imported now
     return sum(len(t) - (RECIPES in t) + len(t.get(RECIPES, ())) for t in _used.values())
 
 
 if __name__ == "__main__":  # run as a script this file is __main__, not skiff.records: use the real module
-    from skiff import patterns, records
+    from skiff import modpack, patterns, records
 
     print(f"skiff.records: {records.warm()} generated methods and classes cached in {records.CACHE}, "
-          f"{len(patterns._used)} compiled patterns in {patterns.CACHE}")
+          f"{len(patterns._used)} compiled patterns in {patterns.CACHE}, modules packed in {modpack.CACHE}")

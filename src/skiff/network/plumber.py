@@ -117,6 +117,7 @@ class Plumber:
         """posix_spawn rather than subprocess (~5 ms to import, on `skiff run`'s path): the pipes are made
         close-on-exec, so the helper gets them as stdin and stdout and no other descriptor of ours."""
         code = (f"import gc, sys; gc.disable(); sys.path[:] = {sys.path!r}; "  # gc: as in the CLI (launchers)
+                "from skiff.modpack import install; install(); "  # pyroute2's ~160 modules from one file
                 "from skiff.network.plumber import main; main()")
         r_in, w_in = os.pipe()
         r_out, w_out = os.pipe()
