@@ -7,7 +7,6 @@ import errno
 import os
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from skiff.errors import InvalidArgumentError, SkiffError
 from skiff.records import replace
@@ -35,7 +34,10 @@ from .containers_options import (
 from .containers_paths import find_executable, host_path, open_in_root
 from .containers_state import check_name
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:
+    from typing import Any
+
     from .containers import ContainerEngine
 
 _ADJ = ("admiring", "brave", "clever", "dazzling", "eager", "focused", "gallant", "happy", "jolly", "keen",

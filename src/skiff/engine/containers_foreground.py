@@ -7,7 +7,6 @@ import os
 import signal
 import sys
 from contextlib import AbstractContextManager, nullcontext
-from typing import TYPE_CHECKING
 
 from skiff.monitor.monitor import Monitor, set_winsize, write_exit
 
@@ -15,6 +14,7 @@ from .containers_launch import create_process, make_stdio, set_subreaper
 from .containers_state import State, boot_id, proc_start_time
 from .networks import connect
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:
     from .containers import ContainerEngine
 

@@ -6,10 +6,12 @@ which the store's ``image_in_use`` reads. Volatile state lives apart (:mod:`skif
 
 from __future__ import annotations
 
-from typing import Any
-
 from skiff.oci.codec import jextra, jfield
 from skiff.records import dataclass
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    from typing import Any
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,6 @@ import contextlib
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
 
 from skiff.errors import SkiffError
 from skiff.oci.runtime import Process
@@ -20,8 +19,12 @@ from skiff.oci.runtime import Process
 TerminalHandler = Callable[[int], None]
 
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:
     import subprocess  # crun/runc only: imported where they are run (not on the in-process path)
+    from typing import Protocol
+else:  # the protocols are only read by type checkers
+    Protocol = object
 
 
 class RuntimeError_(SkiffError):

@@ -6,7 +6,11 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    from typing import Protocol
+else:  # the protocols are only read by type checkers
+    Protocol = object
 
 # Namespace flags (linux/sched.h)
 CLONE_NEWNS = 0x00020000

@@ -23,17 +23,30 @@ import enum
 import json
 import sys
 import types
-import typing
-from collections.abc import Callable
-from typing import Any, TypeVar
 
 from skiff import records
 from skiff.errors import SkiffError
 
-T = TypeVar("T")
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (~2 ms of every command)
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any, TypeVar
 
-_Decode = Callable[[Any], Any]
-_Encode = Callable[[Any], Any]
+    T = TypeVar("T")
+    _Decode = Callable[[Any], Any]
+    _Encode = Callable[[Any], Any]
+
+
+class AnyValue:
+    """What a field annotated ``Any`` decodes with (no conversion) when its module imports ``typing.Any`` for
+    type checkers only; ``typing.Any`` itself means the same."""
+
+
+def _is_any(tp: object) -> bool:
+    if tp is AnyValue:
+        return True
+    typing = sys.modules.get("typing")
+    return typing is not None and tp is typing.Any
 _DECODERS: dict[Any, _Decode] = {}
 _ENCODERS: dict[type, _Encode] = {}
 _SCALARS = frozenset({str, int, float, bool, type(None)})
@@ -186,17 +199,20 @@ def _decoder(tp: Any) -> _Decode:
 
 
 def _compile(tp: Any) -> _Decode:
-    if tp is Any:
+    if _is_any(tp):
         return _identity
-    origin = typing.get_origin(tp)
-    if origin in (typing.Union, types.UnionType):
-        return _union([_decoder(a) for a in typing.get_args(tp) if a is not type(None)], tp)
+    # typing.get_origin and get_args for the forms fields use (X | Y, list[X], dict[K, V], and typing's own
+    # Optional and List when a module uses them), without importing typing
+    origin = getattr(tp, "__origin__", None)
+    args: tuple[Any, ...] = tuple(getattr(tp, "__args__", ()))
+    typing = sys.modules.get("typing")
+    if isinstance(tp, types.UnionType) or (typing is not None and origin is typing.Union):
+        return _union([_decoder(a) for a in args if a is not type(None)], tp)
     if origin in (list, tuple):
-        (item,) = typing.get_args(tp)[:1] or (Any,)
+        (item,) = args[:1] or (AnyValue,)
         return _sequence(_decoder(item), item, origin)
     if origin is dict:
-        kv = typing.get_args(tp)
-        vt = kv[1] if len(kv) == 2 else Any
+        vt = args[1] if len(args) == 2 else AnyValue
         return _mapping(_decoder(vt), vt)
     if isinstance(tp, type) and issubclass(tp, enum.Enum):
         return _enum(tp)
@@ -281,14 +297,14 @@ def _sequence(item: _Decode, item_tp: Any, origin: type) -> _Decode:
 
 
 def _mapping(value: _Decode, value_tp: Any) -> _Decode:
-    plain = value_tp is Any or value_tp is str
+    plain = _is_any(value_tp) or value_tp is str
 
     def mapping(data: Any) -> Any:
         if data is None:
             return {}
         if not isinstance(data, dict):
             raise _Bad(f"expected an object, got {type(data).__name__}")
-        if plain and (value_tp is Any or all(type(v) is str for v in data.values())):
+        if plain and (_is_any(value_tp) or all(type(v) is str for v in data.values())):
             return dict(data)
         out: dict[str, Any] = {}
         for k, v in data.items():
@@ -405,6 +421,8 @@ def _annotation(text: str, namespace: dict[str, Any]) -> Any:
     if text.isidentifier():
         if text in namespace:
             return namespace[text]
+        if text == "Any":  # imported for type checkers only
+            return AnyValue
         return getattr(builtins, text)  # AttributeError: not a name we know; the caller falls back
     code = _ANNOTATIONS.get(text)  # anything else (a dotted name, a literal): Python's own evaluation
     if code is None:
@@ -430,6 +448,8 @@ def _field_types(cls: type) -> dict[str, Any]:
                     t = _annotation(t.strip(), namespace)
                 out[name] = type(None) if t is None else t
     except Exception:
+        import typing
+
         return typing.get_type_hints(cls)
     return out
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
-from typing import BinaryIO
 
 from skiff.errors import DigestMismatchError, InvalidArgumentError
 from skiff.hashes import LARGE, sha256
 from skiff.records import dataclass
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    from typing import BinaryIO
 
 _SHA256 = re.compile(r"^sha256:[a-f0-9]{64}$")
 _ANY = re.compile(r"^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$")

@@ -6,11 +6,13 @@ so one set of classes serves both; the ``media_type`` member says which is which
 
 from __future__ import annotations
 
-from typing import Any
-
 from skiff.oci.codec import canonical, jextra, jfield, loads
 from skiff.oci.digest import Digest
 from skiff.records import dataclass, replace
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    from typing import Any
 
 MT_OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 MT_OCI_INDEX = "application/vnd.oci.image.index.v1+json"

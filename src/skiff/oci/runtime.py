@@ -10,10 +10,14 @@ repr=False`` below only stops dataclasses from compiling the same methods again)
 classes on every start.
 """
 
-from typing import Any
-
 from skiff.oci.codec import JSONRecord, jextra, jfield
 from skiff.records import dataclass
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    from typing import Any
+else:  # this module's annotations are evaluated: the codec's own name for a value it does not convert
+    from skiff.oci.codec import AnyValue as Any
 
 SPEC_VERSION = "1.2.0"
 SUPPORTED_VERSIONS = ("1.0.0", "1.0.1", "1.0.2", "1.1.0", "1.2.0", "1.2.1", "1.3.0")

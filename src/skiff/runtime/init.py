@@ -28,7 +28,6 @@ import signal
 import stat
 import struct
 import termios
-from typing import NoReturn
 
 from skiff.kernel import (
     CLONE_NEWCGROUP,
@@ -45,6 +44,10 @@ from skiff.records import dataclass, field
 from skiff.runtime import capabilities, rlimits, rootfs
 from skiff.runtime.cgroupfs import CgroupView
 from skiff.runtime.sync import Channel, ExecFailed, Failed, Go, Ready, Start, Terminal
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    from typing import NoReturn
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 

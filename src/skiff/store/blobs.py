@@ -11,12 +11,15 @@ import contextlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO
 
 from skiff.errors import DigestMismatchError, NotFoundError
 from skiff.hashes import LARGE, sha256
 from skiff.lightfs import mkstemp
 from skiff.oci.digest import Digest, VerifyingReader
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    from typing import BinaryIO
 
 CHUNK = 1 << 20
 

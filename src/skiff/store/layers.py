@@ -20,7 +20,6 @@ import json
 import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import BinaryIO, Protocol
 
 from skiff.errors import DigestMismatchError, SkiffError
 from skiff.hashes import sha256
@@ -30,6 +29,12 @@ from skiff.oci.digest import Digest
 from skiff.records import dataclass
 from skiff.store.blobs import atomic_write
 from skiff.store.lock import LockFile
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    from typing import BinaryIO, Protocol
+else:  # the protocols are only read by type checkers
+    Protocol = object
 
 SHORT = 24
 

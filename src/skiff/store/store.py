@@ -20,14 +20,16 @@ import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
 
 from skiff.errors import ConflictError, NotFoundError, SkiffError
 from skiff.oci.digest import Digest
 from skiff.store import images as imgs
 from skiff.store.lock import IMAGES, LAYERS, Locks
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:
+    from typing import BinaryIO
+
     from skiff.oci import image as oci
     from skiff.store.blobs import BlobStore
     from skiff.store.drivers.base import Driver

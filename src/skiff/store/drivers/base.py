@@ -20,10 +20,15 @@ import ctypes
 import os
 import re
 from pathlib import Path
-from typing import Protocol
 
 from skiff.errors import InvalidArgumentError, SkiffError
 from skiff.records import dataclass
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    from typing import Protocol
+else:  # the protocols are only read by type checkers
+    Protocol = object
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 
