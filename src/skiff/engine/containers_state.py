@@ -260,9 +260,9 @@ class ContainerStore:
         d = self.cdir(rec.id)
         d.mkdir(parents=True)
         self.rdir(rec.id).mkdir(parents=True, exist_ok=True)
-        # the record is written again, fsynced, once its storage exists (prepare_storage)
+        # the record is written again, fsynced, once its storage exists (prepare_storage); no state.json yet:
+        # "created" is what a missing one reads as
         self.write_record(rec, durable=False)
-        self.save_state(rec.id, State(boot_id=boot_id()))
         self._claim_name(name, rec.id)
 
     def rename(self, cid: str, new: str) -> None:
@@ -323,6 +323,8 @@ class ContainerStore:
 
     # -- state ------------------------------------------------------------------------------------------
     def save_state(self, cid: str, st: State, *, durable: bool = True) -> None:
+        """Both copies; ``durable=False``: the state of a container removed next (``--rm``, ``rm -f``), whose
+        volatile copy is all that anyone reads before it goes."""
         data = json.dumps(to_obj(st)).encode()
         self.rdir(cid).mkdir(parents=True, exist_ok=True)
         # the volatile copy needs no fsync (it does not outlive a reboot) and is not renamed over the old one
@@ -331,11 +333,12 @@ class ContainerStore:
         from skiff.lightfs import replace_cache
 
         replace_cache(self.rdir(cid) / "state.json", data)
+        if not durable:
+            return
         # Only an end (exited, dead: the exit code, the finish time) is fsynced, ~2 ms each. A live status read
         # after a reboot is reported as exited anyway (boot_id), and "created" is what a missing or empty file
         # reads as; renamed over the old copy, the file is the old or the new one after a crash of the machine.
-        _atomic_write(self.cdir(cid) / "state.json", data,
-                      durable=durable and st.st in (Status.EXITED, Status.DEAD))
+        _atomic_write(self.cdir(cid) / "state.json", data, durable=st.st in (Status.EXITED, Status.DEAD))
 
     def raw_state(self, cid: str) -> State:
         for p in (self.rdir(cid) / "state.json", self.cdir(cid) / "state.json"):
