@@ -354,14 +354,18 @@ class Extractor:
             os.setxattr(fd, OVERLAY_OPAQUE_XATTR, b"y")
             return
         try:
+            if folder:  # a link in the folder's place is not descended into (Docker walks without following it)
+                pfd, last = self.rd.parent(folder)
+                if stat.S_ISLNK(os.stat(last, dir_fd=pfd, follow_symlinks=False).st_mode):
+                    return
             fd = self.rd.dir_fd(folder)
+            for name in os.listdir(fd):
+                child = f"{folder}/{name}" if folder else name
+                if not self._ours(child):
+                    self._remove(fd, name, child)
+                    fd = self.rd.dir_fd(folder)
         except (FileNotFoundError, NotADirectoryError):
             return
-        for name in os.listdir(fd):
-            child = f"{folder}/{name}" if folder else name
-            if not self._ours(child):
-                self._remove(fd, name, child)
-                fd = self.rd.dir_fd(folder)
 
     def finish(self) -> None:
         """Set folder times (children first changed them) and release every fd."""

@@ -97,6 +97,18 @@ def test_whiteout_through_symlink_stays_inside(sandbox: tuple[Path, Path]) -> No
     assert (outside / "secret").exists()
 
 
+@pytest.mark.parametrize("target", ["/", "..", "."])
+def test_opaque_whiteout_in_a_linked_folder_is_not_followed(sandbox: tuple[Path, Path], target: str) -> None:
+    """Found by the property test below: a link to the root itself with an opaque whiteout "in" it made the
+    walk remove the link while listing through it (Docker's walk does not descend into a link at all)."""
+    root, outside = sandbox
+    (root / "keep").write_text("lower layer")
+    apply(raw_tar(sym("a", target), reg("a/.wh..wh..opq", b"")), root)
+    assert os.readlink(root / "a") == target
+    assert (root / "keep").read_text() == "lower layer"
+    assert (outside / "secret").exists()
+
+
 def test_decompression_bomb_bounded(tmp_path: Path) -> None:
     import zstandard
 
