@@ -14,7 +14,6 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from skiff.errors import ConflictError, InvalidArgumentError, NotFoundError, SkiffError
 from skiff.monitor.logs import parse_rfc3339, rfc3339_nano
@@ -25,7 +24,10 @@ from .containers_options import CreateOptions, parse_signal
 from .containers_state import ContainerStore, State, Status, boot_id, proc_start_time
 from .volumes import Volumes
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:
+    from typing import Any
+
     from .runtimes import RuntimeDriver
 
 
@@ -232,14 +234,18 @@ class ContainerEngine:
         self.start(rep.id, attach=True)
         return RunReport(id=rep.id, exit_code=self.attach(rep.id, stdin=opts.interactive))
 
-    def attach(self, text: str, *, stdin: bool = False) -> int:
+    def attach(self, text: str, *, stdin: bool = False, sig_proxy: bool = False, detach_keys: bytes = b"") -> int:
+        """Stream the container until it exits; its exit code. ``sig_proxy``: the signals we receive are sent to
+        it; ``detach_keys`` (with a terminal and stdin) raise ``containers_attach.Detached``."""
         from .containers_attach import attach
 
         cid = self.cs.resolve(text)
         rec = self.cs.record(cid)
+        proxy = (lambda n: self._try(lambda: self.kill(cid, str(n)))) if sig_proxy else None
         while True:
             code = attach(str(self.cs.attach_path(cid)), stdin=stdin, tty=rec.config.tty,
-                          retry_while=lambda: self.cs.state(cid).st.is_live)
+                          retry_while=lambda: self.cs.state(cid).st.is_live, detach_keys=detach_keys,
+                          on_signal=proxy)
             if code is not None:
                 st = self.wait_state(cid, timeout=5)
                 if st.st is Status.RESTARTING or (st.st is Status.RUNNING and st.restart_count):
@@ -358,36 +364,56 @@ class ContainerEngine:
 
     # -- stop, kill, restart, pause -------------------------------------------------------------------
     def stop(self, text: str, timeout: int | None = None, signal: str | None = None) -> str:
+        """moby's ContainerStop: a container that is not running is left as it is (whatever the signal); a
+        negative timeout waits for the container without end."""
         cid = self.cs.resolve(text)
+        try:
+            self._stop(cid, timeout, signal)
+        except SkiffError as e:
+            raise _prefixed(e, f"cannot stop container: {text}: ") from None
+        return cid
+
+    def _stop(self, cid: str, timeout: int | None, signal: str | None) -> None:
         rec = self.cs.record(cid)
         with self.cs.lock(cid):
             st = self.cs.state(cid)
-            if not st.st.is_live or self._cancel_restart(cid):
-                return cid
+            if not st.st.is_live:
+                return
+            sig = parse_signal(signal or rec.config.stop_signal or "SIGTERM")
+            if self._cancel_restart(cid):
+                return
             self.cs.save_state(cid, replace(self.cs.raw_state(cid), stopped_by_user=True))
         drv = self.driver(rec.host_config.runtime)
         if st.st is Status.PAUSED:
             self._try(lambda: drv.resume(cid))
         if timeout is None:
             timeout = rec.config.stop_timeout if rec.config.stop_timeout is not None else 10
-        sig = parse_signal(signal or rec.config.stop_signal or "SIGTERM")
         if timeout != 0:
             self._try(lambda: drv.kill(cid, sig))
-        if not self._wait_gone(st.pid, timeout):
+        if timeout < 0:  # no forced kill: wait as long as the container takes
+            while not self._wait_gone(st.pid, 3600):
+                pass
+        elif not self._wait_gone(st.pid, timeout):
             self._try(lambda: drv.kill(cid, 9, all_processes=True))
             self._wait_gone(st.pid, 10)
         self.wait_state(cid, timeout=10)
         self.cleanup(cid)
-        return cid
 
     def kill(self, text: str, signal: str = "KILL") -> str:
+        """moby's ContainerKill (the signal checked first), every error after the API's "cannot kill
+        container: NAME: "."""
+        try:
+            return self._kill(text, kill_signal(signal))
+        except SkiffError as e:
+            raise _prefixed(e, f"cannot kill container: {text}: ") from None
+
+    def _kill(self, text: str, sig: int) -> str:
         cid = self.cs.resolve(text)
-        sig = parse_signal(signal)
         rec = self.cs.record(cid)
         with self.cs.lock(cid):
             st = self.cs.state(cid)
             if not st.st.is_live:
-                raise ConflictError(f"cannot kill container: {text}: container {cid} is not running")
+                raise ConflictError(f"Container {cid} is not running")
             if st.st is Status.RESTARTING:  # no process to signal (Docker); KILL/TERM/INT cancel the restart
                 if sig in (9, 15, 2):
                     self._cancel_restart(cid)
@@ -408,19 +434,27 @@ class ContainerEngine:
             self.wait_state(cid, timeout=10)
         return cid
 
-    def restart(self, text: str, timeout: int | None = None) -> str:
-        cid = self.stop(text, timeout)
-        self.start(cid)
+    def restart(self, text: str, timeout: int | None = None, signal: str | None = None) -> str:
+        """moby's ContainerRestart: a missing container is reported as it is, any other error after "Cannot
+        restart container NAME: "."""
+        cid = self.cs.resolve(text)
+        try:
+            self._stop(cid, timeout, signal)
+            self.start(cid)
+        except SkiffError as e:
+            raise _prefixed(e, f"Cannot restart container {text}: ") from None
         return cid
 
     def pause(self, text: str) -> str:
         cid = self.cs.resolve(text)
         with self.cs.lock(cid):
             st = self.cs.state(cid)
+            if not st.st.is_live:
+                raise ConflictError(f"Container {cid} is not running")
             if st.st is Status.PAUSED:
-                raise ConflictError(f"cannot pause container {cid}: container is already paused")
-            if st.st is not Status.RUNNING:
-                raise ConflictError(f"container {cid} is not running")
+                raise ConflictError(f"Container {cid} is already paused")
+            if st.st is Status.RESTARTING:
+                raise ConflictError(f"Container {cid} is restarting, wait until the container is running")
             self.driver(self.cs.record(cid).host_config.runtime).pause(cid)
             self.cs.save_state(cid, replace(self.cs.raw_state(cid), status="paused"))
         return cid
@@ -430,7 +464,7 @@ class ContainerEngine:
         with self.cs.lock(cid):
             st = self.cs.state(cid)
             if st.st is not Status.PAUSED:
-                raise ConflictError(f"container {cid} is not paused")
+                raise ConflictError(f"Container {cid} is not paused")
             self.driver(self.cs.record(cid).host_config.runtime).resume(cid)
             self.cs.save_state(cid, replace(self.cs.raw_state(cid), status="running"))
         return cid
@@ -552,10 +586,17 @@ class ContainerEngine:
         return out
 
     def rename(self, text: str, new: str) -> None:
+        """moby's ContainerRename: the container, then the same-name check, then the new name's reservation,
+        whose errors (an invalid name, shown with its leading slash, or a name in use) it wraps."""
         cid = self.cs.resolve(text)
-        if self.cs.record(cid).bare_name == new.removeprefix("/"):
+        bare = new.removeprefix("/")
+        if self.cs.record(cid).bare_name == bare:
             raise InvalidArgumentError("Renaming a container with the same name as its current name")
-        self.cs.rename(cid, new)
+        try:
+            self.cs.rename(cid, bare)
+        except (ConflictError, InvalidArgumentError) as e:
+            e.message = e.message.replace(f"name ({bare})", f"name (/{bare})", 1)
+            raise _prefixed(e, "Error when allocating new name: ") from None
 
     def mounts_of(self, rec: ContainerRecord) -> list[MountPoint]:
         return rec.mounts
@@ -579,6 +620,25 @@ def restart_backoff_ms(st: State) -> int:
         ran_ns = 0
     prev = 0 if ran_ns >= 10_000_000_000 else st.restart_delay_ms
     return min(prev * 2, 60_000) if prev else 100
+
+
+def kill_signal(value: str) -> int:
+    """moby's ContainerKill: a signal name (with or without SIG) or a number other than 0, which must be one
+    Linux has (1-64)."""
+    text = value.strip()
+    if text.lstrip("+-").isdigit() and int(text) != 0:
+        n = int(text)
+        if not 0 < n < 65:
+            raise InvalidArgumentError(f"the linux daemon does not support signal {n}")
+        return n
+    return parse_signal(value)
+
+
+def _prefixed(e: SkiffError, prefix: str) -> SkiffError:
+    """``e`` with ``prefix`` before its message (moby's errors.Wrapf); its class and exit code are kept."""
+    e.message = prefix + e.message
+    e.args = (e.message,)
+    return e
 
 
 def _code(e: BaseException) -> int:

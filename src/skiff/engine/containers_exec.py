@@ -13,6 +13,8 @@ from skiff.records import dataclass, field, replace
 from .containers_state import Status
 
 if TYPE_CHECKING:
+    from skiff.oci.runtime import Process
+
     from .containers import ContainerEngine
 
 
@@ -32,48 +34,61 @@ class ExecOptions:
 
 
 def exec_in(eng: ContainerEngine, text: str, opts: ExecOptions) -> int:
-    """Run ``opts.command`` in the container; its exit code (0 when detached). 126/127 as Docker."""
-    from skiff.oci.runtime import Process, User
+    """Run ``opts.command`` in the container; its exit code (0 when detached). As Docker: 127 when the command
+    is not found, 126 when it cannot be invoked or the process cannot be set up (an unknown user, a missing
+    working directory...), 1 for a container that is not running, paused or restarting."""
+    from skiff.oci.runtime import LinuxCapabilities, Process, User
 
-    from .bundles import capabilities, resolve_user
+    from .bundles import capabilities, no_new_privileges, resolve_user
     from .containers_create import _check_exec
     from .containers_options import merge_env, parse_env_line, process_env, read_env_file
 
-    cid = eng.cs.resolve(text)
-    st = eng.cs.state(cid)
-    if st.st is Status.PAUSED:
-        raise ConflictError(f"container {cid} is paused, unpause the container before exec", exit_code=1)
-    if st.st is not Status.RUNNING:
-        raise ConflictError(f"container {cid} is not running", exit_code=1)
     if not opts.command:
         raise SkiffError("exec requires at least 1 argument", exit_code=1)
-    rec = eng.cs.record(cid)
-    rootfs = f"/proc/{st.pid}/root"
-    env = []
+    env = []  # docker/cli reads --env-file and -e before it looks the container up
     for f in opts.env_files:
         env += read_env_file(f)
     for e in opts.env:
-        v = parse_env_line(e)
-        if v is not None:
-            env.append(v)
+        # a bare NAME the host does not set unsets NAME (moby's ReplaceOrAppendEnvValues)
+        env.append(parse_env_line(e) or e)
+    cid = eng.cs.resolve(text)
+    st = eng.cs.state(cid)
+    if st.st is Status.PAUSED:  # moby's errExecPaused names the container as it was given
+        raise ConflictError(f"Container {text} is paused, unpause the container before exec", exit_code=1)
+    if st.st is Status.RESTARTING:
+        raise ConflictError(f"Container {cid} is restarting, wait until the container is running", exit_code=1)
+    if st.st is not Status.RUNNING:
+        raise ConflictError(f"Container {cid} is not running", exit_code=1)
+    rec = eng.cs.record(cid)
+    rootfs = f"/proc/{st.pid}/root"
     env = merge_env(process_env(list(rec.config.env), rec.config.hostname, opts.tty), env)
-    uid, gid, extra, home = resolve_user(rootfs, opts.user if opts.user is not None else rec.config.user,
-                                         rec.host_config.group_add)
+    cwd = opts.workdir or rec.config.working_dir or "/"
+    if not cwd.startswith("/"):
+        raise SkiffError("exec failed: Cwd must be an absolute path", exit_code=126)  # runc's check
+    try:
+        uid, gid, extra, home = resolve_user(rootfs, opts.user if opts.user is not None else rec.config.user,
+                                             rec.host_config.group_add)
+    except SkiffError as e:
+        raise SkiffError(e.message, exit_code=126) from None
     if not any(e.startswith("HOME=") for e in env):
         env.append(f"HOME={home}")
-    cwd = opts.workdir or rec.config.working_dir or "/"
     _check_exec(rootfs, opts.command[0], env, cwd)
     caps = capabilities(rec.host_config.cap_add, rec.host_config.cap_drop,
                         rec.host_config.privileged or opts.privileged)
-    from skiff.oci.runtime import LinuxCapabilities
-
-    from .bundles import no_new_privileges
-
     process = Process(args=list(opts.command), cwd=cwd, env=env, terminal=opts.tty,
                       user=User(uid=uid, gid=gid, additional_gids=extra),
                       capabilities=LinuxCapabilities(bounding=caps, effective=caps, permitted=caps),
                       no_new_privileges=no_new_privileges(rec.host_config.security_opt, rec.host_config.privileged))
-    drv = eng.driver(rec.host_config.runtime)
+    try:
+        return _start(eng, cid, rec.host_config.runtime, process, opts)
+    except SkiffError as e:
+        if e.exit_code == 125:  # the process could not be set up: moby records 126 for a failed exec start
+            e.exit_code = 126
+        raise
+
+
+def _start(eng: ContainerEngine, cid: str, runtime: str, process: Process, opts: ExecOptions) -> int:
+    drv = eng.driver(runtime)
     if opts.detach:
         null = os.open("/dev/null", os.O_RDWR)
         try:
@@ -91,7 +106,7 @@ def exec_in(eng: ContainerEngine, text: str, opts: ExecOptions) -> int:
     return _exec_tty(eng, drv, cid, process, opts.interactive)
 
 
-def _exec_tty(eng: ContainerEngine, drv: object, cid: str, process: object, interactive: bool) -> int:
+def _exec_tty(eng: ContainerEngine, drv: object, cid: str, process: Process, interactive: bool) -> int:
     """-t: the runtime hands us the pty master; pump it to our terminal (raw mode, window size)."""
     from skiff.monitor.monitor import Monitor, set_winsize
 

@@ -42,8 +42,10 @@ def copy(eng: ContainerEngine, src: str, dst: str, *, follow_link: bool = False,
 
 
 def diff(eng: ContainerEngine, text: str) -> list[Any]:
+    """The container's changes in Docker's order: its walk of the upper folder (names sorted in each folder,
+    a folder before what it holds, so ``/a/b`` comes before ``/a-b``)."""
     cid = eng.cs.resolve(text)
-    return list(eng.store.driver.diff(cid))
+    return sorted(eng.store.driver.diff(cid), key=lambda ch: ch.path.split("/"))
 
 
 def export(eng: ContainerEngine, text: str, out: BinaryIO) -> None:
@@ -58,6 +60,50 @@ def export(eng: ContainerEngine, text: str, out: BinaryIO) -> None:
         if not eng.cs.state(cid).st.is_live:
             with contextlib.suppress(SkiffError, OSError):
                 drv.unmount(cid)
+
+
+def export_file(eng: ContainerEngine, text: str, path: str) -> None:
+    """`export -o PATH`, as docker/cli does it: the path is checked before the container is looked up
+    (ValidateOutputPath), and the archive is written under a temporary name in the same folder (mode 0600) and
+    renamed to PATH once complete (CopyToFile), so that a failed export leaves no file behind."""
+    import os
+    import stat
+    import tempfile
+
+    from skiff.errors import InvalidArgumentError
+
+    folder = os.path.dirname(os.path.normpath(path))
+    if folder and not os.path.exists(folder):
+        raise InvalidArgumentError(f'failed to export container: invalid output path: directory "{folder}" does '
+                                   "not exist")
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        mode = stat.S_IFREG
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        raise InvalidArgumentError(f'failed to export container: invalid output path: "{path}" must be a '
+                                   "directory or a regular file: got a device")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".skiff_temp_", dir=folder or ".")
+    except OSError as e:
+        raise SkiffError(f"open {path}: {_go_strerror(e)}") from None
+    try:
+        with os.fdopen(fd, "wb") as f:
+            export(eng, text, f)
+        try:
+            os.replace(tmp, path)
+        except OSError as e:
+            raise SkiffError(f"rename {tmp} {path}: {_go_strerror(e)}") from None
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _go_strerror(e: OSError) -> str:
+    """An errno's text as Go spells it ("is a directory")."""
+    text = e.strerror or str(e)
+    return text[:1].lower() + text[1:]
 
 
 def commit(eng: ContainerEngine, text: str, reference: str | None, *, changes: list[str], message: str | None,

@@ -133,10 +133,17 @@ def read_env_file(path: str) -> list[str]:
 
 
 def merge_env(base: list[str], over: list[str]) -> list[str]:
+    """moby's ReplaceOrAppendEnvValues: each ``KEY=VAL`` of ``over`` replaces KEY in place or is appended; a
+    bare ``KEY`` removes it (``exec -e KEY`` when the host does not set KEY)."""
     keys: dict[str, str] = {}
-    for e in [*base, *over]:
-        k, _, _ = e.partition("=")
-        keys[k] = e
+    for e in base:
+        keys[e.partition("=")[0]] = e
+    for e in over:
+        k, eq, _ = e.partition("=")
+        if eq:
+            keys[k] = e
+        else:
+            keys.pop(k, None)
     return list(keys.values())
 
 

@@ -39,21 +39,32 @@ def check_tty(attach_stdin: bool, tty: bool) -> None:
         raise SkiffError("the input device is not a TTY", exit_code=1)
 
 
+class ClientError(SkiffError):
+    """An error docker/cli finds itself, before asking the daemon (no "Error response from daemon: ")."""
+
+
+def error_line(e: SkiffError) -> str:
+    return f"Error: {e.message}" if isinstance(e, ClientError) else f"Error response from daemon: {e.message}"
+
+
 def each(names: list[str], fn: Any) -> int:
-    """Apply ``fn`` to every name, printing what it returns; errors are printed and make the exit code 1."""
+    """docker/cli's loop over several containers: apply ``fn`` to every name and print what it returns (the
+    name as typed, for most verbs); the errors follow on stderr, one line each, and make the exit code 1."""
     import sys
 
-    rc = 0
+    errors = []
     for n in names:
         try:
             out = fn(n)
         except SkiffError as e:
-            print(f"Error response from daemon: {e.message}", file=sys.stderr)
-            rc = 1
+            errors.append(error_line(e))
             continue
         if out is not None:
             print(out)
-    return rc
+    if errors:
+        sys.stdout.flush()
+        print(*errors, sep="\n", file=sys.stderr)
+    return 1 if errors else 0
 
 
 def add_create_flags(p: argparse.ArgumentParser) -> None:

@@ -33,9 +33,10 @@ def run(args: argparse.Namespace, opts: object) -> int:
         from skiff.cli.main import requires_arguments
 
         raise requires_arguments("skiff exec", 2)
+    eng = engine(opts)
+    eng.cs.resolve(args.container)  # as docker/cli, which inspects first: "No such container" wins over the TTY
     if not args.detach:
         check_tty(args.interactive, args.tty)
-    eng = engine(opts)
     try:
         return exec_in(eng, args.container, ExecOptions(
             command=list(args.command), detach=args.detach, interactive=args.interactive, tty=args.tty,

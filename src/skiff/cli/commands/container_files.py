@@ -57,8 +57,7 @@ def run(args: argparse.Namespace, opts: object) -> int:
             return 0
         if args._verb == "export":
             if args.output:
-                with open(args.output, "wb") as f:
-                    files.export(eng, args.container, f)
+                files.export_file(eng, args.container, args.output)
             else:
                 if sys.stdout.isatty():
                     raise SkiffError("cowardly refusing to save to a terminal. Use the -o flag or redirect")

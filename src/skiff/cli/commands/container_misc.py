@@ -70,12 +70,15 @@ def run(args: argparse.Namespace, opts: object) -> int:
 
     eng = engine(opts)
     try:
-        if args._verb == "rename":  # docker/cli: the daemon's error, then its own
+        if args._verb == "rename":  # docker/cli: the names trimmed, then the daemon's error and its own
+            old, new = args.container.strip(), args.new_name.strip()
+            if not old or not new:
+                raise SkiffError("Neither old nor new names may be empty", exit_code=1)
             try:
-                eng.rename(args.container, args.new_name)
+                eng.rename(old, new)
             except SkiffError as e:
                 print(f"Error response from daemon: {e.message}", file=sys.stderr)
-                raise SkiffError(f"failed to rename container named {args.container}", exit_code=1) from None
+                raise SkiffError(f"failed to rename container named {old}", exit_code=1) from None
             return 0
         if args._verb == "port":
             from skiff.engine.containers_query import published_ports

@@ -78,16 +78,10 @@ def run(args: argparse.Namespace, opts: object) -> int:
             except SkiffError as e:
                 out.missing(f"Error: {e.message}")
         return out.flush()
-    if v == "rm":
-        rc = 0
-        for n in args.names:
-            try:
-                eng.volumes.remove(n, eng.volume_users(n), force=args.force)
-                print(n)
-            except SkiffError as e:
-                print(f"Error response from daemon: {e.message}", file=sys.stderr)
-                rc = 1
-        return rc
+    if v == "rm":  # docker/cli: the names removed, then the errors
+        from skiff.cli.commands.container_common import each
+
+        return each(args.names, lambda n: (eng.volumes.remove(n, eng.volume_users(n), force=args.force), n)[1])
     if v == "prune":
         if not args.force:
             what = "all local volumes" if args.all else "anonymous local volumes"
