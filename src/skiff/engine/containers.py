@@ -158,6 +158,7 @@ class ContainerEngine:
         from .containers_launch import launch_detached
 
         self._torn_down.discard(cid)
+        self.cs.removing_path(cid).unlink(missing_ok=True)  # left by an `rm -f` that failed
         rec = self.cs.record(cid)
         drv = self.driver(rec.host_config.runtime)
         try:
@@ -166,7 +167,7 @@ class ContainerEngine:
                 drv, cid, bundle, tty=rec.config.tty, interactive=rec.config.open_stdin,
                 log=self.cs.log_path(cid), exit_file=self.cs.exit_path(cid), attach=self.cs.attach_path(cid),
                 exit_cmd=self.exit_command(cid), monitor_log=self.cs.rdir(cid) / "monitor.log",
-                wait_attach=attach, native_dir=self.root / "bin")
+                wait_attach=attach, native_dir=self.root / "bin", unless=self.cs.removing_path(cid))
             from .networks import connect
 
             try:
@@ -540,21 +541,42 @@ class ContainerEngine:
             if not force:
                 raise ConflictError(f'cannot remove container "{rec.name}": container is {st.status}: stop the '
                                     "container before removing or force remove")
-            with self.cs.lock(cid):
-                cancelled = self._cancel_restart(cid)
-                if not cancelled:
-                    st = self.cs.state(cid)
-                    self.cs.save_state(cid, replace(self.cs.raw_state(cid), stopped_by_user=True))
-            if not cancelled:
-                drv = self.driver(rec.host_config.runtime)
-                if st.st is Status.PAUSED:
-                    self._try(lambda: drv.resume(cid))
-                self._try(lambda: drv.kill(cid, 9, all_processes=True))
-                self._wait_gone(st.pid, 10)
+            pid = self._kill_for_removal(cid, rec)
+            if pid is not None:
+                self._wait_gone(pid, 10)
                 self.wait_state(cid, timeout=10, durable=False)
         with self.cs.lock(cid):
             self._remove_everything(rec, volumes=volumes)
         return cid
+
+    def _kill_for_removal(self, cid: str, rec: ContainerRecord) -> int | None:
+        """Mark a live container stopped by the user (no restart) and SIGKILL it; the pid to wait for, or None
+        when it was waiting to restart (that wait is cancelled instead). Its state is about to be removed: the
+        runroot's copy is the one written."""
+        with self.cs.lock(cid):
+            if self._cancel_restart(cid):
+                return None
+            st = self.cs.state(cid)
+            self.cs.save_state(cid, replace(self.cs.raw_state(cid), stopped_by_user=True), durable=False)
+            # the monitor then skips its exit command (a `skiff container cleanup` process: ~70 ms of CPU
+            # and an fsync, racing this one for the same work): the caller cleans up
+            self.cs.removing_path(cid).touch()
+        drv = self.driver(rec.host_config.runtime)
+        if st.st is Status.PAUSED:
+            self._try(lambda: drv.resume(cid))
+        self._try(lambda: drv.kill(cid, 9, all_processes=True))
+        return st.pid
+
+    def kill_for_removal(self, names: list[str]) -> None:
+        """``rm -f`` of several containers: SIGKILL every live one first, so that their exits overlap (docker/cli
+        removes them in parallel); :meth:`remove` then finds each gone. Errors are left to :meth:`remove`."""
+        for text in names:
+            try:
+                cid = self.cs.resolve(text)
+                if self.cs.state(cid).st.is_live:
+                    self._kill_for_removal(cid, self.cs.record(cid))
+            except SkiffError:
+                continue
 
     def _remove_everything(self, rec: ContainerRecord, *, volumes: bool) -> None:
         if rec.id not in self._torn_down:  # `run --rm`: cleanup() has just done it

@@ -81,7 +81,7 @@ def create_process(driver: RuntimeDriver, cid: str, bundle: Path, stdio: Stdio,
 
 def monitor_argv(cid: str, pid: int, stdio: Stdio, log: Path, exit_file: Path, attach: Path,
                  exit_cmd: list[str], *, interactive: bool, wait_attach: bool = False,
-                 native: str | None = None) -> list[str]:
+                 native: str | None = None, unless: Path | None = None) -> list[str]:
     """The native monitor when built (``native``), else the Python one; both take the same arguments."""
     import skiff
 
@@ -94,6 +94,8 @@ def monitor_argv(cid: str, pid: int, stdio: Stdio, log: Path, exit_file: Path, a
     argv += [f"pid={pid}", f"log={log}", f"exit={exit_file}", f"attach={attach}", f"cgroup=/skiff/{cid}"]
     if wait_attach:
         argv.append("wait_attach=10")
+    if unless is not None:
+        argv.append(f"unless={unless}")
     if stdio.master is not None:
         argv += [f"tty={stdio.master}", f"stdin={1 if interactive else 0}"]
     else:
@@ -114,7 +116,8 @@ class Launched:
 
 def launch_detached(driver: RuntimeDriver, cid: str, bundle: Path, *, tty: bool, interactive: bool,
                     log: Path, exit_file: Path, attach: Path, exit_cmd: list[str],
-                    monitor_log: Path, wait_attach: bool = False, native_dir: Path | None = None) -> Launched:
+                    monitor_log: Path, wait_attach: bool = False, native_dir: Path | None = None,
+                    unless: Path | None = None) -> Launched:
     """Fork the monitor-to-be, create the container in it, exec the monitor; return once created."""
     from skiff.monitor.native import binary
 
@@ -131,7 +134,7 @@ def launch_detached(driver: RuntimeDriver, cid: str, bundle: Path, *, tty: bool,
             os.setsid()
             if os.fork() == 0:
                 _monitor_child(driver, cid, bundle, stdio, w, log, exit_file, attach, exit_cmd, monitor_log,
-                               interactive, wait_attach, native)
+                               interactive, wait_attach, native, unless)
             code = 0
         finally:
             os._exit(code)
@@ -159,12 +162,12 @@ def launch_detached(driver: RuntimeDriver, cid: str, bundle: Path, *, tty: bool,
 def _monitor_child(driver: RuntimeDriver, cid: str, bundle: Path, stdio: Stdio, w: int, log: Path,
                    exit_file: Path, attach: Path, exit_cmd: list[str], monitor_log: Path,
                    interactive: bool, wait_attach: bool,
-                   native: str | None) -> None:  # pragma: no cover - runs in the forked child
+                   native: str | None, unless: Path | None) -> None:  # pragma: no cover - runs in the forked child
     try:
         set_subreaper()
         pid = create_process(driver, cid, bundle, stdio)
         argv = monitor_argv(cid, pid, stdio, log, exit_file, attach, exit_cmd, interactive=interactive,
-                            wait_attach=wait_attach, native=native)
+                            wait_attach=wait_attach, native=native, unless=unless)
         keep = [*stdio.outputs, *([stdio.stdin] if stdio.stdin is not None else [])]
         for fd in keep:
             os.set_inheritable(fd, True)

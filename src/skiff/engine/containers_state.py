@@ -11,6 +11,7 @@ Layout::
     RUNROOT/containers/<id>/state.json      volatile state (status, pids, times, exit code, OOM)
     RUNROOT/containers/<id>/exit            written by the monitor when the container exits
     RUNROOT/containers/<id>/attach          the monitor's attach socket
+    RUNROOT/containers/<id>/removing        `rm -f` is removing it: the monitor runs no exit command
 
 LOCK ORDER: names.lock, then a container's lock (never two container locks at once).
 A state whose monitor is gone (crash of skiff, kill of the monitor, reboot) reads as ``exited``.
@@ -159,6 +160,10 @@ class ContainerStore:
 
     def attach_path(self, cid: str) -> Path:
         return self.rundir / cid / "attach"
+
+    def removing_path(self, cid: str) -> Path:
+        """Made by ``rm -f`` before it kills the container: its monitor then leaves the clean-up to it."""
+        return self.rundir / cid / "removing"
 
     # -- locks ------------------------------------------------------------------------------------------
     @contextmanager

@@ -5,7 +5,7 @@
  *
  * argv: k=v ... -- EXIT-COMMAND...
  *   pid=N log=PATH exit=PATH attach=PATH cgroup=/skiff/ID out=FD err=FD in=FD tty=FD stdin=0|1
- *   wait_attach=SECONDS
+ *   wait_attach=SECONDS unless=PATH (the exit command is not run when PATH exists: `rm -f` cleans up itself)
  * Logs: Docker's json-file lines. Attach protocol: see skiff/monitor/monitor.py.
  */
 #define _GNU_SOURCE
@@ -228,7 +228,7 @@ static void add_client(int lst) {
 }
 
 int main(int argc, char **argv) {
-    const char *logp = NULL, *exitp = NULL, *attachp = NULL, *cgroup = NULL;
+    const char *logp = NULL, *exitp = NULL, *attachp = NULL, *cgroup = NULL, *unlessp = NULL;
     int want_stdin = 0;
     double wait_attach = 0;
     char **cmd = NULL;
@@ -251,6 +251,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(k, "tty")) tty_fd = outfd[0] = atoi(v);
         else if (!strcmp(k, "stdin")) want_stdin = atoi(v);
         else if (!strcmp(k, "wait_attach")) wait_attach = atof(v);
+        else if (!strcmp(k, "unless")) unlessp = v;
     }
     if (cpid <= 0 || !exitp) { fprintf(stderr, "skiff-monitor: pid= and exit= are required\n"); return 2; }
     if (tty_fd >= 0) stdin_fd = want_stdin ? tty_fd : -1;
@@ -341,7 +342,7 @@ int main(int argc, char **argv) {
         rename(tmp, exitp);
     }
     if (logfd >= 0) close(logfd);
-    if (cmd && cmd[0]) {
+    if (cmd && cmd[0] && !(unlessp && access(unlessp, F_OK) == 0)) {
         int nul = open("/dev/null", O_RDWR);
         dup2(nul, 0); dup2(nul, 1); dup2(nul, 2);
         sigprocmask(SIG_UNBLOCK, &mask, NULL);

@@ -3,8 +3,9 @@
 The engine forks, creates the container in the child (which becomes its parent, and a child subreaper), then
 execs this entry, so the process that waits for the container imports only :mod:`skiff.monitor`. Keys:
 ``pid`` container pid; ``out``/``err``/``in``/``tty`` inherited fds; ``log`` json-file path; ``exit`` the file
-that receives the exit status; ``attach`` the attach socket path. After ``--`` comes the exit command
-(``skiff container cleanup ID``), exec'ed once the status is recorded.
+that receives the exit status; ``attach`` the attach socket path; ``unless`` a path whose existence skips the
+exit command (``rm -f`` does the clean-up itself). After ``--`` comes the exit command (``skiff container
+cleanup ID``), exec'ed once the status is recorded.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ def main(argv: list[str] | None = None) -> None:
                   wait_attach=float(kv.get("wait_attach", "0")))
     code = mon.run()
     write_exit(kv["exit"], code, mon.oom, pid)
-    if cmd:
+    if cmd and not ("unless" in kv and os.path.exists(kv["unless"])):  # `rm -f` cleans up itself
         null = os.open("/dev/null", os.O_RDWR)
         for fd in (0, 1, 2):
             os.dup2(null, fd)

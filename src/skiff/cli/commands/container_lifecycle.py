@@ -58,6 +58,8 @@ def run(args: argparse.Namespace, opts: object) -> int:
     if v == "wait":
         return each(names, lambda n: eng.wait(n))
     if v in ("rm", "remove"):
+        if args.force and len(names) > 1:
+            eng.kill_for_removal(names)
         return each(names, lambda n: _remove(eng, n, args))
     raise AssertionError(v)
 
