@@ -181,6 +181,24 @@ class NetworkManager:
             self.store.put(rec)
         return rec
 
+    def _subnet_still_free(self, rec: NetworkRecord) -> NetworkRecord:
+        """Before a network's bridge is made again (after a reboot, or ``teardown``): its subnet, chosen free
+        when the network was created, may be routed elsewhere on the host by now (another store's bridge, a
+        VPN), and a second route to it would send the containers' traffic to the wrong interface. The default
+        network with no container on it moves to a free pool, as Docker picks docker0's pool when it makes
+        the bridge; any other network is refused, naming the route in the way."""
+        net = ipaddress.IPv4Network(rec.subnet)
+        clash = next(((u, what) for u, what in self._used_subnets(exclude=rec.name) if net.overlaps(u)), None)
+        if clash is None:
+            return rec
+        if rec.default and not self.default_subnet and not self.store.ipam(rec.name).endpoints:
+            new = self._pick_subnet(ipaddress.IPv4Network(p) for p in DEFAULT_POOLS)
+            rec = replace(rec, subnet=str(new), gateway=str(new.network_address + 1))
+            self.store.put(rec)
+            return rec
+        raise ConflictError(f"network {rec.name}: its subnet {net} overlaps with {clash[1]} ({clash[0]}) on this "
+                            "host now; remove that route, or this network")
+
     def list(self) -> builtins.list[NetworkRecord]:
         with self.store.locked():
             self._default_network()
@@ -265,6 +283,8 @@ class NetworkManager:
         """Connect the container whose network namespace is ``netns_path`` to ``network``."""
         with self.store.locked():
             rec = self._default_network() if network == DEFAULT_NETWORK else self._find(network)
+            if not os.path.exists(f"/sys/class/net/{rec.bridge}"):  # the bridge is (re)made: is its subnet free?
+                rec = self._subnet_still_free(rec)
             st = self.store.ipam(rec.name)
             if any(e.container_id == container_id for e in st.endpoints):
                 raise ConflictError(f"container {name or container_id[:12]} is already on network {rec.name}")
