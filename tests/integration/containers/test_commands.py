@@ -111,41 +111,9 @@ def test_volume_and_system_prune(sk, name):  # type: ignore[no-untyped-def]
 
 def test_run_it_terminal(sk):  # type: ignore[no-untyped-def]
     """-it: a pty inside, raw mode outside, the window size followed, the exit code propagated."""
-    import fcntl
-    import pty
-    import select
-    import struct
-    import termios
-
-    from helpers.cli import skiff_cmd
+    from helpers.cli import pty_run, skiff_cmd
 
     argv = skiff_cmd(sk.root, sk.runroot, "run", "--rm", "-it", *NONE, "busybox", "sh")
-    pid, fd = pty.fork()
-    if pid == 0:  # pragma: no cover - child
-        os.execv(argv[0], argv)
-    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 100, 0, 0))
-    buf = b""
-
-    def read_until(token: bytes, timeout: float = 20) -> bool:
-        nonlocal buf
-        end = time.monotonic() + timeout
-        while token not in buf and time.monotonic() < end:
-            if select.select([fd], [], [], 0.2)[0]:
-                try:
-                    data = os.read(fd, 4096)
-                except OSError:
-                    return False
-                if not data:
-                    return False
-                buf += data
-        return token in buf
-
-    try:
-        assert read_until(b"# ")
-        os.write(fd, b"stty size; tty; echo T=$TERM; exit 3\r")
-        read_until(b"T=xterm\r\n")
-        _, status = os.waitpid(pid, 0)
-    finally:
-        os.close(fd)
-    assert b"40 100\r\n" in buf and b"/dev/pts/0\r\n" in buf
-    assert os.waitstatus_to_exitcode(status) == 3
+    buf, code = pty_run(argv, [(b"# ", b"stty size; tty; echo T=$TERM; exit 3\r")], winsize=(40, 100))
+    assert b"40 100\r\n" in buf and b"/dev/pts/0\r\n" in buf and b"T=xterm\r\n" in buf
+    assert code == 3

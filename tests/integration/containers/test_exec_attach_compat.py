@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import select
 import signal
 import subprocess
 import time
@@ -13,6 +12,20 @@ import time
 NONE = ("--network", "none")
 TRAP = 'trap "echo got TERM; exit 3" TERM; while true; do echo tick; sleep 0.1; done'
 TICKING_CAT = "while :; do echo tick; sleep 0.2; done & cat; exit 4"
+
+
+def _term_once_attached(p: subprocess.Popen[bytes]) -> bytes:
+    """Once the client shows the container's first tick, SIGTERM to the client; its output (it is reaped
+    whatever happens)."""
+    try:
+        assert p.stdout is not None and p.stdout.readline() == b"tick\n"  # attached
+        p.send_signal(signal.SIGTERM)
+        out, _ = p.communicate(timeout=30)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    return out
 
 
 def _cid(sk, name):  # type: ignore[no-untyped-def]
@@ -38,46 +51,6 @@ def _wait_restarting(sk, cid):  # type: ignore[no-untyped-def]
     raise AssertionError("the container never waited in a long enough back-off")
 
 
-def _pty_run(argv: list[str], steps: list[tuple[bytes, bytes]], timeout: float = 20) -> tuple[bytes, int]:
-    """Run ``argv`` on a new pty; for each (wait_for, send) wait until the output holds ``wait_for`` and type
-    ``send``. The output and the exit code; the process is killed and reaped whatever happens."""
-    import pty
-
-    pid, fd = pty.fork()
-    if pid == 0:  # pragma: no cover - child
-        os.execv(argv[0], argv)
-    buf = b""
-    status = None
-    try:
-        for token, send in steps:
-            end = time.monotonic() + timeout
-            while token not in buf and time.monotonic() < end:
-                if select.select([fd], [], [], 0.2)[0]:
-                    try:
-                        data = os.read(fd, 4096)
-                    except OSError:
-                        break
-                    if not data:
-                        break
-                    buf += data
-            assert token in buf, buf
-            os.write(fd, send)
-        end = time.monotonic() + timeout
-        while status is None and time.monotonic() < end:
-            if select.select([fd], [], [], 0.2)[0]:
-                try:
-                    buf += os.read(fd, 4096)
-                except OSError:
-                    pass
-            done, st = os.waitpid(pid, os.WNOHANG)
-            if done:
-                status = st
-    finally:
-        if status is None:
-            os.kill(pid, signal.SIGKILL)
-            _, status = os.waitpid(pid, 0)
-        os.close(fd)
-    return buf, os.waitstatus_to_exitcode(status)
 
 
 def test_exec_refused_states(sk, name):  # type: ignore[no-untyped-def]
@@ -187,14 +160,7 @@ def test_attach_sig_proxy(sk, name):  # type: ignore[no-untyped-def]
     sk("run", "-d", "--name", name, *NONE, "busybox", "sh", "-c", TRAP)
     for proxy, expect in (("--sig-proxy=false", -signal.SIGTERM), ("--sig-proxy", 3)):
         p = sk.popen("attach", proxy, name, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        try:
-            assert p.stdout is not None and p.stdout.readline() == b"tick\n"  # attached
-            p.send_signal(signal.SIGTERM)
-            out, _ = p.communicate(timeout=30)
-        finally:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
+        out = _term_once_attached(p)
         assert p.returncode == expect
         if expect == 3:
             assert out.endswith(b"got TERM\n")
@@ -207,18 +173,18 @@ def test_attach_sig_proxy(sk, name):  # type: ignore[no-untyped-def]
 def test_attach_detach_keys(sk, name):  # type: ignore[no-untyped-def]
     """ctrl-p,ctrl-q (or --detach-keys) lets go of a -it container, which runs on: docker/cli's "read escape
     sequence", exit 1. A partial sequence reaches the container; the container's exit ends attach with its code."""
-    from helpers.cli import skiff_cmd
+    from helpers.cli import pty_run, skiff_cmd
 
     sk("run", "-d", "-it", "--name", name, *NONE, "busybox", "sh", "-c", TICKING_CAT)
-    out, code = _pty_run(skiff_cmd(sk.root, sk.runroot, "attach", name),
+    out, code = pty_run(skiff_cmd(sk.root, sk.runroot, "attach", name),
                          [(b"tick", b"x\x10y\r"), (b"x\x10y", b"\x10\x11")])
     assert code == 1 and b"Error: read escape sequence" in out
     assert _status(sk, name) == "running"
-    out, code = _pty_run(skiff_cmd(sk.root, sk.runroot, "attach", "--detach-keys", "ctrl-x,z", name),
+    out, code = pty_run(skiff_cmd(sk.root, sk.runroot, "attach", "--detach-keys", "ctrl-x,z", name),
                          [(b"tick", b"\x18z")])
     assert code == 1 and b"Error: read escape sequence" in out
     assert _status(sk, name) == "running"
-    out, code = _pty_run(skiff_cmd(sk.root, sk.runroot, "attach", name), [(b"tick", b"\x04")])  # EOF: cat ends
+    out, code = pty_run(skiff_cmd(sk.root, sk.runroot, "attach", name), [(b"tick", b"\x04")])  # EOF: cat ends
     assert code == 4
     sk("rm", name)
 
@@ -241,14 +207,7 @@ def test_start_attach(sk, name):  # type: ignore[no-untyped-def]
     sk("rm", name, f"{name}_b")
     sk("create", "--name", name, *NONE, "busybox", "sh", "-c", TRAP)
     p = sk.popen("start", "-a", name, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        assert p.stdout is not None and p.stdout.readline() == b"tick\n"
-        p.send_signal(signal.SIGTERM)
-        out, _ = p.communicate(timeout=30)
-    finally:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
+    out = _term_once_attached(p)
     assert p.returncode == 3 and out.endswith(b"got TERM\n")
     sk("rm", name)
 
