@@ -56,10 +56,15 @@ class NetworkManager:
     def __init__(self, root: Path, runroot: Path, *, bridge_prefix: str | None = None, table: str | None = None,
                  default_subnet: str | None = None, dns_upstreams: Sequence[str] | None = None,
                  host_resolv: Path = Path("/etc/resolv.conf"), firewall_backend: str = "auto") -> None:
-        # None: $SKIFF_BRIDGE_PREFIX / $SKIFF_NFT_TABLE, else "skiff" (tests set these so that the real CLI
-        # never touches the host's skiff0 bridge or its `inet skiff` table)
-        bridge_prefix = bridge_prefix or os.environ.get("SKIFF_BRIDGE_PREFIX") or "skiff"
-        table = table or os.environ.get("SKIFF_NFT_TABLE") or "skiff"
+        # None: the store's own names (skiff0 and `inet skiff` for the default root, hashed ones for any other;
+        # $SKIFF_BRIDGE_PREFIX / $SKIFF_NFT_TABLE override them). A manager of another root under the default
+        # names took the default store's bridge, veths and rules for strays of its own and removed them.
+        if bridge_prefix is None or table is None:
+            from skiff.network.names import host_names
+
+            own_prefix, own_table = host_names(root)
+            bridge_prefix = bridge_prefix or own_prefix
+            table = table or own_table
         if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,31}", table):
             raise InvalidArgumentError(f"nftables table name {table!r}: letters, digits and _ (at most 32)")
         if not re.fullmatch(r"[a-z][a-z0-9]{0,7}", bridge_prefix):
