@@ -90,11 +90,6 @@ class PackFinder:
 _ModuleSpec: Any = sys.modules["_frozen_importlib"].ModuleSpec
 
 
-def open_fds() -> list[int]:
-    """The descriptors the installed packs read from (a forked process that closes the others keeps these)."""
-    return [f._fd for f in sys.meta_path if isinstance(f, PackFinder)]
-
-
 def _read_index(fd: int) -> tuple[int, dict[str, tuple[int, int, bool, str, int, int]]] | None:
     head = os.pread(fd, len(_HEADER) + 8, 0)
     if len(head) != len(_HEADER) + 8 or not head.startswith(_HEADER):

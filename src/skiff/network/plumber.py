@@ -23,7 +23,7 @@ from skiff.errors import SkiffError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, BinaryIO, NoReturn
+    from typing import Any, BinaryIO
 
     from skiff.network.model import Attachment
 
@@ -85,44 +85,6 @@ def main() -> None:
     os._exit(0)  # no interpreter teardown: the engine does not wait for it
 
 
-def _forked(r_in: int, w_out: int, args: tuple[str, str, str, str, str]) -> NoReturn:  # pragma: no cover - child
-    """The helper as a fork of the engine: the two pipes become its stdin and stdout, /dev/null its stderr,
-    and every other descriptor of the engine's is closed (its locks, its terminal) but the module pack's."""
-    code = 1
-    try:
-        null = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(r_in, 0)
-        os.dup2(w_out, 1)
-        os.dup2(null, 2)
-        from skiff.modpack import open_fds
-
-        low = 3
-        for fd in sorted(open_fds()):  # the module pack's stays: the helper imports the network code from it
-            os.closerange(low, fd)
-            low = fd + 1
-        os.closerange(low, 1 << 20)
-        sys.stdin = open(0, encoding="utf-8", closefd=False)  # noqa: SIM115 - the process's own stdio
-        sys.stdout = open(1, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
-        _serve(*args)
-        sys.stdout.flush()
-        code = 0
-    finally:
-        os._exit(code)
-
-
-def _spawn_interpreter(r_in: int, w_out: int, args: tuple[str, str, str, str, str]) -> int:
-    code = (f"import gc, sys; gc.disable(); sys.path[:] = {sys.path!r}; "  # gc: as in the CLI (launchers)
-            "from skiff.modpack import install; install(); "  # pyroute2's ~160 modules from one file
-            "from skiff.network.plumber import main; main()")
-    null = os.open(os.devnull, os.O_WRONLY | os.O_CLOEXEC)
-    try:
-        return os.posix_spawn(sys.executable, [sys.executable, "-S", "-c", code, *args], os.environ,
-                              file_actions=[(os.POSIX_SPAWN_DUP2, r_in, 0), (os.POSIX_SPAWN_DUP2, w_out, 1),
-                                            (os.POSIX_SPAWN_DUP2, null, 2)])
-    finally:
-        os.close(null)
-
-
 class HelperGone(SkiffError):
     """The plumber process died or could not start (its stderr is not kept): the caller may do the work in
     its own process instead."""
@@ -152,30 +114,27 @@ class Plumber:
 
     @classmethod
     def spawn(cls, root: str, runroot: str, prefix: str, table: str, network: str) -> Plumber:
-        """A single-threaded caller (the CLI, as `run` begins) forks the helper: the child skips an interpreter's
-        start (~12 ms) and the modules this process has loaded, so its answer is ready sooner. Otherwise a new
-        interpreter by posix_spawn (subprocess costs ~5 ms to import on `skiff run`'s path). Either way the
-        helper's stdin and stdout are two pipes, and it holds no other descriptor of ours."""
-        args = (root, runroot, prefix, table, network)
-        r_in, w_in = os.pipe2(os.O_CLOEXEC)
-        r_out, w_out = os.pipe2(os.O_CLOEXEC)
+        """posix_spawn rather than subprocess (~5 ms to import, on `skiff run`'s path): the pipes are made
+        close-on-exec, so the helper gets them as stdin and stdout and no other descriptor of ours."""
+        code = (f"import gc, sys; gc.disable(); sys.path[:] = {sys.path!r}; "  # gc: as in the CLI (launchers)
+                "from skiff.modpack import install; install(); "  # pyroute2's ~160 modules from one file
+                "from skiff.network.plumber import main; main()")
+        r_in, w_in = os.pipe()
+        r_out, w_out = os.pipe()
+        null = os.open(os.devnull, os.O_WRONLY | os.O_CLOEXEC)
         try:
-            threading = sys.modules.get("threading")
-            if threading is None or threading.active_count() == 1:
-                sys.stdout.flush()  # nothing of ours buffered may reach the helper's stdout
-                sys.stderr.flush()
-                pid = os.fork()
-                if pid == 0:  # pragma: no cover - the helper
-                    _forked(r_in, w_out, args)
-            else:
-                pid = _spawn_interpreter(r_in, w_out, args)
+            pid = os.posix_spawn(sys.executable,
+                                 [sys.executable, "-S", "-c", code, root, runroot, prefix, table, network],
+                                 os.environ, file_actions=[(os.POSIX_SPAWN_DUP2, r_in, 0),
+                                                           (os.POSIX_SPAWN_DUP2, w_out, 1),
+                                                           (os.POSIX_SPAWN_DUP2, null, 2)])
         except BaseException:
             os.close(w_in)
             os.close(r_out)
             raise
         finally:
-            os.close(r_in)
-            os.close(w_out)
+            for fd in (r_in, w_out, null):
+                os.close(fd)
         return cls(_Helper(pid, open(w_in, "wb"), open(r_out, "rb")))
 
     def send(self, req: dict[str, Any]) -> None:
