@@ -309,12 +309,7 @@ def ps(eng: ContainerEngine, *, all: bool = False, last: int = -1, filters: list
     f = parse_filters(eng, filters or [])
     all = all or f.all
     entries: list[tuple[int, ContainerRecord, State]] = []
-    for cid in eng.cs.ids():
-        try:
-            rec = eng.cs.record(cid)
-            st = eng.cs.state(cid)
-        except SkiffError:
-            continue
+    for rec, st in eng.cs.entries():
         try:
             created = parse_rfc3339(rec.created)
         except (ValueError, IndexError):

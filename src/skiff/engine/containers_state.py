@@ -311,6 +311,15 @@ class ContainerStore:
         except FileNotFoundError:
             return []
 
+    def entries(self) -> Iterator[tuple[ContainerRecord, State]]:
+        """Every container's record and current state; one whose record cannot be read (cut short by a crash
+        of the machine) is left out, as ``ps -a`` and ``container prune`` leave it."""
+        for cid in self.ids():
+            try:
+                yield self.record(cid), self.state(cid)
+            except SkiffError:
+                continue
+
     def resolve(self, text: str) -> str:
         """A container ID from a full ID, a name, or a unique ID prefix (Docker's order)."""
         if len(text) == 64 and self.cdir(text).is_dir():

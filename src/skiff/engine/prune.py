@@ -70,12 +70,8 @@ def prune_containers(eng: ContainerEngine, filters: list[str]) -> PruneReport:
 
     flt = parse_filters(filters, ("until", "label", "label!"))
     rep = PruneReport()
-    for cid in eng.cs.ids():
-        try:
-            rec = eng.cs.record(cid)
-            st = eng.cs.state(cid)
-        except SkiffError:
-            continue
+    for rec, st in eng.cs.entries():
+        cid = rec.id
         if st.st.is_live or not flt.keeps_labels(dict(rec.config.labels)):
             continue
         if flt.until_ns is not None:

@@ -155,3 +155,21 @@ def test_top_columns_and_usage(sk, name):  # type: ignore[no-untyped-def]
     assert cp.returncode != 0 and "ps_args" not in _err(cp)
     assert _err(cp).startswith('Error: "skiff top" requires at least 1 argument.')  # docker/cli's RequiresMinArgs
     assert len(_err(cp).strip().splitlines()) <= 2
+
+
+def test_a_record_cut_short_is_left_out_not_a_traceback(sk, name):  # type: ignore[no-untyped-def]
+    """A container whose config.json a crash of the machine cut short: ps -a and container prune carry on
+    without it; rm -f of it says what is wrong in one line."""
+    cid = sk.out("create", "--name", f"{name}_ok", *NONE, "busybox", "true").strip()
+    broken = sk.out("create", "--name", name, *NONE, "busybox", "true").strip()
+    (sk.root / "containers" / broken / "config.json").write_bytes(b"")
+    ids = sk.out("ps", "-aq", "--no-trunc").split()
+    assert cid in ids and broken not in ids
+    assert sk.out("container", "prune", "-f").split()[:3] == ["Deleted", "Containers:", cid]
+    cp = sk("inspect", broken, check=False)
+    assert cp.returncode == 1 and f"container {broken}: unreadable config.json" in cp.stderr.decode()
+    assert cp.stderr.decode().count("\n") == 1
+    import shutil
+
+    shutil.rmtree(sk.root / "containers" / broken)  # what the fixture's clean-up cannot read
+    (sk.root / "containers" / "names" / name).unlink()
