@@ -22,13 +22,15 @@ CONFIG: tuple[tuple[str, Any], ...] = (
     ("StopTimeout", _OMIT), ("Shell", _OMIT),
 )
 
-# moby api/types/container/hostconfig.go, HostConfig (with Resources inlined)
+# moby api/types/container/hostconfig.go, HostConfig (with Resources inlined). Every skiff container has IPC and
+# cgroup namespaces of its own: Docker's daemon records that as "private" (its default-ipc-mode, and the cgroupns
+# mode it uses on cgroup v2 hosts; on v1 it shares the host's).
 HOST_CONFIG: tuple[tuple[str, Any], ...] = (
     ("Binds", None), ("ContainerIDFile", ""), ("LogConfig", {"Type": "json-file", "Config": {}}),
     ("NetworkMode", "bridge"), ("PortBindings", {}), ("RestartPolicy", {"Name": "no", "MaximumRetryCount": 0}),
     ("AutoRemove", False), ("VolumeDriver", ""), ("VolumesFrom", None), ("ConsoleSize", [0, 0]),
-    ("Annotations", _OMIT), ("CapAdd", None), ("CapDrop", None), ("CgroupnsMode", ""), ("Dns", []),
-    ("DnsOptions", []), ("DnsSearch", []), ("ExtraHosts", None), ("GroupAdd", None), ("IpcMode", ""),
+    ("Annotations", _OMIT), ("CapAdd", None), ("CapDrop", None), ("CgroupnsMode", "private"), ("Dns", []),
+    ("DnsOptions", []), ("DnsSearch", []), ("ExtraHosts", None), ("GroupAdd", None), ("IpcMode", "private"),
     ("Cgroup", ""), ("Links", None), ("OomScoreAdj", 0), ("PidMode", ""), ("Privileged", False),
     ("PublishAllPorts", False), ("ReadonlyRootfs", False), ("SecurityOpt", None), ("StorageOpt", _OMIT),
     ("Tmpfs", _OMIT), ("UTSMode", ""), ("UsernsMode", ""), ("ShmSize", 67108864), ("Sysctls", _OMIT),

@@ -29,8 +29,8 @@ def test_inspect_templates_and_keys(sk, name, tmp_path):  # type: ignore[no-unty
     sk("run", "-d", "--name", name, *NONE, "-l", "a=b", "-v", f"{tmp_path}:/mnt:ro", "busybox", "sleep", "600")
     try:
         got = sk.out("inspect", "-f", "{{.Config.Entrypoint}}|{{.Config.Volumes}}|{{.HostConfig.PidMode}}|"
-                     "{{.HostConfig.IpcMode}}", name)
-        assert got == "[]|map[]||\n"
+                     "{{.HostConfig.IpcMode}}|{{.HostConfig.CgroupnsMode}}", name)
+        assert got == "[]|map[]||private|private\n"  # Docker 20.10's daemon says private for both (v2 hosts)
         assert sk.out("inspect", "-f", '{{index .Config.Labels "a"}}|{{index .Config.Labels "zz"}}', name) == "b|\n"
         assert sk.out("inspect", "-f", "{{.Config.Entrypoint}}", "busybox") == "[]\n"
         cp = sk("inspect", "-f", "{{.State.Bogus}}", name, check=False)
