@@ -322,7 +322,7 @@ class ContainerStore:
 
     def resolve(self, text: str) -> str:
         """A container ID from a full ID, a name, or a unique ID prefix (Docker's order)."""
-        if len(text) == 64 and self.cdir(text).is_dir():
+        if _is_id(text) and self.cdir(text).is_dir():  # never a path: user text, joined to the store's folder
             return text
         cid = self.name_owner(text.lstrip("/"))
         if cid:

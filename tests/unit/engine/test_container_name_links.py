@@ -124,3 +124,18 @@ def test_a_record_cut_short_is_an_error_not_a_traceback(cs: ContainerStore) -> N
     (cs.cdir(a.id) / "config.json").write_bytes(b"")
     with pytest.raises(SkiffError, match=r"unreadable config\.json"):
         cs.record(a.id)
+
+
+def test_a_64_character_path_is_not_taken_for_an_id(cs: ContainerStore, tmp_path: Path) -> None:
+    """User text of an ID's length that is a path (absolute, or with ..) names no folder outside the store."""
+    _add(cs, _rec(1, "web"))
+    outside = tmp_path / "o"
+    outside = outside.with_name("o" * (64 - len(str(outside)) + 1))
+    outside.mkdir()
+    assert len(str(outside)) == 64
+    with pytest.raises(NotFoundError):
+        cs.resolve(str(outside))
+    dotted = ("../" * 22)[:63] + "."  # 64 characters of .. and /
+    assert len(dotted) == 64
+    with pytest.raises(NotFoundError):
+        cs.resolve(dotted)
