@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from skiff.archive.walk import Item, Walker
 
     from .containers import ContainerEngine
+    from .containers_model import ContainerRecord
 
 # kernel file systems whose mount points a copy lists but never enters
 PSEUDO_FS = frozenset({"proc", "sysfs", "devpts", "mqueue", "cgroup", "cgroup2", "debugfs", "tracefs",
@@ -238,6 +239,21 @@ class _Dest:
         return real
 
 
+def check_writable(rec: ContainerRecord, target: str) -> None:
+    """Docker's checks before a copy into a container (moby ``checkIfPathIsInAVolume``): a path under a
+    read-only mount is refused, and so is a path under no mount of a container whose rootfs is read-only.
+    ``target`` is the path the copy takes, symlinks resolved, relative to the root; the innermost mount
+    holding it decides."""
+    path = "/" + target.strip("/") + "/"
+    holders = [m for m in rec.mounts if path.startswith("/" + m.destination.strip("/") + "/")]
+    if holders:
+        holder = max(holders, key=lambda m: len(m.destination.strip("/")))
+        if not holder.rw:
+            raise InvalidArgumentError("mounted volume is marked read-only")
+    elif rec.host_config.readonly_rootfs:
+        raise InvalidArgumentError("container rootfs is marked read-only")
+
+
 def _copy_out(eng: ContainerEngine, cname: str, cpath: str, host_dst: str, *, follow_link: bool, keep_ids: bool,
               out: BinaryIO | None) -> None:
     from skiff.archive.copy import fill_items, place
@@ -274,11 +290,12 @@ def _copy_in(eng: ContainerEngine, host_src: str, cname: str, cpath: str, *, fol
     from skiff.archive.walk import Walker
 
     cid = eng.cs.resolve(cname)
+    rec = eng.cs.record(cid)
     dp = parse_path(cpath)
     with container_root(eng, cid) as root:
         croot = f"{root}/."  # "/." keeps /proc/PID/root usable as a folder for an O_NOFOLLOW open
         uid = gid = None
-        user = eng.cs.record(cid).config.user if archive else ""
+        user = rec.config.user if archive else ""
         if user:
             from .bundles import resolve_user
 
@@ -291,6 +308,7 @@ def _copy_in(eng: ContainerEngine, host_src: str, cname: str, cpath: str, *, fol
             real, kind = dest.resolve(dp)
             if kind != "dir":
                 raise InvalidArgumentError(f'destination "{cname}:{cpath}" must be a directory')
+            check_writable(rec, real)
             place(croot, real, lambda ex, top: fill_tar(ex, stdin, top), is_dir=True, opts=opts,
                   shown=f"{cname}:{cpath}")
             return
@@ -298,6 +316,7 @@ def _copy_in(eng: ContainerEngine, host_src: str, cname: str, cpath: str, *, fol
         missing = NotFoundError(f"lstat {sp.path}: no such file or directory")
         with _Source("/", sp, follow=follow_link, missing=missing) as s:
             target = dest.target(dp, s)
+            check_writable(rec, target)
             skip = pseudo_mount_devs("self")
             place(croot, target, lambda ex, top: fill_items(ex, s.items(Walker(), top, skip)), is_dir=s.is_dir,
                   opts=opts, shown=f"{cname}:{cpath}")

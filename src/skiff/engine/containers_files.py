@@ -2,7 +2,8 @@
 commit.
 
 A running container is reached through ``/proc/PID/root`` (its volumes included); a stopped one through
-its mounted rootfs.
+its mounted rootfs with its volumes and bind mounts on it, made in a private mount namespace
+(:mod:`.containers_fsview`), for cp only: diff, export and commit see the rootfs alone, as in Docker.
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ if TYPE_CHECKING:
 
 @contextlib.contextmanager
 def container_root(eng: ContainerEngine, cid: str) -> Iterator[str]:
+    """The container's file system as its process sees it, volumes included, as a path for the block."""
+    from .containers_fsview import mounted_view
+
     st = eng.cs.state(cid)
     if st.st.is_live and st.pid:
         yield f"/proc/{st.pid}/root"
@@ -26,7 +30,8 @@ def container_root(eng: ContainerEngine, cid: str) -> Iterator[str]:
     drv = eng.store.driver
     root = str(drv.mount(cid))
     try:
-        yield root
+        with mounted_view(root, eng.cs.record(cid).mounts) as view:
+            yield view
     finally:
         if not eng.cs.state(cid).st.is_live:
             with contextlib.suppress(SkiffError, OSError):

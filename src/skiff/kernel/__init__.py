@@ -12,7 +12,9 @@ if TYPE_CHECKING:
 else:  # the protocols are only read by type checkers
     Protocol = object
 
-# Namespace flags (linux/sched.h)
+# Namespace flags (linux/sched.h); CLONE_FS: a thread's own root, cwd and umask (unshare it to leave a mount
+# namespace alone)
+CLONE_FS = 0x00000200
 CLONE_NEWNS = 0x00020000
 CLONE_NEWCGROUP = 0x02000000
 CLONE_NEWUTS = 0x04000000
