@@ -15,13 +15,13 @@ NO_VALUE = "<no value>"
 
 # ---- Go's typed values, for data that stands for Docker's Go structs ---------------------------------
 class GoNil:
-    """A typed nil: a struct field of slice or map type that is nil. Go prints it ``[]`` / ``map[]`` (where a
-    nil interface prints ``<no value>``); it is false, empty, and JSON ``null``."""
+    """A typed nil: a struct field of slice, map or pointer type that is nil. Go prints it ``[]`` / ``map[]`` /
+    ``<nil>`` (where a nil interface prints ``<no value>``); it is false, empty, and JSON ``null``."""
 
     __slots__ = ("kind",)
 
     def __init__(self, kind: str) -> None:
-        self.kind = kind  # "slice" or "map"
+        self.kind = kind  # "slice", "map" or "ptr"
 
     def __len__(self) -> int:
         return 0
@@ -52,11 +52,13 @@ class GoMap(dict):  # type: ignore[type-arg]
 class GoStruct(dict):  # type: ignore[type-arg]
     """A Go struct given as a dict of its fields: naming a field it does not have is an error. With
     ``go_type`` the error is Go's for a struct (``can't evaluate field Foo in type *formatter.ContainerContext``);
-    without, it is the one Docker's inspect shows after its map fallback (``map has no entry for key "Foo"``)."""
+    without, it is the one Docker's inspect shows after its map fallback (``map has no entry for key "Foo"``).
+    ``omit``: fields JSON leaves out (omitempty fields the struct has only as their zero value)."""
 
-    def __init__(self, items: Any = (), go_type: str | None = None) -> None:
+    def __init__(self, items: Any = (), go_type: str | None = None, omit: frozenset[str] = frozenset()) -> None:
         super().__init__(items)
         self.go_type = go_type
+        self.omit = omit
 
     def missing(self, name: str) -> str:
         if self.go_type:
@@ -85,7 +87,7 @@ def go_str(v: Any, top: bool = False) -> str:
     if v is None:
         return NO_VALUE if top else "<nil>"
     if isinstance(v, GoNil):
-        return "[]" if v.kind == "slice" else "map[]"
+        return {"slice": "[]", "map": "map[]"}.get(v.kind, "<nil>")
     if isinstance(v, str):
         return v
     if isinstance(v, bool):
@@ -125,6 +127,8 @@ def to_json_obj(v: Any) -> Any:
             return codec.to_obj(v)
         except Exception:
             return {f.name: to_json_obj(getattr(v, f.name)) for f in records.fields(v)}
+    if isinstance(v, GoStruct) and v.omit:
+        return {str(k): to_json_obj(x) for k, x in v.items() if k not in v.omit}
     if isinstance(v, dict):
         return {str(k): to_json_obj(x) for k, x in v.items()}
     if isinstance(v, (list, tuple, set, frozenset)):

@@ -5,8 +5,8 @@ A template that does not parse exits 64 (docker/cli's StatusError) before any ob
 the template on its typed Go structs, and when a field does not exist there, again on the raw JSON with
 ``missingkey=error``; skiff runs it once on a typed view of the JSON (:func:`typed`): objects are structs
 (a missing field fails with ``map has no entry for key "Bogus"``), free-form maps such as ``Labels`` are Go
-maps (a missing key is ``<no value>``, ``index`` gives ``""``), and nil slices and maps print ``[]`` and
-``map[]``. When nothing was printed (every name missing) a template prints an empty line, as Docker's does.
+maps (a missing key is ``<no value>``, ``index`` gives ``""``), and nil slices, maps and pointers print
+``[]``, ``map[]`` and ``<nil>``. When nothing was printed (every name missing) a template prints an empty line, as Docker's does.
 """
 
 from __future__ import annotations
@@ -33,17 +33,29 @@ _SLICES = frozenset({
     "SecondaryIPv6Addresses", "Test", "ConsoleSize"})
 # (parent field, field) pairs whose kind differs from the table above
 _SPECIAL = {("LogConfig", "Config"): "map", ("IPAM", "Config"): "slice"}
+# Fields Docker's JSON leaves out when empty (omitempty) but its typed structs always have, with Go's zero
+# value, so that `{{.State.Health}}` prints <nil> and `{{if .Config.Healthcheck}}` is false, as in Docker
+_OMITTED: dict[str, dict[str, Any]] = {
+    "State": {"Health": GoNil("ptr")},
+    "Config": {"ExposedPorts": GoNil("map"), "Healthcheck": GoNil("ptr"), "ArgsEscaped": False,
+               "NetworkDisabled": False, "MacAddress": "", "StopSignal": "", "StopTimeout": GoNil("ptr"),
+               "Shell": GoNil("slice")},
+    "HostConfig": {"Annotations": GoNil("map"), "StorageOpt": GoNil("map"), "Tmpfs": GoNil("map"),
+                   "Sysctls": GoNil("map")},
+}
 
 
 def typed(value: Any, key: str = "", parent: str = "") -> Any:
     """The JSON ``value`` of field ``key`` (inside ``parent``) as Go would hold it (see module docstring)."""
     kind = _SPECIAL.get((parent, key)) or ("map" if key in _MAPS else "slice" if key in _SLICES else "")
-    if value is None:
-        return GoNil(kind) if kind else None
+    if value is None:  # a struct field of another type that is null is a nil pointer (PidsLimit, Init...)
+        return GoNil(kind or "ptr") if key else None
     if isinstance(value, dict):
         if kind == "map":
             return GoMap({k: typed(v, "", key) for k, v in value.items()}, zero=_MAPS.get(key, ""))
-        return GoStruct({k: typed(v, k, key) for k, v in value.items()})
+        fields = {k: typed(v, k, key) for k, v in value.items()}
+        zeros = {k: z for k, z in _OMITTED.get(key, {}).items() if k not in fields}
+        return GoStruct({**fields, **zeros}, omit=frozenset(zeros)) if zeros else GoStruct(fields)
     if isinstance(value, list):
         return [typed(v, "", key) for v in value]
     return value

@@ -13,8 +13,8 @@ from skiff.errors import NotFoundError, SkiffError
 
 CONTAINER = {"State": {"Status": "running", "Running": True},
              "Config": {"Entrypoint": None, "Volumes": None, "Labels": {"a": "b"}, "Cmd": ["sh"]},
-             "HostConfig": {"PidMode": "", "IpcMode": "", "Binds": None, "LogConfig": {"Type": "json-file",
-                                                                                      "Config": {}}}}
+             "HostConfig": {"PidMode": "", "IpcMode": "", "Binds": None, "PidsLimit": None,
+                            "LogConfig": {"Type": "json-file", "Config": {}}}}
 
 
 @pytest.mark.parametrize(("template", "want"), [
@@ -23,8 +23,13 @@ CONTAINER = {"State": {"Status": "running", "Running": True},
     ("{{.Config.Labels.zz}}", "<no value>"),  # a Go map: no error, even under missingkey=error
     ("{{json .Config.Entrypoint}} {{json .Config.Labels}}", 'null {"a":"b"}'),
     ("{{len .Config.Entrypoint}}{{range .Config.Entrypoint}}x{{end}}{{if .Config.Volumes}}y{{end}}", "0"),
-    ("{{.State}}", "{running true}"),  # a struct prints its values in order
+    ("{{.State}}", "{running true <nil>}"),  # a struct prints its values in order (Health last)
     ("{{.HostConfig.LogConfig.Config}}", "map[]"),
+    # fields Docker's JSON omits when empty are still in its structs: nil pointers, maps and slices
+    ("{{.State.Health}}|{{.Config.Healthcheck}}|{{.HostConfig.Sysctls}}|{{.Config.Shell}}", "<nil>|<nil>|map[]|[]"),
+    ("{{if .State.Health}}h{{else}}none{{end}}", "none"),
+    ("{{json .Config}}", '{"Entrypoint":null,"Volumes":null,"Labels":{"a":"b"},"Cmd":["sh"]}'),
+    ("{{.HostConfig.PidsLimit}} {{json .HostConfig.PidsLimit}}", "<nil> null"),
 ])
 def test_typed_view(template: str, want: str) -> None:
     assert Template(template, missingkey="error").execute(typed(CONTAINER)) == want
