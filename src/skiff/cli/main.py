@@ -213,6 +213,30 @@ def run(argv: list[str]) -> int:
         raise
 
 
+def glue_values(p: Any, argv: list[str]) -> list[str]:
+    """pflag's rule, which argparse lacks: a flag that takes a value takes the next word even when it starts
+    with "-" (``--health-interval -1s``, ``-e -x``); argparse would read that word as an option. Such pairs
+    are joined (``--flag=-1s``, ``-e-x``), up to the first positional (after it, run's and exec's words are the
+    container's command)."""
+    out: list[str] = []
+    i = 0
+    while i < len(argv):
+        a = argv[i]
+        if a == "--" or not a.startswith("-") or a == "-":
+            return out + argv[i:]
+        act = p._option_string_actions.get(a)
+        if act is not None and act.nargs is None and i + 1 < len(argv):
+            value = argv[i + 1]
+            out.append((f"{a}={value}" if a.startswith("--") else a + value) if value.startswith("-") else a)
+            if not value.startswith("-"):
+                out.append(value)
+            i += 2
+            continue
+        out.append(a)
+        i += 1
+    return out
+
+
 def _dispatch(key: tuple[str, ...], info: CommandInfo, argv: list[str], values: dict[str, str]) -> int:
     __import__(info.module)
     module = sys.modules[info.module]
@@ -226,7 +250,7 @@ def _dispatch(key: tuple[str, ...], info: CommandInfo, argv: list[str], values: 
     if args is None:
         p = parser("skiff " + " ".join(key), info.summary)
         module.configure(p)
-        args = p.parse_args(argv)
+        args = p.parse_args(glue_values(p, argv))
     env = os.environ
     opts = GlobalOptions(
         root=os.path.abspath(values.get("root") or env.get("SKIFF_ROOT") or "/var/lib/skiff"),

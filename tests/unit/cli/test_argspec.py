@@ -123,3 +123,23 @@ def test_environment_dependent_defaults_get_no_table(tmp_path: Any, monkeypatch:
     monkeypatch.setattr(skiff_envmod, "configure", skiff_envmod.configure_plain)
     spec, _ = argspec.build(("envmod",), "skiff_envmod")
     assert spec is not None and spec["defaults"]["x"] is None
+
+
+@pytest.mark.parametrize(("argv", "want"), [
+    (["--health-interval", "-1s", "busybox"], ["--health-interval=-1s", "busybox"]),
+    (["-e", "-x", "--name", "n", "busybox", "echo", "-e", "-x"], ["-e-x", "--name", "n", "busybox", "echo", "-e",
+                                                                   "-x"]),
+    (["-it", "--rm", "busybox", "sh"], ["-it", "--rm", "busybox", "sh"]),
+    (["-h", "-bad", "busybox"], ["-h-bad", "busybox"]),
+    (["--", "-x"], ["--", "-x"]),
+])
+def test_values_that_start_with_a_dash(argv: list[str], want: list[str]) -> None:
+    """pflag takes the word after a flag that needs a value, whatever it starts with; the argparse fallback
+    gets such pairs joined, and the words after the image stay the command's."""
+    from skiff.cli.main import glue_values
+
+    p, _ = parsers(("run",))
+    assert glue_values(p, argv) == want
+    if "--" not in argv:
+        ns = p.parse_args(glue_values(p, argv))
+        assert ns.image == "busybox"
