@@ -16,11 +16,16 @@ from skiff.errors import InvalidArgumentError, SkiffError
 from skiff.oci.codec import from_obj, to_obj
 from skiff.oci.runtime import (
     Linux,
+    LinuxBlockIO,
     LinuxCPU,
+    LinuxDevice,
+    LinuxDeviceCgroup,
     LinuxMemory,
     LinuxPids,
     LinuxResources,
     LinuxSeccomp,
+    LinuxThrottleDevice,
+    LinuxWeightDevice,
     Mount,
     POSIXRlimit,
     Spec,
@@ -28,7 +33,7 @@ from skiff.oci.runtime import (
 from skiff.records import replace
 from skiff.runtime.defaults import DOCKER_CAPS, default_spec, inherited_nofile
 
-from .containers_model import ContainerRecord, MountPoint
+from .containers_model import BlkioRate, ContainerRecord, DeviceMapping, MountPoint
 from .containers_paths import read_small
 
 ALL_CAPS = ("CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL",
@@ -180,26 +185,56 @@ def init_binary() -> str:
 def resources(rec: ContainerRecord) -> LinuxResources | None:
     hc = rec.host_config
     mem = cpu = pids = None
-    if hc.memory or hc.memory_swap:
+    if hc.memory or hc.memory_swap or hc.memory_reservation or hc.memory_swappiness is not None \
+            or hc.oom_kill_disable:
         swap = hc.memory_swap if hc.memory_swap else (hc.memory * 2 if hc.memory else None)
-        mem = LinuxMemory(limit=hc.memory or None, swap=swap)
-    if hc.nano_cpus or hc.cpu_shares or hc.cpuset_cpus:
+        mem = LinuxMemory(limit=hc.memory or None, swap=swap, reservation=hc.memory_reservation or None,
+                          swappiness=hc.memory_swappiness, disable_oom_killer=hc.oom_kill_disable or None)
+    if hc.nano_cpus or hc.cpu_shares or hc.cpuset_cpus or hc.cpu_period or hc.cpu_quota or hc.cpuset_mems:
         period = 100000
-        cpu = LinuxCPU(shares=hc.cpu_shares or None,
-                       quota=hc.nano_cpus * period // 10**9 if hc.nano_cpus else None,
-                       period=period if hc.nano_cpus else None, cpus=hc.cpuset_cpus or None)
+        if hc.nano_cpus:
+            quota: int | None = hc.nano_cpus * period // 10**9
+        else:
+            quota, period = hc.cpu_quota or None, hc.cpu_period
+        cpu = LinuxCPU(shares=hc.cpu_shares or None, quota=quota, period=period or None,
+                       cpus=hc.cpuset_cpus or None, mems=hc.cpuset_mems or None)
     if hc.pids_limit is not None and hc.pids_limit > 0:
         pids = LinuxPids(limit=hc.pids_limit)
-    if mem is None and cpu is None and pids is None:
+    blkio = _block_io(rec)
+    if mem is None and cpu is None and pids is None and blkio is None:
         return None
-    return LinuxResources(memory=mem, cpu=cpu, pids=pids)
+    return LinuxResources(memory=mem, cpu=cpu, pids=pids, block_io=blkio)
+
+
+def _block_io(rec: ContainerRecord) -> LinuxBlockIO | None:
+    """--blkio-weight and friends: each device by its numbers, read when the container starts (moby's
+    getBlkioWeightDevices and getBlkioThrottleDevices)."""
+    hc = rec.host_config
+    if not (hc.blkio_weight or hc.blkio_weight_device or hc.blkio_device_read_bps or hc.blkio_device_write_bps
+            or hc.blkio_device_read_iops or hc.blkio_device_write_iops):
+        return None
+    from .containers_create import block_device
+
+    def throttle(rates: list[BlkioRate]) -> list[LinuxThrottleDevice]:
+        return [LinuxThrottleDevice(*block_device(r.path), rate=r.rate or 0) for r in rates]
+
+    return LinuxBlockIO(weight=hc.blkio_weight or None,
+                        weight_device=[LinuxWeightDevice(*block_device(w.path), weight=w.weight)
+                                       for w in hc.blkio_weight_device],
+                        throttle_read_bps_device=throttle(hc.blkio_device_read_bps),
+                        throttle_write_bps_device=throttle(hc.blkio_device_write_bps),
+                        throttle_read_iops_device=throttle(hc.blkio_device_read_iops),
+                        throttle_write_iops_device=throttle(hc.blkio_device_write_iops))
 
 
 def build_spec(rec: ContainerRecord, rootfs: str, rundir: Path, mounts: list[MountPoint],
-               netns: str | None, host_gateway: str | None = None) -> Spec:
+               netns: str | None, host_gateway: str | None = None, joins: dict[str, str] | None = None,
+               shm: str | None = None) -> Spec:
     """The Spec for ``rec`` with ``rootfs`` as root; ``netns``: "host", a netns path, or None (new netns);
     ``host_gateway``: the address of ``--add-host NAME:host-gateway`` (None on a bridge: the network helper
-    writes /etc/hosts again once the container is attached, with its gateway)."""
+    writes /etc/hosts again once the container is attached, with its gateway); ``joins``: the namespaces of
+    another container to enter (``--pid``/``--ipc container:NAME``), by type; ``shm``: a host folder to bind
+    as /dev/shm (a shareable IPC's, its donor's or the host's) instead of a tmpfs of its own."""
     cfg, hc = rec.config, rec.host_config
     uid, gid, extra_gids, home = resolve_user(rootfs, cfg.user, hc.group_add)
     caps = capabilities(hc.cap_add, hc.cap_drop, hc.privileged)
@@ -227,17 +262,34 @@ def build_spec(rec: ContainerRecord, rootfs: str, rundir: Path, mounts: list[Mou
     elif netns:
         linux = replace(linux, namespaces=[replace(n, path=netns) if n.type == "network" else n
                                            for n in linux.namespaces])
+    shared = {kind for kind, mode in (("pid", hc.pid_mode), ("ipc", hc.ipc_mode), ("uts", hc.uts_mode),
+                                      ("cgroup", hc.cgroupns_mode)) if mode == "host"}
+    joins = joins or {}
+    if shared or joins:
+        linux = replace(linux, namespaces=[replace(n, path=joins[n.type]) if n.type in joins else n
+                                           for n in linux.namespaces if n.type not in shared])
+    if hc.sysctls:
+        linux = replace(linux, sysctl={**linux.sysctl, **hc.sysctls})
     if hc.privileged:
         linux = replace(linux, masked_paths=[], readonly_paths=[])
-    linux = _devices(linux, hc.privileged)
+    linux = _devices(linux, hc.privileged, hc.devices, hc.device_cgroup_rules or [])
     spec_mounts = []
     for m in spec.mounts:
         if m.destination == "/dev/shm":
-            m = replace(m, options=[*(o for o in m.options if not o.startswith("size=")), f"size={hc.shm_size}"])
+            if hc.ipc_mode == "none":  # Docker's --ipc none: no /dev/shm at all
+                continue
+            if hc.ipc_mode == "host" or shm:  # the /dev/shm of the IPC namespace it shares
+                m = Mount(destination="/dev/shm", type="bind", source=shm or "/dev/shm",
+                          options=["rbind", "nosuid", "nodev", "noexec"])
+            else:
+                m = replace(m, options=[*(o for o in m.options if not o.startswith("size=")),
+                                        f"size={hc.shm_size}"])
         if hc.privileged and m.destination in ("/sys", "/sys/fs/cgroup"):
             m = replace(m, options=[o for o in m.options if o != "ro"])
         spec_mounts.append(m)
-    spec_mounts += _etc_files(rec, rundir, netns, host_gateway)
+    etc_dir = rundir.parent / hc.network_mode.partition(":")[2] if hc.network_mode.startswith("container:") \
+        else rundir
+    spec_mounts += _etc_files(rec, etc_dir, netns, host_gateway)
     if hc.init:
         spec_mounts.append(Mount(destination=INIT_PATH, type="bind", source=init_binary(),
                                  options=["bind", "ro", "nosuid", "nodev"]))
@@ -259,13 +311,21 @@ def build_spec(rec: ContainerRecord, rootfs: str, rundir: Path, mounts: list[Mou
     for ul in hc.ulimits:
         rlimits = [r for r in rlimits if r.type != f"RLIMIT_{ul.name.upper()}"]
         rlimits.append(POSIXRlimit(type=f"RLIMIT_{ul.name.upper()}", soft=ul.soft, hard=ul.hard))
-    process = replace(spec.process, rlimits=rlimits)
-    return replace(spec, mounts=spec_mounts, linux=linux, process=process)
+    process = replace(spec.process, rlimits=rlimits, oom_score_adj=hc.oom_score_adj or None)
+    return replace(spec, mounts=spec_mounts, linux=linux, process=process,
+                   hostname=None if hc.uts_mode == "host" else spec.hostname, domainname=cfg.domainname or None,
+                   annotations={**spec.annotations, **hc.annotations})
 
 
 def _etc_files(rec: ContainerRecord, rundir: Path, netns: str | None, host_gateway: str | None) -> list[Mount]:
-    """/etc/hostname, /etc/hosts and /etc/resolv.conf, written under the container's run folder."""
+    """/etc/hostname, /etc/hosts and /etc/resolv.conf, written under the container's run folder (with
+    ``--network container:NAME``, ``rundir`` is NAME's: its files are shared, as Docker shares them)."""
     cfg, hc = rec.config, rec.host_config
+    if hc.network_mode.startswith("container:"):
+        return [Mount(destination=f"/etc/{name}", type="bind", source=str(rundir / name),
+                      options=["rbind", "rprivate"] + (["ro"] if hc.readonly_rootfs else []))
+                for name in ("hostname", "hosts", "resolv.conf")
+                if not any(m.destination == f"/etc/{name}" for m in rec.mounts)]
     rundir.mkdir(parents=True, exist_ok=True)
     (rundir / "hostname").write_text(cfg.hostname + "\n")
     hosts = ["127.0.0.1\tlocalhost", "::1\tlocalhost ip6-localhost ip6-loopback"]
@@ -306,16 +366,30 @@ def _etc_files(rec: ContainerRecord, rundir: Path, netns: str | None, host_gatew
     return out
 
 
-def _devices(linux: Linux, privileged: bool) -> Linux:
+def _devices(linux: Linux, privileged: bool, custom: list[DeviceMapping], cgroup_rules: list[str]) -> Linux:
     """Docker's devices: a --privileged container gets the host's device nodes and may use any device; any
-    other container is denied every device but those the runtime creates (null, zero, tty...)."""
-    from .host_devices import ALLOW_ALL, DENY_ALL, host_devices
+    other container is denied every device but those the runtime creates (null, zero, tty...), those given
+    with --device, each allowed with its permissions, and those a --device-cgroup-rule allows."""
+    from .host_devices import ALLOW_ALL, DENY_ALL, custom_devices, host_devices
 
     res = linux.resources or LinuxResources()
+    added: list[LinuxDevice] = []
+    rules: list[LinuxDeviceCgroup] = []
+    for d in custom:
+        for node in custom_devices(d.path_on_host, d.path_in_container):
+            added.append(node)
+            rules.append(LinuxDeviceCgroup(allow=True, type=node.type, major=node.major, minor=node.minor,
+                                           access=d.cgroup_permissions))
+    for rule in cgroup_rules:  # "c 1:3 mr", checked at create
+        kind, numbers, access = rule.split()
+        major, _, minor = numbers.partition(":")
+        rules.append(LinuxDeviceCgroup(allow=True, type=kind, major=None if major == "*" else int(major),
+                                       minor=None if minor == "*" else int(minor), access=access))
     if privileged:
-        return replace(linux, devices=[*linux.devices, *host_devices()],
+        return replace(linux, devices=[*linux.devices, *host_devices(), *added],
                        resources=replace(res, devices=[*res.devices, ALLOW_ALL]))
-    return replace(linux, resources=replace(res, devices=[DENY_ALL, *res.devices]))
+    return replace(linux, devices=[*linux.devices, *added], resources=replace(res, devices=[DENY_ALL, *res.devices,
+                                                                                            *rules]))
 
 
 def write_bundle(bundle: Path, spec: Spec) -> None:

@@ -26,6 +26,7 @@ from .volumes import Volumes
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
     from .runtimes import RuntimeDriver
@@ -62,6 +63,8 @@ class ContainerEngine:
         self.early_attached: set[str] = set()  # containers whose attach request the helper has (early_attach)
         self._torn_down: set[str] = set()  # containers this process tore down since it last started them
         self._drivers: dict[str, RuntimeDriver] = {}
+        # told each of create's warnings as soon as the container exists (the CLI prints "WARNING: ...")
+        self.on_warning: Callable[[str], None] | None = None
 
     @property
     def store(self) -> Any:
@@ -80,10 +83,33 @@ class ContainerEngine:
 
     # -- create ---------------------------------------------------------------------------------------
     def create(self, opts: CreateOptions) -> CreateReport:
+        path = opts.cidfile or ""
+        cidfile = _cidfile(path) if path else None
+        try:
+            rep = self._create(opts)
+        except BaseException:
+            if cidfile is not None:
+                os.close(cidfile)
+                os.unlink(path)
+            raise
+        if cidfile is not None:
+            os.write(cidfile, rep.id.encode())
+            os.close(cidfile)
+        if self.on_warning is not None:
+            for w in rep.warnings:
+                self.on_warning(w)
+        return rep
+
+    def _create(self, opts: CreateOptions) -> CreateReport:
         from .containers_create import build_record, prepare_storage
 
         img, image_config = self._image(opts)
         rec = build_record(self, opts, img, image_config)
+        warnings: list[str] = []
+        if rec.host_config.oom_kill_disable or rec.host_config.blkio_weight or rec.host_config.blkio_weight_device:
+            from .containers_create import host_warnings
+
+            rec, warnings = host_warnings(rec)
         with self.cs.names_lock():
             if not opts.name:  # a generated name that another container holds: draw again, as Docker does
                 taken = self.cs.taken_names()
@@ -97,7 +123,7 @@ class ContainerEngine:
         except BaseException:
             self._remove_everything(rec, volumes=True)
             raise
-        return CreateReport(id=rec.id, warnings=[])
+        return CreateReport(id=rec.id, warnings=warnings)
 
     def _image(self, opts: CreateOptions) -> tuple[Any, Any]:
         if opts.pull not in ("missing", "always", "never"):
@@ -161,13 +187,17 @@ class ContainerEngine:
         self.cs.removing_path(cid).unlink(missing_ok=True)  # left by an `rm -f` that failed
         rec = self.cs.record(cid)
         drv = self.driver(rec.host_config.runtime)
+        lc = rec.host_config.log_config
         try:
             bundle = prepare_bundle(self, rec)
+            health = self.health_for_start(rec)
             launched = launch_detached(
                 drv, cid, bundle, tty=rec.config.tty, interactive=rec.config.open_stdin,
-                log=self.cs.log_path(cid), exit_file=self.cs.exit_path(cid), attach=self.cs.attach_path(cid),
+                log=self.log_file(rec), log_limits=(lc.max_size, lc.max_file), exit_file=self.cs.exit_path(cid),
+                attach=self.cs.attach_path(cid),
                 exit_cmd=self.exit_command(cid), monitor_log=self.cs.rdir(cid) / "monitor.log",
-                wait_attach=attach, native_dir=self.root / "bin", unless=self.cs.removing_path(cid))
+                wait_attach=attach, native_dir=self.root / "bin", unless=self.cs.removing_path(cid),
+                health=health)
             from .networks import connect
 
             try:
@@ -185,6 +215,10 @@ class ContainerEngine:
                                       boot_id=boot_id()))
         return rec
 
+    def log_file(self, rec: ContainerRecord) -> Path | None:
+        """Where the monitor writes the container's json-file log (None: ``--log-driver none``)."""
+        return None if rec.host_config.log_config.type == "none" else self.cs.log_path(rec.id)
+
     def start_failed(self, rec: ContainerRecord, e: BaseException) -> None:
         """A start that failed before the process ran (lock held): release what it set up and record the exit
         code and State.Error. A container that never ran stays "created" (moby's StateString: StartedAt is
@@ -196,10 +230,23 @@ class ContainerEngine:
                                            exit_code=_code(e), error=str(e),
                                            finished_at=raw.finished_at if never_ran else now()))
 
-    def exit_command(self, cid: str) -> list[str]:
+    def exit_command(self, cid: str, verb: str = "cleanup") -> list[str]:
         exe = os.path.join(os.path.dirname(sys.executable), "skiff")
         argv = [exe] if os.path.exists(exe) else [sys.executable, "-m", "skiff.cli.main"]
-        return [*argv, "--root", str(self.root), "--runroot", str(self.runroot), "container", "cleanup", cid]
+        return [*argv, "--root", str(self.root), "--runroot", str(self.runroot), "container", verb, cid]
+
+    def health_for_start(self, rec: ContainerRecord) -> tuple[list[str], dict[str, str]] | None:
+        """For a container with a health check about to start: its state "starting" again, and (the probe
+        command, the monitor's schedule keys); None without a check."""
+        if rec.config.healthcheck is None:
+            return None
+        from . import containers_health
+
+        keys = containers_health.monitor_args(rec)
+        if not keys:
+            return None
+        containers_health.reset(self, rec)
+        return self.exit_command(rec.id, "healthcheck"), keys
 
     def run_foreground(self, cid: str, *, interactive: bool, tty: bool) -> int:
         """Start a created container with this process as its monitor; returns its exit code."""
@@ -208,18 +255,18 @@ class ContainerEngine:
         self._torn_down.discard(cid)
         return run_here(self, cid, interactive=interactive, tty=tty)
 
-    def run(self, opts: CreateOptions) -> RunReport:
+    def run(self, opts: CreateOptions, *, detach_keys: str | None = None) -> RunReport:
         if opts.auto_remove and opts.restart not in ("no", ""):
             raise InvalidArgumentError("Conflicting options: --restart and --rm")
         from .networks import start_plumber, stop_plumber
 
         start_plumber(self, opts.network)
         try:
-            return self._run(opts)
+            return self._run(opts, detach_keys)
         finally:
             stop_plumber(self)
 
-    def _run(self, opts: CreateOptions) -> RunReport:
+    def _run(self, opts: CreateOptions, detach_keys: str | None = None) -> RunReport:
         rep = self.create(opts)
         if opts.detach:
             try:
@@ -229,6 +276,10 @@ class ContainerEngine:
                     self.remove(rep.id, force=True, volumes=True)
                 raise
             return RunReport(id=rep.id, exit_code=None)
+        if opts.interactive and opts.tty:  # detachable (ctrl-p,ctrl-q): under a monitor of its own, we attach
+            from .containers_foreground import run_attached
+
+            return RunReport(id=rep.id, exit_code=run_attached(self, rep.id, opts, detach_keys))
         if opts.restart in ("no", ""):
             return RunReport(id=rep.id, exit_code=self.run_foreground(rep.id, interactive=opts.interactive,
                                                                       tty=opts.tty))
@@ -361,6 +412,10 @@ class ContainerEngine:
         from .networks import release_network
 
         release_network(self, rec)
+        if rec.host_config.ipc_mode == "shareable":
+            from .containers_create import release_shm
+
+            release_shm(self, rec)
         self._torn_down.add(rec.id)
 
     # -- stop, kill, restart, pause -------------------------------------------------------------------
@@ -545,6 +600,8 @@ class ContainerEngine:
             if pid is not None:
                 self._wait_gone(pid, 10)
                 self.wait_state(cid, timeout=10, durable=False)
+                if not self.cs.cdir(cid).is_dir():
+                    return cid  # a --rm container: the clean-up of its exit has just removed it
         with self.cs.lock(cid):
             self._remove_everything(rec, volumes=volumes)
         return cid
@@ -665,3 +722,16 @@ def _prefixed(e: SkiffError, prefix: str) -> SkiffError:
 
 def _code(e: BaseException) -> int:
     return e.exit_code if isinstance(e, SkiffError) else 125
+
+
+def _cidfile(path: str) -> int:
+    """docker/cli's --cidfile: refused when the file exists; made empty before the container, which writes its
+    ID there (no newline), or removed again when the create fails."""
+    try:
+        return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
+    except FileExistsError:
+        raise InvalidArgumentError(f"container ID file found, make sure the other container isn't running or "
+                                   f"delete {path}") from None
+    except OSError as e:
+        raise InvalidArgumentError(f"failed to create the container ID file: open {path}: "
+                                   f"{(e.strerror or str(e)).lower()}") from None

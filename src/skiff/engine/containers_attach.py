@@ -24,9 +24,10 @@ class Detached(SkiffError):
         super().__init__("read escape sequence", exit_code=1)
 
 
-def detach_sequence(keys: str | None) -> bytes:
+def detach_sequence(keys: str | None, *, noun: str = "detach") -> bytes:
     """``--detach-keys``: comma-separated keys, each one character or ``ctrl-<a-z @ [ \\ ] ^ _>`` or ``DEL``
-    (moby's term.ToBytes); ctrl-p,ctrl-q by default. A bad one is refused with the daemon's message."""
+    (moby's term.ToBytes); ctrl-p,ctrl-q by default. A bad one is refused with the daemon's message, which
+    says "escape keys" for an exec (``noun``) and "detach keys" for an attach."""
     if not keys:
         return DEFAULT_DETACH_KEYS
     codes = bytearray()
@@ -39,11 +40,11 @@ def detach_sequence(keys: str | None) -> bytes:
         elif key == "DEL":
             codes.append(127)
         else:
-            raise InvalidArgumentError(f"Invalid detach keys ({keys}) provided", exit_code=1)
+            raise InvalidArgumentError(f"Invalid {noun} keys ({keys}) provided", exit_code=1)
     return bytes(codes)
 
 
-class _EscapeProxy:
+class EscapeProxy:
     """moby's term.EscapeProxy: input bytes that begin the detach sequence are held back; the whole sequence
     detaches (:class:`Detached`), anything else lets the held bytes through."""
 
@@ -125,7 +126,7 @@ def attach(path: str, *, stdin: bool, tty: bool, out: int = 1, err: int = 2,
     s = connect(path, retry_while=retry_while)
     if s is None:
         return None
-    escape = _EscapeProxy(detach_keys) if tty and stdin and detach_keys else None
+    escape = EscapeProxy(detach_keys) if tty and stdin and detach_keys else None
     rsig, wsig = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
     old_wakeup = signal.set_wakeup_fd(wsig)
     old_handlers = {n: signal.signal(n, _ignore) for n in (signal.SIGWINCH, *(FORWARDED if on_signal else ()))}

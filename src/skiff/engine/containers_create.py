@@ -11,23 +11,41 @@ from pathlib import Path
 from skiff.errors import InvalidArgumentError, SkiffError
 from skiff.records import replace
 
-from .containers_model import Config, ContainerRecord, HostConfig, MountPoint, MountSpec
+from .containers_model import (
+    BlkioRate,
+    Config,
+    ContainerRecord,
+    DeviceMapping,
+    HostConfig,
+    LogConfig,
+    MountPoint,
+    MountSpec,
+)
 from .containers_options import (
     CreateOptions,
     check_cpus,
     check_cpuset,
+    check_device_cgroup_rule,
+    check_dns_search,
+    check_ip,
     merge_env,
+    parse_blkio_rate,
     parse_bytes,
     parse_cpus,
+    parse_device,
     parse_env_line,
     parse_labels,
+    parse_log_config,
     parse_memory_swap,
     parse_mount,
+    parse_namespace_mode,
     parse_restart,
     parse_signal,
+    parse_sysctls,
     parse_tmpfs,
     parse_ulimit,
     parse_volume,
+    parse_weight_device,
     read_env_file,
     read_label_file,
 )
@@ -85,7 +103,12 @@ def build_record(eng: ContainerEngine, opts: CreateOptions, image: Any, image_co
             env.append(v)
     base_env = list(icfg.env) if icfg.env else []
     cid = eng.cs.new_id()
-    hostname = opts.hostname or cid[:12]
+    modes = _namespace_modes(eng, opts)
+    network, donor = _network_mode(eng, opts)
+    # --uts host: the host's name, which the container cannot change (Docker's words when -h is given too);
+    # --network container:NAME: NAME's (its /etc/hostname, hosts and resolv.conf are shared too)
+    hostname = opts.hostname or (donor.config.hostname if donor is not None else
+                                 os.uname().nodename if modes["uts"] == "host" else cid[:12])
     full_env = merge_env(base_env, env)  # PATH, HOSTNAME and TERM are added when it runs (process_env)
     binds = [v for v in opts.volumes if parse_volume(v).type == "bind"]
     vol_specs = [parse_volume(v) for v in opts.volumes]
@@ -96,6 +119,7 @@ def build_record(eng: ContainerEngine, opts: CreateOptions, image: Any, image_co
     dup = next((t for t in targets if targets.count(t) > 1), None)
     if dup:
         raise InvalidArgumentError(f"Duplicate mount point: {dup}")
+    inherited = _volumes_from(eng, opts.volumes_from, set(targets))
     for s in mount_specs:
         if s.type == "bind" and not os.path.exists(s.source):
             raise InvalidArgumentError(f'invalid mount config for type "bind": bind source path does not '
@@ -104,14 +128,14 @@ def build_record(eng: ContainerEngine, opts: CreateOptions, image: Any, image_co
     if memory and memory < 6 * 1024 * 1024:
         raise InvalidArgumentError("Minimum memory limit allowed is 6MB")
     swap = parse_memory_swap(opts.memory_swap) if opts.memory_swap else 0
+    reservation = parse_bytes(opts.memory_reservation, "--memory-reservation") if opts.memory_reservation else 0
+    _check_limits(opts, memory, reservation)
     if swap > 0 and memory and swap < memory:
         raise InvalidArgumentError("Minimum memoryswap limit should be larger than memory limit, see usage")
     if swap and not memory:
         raise InvalidArgumentError("You should always set the Memory limit when using Memoryswap limit, see usage")
     if opts.stop_signal:
         parse_signal(opts.stop_signal)
-    if opts.network.startswith("container:"):
-        raise InvalidArgumentError("--network container:<name> is not supported")
     name = check_name(opts.name) if opts.name else random_name(set())
     from .bundles import capabilities, no_new_privileges, seccomp_profile
 
@@ -123,6 +147,20 @@ def build_record(eng: ContainerEngine, opts: CreateOptions, image: Any, image_co
     if workdir and not workdir.startswith("/"):
         raise InvalidArgumentError(f"the working directory '{workdir}' is invalid, it needs to be an absolute path")
     nano_cpus = parse_cpus(opts.cpus) if opts.cpus else 0
+    if nano_cpus and opts.cpu_period:
+        raise InvalidArgumentError("Conflicting options: Nano CPUs and CPU Period cannot both be set")
+    if nano_cpus and opts.cpu_quota:
+        raise InvalidArgumentError("Conflicting options: Nano CPUs and CPU Quota cannot both be set")
+    sysctls = parse_sysctls(opts.sysctls, host_network=opts.network == "host", host_ipc=modes["ipc"] == "host")
+    devices = [_device(spec) for spec in opts.devices]
+    dns = [check_ip(d, "--dns") for d in opts.dns]
+    blkio = _blkio(opts)
+    rules = [check_device_cgroup_rule(r) for r in opts.device_cgroup_rules]
+    log_driver, log_opts = parse_log_config(opts.log_driver, opts.log_opts) if opts.log_driver or opts.log_opts \
+        else ("json-file", {})
+    if opts.cpuset_mems:
+        _check_mems(opts.cpuset_mems)
+    dns_search = [check_dns_search(d) for d in opts.dns_search]
     if nano_cpus or opts.cpuset_cpus:
         ncpu, available = _cpu_info()
         check_cpus(nano_cpus, ncpu)
@@ -130,7 +168,8 @@ def build_record(eng: ContainerEngine, opts: CreateOptions, image: Any, image_co
             check_cpuset(opts.cpuset_cpus, available)
     labels = [line for f in opts.label_files for line in read_label_file(f)] + list(opts.labels)
     ports = _ports(opts)
-    config = Config(hostname=hostname, user=opts.user if opts.user is not None else (icfg.user or ""),
+    domainname = opts.domainname or (donor.config.domainname if donor is not None else "")
+    config = Config(hostname=hostname, domainname=domainname, user=opts.user if opts.user is not None else (icfg.user or ""),
                     attach_stdin=opts.interactive and not opts.detach,
                     attach_stdout=not opts.detach, attach_stderr=not opts.detach, tty=opts.tty,
                     open_stdin=opts.interactive, stdin_once=opts.interactive and not opts.detach,
@@ -138,12 +177,13 @@ def build_record(eng: ContainerEngine, opts: CreateOptions, image: Any, image_co
                     volumes=dict(icfg.volumes) if icfg.volumes else None,
                     working_dir=workdir, entrypoint=entrypoint, labels={**(icfg.labels or {}), **parse_labels(labels)},
                     stop_signal=opts.stop_signal or icfg.stop_signal, stop_timeout=opts.stop_timeout,
+                    healthcheck=_healthcheck(opts, icfg),
                     exposed_ports={**(icfg.exposed_ports or {}), **{p: {} for p in ports[0]}})
     host = HostConfig(
-        binds=binds, network_mode=opts.network or "bridge", port_bindings=ports[1],
+        binds=binds, network_mode=network, port_bindings=ports[1],
         restart_policy=parse_restart(opts.restart or "no"), auto_remove=opts.auto_remove,
-        cap_add=list(opts.cap_add), cap_drop=list(opts.cap_drop), dns=list(opts.dns),
-        dns_search=list(opts.dns_search), dns_options=list(opts.dns_options), extra_hosts=extra_hosts,
+        cap_add=list(opts.cap_add), cap_drop=list(opts.cap_drop), dns=dns,
+        dns_search=dns_search, dns_options=list(opts.dns_options), extra_hosts=extra_hosts,
         group_add=list(opts.group_add), privileged=opts.privileged, publish_all_ports=opts.publish_all,
         readonly_rootfs=opts.read_only, security_opt=list(opts.security_opt), tmpfs=tmpfs,
         shm_size=(parse_bytes(opts.shm_size, "--shm-size") if opts.shm_size else 0) or 67108864,  # 0: Docker's 64m
@@ -151,11 +191,181 @@ def build_record(eng: ContainerEngine, opts: CreateOptions, image: Any, image_co
         nano_cpus=nano_cpus, cpu_shares=opts.cpu_shares or 0,
         cpuset_cpus=opts.cpuset_cpus or "", pids_limit=opts.pids_limit,
         ulimits=[parse_ulimit(u) for u in opts.ulimits], init=opts.init or None,
-        mounts=mount_specs)
+        mounts=mount_specs, cpu_period=opts.cpu_period or 0, cpu_quota=opts.cpu_quota or 0,
+        memory_reservation=reservation, memory_swappiness=opts.memory_swappiness,
+        oom_kill_disable=opts.oom_kill_disable, oom_score_adj=opts.oom_score_adj or 0, sysctls=sysctls,
+        devices=devices, volumes_from=list(opts.volumes_from) or None, pid_mode=modes["pid"],
+        ipc_mode=modes["ipc"], uts_mode=modes["uts"], cgroupns_mode=modes["cgroupns"],
+        container_id_file=opts.cidfile or "", cpuset_mems=opts.cpuset_mems or "", **blkio,
+        device_cgroup_rules=rules or None, annotations=parse_labels(opts.annotations),
+        log_config=LogConfig(type=log_driver, config=log_opts))
     args = [*(entrypoint or []), *(cmd or [])]
     return ContainerRecord(id=cid, created=_now(), path=args[0], args=args[1:], image=image.id, name="/" + name,
                            driver=eng.store.driver.name, config=config, host_config=host,
-                           mounts=[_planned(s) for s in specs])
+                           mounts=[_planned(s) for s in specs] + inherited)
+
+
+def host_warnings(rec: ContainerRecord) -> tuple[ContainerRecord, list[str]]:
+    """What the daemon warns about at create (its words), and the settings it discards because this host
+    cannot apply them (verifyPlatformContainerResources)."""
+    hc = rec.host_config
+    warnings = []
+    if hc.oom_kill_disable and not hc.memory:
+        warnings.append("OOM killer is disabled for the container, but no memory limit is set, this can result "
+                        "in the system running out of resources.")
+    blkio = "/sys/fs/cgroup/blkio"
+    if hc.blkio_weight and not any(os.path.exists(f"{blkio}/{f}") for f in ("blkio.weight", "blkio.bfq.weight")):
+        warnings.append("Your kernel does not support Block I/O weight or the cgroup is not mounted. Weight "
+                        "discarded.")
+        hc = replace(hc, blkio_weight=0)
+    if hc.blkio_weight_device and not os.path.exists(f"{blkio}/blkio.weight_device"):
+        warnings.append("Your kernel does not support Block I/O weight_device or the cgroup is not mounted. "
+                        "Weight-device discarded.")
+        hc = replace(hc, blkio_weight_device=[])
+    return (replace(rec, host_config=hc) if hc is not rec.host_config else rec), warnings
+
+
+def _healthcheck(opts: CreateOptions, icfg: Any) -> Any:
+    if icfg.healthcheck is None and not (opts.health_cmd or opts.health_interval or opts.health_timeout
+                                         or opts.health_start_period or opts.health_start_interval
+                                         or opts.health_retries or opts.no_healthcheck):
+        return None  # the common case, without importing the health checks' module
+    from .containers_health import from_options
+
+    return from_options(opts, icfg.healthcheck)
+
+
+def _namespace_modes(eng: ContainerEngine, opts: CreateOptions) -> dict[str, str]:
+    """--pid, --ipc, --uts and --cgroupns as Docker records them (PidMode, IpcMode, UTSMode, CgroupnsMode); a
+    ``container:NAME`` must name a container that exists (it must run when this one starts)."""
+    modes = {"pid": parse_namespace_mode(opts.pid, "--pid", kinds=("", "host", "container")),
+             "ipc": parse_namespace_mode(opts.ipc, "--ipc", kinds=("", "none", "private", "shareable", "host",
+                                                                   "container")) or "private",
+             "uts": parse_namespace_mode(opts.uts, "--uts", kinds=("", "host")),
+             "cgroupns": parse_namespace_mode(opts.cgroupns, "--cgroupns", kinds=("", "host", "private"))
+             or "private"}
+    if modes["uts"] == "host" and opts.hostname:
+        raise InvalidArgumentError("Conflicting options: hostname and the UTS mode")
+    for mode in (modes["pid"], modes["ipc"]):
+        if mode.startswith("container:"):
+            eng.cs.resolve(mode.partition(":")[2])  # NotFoundError: "No such container: NAME"
+    return modes
+
+
+def _network_mode(eng: ContainerEngine, opts: CreateOptions) -> tuple[str, ContainerRecord | None]:
+    """--network as recorded (``container:<ID>`` for a container's network), with that container's record;
+    the daemon's refusals of what cannot apply to a network it does not own (validateNetContainerMode)."""
+    mode = opts.network or "bridge"
+    if not mode.startswith("container:"):
+        return mode, None
+    name = mode.partition(":")[2]
+    if not name:
+        raise InvalidArgumentError("invalid container format container:<name|id>")
+    for given, what in ((opts.hostname, "hostname and the network mode"), (opts.dns, "dns and the network mode"),
+                        (opts.add_hosts, "custom host-to-IP mapping and the network mode"),
+                        (opts.publish or opts.publish_all, "port publishing and the container type network mode"),
+                        (opts.expose, "port exposing and the container type network mode")):
+        if given:
+            raise InvalidArgumentError(f"conflicting options: {what}")
+    donor = eng.cs.record(eng.cs.resolve(name))
+    return f"container:{donor.id}", donor
+
+
+def _check_limits(opts: CreateOptions, memory: int, reservation: int) -> None:
+    """The daemon's checks of the other resource flags (verifyPlatformContainerResources), with its words."""
+    if reservation and reservation < 6 * 1024 * 1024:
+        raise InvalidArgumentError("Minimum memory reservation allowed is 6MB")
+    if memory and reservation and memory < reservation:
+        raise InvalidArgumentError("Minimum memory limit can not be less than memory reservation limit, see usage")
+    if opts.memory_swappiness is not None and not 0 <= opts.memory_swappiness <= 100:
+        raise InvalidArgumentError(f"Invalid value: {opts.memory_swappiness}, valid memory swappiness range is "
+                                   "0-100")
+    if opts.oom_score_adj is not None and not -1000 <= opts.oom_score_adj <= 1000:
+        raise InvalidArgumentError(f"Invalid value {opts.oom_score_adj}, range for oom score adj is [-1000, 1000]")
+    if opts.cpu_period and not 1000 <= opts.cpu_period <= 1000000:
+        raise InvalidArgumentError("CPU cfs period can not be less than 1ms (i.e. 1000) or larger than 1s "
+                                   "(i.e. 1000000)")
+    if opts.cpu_quota and 0 < opts.cpu_quota < 1000:
+        raise InvalidArgumentError("CPU cfs quota can not be less than 1ms (i.e. 1000)")
+
+
+def _blkio(opts: CreateOptions) -> dict[str, Any]:
+    """--blkio-weight, --blkio-weight-device and the four throttles, checked (each device must exist)."""
+    if opts.blkio_weight and not 10 <= opts.blkio_weight <= 1000:
+        raise InvalidArgumentError("Range of blkio weight is from 10 to 1000")
+    out: dict[str, Any] = {"blkio_weight": opts.blkio_weight or 0, "blkio_weight_device": [
+        BlkioRate(path=p, weight=w) for p, w in map(parse_weight_device, opts.blkio_weight_device)]}
+    for key, flag, items in (("blkio_device_read_bps", "--device-read-bps", opts.device_read_bps),
+                             ("blkio_device_write_bps", "--device-write-bps", opts.device_write_bps),
+                             ("blkio_device_read_iops", "--device-read-iops", opts.device_read_iops),
+                             ("blkio_device_write_iops", "--device-write-iops", opts.device_write_iops)):
+        out[key] = [BlkioRate(path=p, rate=n) for p, n in (parse_blkio_rate(v, flag) for v in items)]
+    for rates in out.values():
+        for r in rates if isinstance(rates, list) else []:
+            block_device(r.path)
+    return out
+
+
+def block_device(path: str) -> tuple[int, int]:
+    """(major, minor) of the device at ``path`` (moby's getBlkio*Devices stat it)."""
+    import stat
+
+    try:
+        st = os.stat(path)
+    except OSError as e:
+        raise InvalidArgumentError(f"stat {path}: {(e.strerror or str(e)).lower()}") from None
+    if not stat.S_ISBLK(st.st_mode):
+        raise InvalidArgumentError(f"{path} is not a block device")
+    return os.major(st.st_rdev), os.minor(st.st_rdev)
+
+
+def _check_mems(value: str) -> None:
+    """The daemon's check of --cpuset-mems against the memory nodes it may use."""
+    from .containers_options import parse_uint_list
+
+    try:
+        want = parse_uint_list(value)
+    except ValueError:
+        raise InvalidArgumentError(f"Invalid value {value} for cpuset mems") from None
+    available = "0"
+    for path in ("/sys/fs/cgroup/cpuset/cpuset.effective_mems", "/sys/fs/cgroup/cpuset/cpuset.mems",
+                 "/sys/fs/cgroup/cpuset.mems.effective", "/sys/devices/system/node/online"):
+        try:
+            with open(path) as f:
+                available = f.read().strip() or available
+            break
+        except OSError:
+            continue
+    if not want <= parse_uint_list(available):
+        raise InvalidArgumentError(f"Requested memory nodes are not available - requested {value}, available: "
+                                   f"{available}")
+
+
+def _device(spec: str) -> DeviceMapping:
+    """One --device, checked against the host now (the daemon does it at start: a container that could never
+    start is not created)."""
+    from .host_devices import custom_devices
+
+    host, inside, perms = parse_device(spec)
+    custom_devices(host, inside)
+    return DeviceMapping(path_on_host=host, path_in_container=inside, cgroup_permissions=perms)
+
+
+def _volumes_from(eng: ContainerEngine, items: list[str], covered: set[str]) -> list[MountPoint]:
+    """--volumes-from CONTAINER[:ro|rw]: the volumes and bind mounts of another container, at the same places
+    (its own mode, or the one given); a place this container mounts something at itself keeps its own."""
+    out: list[MountPoint] = []
+    for item in items:
+        name, _, mode = item.partition(":")
+        if mode not in ("", "ro", "rw"):
+            raise InvalidArgumentError(f"invalid mode: {mode}")
+        src = eng.cs.record(eng.cs.resolve(name))
+        for m in src.mounts:
+            if m.type not in ("volume", "bind") or m.destination in covered:
+                continue
+            covered.add(m.destination)
+            out.append(replace(m, rw=m.rw if not mode else mode == "rw"))
+    return out
 
 
 def _extra_hosts(specs: list[str]) -> list[str]:
@@ -290,8 +500,10 @@ def prepare_bundle(eng: ContainerEngine, rec: ContainerRecord) -> Path:
                 os.close(open_in_root(rootfs, m.destination, create_dirs=os.path.isdir(m.source or "/")))
             except OSError:
                 pass
+        joins, shm = _joins(eng, rec)
         netns = setup_network(eng, rec)
-        spec = build_spec(rec, rootfs, eng.cs.rdir(rec.id), rec.mounts, netns, host_gateway(eng, rec))
+        spec = build_spec(rec, rootfs, eng.cs.rdir(rec.id), rec.mounts, netns, host_gateway(eng, rec), joins,
+                          shm)
         assert spec.process is not None
         args = spec.process.args
         exe = args[2] if rec.host_config.init and len(args) > 2 else args[0]
@@ -308,6 +520,60 @@ def prepare_bundle(eng: ContainerEngine, rec: ContainerRecord) -> Path:
         if netns and netns != "host":
             drop_netns(Path(netns))
         raise
+
+
+def _joins(eng: ContainerEngine, rec: ContainerRecord) -> tuple[dict[str, str], str | None]:
+    """(the namespaces a ``--pid``/``--ipc container:NAME`` container enters: those of NAME's process, which must
+    be running; the folder its /dev/shm binds, when that is not a tmpfs of its own): moby's getPidContainer
+    and getIpcContainer. A container shares its IPC only when made ``--ipc shareable`` (or ``host``), whose
+    /dev/shm is then a tmpfs on the host side (``RUNROOT/containers/ID/shm``) that others can bind."""
+    from .containers_state import Status
+
+    hc = rec.host_config
+    out = {}
+    shm: str | None = None
+    for kind, mode in (("pid", hc.pid_mode), ("ipc", hc.ipc_mode)):
+        if not mode.startswith("container:"):
+            continue
+        name = mode.partition(":")[2]
+        donor = eng.cs.resolve(name)
+        st = eng.cs.state(donor)
+        if st.st not in (Status.RUNNING, Status.PAUSED) or not st.pid:
+            raise SkiffError(f"cannot join {kind.upper()} of a non running container: {name}")
+        out[kind] = f"/proc/{st.pid}/ns/{kind}"
+        if kind == "ipc":
+            donor_mode = eng.cs.record(donor).host_config.ipc_mode
+            if donor_mode not in ("shareable", "host"):
+                raise SkiffError(f"cannot join IPC of container {name}: non-shareable IPC (hint: use "
+                                 "IpcMode:shareable for the donor container)")
+            shm = "/dev/shm" if donor_mode == "host" else str(eng.cs.rdir(donor) / "shm")
+    if hc.ipc_mode == "shareable":
+        shm = _shareable_shm(eng, rec)
+    return out, shm
+
+
+def _shareable_shm(eng: ContainerEngine, rec: ContainerRecord) -> str:
+    from skiff.store.drivers.base import is_mountpoint, sys_mount
+
+    path = eng.cs.rdir(rec.id) / "shm"
+    path.mkdir(parents=True, exist_ok=True)
+    if not is_mountpoint(path):
+        sys_mount("shm", str(path), "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                  f"mode=1777,size={rec.host_config.shm_size}")
+    return str(path)
+
+
+def release_shm(eng: ContainerEngine, rec: ContainerRecord) -> None:
+    """Unmount the host-side /dev/shm of a ``--ipc shareable`` container (its teardown)."""
+    from skiff.store.drivers.base import sys_umount
+
+    try:
+        sys_umount(str(eng.cs.rdir(rec.id) / "shm"), MNT_DETACH)
+    except OSError:
+        pass
+
+
+MS_NOSUID, MS_NODEV, MS_NOEXEC, MNT_DETACH = 2, 4, 8, 2
 
 
 def _check_exec(rootfs: str, exe: str, env: list[str], cwd: str) -> None:

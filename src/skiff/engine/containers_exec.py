@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from skiff.oci.runtime import Process
 
     from .containers import ContainerEngine
+    from .containers_model import ContainerRecord
 
 
 @dataclass(frozen=True)
@@ -31,20 +32,33 @@ class ExecOptions:
     user: str | None = None
     workdir: str | None = None
     privileged: bool = False
+    detach_keys: str | None = None  # -it: the keys that let go of the process (ctrl-p,ctrl-q when None)
 
 
 def exec_in(eng: ContainerEngine, text: str, opts: ExecOptions) -> int:
     """Run ``opts.command`` in the container; its exit code (0 when detached). As Docker: 127 when the command
     is not found, 126 when it cannot be invoked or the process cannot be set up (an unknown user, a missing
     working directory...), 1 for a container that is not running, paused or restarting."""
+    if not opts.command:
+        raise SkiffError("exec requires at least 1 argument", exit_code=1)
+    cid, rec, process, keys = prepare(eng, text, opts)
+    try:
+        return _start(eng, cid, rec.host_config.runtime, process, opts, keys)
+    except SkiffError as e:
+        if e.exit_code == 125:  # the process could not be set up: moby records 126 for a failed exec start
+            e.exit_code = 126
+        raise
+
+
+def prepare(eng: ContainerEngine, text: str, opts: ExecOptions) -> tuple[str, ContainerRecord, Process, bytes]:
+    """(container ID, its record, the process to start in it, the detach keys): every check exec makes before
+    it starts anything (the health checks' probes start theirs the same way)."""
     from skiff.oci.runtime import LinuxCapabilities, Process, User
 
     from .bundles import capabilities, no_new_privileges, resolve_user
     from .containers_create import _check_exec
     from .containers_options import merge_env, parse_env_line, process_env, read_env_file
 
-    if not opts.command:
-        raise SkiffError("exec requires at least 1 argument", exit_code=1)
     env = []  # docker/cli reads --env-file and -e before it looks the container up
     for f in opts.env_files:
         env += read_env_file(f)
@@ -70,6 +84,11 @@ def exec_in(eng: ContainerEngine, text: str, opts: ExecOptions) -> int:
                                              rec.host_config.group_add)
     except SkiffError as e:
         raise SkiffError(e.message, exit_code=126) from None
+    keys = b""
+    if opts.detach_keys or (opts.tty and opts.interactive and not opts.detach):  # moby's exec create checks them
+        from .containers_attach import detach_sequence
+
+        keys = detach_sequence(opts.detach_keys, noun="escape")
     if not any(e.startswith("HOME=") for e in env):
         env.append(f"HOME={home}")
     _check_exec(rootfs, opts.command[0], env, cwd)
@@ -79,15 +98,11 @@ def exec_in(eng: ContainerEngine, text: str, opts: ExecOptions) -> int:
                       user=User(uid=uid, gid=gid, additional_gids=extra),
                       capabilities=LinuxCapabilities(bounding=caps, effective=caps, permitted=caps),
                       no_new_privileges=no_new_privileges(rec.host_config.security_opt, rec.host_config.privileged))
-    try:
-        return _start(eng, cid, rec.host_config.runtime, process, opts)
-    except SkiffError as e:
-        if e.exit_code == 125:  # the process could not be set up: moby records 126 for a failed exec start
-            e.exit_code = 126
-        raise
+    return cid, rec, process, keys
 
 
-def _start(eng: ContainerEngine, cid: str, runtime: str, process: Process, opts: ExecOptions) -> int:
+def _start(eng: ContainerEngine, cid: str, runtime: str, process: Process, opts: ExecOptions,
+           detach_keys: bytes) -> int:
     drv = eng.driver(runtime)
     if opts.detach:
         null = os.open("/dev/null", os.O_RDWR)
@@ -103,14 +118,16 @@ def _start(eng: ContainerEngine, cid: str, runtime: str, process: Process, opts:
         finally:
             if stdin != 0:
                 os.close(stdin)
-    return _exec_tty(eng, drv, cid, process, opts.interactive)
+    return _exec_tty(eng, drv, cid, process, opts.interactive, detach_keys)
 
 
-def _exec_tty(eng: ContainerEngine, drv: object, cid: str, process: Process, interactive: bool) -> int:
-    """-t: the runtime hands us the pty master; pump it to our terminal (raw mode, window size)."""
+def _exec_tty(eng: ContainerEngine, drv: object, cid: str, process: Process, interactive: bool,
+              detach_keys: bytes) -> int:
+    """-t: the runtime hands us the pty master; pump it to our terminal (raw mode, window size). With -i, the
+    detach keys let go of the terminal (``containers_attach.Detached``) and the process runs on, as Docker's."""
     from skiff.monitor.monitor import Monitor, set_winsize
 
-    from .containers_attach import raw_terminal, terminal_size
+    from .containers_attach import Detached, EscapeProxy, raw_terminal, terminal_size
     from .containers_launch import set_subreaper
 
     masters: list[int] = []
@@ -129,11 +146,44 @@ def _exec_tty(eng: ContainerEngine, drv: object, cid: str, process: Process, int
             set_winsize(master, *size)
 
     old = signal.signal(signal.SIGWINCH, on_winch)
+    escape = EscapeProxy(detach_keys) if interactive and detach_keys else None
     mon = Monitor(pid=pid, outputs={master: 1}, stdin_fd=master, log_path=None, local_out={1: 1},
-                  local_in=0 if interactive else None, forward_signals=True, terminal_fd=master)
+                  local_in=0 if interactive else None, forward_signals=True, terminal_fd=master,
+                  local_filter=escape.feed if escape is not None else None)
     try:
         with raw_terminal(0) if interactive else nullcontext():
             return mon.run()
+    except Detached:
+        _hold_terminal(master)
+        raise
     finally:
         signal.signal(signal.SIGWINCH, old)
         os.close(master)
+
+
+def _hold_terminal(master: int) -> None:
+    """After the detach keys: a child of ours, in a session of its own, keeps the process's pty master open and
+    drains it until the process side lets go (EIO), as Docker's shim does; closing the master would hang the
+    process up, and a full pty would block its writes."""
+    import sys
+
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if os.fork():
+        return
+    try:  # pragma: no cover - runs in the forked child
+        os.setsid()
+        null = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(null, fd)
+        os.closerange(3, master)  # nothing else of ours (lock files, sockets) stays open
+        os.closerange(master + 1, os.sysconf("SC_OPEN_MAX"))
+        for signum in (signal.SIGWINCH, signal.SIGCHLD, signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, signal.SIG_DFL)
+        os.set_blocking(master, True)
+        while os.read(master, 65536):
+            pass
+    except BaseException:
+        pass
+    finally:
+        os._exit(0)

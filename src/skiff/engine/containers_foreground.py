@@ -1,5 +1,9 @@
 """``skiff run`` in the foreground: this process is the container's parent and its monitor (no second
-interpreter on the fast path), forwarding signals, feeding stdin, following the terminal size for ``-t``."""
+interpreter on the fast path), forwarding signals, feeding stdin, following the terminal size for ``-t``.
+
+``run -it`` is the exception (:func:`run_attached`): the detach keys must leave the container running and
+monitored after this process exits, so it gets a monitor of its own, as ``run -d`` does, and this process
+attaches to it."""
 
 from __future__ import annotations
 
@@ -16,7 +20,10 @@ from .networks import connect
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:
+    from typing import Any
+
     from .containers import ContainerEngine
+    from .containers_options import CreateOptions
 
 
 def run_here(eng: ContainerEngine, cid: str, *, interactive: bool, tty: bool) -> int:
@@ -56,9 +63,11 @@ def run_here(eng: ContainerEngine, cid: str, *, interactive: bool, tty: bool) ->
         raise failed
     sys.stdout.flush()
     local_in = 0 if interactive else None
-    mon = Monitor(pid=pid, outputs=stdio.outputs, stdin_fd=stdio.stdin, log_path=str(eng.cs.log_path(cid)),
+    log, lc = eng.log_file(rec), rec.host_config.log_config
+    mon = Monitor(pid=pid, outputs=stdio.outputs, stdin_fd=stdio.stdin, log_path=str(log) if log else None,
                   attach_path=str(eng.cs.attach_path(cid)), local_out={1: 1, 2: 2}, local_in=local_in,
-                  forward_signals=True, terminal_fd=stdio.master, cgroup=f"/skiff/{cid}")
+                  forward_signals=True, terminal_fd=stdio.master, cgroup=f"/skiff/{cid}",
+                  log_limits=(lc.max_size, lc.max_file), health=_health(eng, rec))
     old_winch = None
     if tty and stdio.master is not None:
         master = stdio.master
@@ -79,6 +88,41 @@ def run_here(eng: ContainerEngine, cid: str, *, interactive: bool, tty: bool) ->
     write_exit(str(eng.cs.exit_path(cid)), code, mon.oom, pid)
     eng.cleanup(cid)
     return code
+
+
+def run_attached(eng: ContainerEngine, cid: str, opts: CreateOptions, detach_keys: str | None) -> int:
+    """Start the created ``-it`` container under its own monitor and attach this terminal to it (docker/cli's
+    run: signals proxied, the exit code, --rm done before returning). The detach keys (ctrl-p,ctrl-q unless
+    ``detach_keys``) raise ``containers_attach.Detached``: the container runs on, its monitor records its exit
+    and applies --rm then."""
+    import time
+
+    from .containers_attach import detach_sequence
+
+    keys = detach_sequence(detach_keys)
+    set_subreaper()  # the monitor is then our child while we attach: `run -p`'s watcher finds it by its parent
+    try:
+        eng.start(cid, attach=True)
+    except BaseException:
+        if opts.auto_remove:
+            eng.remove(cid, force=True, volumes=True)
+        raise
+    code = eng.attach(cid, stdin=True, sig_proxy=True, detach_keys=keys)
+    deadline = time.monotonic() + 10
+    while opts.auto_remove and eng.cs.cdir(cid).is_dir() and time.monotonic() < deadline:
+        time.sleep(0.01)  # the monitor's exit command is removing it: gone when `run --rm` returns, as in Docker
+    return code
+
+
+def _health(eng: ContainerEngine, rec: Any) -> Any:
+    """This process runs the health check's probes too, as the monitor it is."""
+    h = eng.health_for_start(rec)
+    if h is None:
+        return None
+    from skiff.monitor.monitor import Health
+
+    return Health(h[0], int(h[1]["health_interval"]), int(h[1]["health_start_period"]),
+                  int(h[1]["health_start_interval"]))
 
 
 def _terminal_size(fd: int) -> tuple[int, int] | None:

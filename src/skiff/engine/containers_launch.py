@@ -7,7 +7,8 @@ keeps the children and the subreaper flag. The CLI then starts the container and
 outlives it. When the container exits the monitor records the status and execs the exit command
 (``skiff container cleanup ID``).
 
-Foreground (``run`` without ``-d``): the CLI process itself is the monitor, so no second interpreter starts.
+Foreground (``run`` without ``-d``): the CLI process itself is the monitor, so no second interpreter starts;
+but ``run -it`` starts detached and attaches, so that its detach keys can leave the container running.
 """
 
 from __future__ import annotations
@@ -79,10 +80,12 @@ def create_process(driver: RuntimeDriver, cid: str, bundle: Path, stdio: Stdio,
     return pid
 
 
-def monitor_argv(cid: str, pid: int, stdio: Stdio, log: Path, exit_file: Path, attach: Path,
+def monitor_argv(cid: str, pid: int, stdio: Stdio, log: Path | None, exit_file: Path, attach: Path,
                  exit_cmd: list[str], *, interactive: bool, wait_attach: bool = False,
-                 native: str | None = None, unless: Path | None = None) -> list[str]:
-    """The native monitor when built (``native``), else the Python one; both take the same arguments."""
+                 native: str | None = None, unless: Path | None = None, log_limits: tuple[int, int] = (0, 1),
+                 health: tuple[list[str], dict[str, str]] | None = None) -> list[str]:
+    """The native monitor when built (``native``), else the Python one; both take the same arguments.
+    ``log``: None for ``--log-driver none``; ``log_limits``: json-file's max-size (0: none) and max-file."""
     import skiff
 
     if native:
@@ -91,7 +94,11 @@ def monitor_argv(cid: str, pid: int, stdio: Stdio, log: Path, exit_file: Path, a
         src = str(Path(skiff.__file__).resolve().parent.parent)
         code = f"import sys;sys.path[0:0]=[{src!r}];from skiff.monitor.main import main;main()"
         argv = [sys.executable, "-I", "-S", "-c", code]
-    argv += [f"pid={pid}", f"log={log}", f"exit={exit_file}", f"attach={attach}", f"cgroup=/skiff/{cid}"]
+    argv += [f"pid={pid}", f"exit={exit_file}", f"attach={attach}", f"cgroup=/skiff/{cid}"]
+    if log is not None:
+        argv.append(f"log={log}")
+        if log_limits[0]:
+            argv += [f"max_size={log_limits[0]}", f"max_file={log_limits[1]}"]
     if wait_attach:
         argv.append("wait_attach=10")
     if unless is not None:
@@ -103,6 +110,9 @@ def monitor_argv(cid: str, pid: int, stdio: Stdio, log: Path, exit_file: Path, a
             argv.append(f"{'out' if kind == 1 else 'err'}={fd}")
         if stdio.stdin is not None:
             argv.append(f"in={stdio.stdin}")
+    if health is not None:  # the health check's schedule, then its probe command
+        argv += [f"{k}={v}" for k, v in health[1].items()]
+        argv += ["--health", *health[0]]
     return [*argv, "--", *exit_cmd]
 
 
@@ -115,9 +125,10 @@ class Launched:
 
 
 def launch_detached(driver: RuntimeDriver, cid: str, bundle: Path, *, tty: bool, interactive: bool,
-                    log: Path, exit_file: Path, attach: Path, exit_cmd: list[str],
+                    log: Path | None, exit_file: Path, attach: Path, exit_cmd: list[str],
                     monitor_log: Path, wait_attach: bool = False, native_dir: Path | None = None,
-                    unless: Path | None = None) -> Launched:
+                    log_limits: tuple[int, int] = (0, 1), unless: Path | None = None,
+                    health: tuple[list[str], dict[str, str]] | None = None) -> Launched:
     """Fork the monitor-to-be, create the container in it, exec the monitor; return once created."""
     from skiff.monitor.native import binary
 
@@ -133,8 +144,8 @@ def launch_detached(driver: RuntimeDriver, cid: str, bundle: Path, *, tty: bool,
             os.close(r)
             os.setsid()
             if os.fork() == 0:
-                _monitor_child(driver, cid, bundle, stdio, w, log, exit_file, attach, exit_cmd, monitor_log,
-                               interactive, wait_attach, native, unless)
+                _monitor_child(driver, cid, bundle, stdio, w, (log, log_limits), exit_file, attach, exit_cmd,
+                               monitor_log, interactive, wait_attach, native, unless, health)
             code = 0
         finally:
             os._exit(code)
@@ -159,15 +170,26 @@ def launch_detached(driver: RuntimeDriver, cid: str, bundle: Path, *, tty: bool,
     return Launched(pid=int(pid), monitor_pid=int(mpid))
 
 
-def _monitor_child(driver: RuntimeDriver, cid: str, bundle: Path, stdio: Stdio, w: int, log: Path,
+def _monitor_child(driver: RuntimeDriver, cid: str, bundle: Path, stdio: Stdio, w: int,
+                   log: tuple[Path | None, tuple[int, int]],
                    exit_file: Path, attach: Path, exit_cmd: list[str], monitor_log: Path,
                    interactive: bool, wait_attach: bool,
-                   native: str | None, unless: Path | None) -> None:  # pragma: no cover - runs in the forked child
+                   native: str | None, unless: Path | None,
+                   health: tuple[list[str], dict[str, str]] | None) -> None:  # pragma: no cover - forked child
     try:
         set_subreaper()
         pid = create_process(driver, cid, bundle, stdio)
-        argv = monitor_argv(cid, pid, stdio, log, exit_file, attach, exit_cmd, interactive=interactive,
-                            wait_attach=wait_attach, native=native, unless=unless)
+        if wait_attach and stdio.master is not None and os.isatty(0):  # the attaching terminal's size (run -it)
+            from skiff.monitor.monitor import set_winsize
+
+            try:
+                size = os.get_terminal_size(0)
+                set_winsize(stdio.master, size.lines, size.columns)
+            except OSError:
+                pass
+        argv = monitor_argv(cid, pid, stdio, log[0], exit_file, attach, exit_cmd, interactive=interactive,
+                            wait_attach=wait_attach, native=native, unless=unless, log_limits=log[1],
+                            health=health)
         keep = [*stdio.outputs, *([stdio.stdin] if stdio.stdin is not None else [])]
         for fd in keep:
             os.set_inheritable(fd, True)

@@ -235,8 +235,8 @@ def _sizes(eng: ContainerEngine, rec: ContainerRecord, image_sizes: dict[str, in
     return rw, rw + image_sizes.get(rec.image, 0)
 
 
-def status_text(st: State, now: float | None = None) -> str:
-    """Docker's State.String(): "Up 3 minutes", "Exited (0) 2 weeks ago", "Created"..."""
+def status_text(st: State, now: float | None = None, health: str = "none") -> str:
+    """Docker's State.String(): "Up 3 minutes", "Up 3 minutes (healthy)", "Exited (0) 2 weeks ago", "Created"..."""
     from skiff.units import human_duration
 
     now = time.time() if now is None else now
@@ -250,8 +250,11 @@ def status_text(st: State, now: float | None = None) -> str:
     s = st.st
     if s is Status.CREATED:
         return "Created"
-    if s in (Status.RUNNING, Status.PAUSED):
-        return "Up " + since(st.started_at) + (" (Paused)" if s is Status.PAUSED else "")
+    if s is Status.PAUSED:
+        return "Up " + since(st.started_at) + " (Paused)"
+    if s is Status.RUNNING:
+        shown = {"none": "", "starting": " (health: starting)"}.get(health, f" ({health})")
+        return "Up " + since(st.started_at) + shown
     if s is Status.RESTARTING:
         return f"Restarting ({st.exit_code}) {since(st.finished_at)} ago"
     if s is Status.EXITED:
@@ -271,7 +274,7 @@ def _regex(pattern: str, text: str) -> bool:
 
 
 def _match(f: PsFilters, rec: ContainerRecord, st: State, ports: list[PortSummary], nets: list[str],
-           net_ids: dict[str, str]) -> bool:
+           net_ids: dict[str, str], health: str = "none") -> bool:
     by = f.by
     if "name" in by and not any(v in (rec.name, rec.bare_name) or _regex(v, rec.name) or _regex(v, rec.bare_name)
                                 for v in by["name"]):
@@ -288,8 +291,8 @@ def _match(f: PsFilters, rec: ContainerRecord, st: State, ports: list[PortSummar
         return False
     if "status" in by and st.status not in by["status"]:
         return False
-    if "health" in by and "none" not in by["health"]:
-        return False  # no healthchecks yet: every container's health is "none"
+    if "health" in by and health not in by["health"]:
+        return False
     if "volume" in by and not any(v in (m.name or m.source, m.destination) for m in rec.mounts for v in by["volume"]):
         return False
     if f.images is not None and rec.image not in f.images:
@@ -337,12 +340,18 @@ def ps(eng: ContainerEngine, *, all: bool = False, last: int = -1, filters: list
         attached = by_cid.get(rec.id, []) if live else []
         ports = port_summaries(rec, live, [ep for _, ep in attached])
         nets = _network_names(rec, attached)
-        if not _match(f, rec, st, ports, nets, net_ids):
+        health = "none"
+        if rec.config.healthcheck is not None and live:
+            from . import containers_health
+
+            health = containers_health.status(eng, rec)
+        if not _match(f, rec, st, ports, nets, net_ids, health):
             continue
         rw, root_fs = _sizes(eng, rec, image_sizes) if size else (None, None)
         out.append(ContainerSummary(
             id=rec.id, names=[rec.bare_name], image=rec.config.image or rec.image, image_id=rec.image,
-            command=_command(rec), created=created / 1e9, state=st.status, status=status_text(st), ports=ports,
+            command=_command(rec), created=created / 1e9, state=st.status, status=status_text(st, health=health),
+            ports=ports,
             labels=dict(rec.config.labels), mounts=list(rec.mounts), networks=nets, size_rw=rw,
             size_root_fs=root_fs))
     return out

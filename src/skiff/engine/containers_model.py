@@ -7,6 +7,7 @@ which the store's ``image_in_use`` reads. Volatile state lives apart (:mod:`skif
 from __future__ import annotations
 
 from skiff.oci.codec import jextra, jfield
+from skiff.oci.image import HealthConfig
 from skiff.records import dataclass
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
@@ -44,6 +45,47 @@ class MountSpec:
 
 
 @dataclass(frozen=True)
+class DeviceMapping:
+    """One ``--device`` (``HostConfig.Devices``): a host device node, where it appears in the container, and the
+    cgroup access it gets (``rwm`` by default)."""
+
+    path_on_host: str = jfield("PathOnHost")
+    path_in_container: str = jfield("PathInContainer")
+    cgroup_permissions: str = jfield("CgroupPermissions", default="rwm", keep_empty=True)
+
+
+@dataclass(frozen=True)
+class BlkioRate:
+    """One ``--device-read-bps`` (and the like) or ``--blkio-weight-device``: a block device and its limit (a
+    rate in bytes or operations a second, or a weight)."""
+
+    path: str = jfield("Path")
+    rate: int | None = jfield("Rate", default=None)
+    weight: int | None = jfield("Weight", default=None)
+
+
+@dataclass(frozen=True)
+class LogConfig:
+    """``--log-driver`` and ``--log-opt`` (``HostConfig.LogConfig``): ``json-file`` (with ``max-size`` and
+    ``max-file``) or ``none``."""
+
+    type: str = jfield("Type", default="json-file", keep_empty=True)
+    config: dict[str, str] = jfield("Config", default_factory=dict, keep_empty=True)
+
+    @property
+    def max_size(self) -> int:
+        """Bytes a log file may reach before it is rotated (0: no limit)."""
+        from .containers_options import human_size
+
+        v = self.config.get("max-size")
+        return human_size(v) if v else 0
+
+    @property
+    def max_file(self) -> int:
+        return int(self.config.get("max-file") or 1)
+
+
+@dataclass(frozen=True)
 class Config:
     """The container's ``Config`` (Docker's shape): the image's defaults with the run options applied."""
 
@@ -66,6 +108,7 @@ class Config:
     labels: dict[str, str] = jfield("Labels", default_factory=dict, keep_empty=True)
     stop_signal: str | None = jfield("StopSignal", default=None)
     stop_timeout: int | None = jfield("StopTimeout", default=None)
+    healthcheck: HealthConfig | None = jfield("Healthcheck", default=None)
     extra: dict[str, Any] = jextra()
 
 
@@ -99,6 +142,34 @@ class HostConfig:
     cpu_shares: int = jfield("CpuShares", default=0, keep_empty=True)
     cpuset_cpus: str = jfield("CpusetCpus", default="", keep_empty=True)
     pids_limit: int | None = jfield("PidsLimit", default=None, keep_empty=True)
+    cpu_period: int = jfield("CpuPeriod", default=0, keep_empty=True)
+    cpu_quota: int = jfield("CpuQuota", default=0, keep_empty=True)
+    memory_reservation: int = jfield("MemoryReservation", default=0, keep_empty=True)
+    memory_swappiness: int | None = jfield("MemorySwappiness", default=None, keep_empty=True)
+    oom_kill_disable: bool = jfield("OomKillDisable", default=False, keep_empty=True)
+    oom_score_adj: int = jfield("OomScoreAdj", default=0, keep_empty=True)
+    sysctls: dict[str, str] = jfield("Sysctls", default_factory=dict)
+    devices: list[DeviceMapping] = jfield("Devices", default_factory=list, keep_empty=True)
+    volumes_from: list[str] | None = jfield("VolumesFrom", default=None, keep_empty=True)
+    # namespaces: "" or "private" (its own), "host", or "container:<id>" (Docker's PidMode, IpcMode, UTSMode)
+    pid_mode: str = jfield("PidMode", default="", keep_empty=True)
+    ipc_mode: str = jfield("IpcMode", default="private", keep_empty=True)
+    uts_mode: str = jfield("UTSMode", default="", keep_empty=True)
+    cgroupns_mode: str = jfield("CgroupnsMode", default="private", keep_empty=True)
+    container_id_file: str = jfield("ContainerIDFile", default="", keep_empty=True)
+    cpuset_mems: str = jfield("CpusetMems", default="", keep_empty=True)
+    blkio_weight: int = jfield("BlkioWeight", default=0, keep_empty=True)
+    blkio_weight_device: list[BlkioRate] = jfield("BlkioWeightDevice", default_factory=list, keep_empty=True)
+    blkio_device_read_bps: list[BlkioRate] = jfield("BlkioDeviceReadBps", default_factory=list, keep_empty=True)
+    blkio_device_write_bps: list[BlkioRate] = jfield("BlkioDeviceWriteBps", default_factory=list,
+                                                      keep_empty=True)
+    blkio_device_read_iops: list[BlkioRate] = jfield("BlkioDeviceReadIOps", default_factory=list,
+                                                      keep_empty=True)
+    blkio_device_write_iops: list[BlkioRate] = jfield("BlkioDeviceWriteIOps", default_factory=list,
+                                                       keep_empty=True)
+    device_cgroup_rules: list[str] | None = jfield("DeviceCgroupRules", default=None, keep_empty=True)
+    annotations: dict[str, str] = jfield("Annotations", default_factory=dict)
+    log_config: LogConfig = jfield("LogConfig", default_factory=LogConfig)
     ulimits: list[Ulimit] = jfield("Ulimits", default_factory=list, keep_empty=True)
     init: bool | None = jfield("Init", default=None)
     mounts: list[MountSpec] = jfield("Mounts", default_factory=list)

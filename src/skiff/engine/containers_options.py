@@ -5,6 +5,7 @@ Every parser raises :class:`InvalidArgumentError` with one line naming the flag 
 
 from __future__ import annotations
 
+import posixpath
 import re
 
 from skiff.errors import InvalidArgumentError
@@ -64,6 +65,39 @@ class CreateOptions:
     pull: str = "missing"
     platform: str | None = None
     runtime: str | None = None
+    sysctls: list[str] = field(default_factory=list)
+    oom_score_adj: int | None = None
+    oom_kill_disable: bool = False
+    cpu_period: int | None = None
+    cpu_quota: int | None = None
+    memory_reservation: str | None = None
+    memory_swappiness: int | None = None
+    domainname: str | None = None
+    pid: str | None = None
+    ipc: str | None = None
+    uts: str | None = None
+    cgroupns: str | None = None
+    devices: list[str] = field(default_factory=list)
+    volumes_from: list[str] = field(default_factory=list)
+    cidfile: str | None = None
+    cpuset_mems: str | None = None
+    blkio_weight: int | None = None
+    blkio_weight_device: list[str] = field(default_factory=list)
+    device_read_bps: list[str] = field(default_factory=list)
+    device_write_bps: list[str] = field(default_factory=list)
+    device_read_iops: list[str] = field(default_factory=list)
+    device_write_iops: list[str] = field(default_factory=list)
+    device_cgroup_rules: list[str] = field(default_factory=list)
+    annotations: list[str] = field(default_factory=list)
+    log_driver: str | None = None
+    log_opts: list[str] = field(default_factory=list)
+    health_cmd: str | None = None
+    health_interval: str | None = None
+    health_timeout: str | None = None
+    health_start_period: str | None = None
+    health_start_interval: str | None = None
+    health_retries: int | None = None
+    no_healthcheck: bool = False
 
 
 _UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024 ** 2, "g": 1024 ** 3, "t": 1024 ** 4}
@@ -345,6 +379,179 @@ def parse_ulimit(value: str) -> Ulimit:
         raise InvalidArgumentError(f'invalid argument "{value}" for "--ulimit" flag: ulimit soft limit must '
                                    f"be less than or equal to hard limit: {soft} > {hard}")
     return Ulimit(name=name, soft=soft, hard=hard)
+
+
+# docker/cli's ValidateSysctl: the namespaced sysctls a container may set
+_SYSCTLS = frozenset({"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem", "kernel.shmall",
+                      "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced"})
+_SYSCTL_PREFIXES = ("net.", "fs.mqueue.")
+
+
+def parse_sysctls(items: list[str], *, host_network: bool = False, host_ipc: bool = False) -> dict[str, str]:
+    """``--sysctl KEY=VALUE``: docker/cli's allow-list (IPC sysctls, ``fs.mqueue.*``, ``net.*``), then the
+    daemon's refusal of a sysctl in a namespace the container shares with the host."""
+    out = {}
+    for item in items:
+        key, eq, value = item.partition("=")
+        key = key.strip()
+        if not eq or not (key in _SYSCTLS or key.startswith(_SYSCTL_PREFIXES)):
+            raise InvalidArgumentError(f'invalid argument "{item}" for "--sysctl" flag: sysctl \'{item}\' is not '
+                                       "whitelisted")
+        if host_network and key.startswith("net."):
+            raise InvalidArgumentError(f"sysctl {key!r} not allowed in host network namespace")
+        if host_ipc and not key.startswith("net."):
+            raise InvalidArgumentError(f"sysctl {key!r} not allowed in host IPC namespace")
+        out[key] = value
+    return out
+
+
+def parse_namespace_mode(value: str | None, flag: str, *, kinds: tuple[str, ...]) -> str:
+    """``--pid``/``--uts``/``--ipc``/``--cgroupns``: one of ``kinds`` ("" for the default), or
+    ``container:NAME`` where Docker allows it."""
+    v = value or ""
+    if v in kinds or (v.startswith("container:") and "container" in kinds and v != "container:"):
+        return v
+    what = {"--pid": "PID", "--uts": "UTS", "--ipc": "IPC", "--cgroupns": "cgroup namespace"}[flag]
+    raise InvalidArgumentError(f"{flag}: invalid {what} mode")
+
+
+def parse_device(spec: str) -> tuple[str, str, str]:
+    """``--device HOST[:CONTAINER][:PERMISSIONS]`` -> (host, container, permissions): docker/cli's
+    ValidateDevice (a second part that is a mode is the mode; the container path must be absolute)."""
+    def mode_ok(m: str) -> bool:
+        return bool(m) and all(c in "rwm" for c in m) and len(set(m)) == len(m)
+
+    def bad(why: str) -> InvalidArgumentError:
+        return InvalidArgumentError(f'invalid argument "{spec}" for "--device" flag: {why}')
+
+    parts = spec.split(":")
+    if not parts[0] or len(parts) > 3:
+        raise bad(f"bad format for path: {spec}")
+    host, inside, perms = parts[0], parts[0], "rwm"
+    if len(parts) == 2:
+        if mode_ok(parts[1]):
+            perms = parts[1]
+        else:
+            inside = parts[1]
+    elif len(parts) == 3:
+        inside, perms = parts[1], parts[2]
+        if not mode_ok(perms):
+            raise bad(f"bad mode specified: {perms}")
+    if not inside.startswith("/"):
+        raise bad(f"{inside} is not an absolute path")
+    return host, posixpath.normpath(inside), perms
+
+
+def parse_blkio_rate(value: str, flag: str) -> tuple[str, int]:
+    """``--device-read-bps``/``--device-write-bps`` (``/dev/x:RATE[kb|mb|gb]``) and the ``-iops`` flags
+    (``/dev/x:N``): docker/cli's ValidateThrottleBpsDevice and ValidateThrottleIOpsDevice."""
+    path, colon, rate = value.rpartition(":")
+    if not colon:
+        raise InvalidArgumentError(f'invalid argument "{value}" for "{flag}" flag: bad format: {value}')
+    if not path.startswith("/dev/"):
+        raise InvalidArgumentError(f'invalid argument "{value}" for "{flag}" flag: bad format for device path: '
+                                   f"{value}")
+    try:
+        if flag.endswith("iops"):
+            if not rate.isdigit():
+                raise ValueError
+            n = int(rate)
+        else:
+            n = parse_bytes(rate, flag)
+    except (ValueError, InvalidArgumentError):
+        unit = "" if flag.endswith("iops") else "[<unit>]"
+        tail = "" if flag.endswith("iops") else " Unit is optional and can be kb, mb, or gb."
+        raise InvalidArgumentError(f'invalid argument "{value}" for "{flag}" flag: invalid rate for device: '
+                                   f"{value}. The correct format is <device-path>:<number>{unit}. Number must be "
+                                   f"a positive integer.{tail}") from None
+    return path, n
+
+
+def parse_weight_device(value: str) -> tuple[str, int]:
+    """``--blkio-weight-device /dev/x:WEIGHT`` (docker/cli's ValidateWeightDevice: 10 to 1000, or 0)."""
+    path, colon, w = value.rpartition(":")
+    flag = "--blkio-weight-device"
+    if not colon or not path.startswith("/dev/"):
+        raise InvalidArgumentError(f'invalid argument "{value}" for "{flag}" flag: bad format for device path: '
+                                   f"{value}")
+    if not w.isdigit() or (int(w) != 0 and not 10 <= int(w) <= 1000):
+        raise InvalidArgumentError(f'invalid argument "{value}" for "{flag}" flag: invalid weight for device: '
+                                   f"{value}")
+    return path, int(w)
+
+
+def check_device_cgroup_rule(value: str) -> str:
+    """``--device-cgroup-rule 'c 1:3 mr'`` (docker/cli's ValidateDeviceCgroupRule)."""
+    if not re.fullmatch(r"([acb]) ([0-9]+|\*):([0-9]+|\*) ([rwm]{1,3})", value):
+        raise InvalidArgumentError(f'invalid argument "{value}" for "--device-cgroup-rule" flag: invalid device '
+                                   f"cgroup format '{value}'")
+    return value
+
+
+LOG_DRIVERS = ("json-file", "none")
+_JSON_FILE_OPTS = ("max-size", "max-file", "compress", "labels", "labels-regex", "env", "env-regex", "tag")
+
+
+def parse_log_config(driver: str | None, opts: list[str]) -> tuple[str, dict[str, str]]:
+    """``--log-driver`` (json-file, the default, or none) and ``--log-opt KEY=VALUE``, checked as moby's
+    json-file driver checks them (ValidateLogOpt): max-size a size, max-file a positive number."""
+    driver = driver or "json-file"
+    if driver not in LOG_DRIVERS:
+        raise InvalidArgumentError(f"logger: no log driver named '{driver}' is registered")
+    config: dict[str, str] = {}
+    for o in opts:
+        k, eq, v = o.partition("=")
+        if not eq:
+            raise InvalidArgumentError(f'invalid argument "{o}" for "--log-opt" flag: invalid key value pair '
+                                       f'format: "{o}"')  # docker/cli's ValidateLogOpt words
+        config[k] = v
+    for k, v in config.items():
+        if driver == "none" or k not in _JSON_FILE_OPTS:
+            raise InvalidArgumentError(f"unknown log opt '{k}' for {driver} log driver")
+        if k == "max-size":
+            if human_size(v) <= 0:
+                raise InvalidArgumentError("max-size must be a positive number")
+        elif k == "max-file":
+            if not re.fullmatch(r"\d+", v):
+                raise InvalidArgumentError(f'strconv.Atoi: parsing "{v}": invalid syntax')
+            if int(v) < 1:
+                raise InvalidArgumentError("max-file cannot be less than 1")
+        elif k == "compress" and v.lower() not in ("false", "0", ""):
+            raise InvalidArgumentError("compress: skiff does not compress rotated log files")
+    return driver, config
+
+
+def human_size(value: str) -> int:
+    """go-units' FromHumanSize (json-file's max-size): decimal units, ``10m`` = 10,000,000 bytes."""
+    m = re.fullmatch(r"(\d+(?:\.\d+)?) ?([kKmMgGtTpP])?[iI]?[bB]?", value)
+    if not m:
+        raise InvalidArgumentError(f"invalid size: '{value}'")
+    return int(float(m.group(1)) * 1000 ** " kmgtp".index((m.group(2) or " ").lower()))
+
+
+def check_ip(value: str, flag: str) -> str:
+    """docker/cli's ValidateIPAddress (``--dns``): an IPv4 or IPv6 address, returned in its canonical form."""
+    import ipaddress
+
+    try:
+        return str(ipaddress.ip_address(value.strip()))
+    except ValueError:
+        raise InvalidArgumentError(f'invalid argument "{value}" for "{flag}" flag: {value} is not an ip '
+                                   "address") from None
+
+
+def check_dns_search(value: str) -> str:
+    """docker/cli's ValidateDNSSearch: ``.`` (no search), or a domain name (labels of letters, digits and inner
+    hyphens, at least one letter, under 255 characters), returned without its trailing dot."""
+    v = value.strip(" ")
+    if v == ".":
+        return v
+    label = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
+    m = re.fullmatch(rf"({label}(?:\.{label})*)\.?\s*", v)
+    if m is None or not re.search("[a-zA-Z]", v) or len(m.group(1)) >= 255:
+        raise InvalidArgumentError(f'invalid argument "{value}" for "--dns-search" flag: {value} is not a valid '
+                                   "domain")
+    return m.group(1)
 
 
 def parse_labels(items: list[str]) -> dict[str, str]:

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from skiff.errors import InvalidArgumentError, SkiffError
-from skiff.monitor.logs import parse_rfc3339, read_entries
+from skiff.monitor.logs import LogTail, parse_rfc3339, read_entries, rotated
 from skiff.oci.codec import to_obj
 from skiff.records import dataclass
 
@@ -35,6 +35,13 @@ def inspect(eng: ContainerEngine, text: str, *, size: bool = False) -> dict[str,
              "OOMKilled": st.oom_killed, "Dead": st.st is Status.DEAD,
              "Pid": st.pid if st.st in (Status.RUNNING, Status.PAUSED) else 0, "ExitCode": st.exit_code, "Error": st.error,
              "StartedAt": st.started_at, "FinishedAt": st.finished_at}
+    if rec.config.healthcheck is not None:
+        from . import containers_health
+
+        if containers_health.effective(rec) is not None:
+            h = containers_health.read(eng, cid) or {}
+            state["Health"] = {"Status": h.get("Status", "starting"), "FailingStreak": h.get("FailingStreak", 0),
+                               "Log": h.get("Log") or []}
     out: dict[str, Any] = {"Id": rec.id, "Created": rec.created, "Path": rec.path, "Args": rec.args,
                            "State": state, "Image": rec.image,
                            "ResolvConfPath": str(eng.cs.rdir(cid) / "resolv.conf"),
@@ -110,10 +117,14 @@ def logs(eng: ContainerEngine, text: str, *, follow: bool = False, tail: str = "
          until: str | None = None) -> Iterator[tuple[str, str, str]]:
     """(stream, time, text) entries of the json-file log; with ``follow`` until the container stops."""
     cid = eng.cs.resolve(text)
+    if eng.cs.record(cid).host_config.log_config.type == "none":
+        raise SkiffError("configured logging driver does not support reading")
     path = str(eng.cs.log_path(cid))
     since_ns = _time_arg(since, "--since") if since else None
     until_ns = _time_arg(until, "--until") if until else None
-    entries, offset = read_entries(path)
+    entries = [e for old in rotated(path) for e in read_entries(old)[0]]  # json-file's rotated files first
+    latest, offset = read_entries(path)
+    entries += latest
     if tail != "all":
         try:
             n = int(tail)
@@ -130,15 +141,17 @@ def logs(eng: ContainerEngine, text: str, *, follow: bool = False, tail: str = "
     yield from (e for e in entries if keep(e))
     if not follow:
         return
-    while True:
-        live = eng.cs.state(cid).st.is_live if eng.cs.cdir(cid).is_dir() else False
-        entries, offset = read_entries(path, offset)
-        yield from (e for e in entries if keep(e))
-        if not live:
-            entries, offset = read_entries(path, offset)
-            yield from (e for e in entries if keep(e))
-            return
-        time.sleep(0.05)
+    tail_ = LogTail(path, offset)
+    try:
+        while True:
+            live = eng.cs.state(cid).st.is_live if eng.cs.cdir(cid).is_dir() else False
+            yield from (e for e in tail_.read() if keep(e))
+            if not live:
+                yield from (e for e in tail_.read() if keep(e))
+                return
+            time.sleep(0.05)
+    finally:
+        tail_.close()
 
 
 def _time_arg(value: str, flag: str) -> int:

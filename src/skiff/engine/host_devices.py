@@ -52,3 +52,27 @@ def _walk(host_dir: str, container_dir: str, out: list[LinuxDevice], depth: int)
         out.append(LinuxDevice(path=f"{container_dir}/{e.name}", type=kind, major=os.major(st.st_rdev),
                                minor=os.minor(st.st_rdev), file_mode=stat.S_IMODE(st.st_mode), uid=st.st_uid,
                                gid=st.st_gid))
+
+
+def custom_devices(host: str, inside: str) -> list[LinuxDevice]:
+    """One ``--device``: the node at ``host`` (links followed) as ``inside``, or every device below a folder
+    (moby's DevicesFromPath); a path that is neither gets the daemon's one-line error."""
+    from skiff.errors import InvalidArgumentError
+
+    def fail(why: str) -> InvalidArgumentError:
+        return InvalidArgumentError(f'error gathering device information while adding custom device "{host}": '
+                                    f"{why}")
+
+    try:
+        st = os.stat(host)
+    except OSError as e:
+        raise fail((e.strerror or str(e)).lower()) from None
+    if stat.S_ISDIR(st.st_mode):
+        out: list[LinuxDevice] = []
+        _walk(os.path.realpath(host), inside.rstrip("/") or "/", out, depth=0)
+        return sorted(out, key=lambda d: d.path)
+    if not (stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode)):
+        raise fail("not a device node")
+    return [LinuxDevice(path=inside, type="c" if stat.S_ISCHR(st.st_mode) else "b", major=os.major(st.st_rdev),
+                        minor=os.minor(st.st_rdev), file_mode=stat.S_IMODE(st.st_mode), uid=st.st_uid,
+                        gid=st.st_gid)]

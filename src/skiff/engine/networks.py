@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 
-from skiff.errors import InvalidArgumentError
+from skiff.errors import SkiffError
 from skiff.network.names import DEFAULT_ROOT, host_names  # noqa: F401 - DEFAULT_ROOT re-exported
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (`run` starts the network helper first)
@@ -36,12 +36,29 @@ def setup_network(eng: ContainerEngine, rec: ContainerRecord) -> str | None:
     if mode == "host":
         return "host"
     if mode.startswith("container:"):
-        raise InvalidArgumentError("--network container:<name> is not supported")
+        return joined_netns(eng, mode.partition(":")[2])
     if mode == "none":
         return None
     path = netns_path(eng, rec)
     make_netns(path)
     return str(path)
+
+
+def joined_netns(eng: ContainerEngine, donor: str) -> str:
+    """``--network container:NAME``: the network namespace of NAME's process, which must run (moby's
+    getNetworkedContainer)."""
+    from .containers_state import Status
+
+    st = eng.cs.state(eng.cs.resolve(donor))
+    if st.st not in (Status.RUNNING, Status.PAUSED) or not st.pid:
+        raise SkiffError(f"cannot join network of a non running container: {donor}")
+    return f"/proc/{st.pid}/ns/net"
+
+
+def shares_network(rec: ContainerRecord) -> bool:
+    """A container of ``--network host|none|container:NAME``: no attachment, no namespace of skiff's own."""
+    mode = rec.host_config.network_mode or "bridge"
+    return mode in _NO_NETWORK or mode.startswith("container:")
 
 
 def netns_path(eng: ContainerEngine, rec: ContainerRecord) -> Path:
@@ -189,7 +206,7 @@ def connect(eng: ContainerEngine, rec: ContainerRecord, pid: int) -> None:
     """Called between create and start with the container's init pid (after :func:`early_attach`, if it sent
     the request: then only the helper's answer is read here)."""
     mode = rec.host_config.network_mode or "bridge"
-    if mode == "host":
+    if mode == "host" or mode.startswith("container:"):
         return
     if mode == "none":
         loopback_up(f"/proc/{pid}/ns/net")
@@ -216,8 +233,8 @@ def connect(eng: ContainerEngine, rec: ContainerRecord, pid: int) -> None:
 
 def release_network(eng: ContainerEngine, rec: ContainerRecord) -> None:
     """Undo :func:`connect` (stop, rm, cleanup after a crash) and unbind the namespace :func:`setup_network`
-    made; nothing to do for none and host."""
-    if (rec.host_config.network_mode or "bridge") in _NO_NETWORK:
+    made; nothing to do for none, host and container:."""
+    if shares_network(rec):
         return
     eng.early_attached.discard(rec.id)  # an answer still due is collected when the helper is closed
     if eng.plumber is not None:  # run() closes it after removing the container: that waits for this
@@ -228,7 +245,7 @@ def release_network(eng: ContainerEngine, rec: ContainerRecord) -> None:
 
 
 def attachments(eng: ContainerEngine, rec: ContainerRecord) -> list[Any]:
-    if (rec.host_config.network_mode or "bridge") in _NO_NETWORK:
+    if shares_network(rec):
         return []
     return list(manager(eng).attachments(rec.id))
 

@@ -204,12 +204,21 @@ def watch_foreground(eng: ContainerEngine, skip: Iterable[str] = ()) -> int | No
     os._exit(0)
 
 
+def _parent_of(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return int(f.read().rpartition(b")")[2].split()[1])
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
 def _await_container(eng: ContainerEngine, parent: int, before: set[str]) -> str | None:
-    """The container that ``parent`` starts and monitors, once it runs; None when ``parent`` exits first."""
+    """The container that ``parent`` starts and monitors (or, for ``run -it``, whose monitor is its child),
+    once it runs; None when ``parent`` exits first."""
     while os.getppid() == parent:
         for cid in set(eng.cs.ids()) - before:
             st = eng.cs.raw_state(cid)
-            if st.monitor_pid == parent and st.status == "running":
+            if st.status == "running" and parent in (st.monitor_pid, _parent_of(st.monitor_pid)):
                 return cid
         time.sleep(POLL)
     return None

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from skiff.errors import SkiffError
-from skiff.oci.runtime import Process
+from skiff.oci.runtime import LinuxResources, Process
 
 TerminalHandler = Callable[[int], None]
 
@@ -41,6 +41,7 @@ class RuntimeDriver(Protocol):
     def delete(self, cid: str, *, force: bool = False) -> None: ...
     def pause(self, cid: str) -> None: ...
     def resume(self, cid: str) -> None: ...
+    def update(self, cid: str, resources: LinuxResources) -> None: ...
     def exec(self, cid: str, process: Process, *, detach: bool, stdio: tuple[int, int, int],
              on_terminal: TerminalHandler | None = None) -> int: ...
     def state(self, cid: str) -> dict[str, object] | None: ...
@@ -117,6 +118,17 @@ class External:
 
     def resume(self, cid: str) -> None:
         self._run("resume", cid)
+
+    def update(self, cid: str, resources: LinuxResources) -> None:
+        import json
+        import tempfile
+
+        from skiff.oci.codec import to_obj
+
+        with tempfile.NamedTemporaryFile("w", suffix=".json", dir=self.state_root.parent) as f:
+            json.dump(to_obj(resources), f)
+            f.flush()
+            self._run("update", "--resources", f.name, cid)
 
     def exec(self, cid: str, process: Process, *, detach: bool, stdio: tuple[int, int, int],
              on_terminal: TerminalHandler | None = None) -> int:

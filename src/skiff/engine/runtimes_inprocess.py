@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from skiff.oci.runtime import Process
+from skiff.oci.runtime import LinuxResources, Process
 
 from .runtimes import TerminalHandler
 
@@ -46,6 +46,9 @@ class InProcess:
 
     def resume(self, cid: str) -> None:
         self.rt.resume(cid)
+
+    def update(self, cid: str, resources: LinuxResources) -> None:
+        self.rt.update(cid, resources)
 
     def exec(self, cid: str, process: Process, *, detach: bool, stdio: tuple[int, int, int],
              on_terminal: TerminalHandler | None = None) -> int:

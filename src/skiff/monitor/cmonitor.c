@@ -3,9 +3,14 @@
  * is ~3 MB PSS; this is ~0.2 MB).  Built on first use by skiff/monitor/native.py; the Python monitor is
  * the fallback when no C compiler is present.
  *
- * argv: k=v ... -- EXIT-COMMAND...
+ * argv: k=v ... [--health HEALTH-COMMAND... ] -- EXIT-COMMAND...
  *   pid=N log=PATH exit=PATH attach=PATH cgroup=/skiff/ID out=FD err=FD in=FD tty=FD stdin=0|1
  *   wait_attach=SECONDS unless=PATH (the exit command is not run when PATH exists: `rm -f` cleans up itself)
+ *   max_size=BYTES max_file=N (json-file's rotation: past BYTES the log becomes PATH.1, PATH.1 becomes PATH.2...
+ *   up to PATH.(N-1); with N=1 the log starts again empty)
+ *   health_interval=MS health_start_period=MS health_start_interval=MS (with --health: the health check's
+ *   probe is run every interval, one at a time; its exit code 3 means "still starting", and while the start
+ *   period lasts the start interval applies then)
  * Logs: Docker's json-file lines. Attach protocol: see skiff/monitor/monitor.py.
  */
 #define _GNU_SOURCE
@@ -28,6 +33,43 @@
 #define BUF 65536
 
 static int logfd = -1, cpid = -1, status = -1, stdin_fd = -1, tty_fd = -1;
+static const char *logp = NULL;
+static long long log_size = 0, max_size = 0;
+static int max_file = 1;
+static char **hcmd = NULL;  /* the health check's probe command */
+static long long h_interval = 0, h_start_period = 0, h_start_interval = 0, h_started = 0, h_next = 0;
+static pid_t h_pid = 0;
+static int h_starting = 1;
+
+static long long now_ms(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* when the next probe runs, counted from the end of the last one (moby's health monitor) */
+static void health_schedule(void) {
+    long long now = now_ms();
+    int early = h_starting && h_start_period > 0 && now - h_started < h_start_period;
+    h_next = now + (early ? h_start_interval : h_interval);
+}
+
+static void health_probe(void) {
+    if (!hcmd || h_pid > 0 || now_ms() < h_next) return;
+    pid_t p = fork();
+    if (p == 0) {
+        int nul = open("/dev/null", O_RDWR);
+        dup2(nul, 0); dup2(nul, 1); dup2(nul, 2);
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        signal(SIGPIPE, SIG_DFL);
+        execv(hcmd[0], hcmd);
+        _exit(127);
+    }
+    if (p > 0) h_pid = p;
+    else health_schedule();
+}
 static int outfd[2] = {-1, -1};  /* stdout, stderr (tty: outfd[0] only) */
 static char *partial[2];
 static size_t plen[2];
@@ -67,6 +109,24 @@ static int utf8_len(const unsigned char *p, size_t n) {
     return len;
 }
 
+/* json-file's rotation (moby's loggerutils): the full log is renamed to PATH.1 after the older ones moved up */
+static void rotate(void) {
+    close(logfd);
+    size_t n = strlen(logp) + 24;
+    char *from = malloc(n), *to = malloc(n);
+    if (from && to && max_file > 1) {
+        for (int i = max_file - 1; i >= 1; i--) {
+            if (i == 1) snprintf(from, n, "%s", logp); else snprintf(from, n, "%s.%d", logp, i - 1);
+            snprintf(to, n, "%s.%d", logp, i);
+            rename(from, to);
+        }
+    }
+    free(from);
+    free(to);
+    logfd = open(logp, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (max_file > 1 ? 0 : O_TRUNC), 0640);
+    log_size = 0;
+}
+
 /* one json-file line for text[0:n] (a whole line with its newline, or a flushed remainder) */
 static void log_line(int stream, const unsigned char *text, size_t n, const char *ts) {
     if (logfd < 0) return;
@@ -89,8 +149,10 @@ static void log_line(int stream, const unsigned char *text, size_t n, const char
         }
     }
     o += (size_t)sprintf(out + o, "\",\"stream\":\"%s\",\"time\":\"%s\"}\n", stream ? "stderr" : "stdout", ts);
-    write_all(logfd, out, o);
+    if (max_size > 0 && log_size >= max_size) rotate();  /* before the write, as moby's: the newest line stays */
+    if (logfd >= 0) write_all(logfd, out, o);
     free(out);
+    log_size += (long long)o;
 }
 
 static void log_data(int stream, const char *data, size_t n) {
@@ -180,6 +242,11 @@ static void reap(void) {
     pid_t p;
     while ((p = waitpid(-1, &st, WNOHANG)) > 0) {
         if (p == cpid) status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+        else if (p == h_pid) {
+            h_pid = 0;
+            h_starting = WIFEXITED(st) && WEXITSTATUS(st) == 3;
+            health_schedule();
+        }
     }
     if (p < 0 && errno == ECHILD && status < 0 && kill(cpid, 0) < 0 && errno == ESRCH) status = 255;
 }
@@ -228,12 +295,18 @@ static void add_client(int lst) {
 }
 
 int main(int argc, char **argv) {
-    const char *logp = NULL, *exitp = NULL, *attachp = NULL, *cgroup = NULL, *unlessp = NULL;
+    const char *exitp = NULL, *attachp = NULL, *cgroup = NULL, *unlessp = NULL;
     int want_stdin = 0;
     double wait_attach = 0;
     char **cmd = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--")) { cmd = argv + i + 1; break; }
+        if (!strcmp(argv[i], "--health")) {
+            hcmd = argv + i + 1;
+            while (i + 1 < argc && strcmp(argv[i + 1], "--")) i++;
+            if (i + 1 < argc) { argv[i + 1] = NULL; cmd = argv + i + 2; }
+            break;
+        }
         char *eq = strchr(argv[i], '=');
         if (!eq || eq - argv[i] > 15) continue;
         char k[16];
@@ -252,7 +325,15 @@ int main(int argc, char **argv) {
         else if (!strcmp(k, "stdin")) want_stdin = atoi(v);
         else if (!strcmp(k, "wait_attach")) wait_attach = atof(v);
         else if (!strcmp(k, "unless")) unlessp = v;
+        else if (!strcmp(k, "max_size")) max_size = atoll(v);
+        else if (!strcmp(k, "max_file")) max_file = atoi(v) > 0 ? atoi(v) : 1;
+        else if (!strcmp(k, "health_interval")) h_interval = atoll(v);
+        else if (!strcmp(k, "health_start_period")) h_start_period = atoll(v);
+        else if (!strcmp(k, "health_start_interval")) h_start_interval = atoll(v);
     }
+    if (hcmd && (!hcmd[0] || h_interval <= 0)) hcmd = NULL;
+    h_started = now_ms();
+    health_schedule();
     if (cpid <= 0 || !exitp) { fprintf(stderr, "skiff-monitor: pid= and exit= are required\n"); return 2; }
     if (tty_fd >= 0) stdin_fd = want_stdin ? tty_fd : -1;
     for (int i = 0; i < MAXC; i++) clients[i] = -1;
@@ -263,6 +344,7 @@ int main(int argc, char **argv) {
     sigprocmask(SIG_BLOCK, &mask, NULL);
     int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
     if (logp) logfd = open(logp, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+    if (logfd >= 0) log_size = lseek(logfd, 0, SEEK_END);  /* a restarted container appends */
     for (int s = 0; s < 2; s++)
         if (outfd[s] >= 0) fcntl(outfd[s], F_SETFL, fcntl(outfd[s], F_GETFL) | O_NONBLOCK);
     int lst = attachp ? bind_attach(attachp) : -1;
@@ -292,7 +374,12 @@ int main(int argc, char **argv) {
             idx_c[i] = -1;
             if (clients[i] >= 0) p[idx_c[i] = n++] = (struct pollfd){clients[i], POLLIN, 0};
         }
-        int r = poll(p, (nfds_t)n, status >= 0 ? 100 : 1000);
+        int wait = status >= 0 ? 100 : 1000;
+        if (hcmd && status < 0 && h_pid == 0) {
+            long long left = h_next - now_ms();
+            if (left < wait) wait = left < 0 ? 0 : (int)left;
+        }
+        int r = poll(p, (nfds_t)n, wait);
         if (r < 0 && errno != EINTR) break;
         if (p[idx_sig].revents) {
             struct signalfd_siginfo si;
@@ -308,6 +395,7 @@ int main(int argc, char **argv) {
                 outfd[s] = -1;
             }
         }
+        if (status < 0) health_probe();
         if (idx_lst >= 0 && p[idx_lst].revents) add_client(lst);
         for (int i = 0; i < MAXC; i++)
             if (idx_c[i] >= 0 && p[idx_c[i]].revents && clients[i] >= 0) client_input(i);

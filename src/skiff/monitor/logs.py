@@ -39,11 +39,36 @@ def _line(text: str, stream: str, now: str) -> str:
 
 
 class JsonFileWriter:
-    """Appends whole lines per stream; a partial line is kept until its newline (or flush at exit)."""
+    """Appends whole lines per stream; a partial line is kept until its newline (or flush at exit). With
+    ``max_size`` the file is rotated as json-file rotates it (moby's loggerutils): once it holds ``max_size``
+    bytes it becomes ``PATH.1`` (``PATH.1`` becomes ``PATH.2``... up to ``PATH.<max_file - 1>``), and with
+    ``max_file`` 1 it starts again empty; the check comes before each line is written. The native monitor
+    (cmonitor.c) does the same."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, max_size: int = 0, max_file: int = 1) -> None:
+        self.path = path
+        self.max_size = max_size
+        self.max_file = max(max_file, 1)
         self.fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o640)
+        self.size = os.lseek(self.fd, 0, os.SEEK_END)  # a restarted container appends
         self.partial: dict[str, bytes] = {}
+
+    def _append(self, data: bytes) -> None:
+        if self.max_size and self.size >= self.max_size:  # before the write, as moby's: the newest line stays
+            self._rotate()
+        os.write(self.fd, data)
+        self.size += len(data)
+
+    def _rotate(self) -> None:
+        os.close(self.fd)
+        for i in range(self.max_file - 1, 0, -1):
+            try:
+                os.rename(self.path if i == 1 else f"{self.path}.{i - 1}", f"{self.path}.{i}")
+            except FileNotFoundError:
+                pass
+        trunc = os.O_TRUNC if self.max_file == 1 else 0
+        self.fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC | trunc, 0o640)
+        self.size = 0
 
     def write(self, stream: str, data: bytes) -> None:
         buf = self.partial.pop(stream, b"") + data
@@ -55,15 +80,14 @@ class JsonFileWriter:
         elif rest:
             self.partial[stream] = rest
         now = rfc3339_nano(time.time_ns())
-        out = [_line(t, stream, now) for t in texts]
-        if out:
-            os.write(self.fd, "".join(out).encode())
+        for t in texts:  # a line at a time: a rotation falls between lines, as json-file's does
+            self._append(_line(t, stream, now).encode())
 
     def flush(self) -> None:
         now = rfc3339_nano(time.time_ns())
         for stream, rest in list(self.partial.items()):
             text = rest.decode("utf-8", "replace")
-            os.write(self.fd, _line(text, stream, now).encode())
+            self._append(_line(text, stream, now).encode())
         self.partial.clear()
 
     def close(self) -> None:
@@ -73,14 +97,19 @@ class JsonFileWriter:
 
 def read_entries(path: str, offset: int = 0) -> tuple[list[tuple[str, str, str]], int]:
     """(stream, time, text) entries from ``offset`` to the last whole line, and the new offset."""
-    import json
-
     try:
         with open(path, "rb") as f:
             f.seek(offset)
             data = f.read()
     except FileNotFoundError:
         return [], offset
+    out, used = _parse(data)
+    return out, offset + used
+
+
+def _parse(data: bytes) -> tuple[list[tuple[str, str, str]], int]:
+    import json
+
     end = data.rfind(b"\n") + 1
     out = []
     for line in data[:end].splitlines():
@@ -91,4 +120,78 @@ def read_entries(path: str, offset: int = 0) -> tuple[list[tuple[str, str, str]]
         except ValueError:
             continue
         out.append((obj.get("stream", "stdout"), obj.get("time", ""), obj.get("log", "")))
-    return out, offset + end
+    return out, end
+
+
+def rotated(path: str) -> list[str]:
+    """The rotated files of the log at ``path`` (``PATH.N`` ... ``PATH.1``), oldest first."""
+    folder, base = os.path.split(path)
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return []
+    nums = sorted((int(n[len(base) + 1:]) for n in names
+                   if n.startswith(base + ".") and n[len(base) + 1:].isdigit()), reverse=True)
+    return [f"{path}.{n}" for n in nums]
+
+
+def _inode(path: str) -> int | None:
+    try:
+        return os.stat(path).st_ino
+    except OSError:
+        return None
+
+
+class LogTail:
+    """Follows a json-file log through its rotations (``logs -f``): the open file is read to its end before
+    the new one at ``path`` is taken, and a log cut back (max-file 1) is read again from its start."""
+
+    def __init__(self, path: str, offset: int) -> None:
+        self.path = path
+        self.offset = offset
+        self.fd: int | None = None
+        self._open()
+
+    def _open(self) -> None:
+        try:
+            self.fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            self.fd = None
+
+    def _drain(self) -> list[tuple[str, str, str]]:
+        if self.fd is None:
+            return []
+        if os.fstat(self.fd).st_size < self.offset:  # cut back: rotated with max-file 1
+            self.offset = 0
+        data = b""
+        while chunk := os.pread(self.fd, 1 << 20, self.offset + len(data)):
+            data += chunk
+        out, used = _parse(data)
+        self.offset += used
+        return out
+
+    def read(self) -> list[tuple[str, str, str]]:
+        out = self._drain()
+        try:
+            ino = os.stat(self.path).st_ino
+        except FileNotFoundError:
+            return out
+        if self.fd is None or os.fstat(self.fd).st_ino != ino:  # rotated: finish the old file, take the new
+            out += self._drain()
+            old = None
+            if self.fd is not None:
+                old = os.fstat(self.fd).st_ino
+                os.close(self.fd)
+            files = rotated(self.path)
+            at = next((i for i, f in enumerate(files) if _inode(f) == old), None)
+            for f in files[at + 1:] if at is not None else []:  # filled and rotated since the last read
+                out += read_entries(f)[0]
+            self.offset = 0
+            self._open()
+            out += self._drain()
+        return out
+
+    def close(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None

@@ -20,6 +20,10 @@ import time
 
 from skiff.monitor.logs import JsonFileWriter, rfc3339_nano
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
 STDOUT, STDERR, EXIT = 1, 2, 3
 C_STDIN, C_RESIZE, C_CLOSE = 0, 1, 2
 FORWARDED = (1, 2, 3, 10, 12, 15, 18, 20, 21, 22)  # HUP INT QUIT USR1 USR2 TERM CONT TSTP TTIN TTOU
@@ -83,20 +87,69 @@ def write_exit(path: str, code: int, oom: bool, pid: int) -> None:
     os.rename(tmp, path)
 
 
+class Health:
+    """The health check's schedule (moby's health monitor; the native monitor has the same): ``argv``, the
+    probe command, runs ``interval_ms`` after the last one ended, or ``start_interval_ms`` while the container
+    is still starting (the probe exits 3) within ``start_period_ms`` of its start; one probe at a time."""
+
+    def __init__(self, argv: list[str], interval_ms: int, start_period_ms: int, start_interval_ms: int) -> None:
+        self.argv = argv
+        self.interval = interval_ms / 1000
+        self.start_period = start_period_ms / 1000
+        self.start_interval = start_interval_ms / 1000
+        self.started = time.monotonic()
+        self.starting = True
+        self.pid = 0
+        self._schedule()
+
+    def _schedule(self) -> None:
+        now = time.monotonic()
+        early = self.starting and self.start_period > 0 and now - self.started < self.start_period
+        self.next = now + (self.start_interval if early else self.interval)
+
+    def tick(self, timeout_ms: int) -> int:
+        """Start the probe when it is due; the poll timeout that wakes the loop for the next one."""
+        if self.pid:
+            return timeout_ms
+        left = self.next - time.monotonic()
+        if left <= 0:
+            null = os.open(os.devnull, os.O_RDWR | os.O_CLOEXEC)
+            try:
+                self.pid = os.posix_spawn(self.argv[0], self.argv, os.environ,
+                                          file_actions=[(os.POSIX_SPAWN_DUP2, null, 0),
+                                                        (os.POSIX_SPAWN_DUP2, null, 1),
+                                                        (os.POSIX_SPAWN_DUP2, null, 2)], setsigmask=())
+            except OSError:
+                self._schedule()
+            finally:
+                os.close(null)
+            return timeout_ms
+        return min(timeout_ms, int(left * 1000) + 1)
+
+    def done(self, code: int) -> None:
+        self.pid = 0
+        self.starting = code == 3
+        self._schedule()
+
+
 class Monitor:
     """One container's stdio, log and exit status. ``run()`` returns Docker's exit code (128+N for signals)."""
 
     def __init__(self, *, pid: int, outputs: dict[int, int], stdin_fd: int | None, log_path: str | None,
                  attach_path: str | None = None, local_out: dict[int, int] | None = None,
                  local_in: int | None = None, forward_signals: bool = False, terminal_fd: int | None = None,
-                 cgroup: str | None = None, wait_attach: float = 0.0) -> None:
+                 cgroup: str | None = None, wait_attach: float = 0.0,
+                 local_filter: Callable[[bytes], bytes] | None = None,
+                 log_limits: tuple[int, int] = (0, 1), health: Health | None = None) -> None:
         self.pid = pid
         self.outputs = dict(outputs)  # fd -> STDOUT|STDERR
         self.stdin_fd = stdin_fd
-        self.log = JsonFileWriter(log_path) if log_path else None
+        self.log = JsonFileWriter(log_path, *log_limits) if log_path else None  # (max-size, max-file)
+        self.health = health
         self.attach_path = attach_path
         self.local_out = local_out or {}  # STDOUT|STDERR -> local fd
         self.local_in = local_in
+        self.local_filter = local_filter  # what ``local_in`` gives passes through it (it may raise to stop)
         self.forward_signals = forward_signals
         self.terminal_fd = terminal_fd
         self.clients: dict[int, object] = {}
@@ -184,6 +237,8 @@ class Monitor:
                 self.status = os.waitstatus_to_exitcode(status)
                 if self.status < 0:
                     self.status = 128 - self.status
+            elif self.health is not None and pid == self.health.pid:
+                self.health.done(os.waitstatus_to_exitcode(status))
 
     # -- the loop ------------------------------------------------------------------------------------------
     def run(self) -> int:
@@ -234,6 +289,8 @@ class Monitor:
                     elif time.monotonic() > deadline:
                         break
                 timeout = 100 if self.status is not None else 1000
+                if self.health is not None and self.status is None:
+                    timeout = self.health.tick(timeout)
                 for fd, ev in self.poll.poll(timeout):
                     if fd == rsig:
                         for signum in os.read(rsig, 512):
@@ -258,6 +315,10 @@ class Monitor:
                             data = os.read(fd, 65536)
                         except OSError:
                             pass
+                        if data and self.local_filter is not None:
+                            data = self.local_filter(data)
+                            if not data:
+                                continue
                         if data:
                             self._to_stdin(data)
                         else:

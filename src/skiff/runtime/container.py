@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from _typeshed import StrPath
 
     from skiff.kernel import Kernel
-    from skiff.oci.runtime import Process, Spec, State
+    from skiff.oci.runtime import LinuxResources, Process, Spec, State
     from skiff.runtime.cgroups.base import Manager
     from skiff.runtime.cgroups.stats import Stats
     from skiff.runtime.process import TerminalHandler
@@ -213,6 +213,27 @@ class Runtime:
         rec.paused = False
         st.save(self._dir(container_id), rec)
 
+    def update(self, container_id: str, resources: LinuxResources) -> None:
+        """``runc update``: new cgroup limits for a created, running or paused container. A memory limit raised
+        past the swap limit in force is written after the new swap limit (cgroup v1 refuses it before)."""
+        from skiff.oci.runtime import LinuxResources
+
+        rec = st.load(self.root, container_id)
+        status = st.status_of(self._dir(container_id), rec)
+        if status is Status.STOPPED:
+            raise st.refuse(container_id, status, "update")
+        cg = self._cgroup(rec)
+        try:
+            cg.apply(resources)
+        except ContainerStartError:
+            mem = resources.memory
+            if mem is None or mem.swap is None:
+                raise
+            from skiff.records import replace
+
+            cg.apply(LinuxResources(memory=replace(mem, limit=None)))
+            cg.apply(resources)
+
     def stats(self, container_id: str) -> Stats:
         return self._cgroup(st.load(self.root, container_id)).stats()
 
@@ -229,6 +250,8 @@ class Runtime:
                 pid_file: StrPath | None, console_socket: str | None, on_terminal: TerminalHandler | None,
                 preserve_fds: int, fifo: bool,
                 on_clone: Callable[[int], None] | None = None) -> tuple[State, Channel | None]:
+        from skiff.oci.runtime import LinuxResources
+        from skiff.records import replace
         from skiff.runtime import bundle as bundle_mod
         from skiff.runtime.cgroups.base import create_manager
         from skiff.runtime.process import Launch, spawn
@@ -252,7 +275,11 @@ class Runtime:
             linux = spec.linux
             cgroup = create_manager(container_id, linux.cgroups_path if linux else None)
             cgroup.create()
-            cgroup.apply(linux.resources if linux else None)
+            # the device rules once the init has made /dev (runc's order): a node a rule lets the container
+            # open but not create (--device X:r) is still made
+            res = linux.resources if linux else None
+            devices = res.devices if res is not None else []
+            cgroup.apply(replace(res, devices=[]) if res is not None and devices else res)
             bpf, bpf_flags = self._seccomp(spec)
             if fifo:
                 fifo_path = os.path.join(d, "exec.fifo")
@@ -264,6 +291,8 @@ class Runtime:
                                                 start_fifo=fifo_fd, on_terminal=handler, seccomp=bpf,
                                                 seccomp_flags=bpf_flags,
                                                 preserve_fds=preserve_fds, on_clone=on_clone))
+            if devices:
+                cgroup.apply(LinuxResources(devices=devices))
             start_time = st.proc_start_time(pid) or 0
             rec = Record(id=container_id, pid=pid, pid_start=start_time, bundle=b.path,
                          rootfs=b.rootfs, created=_now(), cgroup=cgroup.path,

@@ -148,6 +148,13 @@ def test_a_container_that_ran_is_exited_after_a_failed_start(sk, name):  # type:
     assert _leaks(sk) == []
 
 
+def test_rm_force_of_a_running_rm_container(sk, name):  # type: ignore[no-untyped-def]
+    sk("run", "-d", "--rm", "--name", name, *NONE, "busybox", "sleep", "60")
+    cp = sk("rm", "-f", name)
+    assert (cp.returncode, cp.stdout.decode(), cp.stderr.decode()) == (0, f"{name}\n", "")
+    assert sk.out("ps", "-aq") == "" and _leaks(sk) == []
+
+
 def test_rm_force_of_a_missing_container(sk):  # type: ignore[no-untyped-def]
     cp = sk("rm", "-f", "nosuch_container", check=False)
     assert cp.returncode == 0 and cp.stdout == b""
@@ -170,6 +177,34 @@ BAD_CREATE = [  # (options, Docker's words)
     (("--add-host", "h=1.2.3"), 'invalid IP address in add-host: "1.2.3"'),
     (("--security-opt", "seccomp=/nonexistent.json"), "opening seccomp profile (/nonexistent.json) failed"),
     (("--label-file", "/nonexistent.labels"), "open /nonexistent.labels: no such file or directory"),
+    (("--dns", "1.1.1.1x"), 'invalid argument "1.1.1.1x" for "--dns" flag: 1.1.1.1x is not an ip address'),
+    (("--dns-search", "a..b"), 'invalid argument "a..b" for "--dns-search" flag: a..b is not a valid domain'),
+    (("--sysctl", "kernel.domainname=x"), "sysctl 'kernel.domainname=x' is not whitelisted"),
+    (("--sysctl", "net.ipv4.ip_forward"), "sysctl 'net.ipv4.ip_forward' is not whitelisted"),
+    (("--network", "host", "--sysctl", "net.ipv4.ip_forward=1"),
+     "sysctl 'net.ipv4.ip_forward' not allowed in host network namespace"),
+    (("--oom-score-adj", "1001"), "Invalid value 1001, range for oom score adj is [-1000, 1000]"),
+    (("--memory-swappiness", "101"), "Invalid value: 101, valid memory swappiness range is 0-100"),
+    (("--memory-reservation", "1k"), "Minimum memory reservation allowed is 6MB"),
+    (("-m", "10m", "--memory-reservation", "20m"),
+     "Minimum memory limit can not be less than memory reservation limit, see usage"),
+    (("--cpus", "1", "--cpu-period", "50000"), "Conflicting options: Nano CPUs and CPU Period cannot both be set"),
+    (("--cpus", "1", "--cpu-quota", "50000"), "Conflicting options: Nano CPUs and CPU Quota cannot both be set"),
+    (("--cpu-period", "10"), "CPU cfs period can not be less than 1ms (i.e. 1000) or larger than 1s (i.e. 1000000)"),
+    (("--cpu-quota", "10"), "CPU cfs quota can not be less than 1ms (i.e. 1000)"),
+    (("--pid", "bogus"), "--pid: invalid PID mode"),
+    (("--ipc", "container:"), "--ipc: invalid IPC mode"),
+    (("--uts", "container:x"), "--uts: invalid UTS mode"),
+    (("--cgroupns", "x"), "--cgroupns: invalid cgroup namespace mode"),
+    (("--uts", "host", "-h", "x"), "Conflicting options: hostname and the UTS mode"),
+    (("--ipc", "container:nosuch_ctr"), "No such container: nosuch_ctr"),
+    (("--volumes-from", "nosuch_ctr"), "No such container: nosuch_ctr"),
+    (("--device", "/dev/nonexistent"),
+     'error gathering device information while adding custom device "/dev/nonexistent": no such file or directory'),
+    (("--device", "/etc/passwd"),
+     'error gathering device information while adding custom device "/etc/passwd": not a device node'),
+    (("--device", "/dev/null:relative"), 'invalid argument "/dev/null:relative" for "--device" flag: relative is '
+                                         "not an absolute path"),
 ]
 
 

@@ -83,6 +83,22 @@ def test_foreground_run_warns(skiff, httpd_image: str) -> None:
     assert "nothing in the container listens on it; the app listens on 8000/tcp" in err
 
 
+def test_foreground_run_it_warns(skiff, httpd_image: str) -> None:
+    """run -it has a monitor of its own (for the detach keys); the watcher finds the container by that monitor,
+    our child, and warns on the terminal."""
+    from helpers.cli import pty_run, skiff_cmd
+
+    port = _free_port()
+    argv = skiff_cmd(skiff.root, skiff.runroot, "run", "--rm", "-it", "--name", "run_it_warns", "-p",
+                     f"127.0.0.1:{port}:80", httpd_image, "sh", "-c", "httpd -p 8000; sleep 4; echo done")
+    try:
+        out, code = pty_run(argv, [], timeout=120)
+        assert code == 0 and b"done" in out
+        assert b"nothing in the container listens on it; the app listens on 8000/tcp" in out
+    finally:
+        skiff("rm", "-f", "run_it_warns", check=False)
+
+
 @pytest.mark.slow
 def test_flask_example_the_seed_way(skiff, python_base: str) -> None:
     tag = "skiff-run-checks-flask:test"

@@ -11,8 +11,16 @@ from skiff.engine.bundles import ALL_CAPS, capabilities, host_caps, no_new_privi
 from skiff.engine.containers_options import (
     check_cpus,
     check_cpuset,
+    check_device_cgroup_rule,
+    check_dns_search,
+    check_ip,
+    parse_blkio_rate,
+    parse_device,
+    parse_namespace_mode,
     parse_restart,
+    parse_sysctls,
     parse_uint_list,
+    parse_weight_device,
     read_label_file,
 )
 from skiff.engine.containers_state import check_name
@@ -181,3 +189,106 @@ def test_primary_gid_is_in_the_additional_gids(rootfs: str, user: str, group_add
 def test_unknown_users_and_groups(rootfs: str, user: str, group_add: list[str], words: str) -> None:
     with pytest.raises(SkiffError, match=words):
         resolve_user(rootfs, user, group_add)
+
+
+@pytest.mark.parametrize(("spec", "want"), [
+    ("/dev/fuse", ("/dev/fuse", "/dev/fuse", "rwm")),
+    ("/dev/fuse:r", ("/dev/fuse", "/dev/fuse", "r")),
+    ("/dev/sda:/dev/xvda", ("/dev/sda", "/dev/xvda", "rwm")),
+    ("/dev/sda:/dev/xvda:rw", ("/dev/sda", "/dev/xvda", "rw")),
+    ("/dev/sda:/dev/xvda/", ("/dev/sda", "/dev/xvda", "rwm")),
+])
+def test_device_specs(spec: str, want: tuple[str, str, str]) -> None:
+    assert parse_device(spec) == want
+
+
+@pytest.mark.parametrize("spec", ["", "fuse", "/dev/a:b", "/dev/a:/dev/b:rwm:x", ":/dev/b", "/dev/a:/dev/b:",
+                                  "/dev/a:/dev/b:rr", "/dev/a:/dev/b:x"])
+def test_bad_device_specs(spec: str) -> None:
+    with pytest.raises(InvalidArgumentError) as e:
+        parse_device(spec)
+    assert e.value.message.startswith(f'invalid argument "{spec}" for "--device" flag: ')
+
+
+@pytest.mark.parametrize(("value", "want"), [("example.com", "example.com"), ("example.com.", "example.com"),
+                                             (".", "."), (" a-b.c ", "a-b.c"), ("x1", "x1")])
+def test_dns_search_domains(value: str, want: str) -> None:
+    assert check_dns_search(value) == want
+
+
+@pytest.mark.parametrize("value", ["a..b", "-a.com", "a-.com", "123", "", ".com", "a b", "x" * 256])
+def test_bad_dns_search_domains(value: str) -> None:
+    with pytest.raises(InvalidArgumentError, match="is not a valid domain"):
+        check_dns_search(value)
+
+
+@pytest.mark.parametrize(("value", "want"), [("8.8.8.8", "8.8.8.8"), (" 1.1.1.1 ", "1.1.1.1"),
+                                             ("2001:DB8::1", "2001:db8::1")])
+def test_dns_servers(value: str, want: str) -> None:
+    assert check_ip(value, "--dns") == want
+
+
+@pytest.mark.parametrize("value", ["1.1.1.1x", "300.1.1.1", "", "host.example"])
+def test_bad_dns_servers(value: str) -> None:
+    with pytest.raises(InvalidArgumentError, match="is not an ip address"):
+        check_ip(value, "--dns")
+
+
+def test_sysctls_allow_list_and_host_namespaces() -> None:
+    assert parse_sysctls(["net.core.somaxconn=1024", "kernel.sem=1 2 3 4", "fs.mqueue.msg_max=20"]) == {
+        "net.core.somaxconn": "1024", "kernel.sem": "1 2 3 4", "fs.mqueue.msg_max": "20"}
+    for bad in ("kernel.hostname=x", "vm.swappiness=1", "net.ipv4.ip_forward"):
+        with pytest.raises(InvalidArgumentError, match="is not whitelisted"):
+            parse_sysctls([bad])
+    with pytest.raises(InvalidArgumentError, match="not allowed in host network namespace"):
+        parse_sysctls(["net.core.somaxconn=1"], host_network=True)
+    with pytest.raises(InvalidArgumentError, match="not allowed in host IPC namespace"):
+        parse_sysctls(["kernel.shmmax=1"], host_ipc=True)
+    assert parse_sysctls(["net.core.somaxconn=1"], host_ipc=True) == {"net.core.somaxconn": "1"}
+
+
+@pytest.mark.parametrize(("value", "flag", "kinds", "ok"), [
+    ("host", "--pid", ("", "host", "container"), True), ("container:web", "--pid", ("", "host", "container"), True),
+    ("container:", "--pid", ("", "host", "container"), False), ("private", "--pid", ("", "host", "container"), False),
+    ("shareable", "--ipc", ("", "none", "private", "shareable", "host", "container"), True),
+    ("container:x", "--uts", ("", "host"), False), ("private", "--cgroupns", ("", "host", "private"), True),
+])
+def test_namespace_modes(value: str, flag: str, kinds: tuple[str, ...], ok: bool) -> None:
+    if ok:
+        assert parse_namespace_mode(value, flag, kinds=kinds) == value
+    else:
+        with pytest.raises(InvalidArgumentError, match=f"^{flag}: invalid "):
+            parse_namespace_mode(value, flag, kinds=kinds)
+
+
+@pytest.mark.parametrize(("value", "flag", "want"), [
+    ("/dev/sda:1mb", "--device-read-bps", ("/dev/sda", 1 << 20)), ("/dev/sda:10", "--device-write-bps",
+                                                                    ("/dev/sda", 10)),
+    ("/dev/disk/by-id/x:5", "--device-read-iops", ("/dev/disk/by-id/x", 5)),
+])
+def test_blkio_rates(value: str, flag: str, want: tuple[str, int]) -> None:
+    assert parse_blkio_rate(value, flag) == want
+
+
+@pytest.mark.parametrize(("value", "flag", "words"), [
+    ("/dev/sda", "--device-read-bps", "bad format: /dev/sda"),
+    ("/tmp/x:1", "--device-read-bps", "bad format for device path"),
+    ("/dev/sda:1k", "--device-read-iops", "invalid rate for device"),
+    ("/dev/sda:-1", "--device-write-bps", "invalid rate for device"),
+])
+def test_bad_blkio_rates(value: str, flag: str, words: str) -> None:
+    with pytest.raises(InvalidArgumentError, match=words):
+        parse_blkio_rate(value, flag)
+
+
+def test_weight_devices_and_cgroup_rules() -> None:
+    assert parse_weight_device("/dev/sda:500") == ("/dev/sda", 500)
+    assert parse_weight_device("/dev/sda:0") == ("/dev/sda", 0)
+    for bad in ("/dev/sda:5", "/dev/sda:1001", "sda:100", "/dev/sda:x"):
+        with pytest.raises(InvalidArgumentError):
+            parse_weight_device(bad)
+    for rule in ("c 1:3 mr", "a *:* rwm", "b 8:* w"):
+        assert check_device_cgroup_rule(rule) == rule
+    for bad in ("x 1:3 r", "c 1:3", "c 1:3 rx", "c a:3 r", "c 1:3 rwmm"):
+        with pytest.raises(InvalidArgumentError, match="invalid device cgroup format"):
+            check_device_cgroup_rule(bad)

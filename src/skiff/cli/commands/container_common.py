@@ -119,6 +119,45 @@ def add_create_flags(p: argparse.ArgumentParser) -> None:
     a("--pull", default="missing", help='Pull image before running ("always", "missing", "never")')
     a("--platform", help="Set platform if server is multi-platform capable")
     a("--runtime", help="Runtime to use for this container")
+    a("-q", "--quiet", action="store_true", help="Suppress the pull output (skiff's run and create show none)")
+    a("--sysctl", action="append", default=[], help="Sysctl options")
+    a("--oom-score-adj", type=_int("--oom-score-adj"), help="Tune host's OOM preferences (-1000 to 1000)")
+    a("--oom-kill-disable", action="store_true", help="Disable OOM Killer")
+    a("--cpu-period", type=_int("--cpu-period"), help="Limit CPU CFS (Completely Fair Scheduler) period")
+    a("--cpu-quota", type=_int("--cpu-quota"), help="Limit CPU CFS (Completely Fair Scheduler) quota")
+    a("--memory-reservation", help="Memory soft limit")
+    a("--memory-swappiness", type=_int("--memory-swappiness"), default=-1,
+      help="Tune container memory swappiness (0 to 100)")
+    a("--domainname", help="Container NIS domain name")
+    a("--pid", help="PID namespace to use")
+    a("--ipc", help="IPC mode to use")
+    a("--uts", help="UTS namespace to use")
+    a("--cgroupns", help='Cgroup namespace to use (host|private)')
+    a("--device", action="append", default=[], help="Add a host device to the container")
+    a("--volumes-from", action="append", default=[], help="Mount volumes from the specified container(s)")
+    a("--cidfile", help="Write the container ID to the file")
+    a("--cpuset-mems", help="MEMs in which to allow execution (0-3, 0,1)")
+    a("--blkio-weight", type=_int("--blkio-weight"), help="Block IO (relative weight), between 10 and 1000, or 0 "
+                                                           "to disable (default 0)")
+    a("--blkio-weight-device", action="append", default=[], help="Block IO weight (relative device weight)")
+    a("--device-read-bps", action="append", default=[], help="Limit read rate (bytes per second) from a device")
+    a("--device-write-bps", action="append", default=[], help="Limit write rate (bytes per second) to a device")
+    a("--device-read-iops", action="append", default=[], help="Limit read rate (IO per second) from a device")
+    a("--device-write-iops", action="append", default=[], help="Limit write rate (IO per second) to a device")
+    a("--device-cgroup-rule", action="append", default=[], help="Add a rule to the cgroup allowed devices list")
+    a("--annotation", action="append", default=[], help="Add an annotation to the container (passed through to "
+                                                        "the OCI runtime)")
+    a("--log-driver", help="Logging driver for the container (json-file or none)")
+    a("--log-opt", action="append", default=[], help="Log driver options (max-size, max-file)")
+    a("--health-cmd", help="Command to run to check health")
+    a("--health-interval", help="Time between running the check (ms|s|m|h) (default 0s)")
+    a("--health-timeout", help="Maximum time to allow one check to run (ms|s|m|h) (default 0s)")
+    a("--health-start-period", help="Start period for the container to initialize before starting health-retries "
+                                    "countdown (ms|s|m|h) (default 0s)")
+    a("--health-start-interval", help="Time between running the check during the start period (ms|s|m|h) "
+                                      "(default 0s)")
+    a("--health-retries", type=_int("--health-retries"), help="Consecutive failures needed to report unhealthy")
+    a("--no-healthcheck", action="store_true", help="Disable any container-specified HEALTHCHECK")
 
 
 def _int(flag: str) -> Any:
@@ -149,4 +188,17 @@ def create_options(args: argparse.Namespace) -> Any:
         restart=args.restart, labels=args.label, label_files=args.label_file, group_add=args.group_add, shm_size=args.shm_size,
         add_hosts=args.add_host, dns=args.dns, dns_search=args.dns_search, dns_options=args.dns_option,
         network=args.network, publish=args.publish, publish_all=args.publish_all, expose=args.expose,
-        pull=args.pull, platform=args.platform, runtime=args.runtime)
+        pull=args.pull, platform=args.platform, runtime=args.runtime, sysctls=args.sysctl,
+        oom_score_adj=args.oom_score_adj, oom_kill_disable=args.oom_kill_disable, cpu_period=args.cpu_period,
+        cpu_quota=args.cpu_quota, memory_reservation=args.memory_reservation,
+        memory_swappiness=None if args.memory_swappiness == -1 else args.memory_swappiness,
+        domainname=args.domainname, pid=args.pid, ipc=args.ipc, uts=args.uts, cgroupns=args.cgroupns,
+        devices=args.device, volumes_from=args.volumes_from, cidfile=args.cidfile, cpuset_mems=args.cpuset_mems,
+        blkio_weight=args.blkio_weight, blkio_weight_device=args.blkio_weight_device,
+        device_read_bps=args.device_read_bps, device_write_bps=args.device_write_bps,
+        device_read_iops=args.device_read_iops, device_write_iops=args.device_write_iops,
+        device_cgroup_rules=args.device_cgroup_rule, annotations=args.annotation, log_driver=args.log_driver,
+        log_opts=args.log_opt, health_cmd=args.health_cmd, health_interval=args.health_interval,
+        health_timeout=args.health_timeout, health_start_period=args.health_start_period,
+        health_start_interval=args.health_start_interval, health_retries=args.health_retries,
+        no_healthcheck=args.no_healthcheck)

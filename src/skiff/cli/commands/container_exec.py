@@ -15,6 +15,7 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("container")
     p.add_argument("command", nargs=argparse.REMAINDER)
     p.add_argument("-d", "--detach", action="store_true", help="Detached mode: run command in the background")
+    p.add_argument("--detach-keys", help="Override the key sequence for detaching a container")
     p.add_argument("-i", "--interactive", action="store_true", help="Keep STDIN open even if not attached")
     p.add_argument("-t", "--tty", action="store_true", help="Allocate a pseudo-TTY")
     p.add_argument("-e", "--env", action="append", default=[], help="Set environment variables")
@@ -41,7 +42,7 @@ def run(args: argparse.Namespace, opts: object) -> int:
         return exec_in(eng, args.container, ExecOptions(
             command=list(args.command), detach=args.detach, interactive=args.interactive, tty=args.tty,
             env=args.env, env_files=args.env_file, user=args.user, workdir=args.workdir,
-            privileged=args.privileged))
+            privileged=args.privileged, detach_keys=args.detach_keys))
     except SkiffError as e:
         if e.exit_code == 125:
             e.exit_code = 1
