@@ -16,7 +16,7 @@ import os
 import time
 
 from skiff.errors import InvalidArgumentError, SkiffError
-from skiff.oci.image import HealthConfig
+from skiff.oci.health import HealthConfig
 from skiff.records import replace
 
 TYPE_CHECKING = False

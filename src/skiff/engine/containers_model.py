@@ -7,7 +7,7 @@ which the store's ``image_in_use`` reads. Volatile state lives apart (:mod:`skif
 from __future__ import annotations
 
 from skiff.oci.codec import jextra, jfield
-from skiff.oci.image import HealthConfig
+from skiff.oci.health import HealthConfig
 from skiff.records import dataclass
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing

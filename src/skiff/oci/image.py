@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from skiff.oci.codec import canonical, jextra, jfield, loads
 from skiff.oci.digest import Digest
+from skiff.oci.health import HealthConfig as HealthConfig  # re-exported: an image config's Healthcheck
 from skiff.records import dataclass, replace
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
@@ -100,18 +101,6 @@ class Index:
     subject: Descriptor | None = jfield("subject", default=None)
     annotations: dict[str, str] = jfield("annotations", default_factory=dict)
     extra: dict[str, Any] = jextra()
-
-
-@dataclass(frozen=True)
-class HealthConfig:
-    """Docker's Healthcheck (not in the OCI spec, but kept in image configs by Docker and BuildKit)."""
-
-    test: list[str] = jfield("Test", default_factory=list)
-    interval: int | None = jfield("Interval", default=None)
-    timeout: int | None = jfield("Timeout", default=None)
-    start_period: int | None = jfield("StartPeriod", default=None)
-    start_interval: int | None = jfield("StartInterval", default=None)
-    retries: int | None = jfield("Retries", default=None)
 
 
 @dataclass(frozen=True)

@@ -55,7 +55,7 @@ def _id(sk, name: str) -> str:  # type: ignore[no-untyped-def]
 
 def test_foreground_run_probes_too(sk, name):  # type: ignore[no-untyped-def]
     out = sk.out("run", "--name", name, *NONE, "--health-cmd", "echo probed", "--health-interval", "100ms",
-                 "busybox", "sh", "-c", "sleep 1.5; echo done")
+                 "busybox", "sh", "-c", "sleep 3; echo done")
     assert out == "done\n"
     h = _health(sk, name)
     assert h["Status"] == "healthy" and h["Log"][-1]["Output"] == "probed\n"
