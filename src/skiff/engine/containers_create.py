@@ -540,7 +540,7 @@ def _joins(eng: ContainerEngine, rec: ContainerRecord) -> tuple[dict[str, str], 
         st = eng.cs.state(donor)
         if st.st not in (Status.RUNNING, Status.PAUSED) or not st.pid:
             raise SkiffError(f"cannot join {kind.upper()} of a non running container: {name}")
-        out[kind] = f"/proc/{st.pid}/ns/{kind}"
+        out[kind] = namespace_of(donor, st.pid, kind)
         if kind == "ipc":
             donor_mode = eng.cs.record(donor).host_config.ipc_mode
             if donor_mode not in ("shareable", "host"):
@@ -550,6 +550,19 @@ def _joins(eng: ContainerEngine, rec: ContainerRecord) -> tuple[dict[str, str], 
     if hc.ipc_mode == "shareable":
         shm = _shareable_shm(eng, rec)
     return out, shm
+
+
+def namespace_of(cid: str, pid: int, kind: str) -> str:
+    """``/proc/PID/ns/KIND`` of container ``cid``'s init, once PID is seen to be that process still (in the
+    container's cgroup): a pid reused by a host process would otherwise hand out the host's namespace."""
+    try:
+        with open(f"/proc/{pid}/cgroup") as f:
+            mine = any(line.rstrip("\n").endswith(f"/skiff/{cid}") for line in f)
+    except OSError:
+        mine = False
+    if not mine:
+        raise SkiffError(f"container {cid} is not running")
+    return f"/proc/{pid}/ns/{kind}"
 
 
 def _shareable_shm(eng: ContainerEngine, rec: ContainerRecord) -> str:

@@ -49,10 +49,13 @@ def joined_netns(eng: ContainerEngine, donor: str) -> str:
     getNetworkedContainer)."""
     from .containers_state import Status
 
-    st = eng.cs.state(eng.cs.resolve(donor))
+    from .containers_create import namespace_of
+
+    cid = eng.cs.resolve(donor)
+    st = eng.cs.state(cid)
     if st.st not in (Status.RUNNING, Status.PAUSED) or not st.pid:
         raise SkiffError(f"cannot join network of a non running container: {donor}")
-    return f"/proc/{st.pid}/ns/net"
+    return namespace_of(cid, st.pid, "net")
 
 
 def shares_network(rec: ContainerRecord) -> bool:

@@ -292,3 +292,16 @@ def test_weight_devices_and_cgroup_rules() -> None:
     for bad in ("x 1:3 r", "c 1:3", "c 1:3 rx", "c a:3 r", "c 1:3 rwmm"):
         with pytest.raises(InvalidArgumentError, match="invalid device cgroup format"):
             check_device_cgroup_rule(bad)
+
+
+def test_a_namespace_is_joined_only_through_the_containers_own_process() -> None:
+    """--pid/--ipc/--network container:NAME: a pid that is not in NAME's cgroup (reused by another process
+    since NAME's state was read) is refused, never taken for NAME's init."""
+    import os
+
+    from skiff.engine.containers_create import namespace_of
+
+    with pytest.raises(SkiffError, match="is not running"):
+        namespace_of("a" * 64, os.getpid(), "net")
+    with pytest.raises(SkiffError, match="is not running"):
+        namespace_of("a" * 64, 2**22 + 12345, "pid")  # no such process
