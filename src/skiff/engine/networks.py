@@ -47,9 +47,8 @@ def setup_network(eng: ContainerEngine, rec: ContainerRecord) -> str | None:
 def joined_netns(eng: ContainerEngine, donor: str) -> str:
     """``--network container:NAME``: the network namespace of NAME's process, which must run (moby's
     getNetworkedContainer)."""
-    from .containers_state import Status
-
     from .containers_create import namespace_of
+    from .containers_state import Status
 
     cid = eng.cs.resolve(donor)
     st = eng.cs.state(cid)
