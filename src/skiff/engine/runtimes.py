@@ -141,8 +141,9 @@ class External:
             json.dump(to_obj(process), f)
             f.flush()
             argv = self._argv("exec", "--process", f.name)
-            if detach:
-                argv.append("--detach")
+            pid_file = f"{f.name}.pid"
+            if detach:  # the process's pid, as the in-process runtime returns it (a subreaper then reaps it)
+                argv += ["--detach", "--pid-file", pid_file]
             with _console(self.state_root.parent, on_terminal) as sock:
                 if sock is not None:
                     argv += ["--console-socket", sock.path]
@@ -152,7 +153,17 @@ class External:
                 proc = subprocess.Popen(argv, stdin=stdio[0], stdout=stdio[1], stderr=stdio[2])
                 if sock is not None:
                     sock.receive(proc)
-                return proc.wait()
+                code = proc.wait()
+            if not detach:
+                return code
+            try:
+                with open(pid_file) as pf:
+                    return int(pf.read().strip())
+            except (OSError, ValueError):
+                raise RuntimeError_(f"{self.name} exec: exit status {code}, no process started") from None
+            finally:
+                with contextlib.suppress(OSError):
+                    os.unlink(pid_file)
 
     def state(self, cid: str) -> dict[str, object] | None:
         import json

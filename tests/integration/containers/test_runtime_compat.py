@@ -150,3 +150,25 @@ def test_unprivileged_device_cgroup_denies_host_devices(sk, runtime):  # type: i
     out = sk.out(*_rt(runtime), "run", "--rm", *NONE, "busybox", "sh", "-c", script)
     assert "present" not in out and "opened" not in out, out
     assert "denied" in out and "null-ok" in out, out
+
+
+# -- health checks and exec -d go through the runtime's exec ---------------------------------------------------
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_health_probe_and_detached_exec(sk, name, runtime):  # type: ignore[no-untyped-def]
+    """The probe is the process `exec --detach` starts: its pid comes back from crun/runc too (--pid-file)."""
+    import json
+
+    sk(*_rt(runtime), "run", "-d", "--name", name, *NONE, "--health-cmd", "echo ok; exit 0",
+       "--health-interval", "1h", "busybox", "sleep", "60")
+    try:
+        assert sk("container", "healthcheck", name).returncode == 0
+        health = json.loads(sk.out("inspect", name))[0]["State"]["Health"]
+        assert health["Status"] == "healthy" and health["Log"][-1]["Output"] == "ok\n"
+        sk("exec", "-d", name, "touch", "/tmp/from-exec")
+        for _ in range(50):
+            if sk("exec", name, "test", "-e", "/tmp/from-exec", check=False).returncode == 0:
+                break
+        else:
+            raise AssertionError("exec -d did not run")
+    finally:
+        sk("rm", "-f", name)
