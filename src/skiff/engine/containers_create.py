@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import time
 from pathlib import Path
 
@@ -202,7 +203,7 @@ def build_record(eng: ContainerEngine, opts: CreateOptions, image: Any, image_co
     args = [*(entrypoint or []), *(cmd or [])]
     return ContainerRecord(id=cid, created=_now(), path=args[0], args=args[1:], image=image.id, name="/" + name,
                            driver=eng.store.driver.name, config=config, host_config=host,
-                           mounts=[_planned(s) for s in specs] + inherited)
+                           mounts=[_planned(s) for s in specs] + inherited, endpoint=_endpoint(opts, network))
 
 
 def host_warnings(rec: ContainerRecord) -> tuple[ContainerRecord, list[str]]:
@@ -250,6 +251,38 @@ def _namespace_modes(eng: ContainerEngine, opts: CreateOptions) -> dict[str, str
         if mode.startswith("container:"):
             eng.cs.resolve(mode.partition(":")[2])  # NotFoundError: "No such container: NAME"
     return modes
+
+
+def _endpoint(opts: CreateOptions, network: str) -> dict[str, Any]:
+    """--network-alias, --ip and --mac-address, checked as docker/cli and the daemon check them."""
+    if not (opts.network_aliases or opts.ip or opts.mac_address):
+        return {}
+    import ipaddress
+
+    out: dict[str, Any] = {}
+    user_network = network not in ("bridge", "default", "none", "host") and not network.startswith("container:")
+    if opts.ip:
+        try:
+            ipaddress.IPv4Address(opts.ip)
+        except ValueError:
+            raise InvalidArgumentError(f"invalid IPv4 address: {opts.ip}") from None
+        if not user_network:
+            raise InvalidArgumentError("user specified IP address is supported on user defined networks only")
+        out["IPv4Address"] = opts.ip
+    if opts.network_aliases:
+        if not user_network:
+            raise InvalidArgumentError("network-scoped alias is supported only for containers in user defined "
+                                       "networks")
+        out["Aliases"] = list(opts.network_aliases)
+    if opts.mac_address:
+        mac = opts.mac_address.strip().lower()
+        if not re.fullmatch(r"[0-9a-f]{2}(:[0-9a-f]{2}){5}", mac):
+            raise InvalidArgumentError(f'invalid argument "{opts.mac_address}" for "--mac-address" flag: address '
+                                       f"{opts.mac_address}: invalid MAC address")
+        if network == "host" or network.startswith("container:"):
+            raise InvalidArgumentError("conflicting options: mac-address and the network mode")
+        out["MacAddress"] = mac
+    return out
 
 
 def _network_mode(eng: ContainerEngine, opts: CreateOptions) -> tuple[str, ContainerRecord | None]:

@@ -205,6 +205,9 @@ class ContainerRecord:
     config: Config = jfield("Config", default_factory=Config)
     host_config: HostConfig = jfield("HostConfig", default_factory=HostConfig)
     mounts: list[MountPoint] = jfield("Mounts", default_factory=list, keep_empty=True)
+    # the endpoint asked for on its network: "Aliases", "IPv4Address", "MacAddress" (--network-alias, --ip,
+    # --mac-address; Docker keeps them in NetworkSettings.Networks)
+    endpoint: dict[str, Any] = jfield("EndpointConfig", default_factory=dict)
     extra: dict[str, Any] = jextra()
 
     @property

@@ -98,6 +98,9 @@ class CreateOptions:
     health_start_interval: str | None = None
     health_retries: int | None = None
     no_healthcheck: bool = False
+    network_aliases: list[str] = field(default_factory=list)
+    ip: str | None = None
+    mac_address: str | None = None
 
 
 _UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024 ** 2, "g": 1024 ** 3, "t": 1024 ** 4}

@@ -89,6 +89,8 @@ def _network_settings(eng: ContainerEngine, rec: ContainerRecord, live: bool) ->
     for att in attachments(eng, rec) if live else []:
         ent = {"IPAddress": att.ip, "IPPrefixLen": att.prefixlen, "Gateway": att.gateway, "MacAddress": att.mac,
                "NetworkID": att.network, "Aliases": att.aliases or None}
+        if rec.endpoint.get("IPv4Address"):
+            ent["IPAMConfig"] = {"IPv4Address": rec.endpoint["IPv4Address"]}
         nets[att.network] = ent
         first = first or ent
         for p in att.ports:

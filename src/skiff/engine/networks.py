@@ -201,7 +201,8 @@ def _helper_attach(eng: ContainerEngine, rec: ContainerRecord, netns: str, *, wa
     hc = rec.host_config
     eng.plumber.attach(rec.id, netns, hc.network_mode or "bridge", rec.bare_name,
                        _port_specs(rec), exposed=list(rec.config.exposed_ports) if hc.publish_all_ports else None,
-                       rundir=str(eng.cs.rdir(rec.id)), hostname=rec.config.hostname, etc=_etc(rec), wait=wait)
+                       rundir=str(eng.cs.rdir(rec.id)), hostname=rec.config.hostname, etc=_etc(rec), wait=wait,
+                       endpoint=rec.endpoint)
 
 
 def connect(eng: ContainerEngine, rec: ContainerRecord, pid: int) -> None:
@@ -229,7 +230,9 @@ def connect(eng: ContainerEngine, rec: ContainerRecord, pid: int) -> None:
             eng.plumber = None
     from skiff.network.etcfiles import rewrite_in_place
 
-    att = manager(eng).attach(rec.id, netns, mode, name=rec.bare_name, ports=_ports(rec))
+    ep = rec.endpoint
+    att = manager(eng).attach(rec.id, netns, mode, name=rec.bare_name, ports=_ports(rec),
+                              aliases=ep.get("Aliases", ()), ip=ep.get("IPv4Address"), mac=ep.get("MacAddress"))
     rewrite_in_place(eng.cs.rdir(rec.id), rec.config.hostname, [att], **_etc(rec))
 
 

@@ -58,7 +58,9 @@ def _serve(root: str, runroot: str, prefix: str, table: str, network: str) -> No
                 ports = [PortMapping(**p) for p in req["ports"]]
                 if req.get("exposed") is not None:
                     ports = with_exposed(ports, req["exposed"], True)
-                att = mgr.attach(req["cid"], req["netns"], req["network"], name=req["name"], ports=ports)
+                ep = req.get("endpoint") or {}
+                att = mgr.attach(req["cid"], req["netns"], req["network"], name=req["name"], ports=ports,
+                                 aliases=ep.get("Aliases", ()), ip=ep.get("IPv4Address"), mac=ep.get("MacAddress"))
                 if req.get("rundir"):
                     try:
                         rewrite_in_place(Path(req["rundir"]), req["hostname"], [att], **req["etc"])
@@ -173,13 +175,16 @@ class Plumber:
 
     def attach(self, cid: str, netns: str, network: str, name: str, ports: list[dict[str, Any]], *,
                exposed: list[str] | None = None, rundir: str = "", hostname: str = "",
-               etc: dict[str, list[str]] | None = None, wait: bool = True) -> dict[str, Any] | None:
+               etc: dict[str, list[str]] | None = None, wait: bool = True,
+               endpoint: dict[str, Any] | None = None) -> dict[str, Any] | None:
         """NetworkManager.attach with ``ports`` as PortMapping fields (plus, with ``exposed``, -P's ports);
         with ``rundir``, the container's hosts/hostname/resolv.conf rewritten there too (etcfiles). Returns
-        the attachment as JSON (:func:`attachment_from_json` makes it a record). Without ``wait`` it only
+        the attachment as JSON (:func:`attachment_from_json` makes it a record); ``endpoint``: the container's
+        --network-alias, --ip and --mac-address (``Aliases``, ``IPv4Address``, ``MacAddress``). Without ``wait`` it only
         sends the request: the helper works while the caller goes on, and :meth:`answer` reads the result."""
         req = {"op": "attach", "cid": cid, "netns": netns, "network": network, "name": name, "ports": ports,
-               "exposed": exposed, "rundir": rundir, "hostname": hostname, "etc": etc or {}}
+               "exposed": exposed, "rundir": rundir, "hostname": hostname, "etc": etc or {},
+               "endpoint": endpoint or {}}
         if not wait:
             self.send(req)
             return None

@@ -206,3 +206,37 @@ def test_the_namespace_is_made_first_and_unbound_at_the_end(skiff, net_env: str,
     bad = skiff("run", "--rm", "--name", "ns2", busybox_image, "/no/such", check=False)
     assert bad.returncode == 127
     assert not any((Path(skiff.runroot) / "netns").iterdir())
+
+
+@pytest.mark.parametrize("plumber", ["helper", "in-process"])
+def test_run_with_ip_alias_and_mac(skiff, net_env: str, busybox_image: str, plumber: str,  # type: ignore[no-untyped-def]
+                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """run --ip, --network-alias and --mac-address on a user network (through the network helper, or attached
+    by the CLI itself); a peer finds the alias; Docker's refusals elsewhere."""
+    if plumber == "in-process":
+        monkeypatch.setenv("SKIFF_NO_PLUMBER", "1")
+    skiff("network", "create", "--subnet", "10.231.44.0/24", "n3")
+    cid = out(skiff("run", "-d", "--name", "c3", "--network", "n3", "--ip", "10.231.44.60", "--network-alias",
+                    "www", "--mac-address", "02:42:0a:e7:2c:3c", busybox_image, "sleep", "600")).strip()
+    try:
+        shown = out(skiff("exec", "c3", "sh", "-c", "ip -o -4 addr show eth0; cat /sys/class/net/eth0/address"))
+        assert "10.231.44.60/24" in shown and "02:42:0a:e7:2c:3c" in shown
+        net = json.loads(out(skiff("inspect", "c3")))[0]["NetworkSettings"]["Networks"]["n3"]
+        assert net["IPAMConfig"] == {"IPv4Address": "10.231.44.60"} and "www" in net["Aliases"]
+        peer = out(skiff("run", "--rm", "--network", "n3", busybox_image, "ping", "-c1", "-W3", "www"))
+        assert "10.231.44.60" in peer
+        cp = skiff("run", "--rm", "--network", "n3", "--ip", "10.231.44.60", busybox_image, "true", check=False)
+        assert cp.returncode == 125 and "10.231.44.60 is already in use" in cp.stderr.decode()
+    finally:
+        skiff("rm", "-f", cid)
+    for args, err in [(("--ip", "10.231.44.61"), "user specified IP address is supported on user defined "
+                                                  "networks only"),
+                      (("--network-alias", "x"), "network-scoped alias is supported only for containers in user "
+                                                 "defined networks"),
+                      (("--network", "n3", "--ip", "bad"), "invalid IPv4 address: bad"),
+                      (("--network", "n3", "--mac-address", "zz"), "address zz: invalid MAC address"),
+                      (("--network", "host", "--mac-address", "02:42:0a:e7:2c:3d"),
+                       "conflicting options: mac-address and the network mode")]:
+        cp = skiff("run", "--rm", *args, busybox_image, "true", check=False)
+        assert cp.returncode == 125 and err in cp.stderr.decode(), (args, cp.stderr)
+    assert out(skiff("network", "rm", "n3")).split() == ["n3"]
