@@ -229,6 +229,7 @@ class ContainerEngine:
         self.cs.save_state(rec.id, replace(raw, status="created" if never_ran else "exited", pid=0, monitor_pid=0,
                                            exit_code=_code(e), error=str(e),
                                            finished_at=raw.finished_at if never_ran else now()))
+        self._forget_exit(rec.id)
 
     def exit_command(self, cid: str, verb: str = "cleanup") -> list[str]:
         exe = os.path.join(os.path.dirname(sys.executable), "skiff")
@@ -345,6 +346,7 @@ class ContainerEngine:
                 self.cs.save_state(cid, waiting)
             else:  # no fsync for a state about to go: removed right after (--rm, or rm -f waiting for it)
                 self.cs.save_state(cid, final, durable=durable and not rec.host_config.auto_remove)
+            self._forget_exit(cid)
         if waiting is not None:
             restart = self._restart_after_backoff(cid, waiting)
         if not restart and rec.host_config.auto_remove:
@@ -393,6 +395,14 @@ class ContainerEngine:
             if not st.st.is_live:
                 self._teardown(self.cs.record(cid))
                 self.cs.save_state(cid, replace(st, pid=0, monitor_pid=0))
+                self._forget_exit(cid)
+
+    def _forget_exit(self, cid: str) -> None:
+        """Drop the exit file once the state it stood for is saved (a restart's start needs it gone)."""
+        try:
+            self.cs.exit_path(cid).unlink()
+        except FileNotFoundError:
+            pass
 
     def _teardown(self, rec: ContainerRecord) -> None:
         """Delete the runtime's container (killing what is left) and unmount the rootfs."""
@@ -404,11 +414,10 @@ class ContainerEngine:
             self.store.driver.unmount(rec.id)
         except (SkiffError, OSError):
             pass
-        for name in ("exit", "attach"):
-            try:
-                (self.cs.rdir(rec.id) / name).unlink()
-            except FileNotFoundError:
-                pass
+        try:  # the exit file stays until the final state is saved (_forget_exit): without it, the state
+            (self.cs.rdir(rec.id) / "attach").unlink()  # read meanwhile would be "running" again
+        except FileNotFoundError:
+            pass
         from .networks import release_network
 
         release_network(self, rec)

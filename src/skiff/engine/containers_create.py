@@ -170,9 +170,11 @@ def build_record(eng: ContainerEngine, opts: CreateOptions, image: Any, image_co
     labels = [line for f in opts.label_files for line in read_label_file(f)] + list(opts.labels)
     ports = _ports(opts)
     domainname = opts.domainname or (donor.config.domainname if donor is not None else "")
-    config = Config(hostname=hostname, domainname=domainname, user=opts.user if opts.user is not None else (icfg.user or ""),
-                    attach_stdin=opts.interactive and not opts.detach,
-                    attach_stdout=not opts.detach, attach_stderr=not opts.detach, tty=opts.tty,
+    streams = _attach(opts)
+    config = Config(hostname=hostname, domainname=domainname,
+                    user=opts.user if opts.user is not None else (icfg.user or ""),
+                    attach_stdin="stdin" in streams, attach_stdout="stdout" in streams,
+                    attach_stderr="stderr" in streams, tty=opts.tty,
                     open_stdin=opts.interactive, stdin_once=opts.interactive and not opts.detach,
                     env=full_env, cmd=cmd, image=opts.image,
                     volumes=dict(icfg.volumes) if icfg.volumes else None,
@@ -251,6 +253,21 @@ def _namespace_modes(eng: ContainerEngine, opts: CreateOptions) -> dict[str, str
         if mode.startswith("container:"):
             eng.cs.resolve(mode.partition(":")[2])  # NotFoundError: "No such container: NAME"
     return modes
+
+
+def _attach(opts: CreateOptions) -> set[str]:
+    """The streams a foreground run attaches (-a, docker/cli's rules): stdout and stderr, and stdin with -i,
+    unless -a names them; none when detached, where -a is refused."""
+    if not opts.attach:
+        return set() if opts.detach else {"stdout", "stderr", *(["stdin"] if opts.interactive else [])}
+    if opts.detach:
+        raise InvalidArgumentError("Conflicting options: -a and -d")
+    streams = {a.lower() for a in opts.attach}
+    for a in opts.attach:
+        if a.lower() not in ("stdin", "stdout", "stderr"):
+            raise InvalidArgumentError(f'invalid argument "{a}" for "-a, --attach" flag: valid streams are STDIN, '
+                                       "STDOUT and STDERR")
+    return streams
 
 
 def _endpoint(opts: CreateOptions, network: str) -> dict[str, Any]:

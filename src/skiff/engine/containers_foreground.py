@@ -62,10 +62,10 @@ def run_here(eng: ContainerEngine, cid: str, *, interactive: bool, tty: bool) ->
             eng.remove(cid, force=True, volumes=True)
         raise failed
     sys.stdout.flush()
-    local_in = 0 if interactive else None
+    local_in = 0 if interactive and rec.config.attach_stdin else None  # -i, unless -a leaves stdin out
     log, lc = eng.log_file(rec), rec.host_config.log_config
     mon = Monitor(pid=pid, outputs=stdio.outputs, stdin_fd=stdio.stdin, log_path=str(log) if log else None,
-                  attach_path=str(eng.cs.attach_path(cid)), local_out={1: 1, 2: 2}, local_in=local_in,
+                  attach_path=str(eng.cs.attach_path(cid)), local_out=_local_out(rec), local_in=local_in,
                   forward_signals=True, terminal_fd=stdio.master, cgroup=f"/skiff/{cid}",
                   log_limits=(lc.max_size, lc.max_file), health=_health(eng, rec))
     old_winch = None
@@ -112,6 +112,15 @@ def run_attached(eng: ContainerEngine, cid: str, opts: CreateOptions, detach_key
     while opts.auto_remove and eng.cs.cdir(cid).is_dir() and time.monotonic() < deadline:
         time.sleep(0.01)  # the monitor's exit command is removing it: gone when `run --rm` returns, as in Docker
     return code
+
+
+def _local_out(rec: Any) -> dict[int, int]:
+    """The container's streams this terminal shows: those run -a attached (stdout and stderr by default); the
+    log has them all."""
+    cfg = rec.config
+    if not (cfg.attach_stdout or cfg.attach_stderr or cfg.attach_stdin):  # a record from before -a: both
+        return {1: 1, 2: 2}
+    return {**({1: 1} if cfg.attach_stdout else {}), **({2: 2} if cfg.attach_stderr else {})}
 
 
 def _health(eng: ContainerEngine, rec: Any) -> Any:

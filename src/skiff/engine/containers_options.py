@@ -99,6 +99,7 @@ class CreateOptions:
     health_retries: int | None = None
     no_healthcheck: bool = False
     network_aliases: list[str] = field(default_factory=list)
+    attach: list[str] = field(default_factory=list)
     ip: str | None = None
     mac_address: str | None = None
 

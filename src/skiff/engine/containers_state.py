@@ -375,7 +375,8 @@ class ContainerStore:
         st = self.raw_state(cid)
         if not st.st.is_live:
             return st
-        ex = self.read_exit(cid)
+        # an exit file beside "restarting" is the last run's, read before the back-off began
+        ex = self.read_exit(cid) if st.st is not Status.RESTARTING else None
         if ex is not None:
             code = ex.get("ExitCode", 255)
             return replace(st, status="exited", exit_code=code if isinstance(code, int) else 255,

@@ -257,3 +257,20 @@ def test_blkio_weight_without_kernel_support_is_discarded(sk, name):  # type: ig
                                           "not mounted. Weight discarded.")
     assert _inspect(sk, name)["HostConfig"]["BlkioWeight"] == 0
     sk("rm", name)
+
+
+def test_attach_streams(sk):  # type: ignore[no-untyped-def]
+    script = ("busybox", "sh", "-c", "echo out; echo err >&2")
+    cp = sk("run", "--rm", *NONE, "-a", "stdout", *script)
+    assert (cp.stdout, cp.stderr) == (b"out\n", b"")
+    cp = sk("run", "--rm", *NONE, "-a", "STDERR", *script)
+    assert (cp.stdout, cp.stderr) == (b"", b"err\n")
+    cp = sk("run", "--rm", *NONE, *script)
+    assert (cp.stdout, cp.stderr) == (b"out\n", b"err\n")
+    cp = sk("run", "--rm", *NONE, "-i", "-a", "stdin", "-a", "stdout", "busybox", "cat", input=b"fed\n")
+    assert cp.stdout == b"fed\n"
+    for args, err in [(("-d", "-a", "stdout"), "Conflicting options: -a and -d"),
+                      (("-a", "bogus"), 'invalid argument "bogus" for "-a, --attach" flag: valid streams are STDIN, '
+                                        "STDOUT and STDERR")]:
+        cp = sk("run", "--rm", *NONE, *args, "busybox", "true", check=False)
+        assert cp.returncode == 125 and cp.stderr.decode().strip() == f"Error: {err}"
