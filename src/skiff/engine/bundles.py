@@ -304,6 +304,8 @@ def build_spec(rec: ContainerRecord, rootfs: str, rundir: Path, mounts: list[Mou
                                      [o for o in mp.mode.split(",") if o]))
             continue
         bopts = ["rbind", "ro" if not mp.rw else "rw"]
+        if not mp.rw and mp.type == "bind" and _recursive_ro():  # Docker 25's default: the submounts too
+            bopts.append("rro")
         if mp.propagation:
             bopts.append(mp.propagation)
         spec_mounts.append(Mount(destination=mp.destination, type="bind", source=mp.source, options=bopts))
@@ -315,6 +317,14 @@ def build_spec(rec: ContainerRecord, rootfs: str, rundir: Path, mounts: list[Mou
     return replace(spec, mounts=spec_mounts, linux=linux, process=process,
                    hostname=None if hc.uts_mode == "host" else spec.hostname, domainname=cfg.domainname or None,
                    annotations={**spec.annotations, **hc.annotations})
+
+
+def _recursive_ro() -> bool:
+    """mount_setattr(2) (Linux 5.12) makes a read-only bind read-only all the way down, as Docker 25 does
+    where the kernel can."""
+    from skiff.runtime.defaults import kernel_at_least
+
+    return kernel_at_least(5, 12)
 
 
 def _etc_files(rec: ContainerRecord, rundir: Path, netns: str | None, host_gateway: str | None) -> list[Mount]:

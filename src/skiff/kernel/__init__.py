@@ -57,6 +57,13 @@ PR_SET_DUMPABLE = 4
 PR_SET_KEEPCAPS = 8
 PR_CAPBSET_READ = 23
 PR_CAPBSET_DROP = 24
+# mount_setattr(2) attributes (linux/mount.h), applied to a whole mount tree with AT_RECURSIVE
+MOUNT_ATTR_RDONLY = 0x1
+MOUNT_ATTR_NOSUID = 0x2
+MOUNT_ATTR_NODEV = 0x4
+MOUNT_ATTR_NOEXEC = 0x8
+MOUNT_ATTR_NOSYMFOLLOW = 0x200000
+
 PR_SET_CHILD_SUBREAPER = 36
 PR_SET_NO_NEW_PRIVS = 38
 PR_GET_NO_NEW_PRIVS = 39
@@ -73,6 +80,7 @@ class Kernel(Protocol):
     def mount(self, source: str | None, target: str, fstype: str | None, flags: int,
               data: str | None) -> None: ...
     def umount2(self, target: str, flags: int) -> None: ...
+    def mount_setattr(self, fd: int, attr_set: int, attr_clr: int) -> None: ...
     def pivot_root(self, new_root: str, put_old: str) -> None: ...
     def sethostname(self, name: str) -> None: ...
     def setdomainname(self, name: str) -> None: ...

@@ -26,6 +26,9 @@ class FakeKernel:
     def umount2(self, target: str, flags: int) -> None:
         self._rec("umount2", target, flags)
 
+    def mount_setattr(self, fd: int, attr_set: int, attr_clr: int) -> None:
+        self._rec("mount_setattr", fd, attr_set, attr_clr)
+
     def pivot_root(self, new_root: str, put_old: str) -> None:
         self._rec("pivot_root", new_root, put_old)
 

@@ -7,8 +7,10 @@ import os
 import signal
 
 _NR = {
-    "x86_64": {"pivot_root": 155, "capset": 126, "clone": 56, "seccomp": 317, "close_range": 436, "clone3": 435},
-    "aarch64": {"pivot_root": 41, "capset": 91, "clone": 220, "seccomp": 277, "close_range": 436, "clone3": 435},
+    "x86_64": {"pivot_root": 155, "capset": 126, "clone": 56, "seccomp": 317, "close_range": 436, "clone3": 435,
+               "mount_setattr": 442},
+    "aarch64": {"pivot_root": 41, "capset": 91, "clone": 220, "seccomp": 277, "close_range": 436, "clone3": 435,
+                "mount_setattr": 442},
 }
 _CLONE_INTO_CGROUP = 0x200000000
 _LINUX_CAPABILITY_VERSION_3 = 0x20080522
@@ -75,6 +77,14 @@ class LinuxKernel:
 
     def umount2(self, target: str, flags: int) -> None:
         _check(self._libc.umount2(_b(target), ctypes.c_int(flags)), f"umount {target}")
+
+    def mount_setattr(self, fd: int, attr_set: int, attr_clr: int) -> None:
+        """The mount tree whose root ``fd`` is (an O_PATH fd), every mount under it too (AT_RECURSIVE)."""
+        attr = (ctypes.c_uint64 * 4)(attr_set, attr_clr, 0, 0)  # struct mount_attr: set, clr, propagation, userns
+        ret = self._libc.syscall(ctypes.c_long(self._nr["mount_setattr"]), ctypes.c_int(fd), b"",
+                                 ctypes.c_uint(0x1000 | 0x8000), ctypes.byref(attr),  # AT_EMPTY_PATH|AT_RECURSIVE
+                                 ctypes.c_size_t(ctypes.sizeof(attr)))
+        _check(ret, "mount_setattr")
 
     def pivot_root(self, new_root: str, put_old: str) -> None:
         ret = self._libc.syscall(ctypes.c_long(self._nr["pivot_root"]), _b(new_root), _b(put_old))

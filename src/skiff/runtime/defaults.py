@@ -132,7 +132,7 @@ _AF_VSOCK = 40
 _ENOSYS = 38
 
 
-def _kernel_at_least(major: int, minor: int, release: str | None = None) -> bool:
+def kernel_at_least(major: int, minor: int, release: str | None = None) -> bool:
     rel = release or os.uname().release
     try:
         parts = [int(p) for p in rel.split("-")[0].split(".")[:2]]
@@ -146,7 +146,7 @@ def default_seccomp(capabilities: tuple[str, ...] | list[str] = DOCKER_CAPS, *,
     """skiff's default profile (allow-list, EPERM otherwise) for a process with ``capabilities``."""
     caps = set(capabilities)
     allowed = list(_ALLOWED)
-    if _kernel_at_least(4, 8, kernel_release):  # ptrace could bypass seccomp before 4.8
+    if kernel_at_least(4, 8, kernel_release):  # ptrace could bypass seccomp before 4.8
         allowed.append("ptrace")
     for cap, names in _CAP_GATED.items():
         if cap in caps:

@@ -15,6 +15,11 @@ import stat
 
 from skiff.kernel import (
     MNT_DETACH,
+    MOUNT_ATTR_NODEV,
+    MOUNT_ATTR_NOEXEC,
+    MOUNT_ATTR_NOSUID,
+    MOUNT_ATTR_NOSYMFOLLOW,
+    MOUNT_ATTR_RDONLY,
     MS_BIND,
     MS_DIRSYNC,
     MS_LAZYTIME,
@@ -56,6 +61,12 @@ PROPAGATION = {"private": MS_PRIVATE, "rprivate": MS_PRIVATE | MS_REC, "shared":
                "rshared": MS_SHARED | MS_REC, "slave": MS_SLAVE, "rslave": MS_SLAVE | MS_REC,
                "unbindable": MS_UNBINDABLE, "runbindable": MS_UNBINDABLE | MS_REC}
 _IGNORED = {"tmpcopyup", "idmap", "ridmap", "defaults", "remount"}
+# runtime-spec's recursive options (runc's "rro"...): mount_setattr(2) on the whole tree -> (clear?, attribute)
+RECURSIVE = {"rro": (False, MOUNT_ATTR_RDONLY), "rrw": (True, MOUNT_ATTR_RDONLY),
+             "rnosuid": (False, MOUNT_ATTR_NOSUID), "rsuid": (True, MOUNT_ATTR_NOSUID),
+             "rnodev": (False, MOUNT_ATTR_NODEV), "rdev": (True, MOUNT_ATTR_NODEV),
+             "rnoexec": (False, MOUNT_ATTR_NOEXEC), "rexec": (True, MOUNT_ATTR_NOEXEC),
+             "rnosymfollow": (False, MOUNT_ATTR_NOSYMFOLLOW), "rsymfollow": (True, MOUNT_ATTR_NOSYMFOLLOW)}
 # The devices every container gets: (path, major, minor)
 DEFAULT_DEVICES = (("/dev/null", 1, 3), ("/dev/zero", 1, 5), ("/dev/full", 1, 7), ("/dev/random", 1, 8),
                    ("/dev/urandom", 1, 9), ("/dev/tty", 5, 0))
@@ -74,7 +85,7 @@ def parse_options(options: list[str]) -> tuple[int, int, str]:
             flags = flags & ~f if clear else flags | f
         elif opt in PROPAGATION:
             prop |= PROPAGATION[opt]
-        elif opt not in _IGNORED:
+        elif opt not in _IGNORED and opt not in RECURSIVE:
             data.append(opt)
     return flags, prop, ",".join(data)
 
@@ -234,6 +245,17 @@ def _mount_one(kernel: Kernel, root: str, m: Mount, bundle: str) -> None:
         mount_in_root(kernel, root, dest, m.source or fstype, fstype, flags, data or None, "dir")
     if prop:
         mount_in_root(kernel, root, dest, None, None, prop, None)
+    attr_set = attr_clr = 0
+    for opt in m.options:
+        if opt in RECURSIVE:
+            clear, attr = RECURSIVE[opt]
+            attr_set, attr_clr = (attr_set & ~attr, attr_clr | attr) if clear else (attr_set | attr, attr_clr & ~attr)
+    if attr_set or attr_clr:  # after the bind: the mounts under it (a bind's submounts) get them too
+        fd = open_in_root(root, dest)
+        try:
+            kernel.mount_setattr(fd, attr_set, attr_clr)
+        finally:
+            os.close(fd)
 
 
 def make_devices(kernel: Kernel, root: str, devices: list[LinuxDevice], *, in_userns: bool) -> None:

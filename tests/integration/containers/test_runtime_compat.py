@@ -172,3 +172,22 @@ def test_health_probe_and_detached_exec(sk, name, runtime):  # type: ignore[no-u
             raise AssertionError("exec -d did not run")
     finally:
         sk("rm", "-f", name)
+
+
+# -- a read-only bind is read-only all the way down --------------------------------------------------------
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_read_only_bind_covers_its_submounts(sk, runtime, tmp_path):  # type: ignore[no-untyped-def]
+    """-v SRC:DST:ro with a mount inside SRC: Docker 25 makes the bind read-only recursively ("rro",
+    mount_setattr) where the kernel can; the submount used to stay writable."""
+    import subprocess
+
+    src = tmp_path / "src"
+    (src / "sub").mkdir(parents=True)
+    subprocess.run(["mount", "-t", "tmpfs", "tmpfs", str(src / "sub")], check=True)
+    try:
+        out = sk.out(*_rt(runtime), "run", "--rm", *NONE, "-v", f"{src}:/x:ro", "busybox", "sh", "-c",
+                     "touch /x/a 2>/dev/null || echo top-ro; touch /x/sub/b 2>/dev/null || echo sub-ro")
+        assert out.split() == ["top-ro", "sub-ro"]
+        assert not (src / "sub" / "b").exists()
+    finally:
+        subprocess.run(["umount", str(src / "sub")], check=True)
