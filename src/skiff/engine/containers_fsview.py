@@ -13,7 +13,7 @@ points made as the container's start makes them) and every mount goes through an
 (``/proc/self/fd/N``), so a symlink planted or swapped in the container cannot put a volume outside it.
 A named volume's folder is opened without following a symlink; a bind source is opened once, as the
 runtime opens it at start, and mounted from that fd. Mounts are made parents first; read-only ones are
-remounted read-only. tmpfs mounts are left out, as Docker leaves them out (``setupMounts``): their paths
+remounted read-only, the mounts under them too. tmpfs mounts are left out, as Docker leaves them out (``setupMounts``): their paths
 show the rootfs underneath.
 """
 
@@ -100,7 +100,7 @@ def _build(kernel: Kernel, rootfs: str, mounts: list[MountPoint]) -> tuple[int, 
 
 
 def _bind(kernel: Kernel, rootfs: str, m: MountPoint) -> None:
-    from skiff.kernel import MS_BIND, MS_RDONLY, MS_REC, MS_REMOUNT
+    from skiff.kernel import MOUNT_ATTR_RDONLY, MS_BIND, MS_RDONLY, MS_REC, MS_REMOUNT
 
     from .containers_paths import open_in_root
 
@@ -123,6 +123,8 @@ def _bind(kernel: Kernel, rootfs: str, m: MountPoint) -> None:
                 top = open_in_root(rootfs, m.destination)
                 try:
                     kernel.mount(None, f"/proc/self/fd/{top}", None, MS_REMOUNT | MS_BIND | MS_RDONLY, None)
+                    with contextlib.suppress(OSError):  # the mounts under it too (Linux 5.12), as at start
+                        kernel.mount_setattr(top, MOUNT_ATTR_RDONLY, 0)
                 finally:
                     os.close(top)
         except OSError as e:
