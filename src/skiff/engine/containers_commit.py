@@ -37,7 +37,8 @@ def commit_container(eng: ContainerEngine, cid: str, reference: str | None, *, c
     cfg = rec.config
     container_cfg = replace(base_cfg.config, env=list(cfg.env), cmd=cfg.cmd, entrypoint=cfg.entrypoint,
                             working_dir=cfg.working_dir or None, user=cfg.user or None,
-                            labels=dict(cfg.labels), stop_signal=cfg.stop_signal)
+                            labels=dict(cfg.labels), stop_signal=cfg.stop_signal,
+                            healthcheck=cfg.healthcheck if cfg.healthcheck is not None else base_cfg.config.healthcheck)
     container_cfg = edit(container_cfg)
     created = now_rfc3339()
     store.tmp.mkdir(parents=True, exist_ok=True)

@@ -125,3 +125,14 @@ def test_bad_health_options(sk, args, words):  # type: ignore[no-untyped-def]
     cp = sk("run", "--rm", *NONE, *args, "busybox", "true", check=False)
     err = cp.stderr.decode().strip()
     assert cp.returncode == 125 and err == f"Error: {words}"
+
+
+def test_commit_keeps_the_healthcheck(sk, name):  # type: ignore[no-untyped-def]
+    sk("create", "--name", name, *NONE, "--health-cmd", "true", "--health-interval", "5s", "busybox", "true")
+    try:
+        sk("commit", name, "hc-committed")
+        cfg = json.loads(sk.out("image", "inspect", "hc-committed"))[0]["Config"]["Healthcheck"]
+        assert cfg == {"Test": ["CMD-SHELL", "true"], "Interval": 5_000_000_000}
+    finally:
+        sk("rm", name)
+        sk("rmi", "hc-committed", check=False)
