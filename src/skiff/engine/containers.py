@@ -256,18 +256,18 @@ class ContainerEngine:
         self._torn_down.discard(cid)
         return run_here(self, cid, interactive=interactive, tty=tty)
 
-    def run(self, opts: CreateOptions, *, detach_keys: str | None = None) -> RunReport:
+    def run(self, opts: CreateOptions, *, detach_keys: str | None = None, sig_proxy: bool = True) -> RunReport:
         if opts.auto_remove and opts.restart not in ("no", ""):
             raise InvalidArgumentError("Conflicting options: --restart and --rm")
         from .networks import start_plumber, stop_plumber
 
         start_plumber(self, opts.network)
         try:
-            return self._run(opts, detach_keys)
+            return self._run(opts, detach_keys, sig_proxy)
         finally:
             stop_plumber(self)
 
-    def _run(self, opts: CreateOptions, detach_keys: str | None = None) -> RunReport:
+    def _run(self, opts: CreateOptions, detach_keys: str | None = None, sig_proxy: bool = True) -> RunReport:
         rep = self.create(opts)
         if opts.detach:
             try:
@@ -277,10 +277,12 @@ class ContainerEngine:
                     self.remove(rep.id, force=True, volumes=True)
                 raise
             return RunReport(id=rep.id, exit_code=None)
-        if opts.interactive and opts.tty:  # detachable (ctrl-p,ctrl-q): under a monitor of its own, we attach
+        if (opts.interactive and opts.tty) or not sig_proxy:
+            # detachable (ctrl-p,ctrl-q), or left running when this process is stopped (--sig-proxy=false):
+            # under a monitor of its own, and this process attaches
             from .containers_foreground import run_attached
 
-            return RunReport(id=rep.id, exit_code=run_attached(self, rep.id, opts, detach_keys))
+            return RunReport(id=rep.id, exit_code=run_attached(self, rep.id, opts, detach_keys, sig_proxy))
         if opts.restart in ("no", ""):
             return RunReport(id=rep.id, exit_code=self.run_foreground(rep.id, interactive=opts.interactive,
                                                                       tty=opts.tty))

@@ -1,9 +1,9 @@
 """``skiff run`` in the foreground: this process is the container's parent and its monitor (no second
 interpreter on the fast path), forwarding signals, feeding stdin, following the terminal size for ``-t``.
 
-``run -it`` is the exception (:func:`run_attached`): the detach keys must leave the container running and
-monitored after this process exits, so it gets a monitor of its own, as ``run -d`` does, and this process
-attaches to it."""
+``run -it`` and ``run --sig-proxy=false`` are the exceptions (:func:`run_attached`): the detach keys, or a
+signal this process does not pass on, must leave the container running and monitored after this process
+exits, so it gets a monitor of its own, as ``run -d`` does, and this process attaches to it."""
 
 from __future__ import annotations
 
@@ -90,7 +90,8 @@ def run_here(eng: ContainerEngine, cid: str, *, interactive: bool, tty: bool) ->
     return code
 
 
-def run_attached(eng: ContainerEngine, cid: str, opts: CreateOptions, detach_keys: str | None) -> int:
+def run_attached(eng: ContainerEngine, cid: str, opts: CreateOptions, detach_keys: str | None,
+                 sig_proxy: bool = True) -> int:
     """Start the created ``-it`` container under its own monitor and attach this terminal to it (docker/cli's
     run: signals proxied, the exit code, --rm done before returning). The detach keys (ctrl-p,ctrl-q unless
     ``detach_keys``) raise ``containers_attach.Detached``: the container runs on, its monitor records its exit
@@ -99,7 +100,7 @@ def run_attached(eng: ContainerEngine, cid: str, opts: CreateOptions, detach_key
 
     from .containers_attach import detach_sequence
 
-    keys = detach_sequence(detach_keys)
+    keys = detach_sequence(detach_keys) if opts.tty and opts.interactive else b""
     set_subreaper()  # the monitor is then our child while we attach: `run -p`'s watcher finds it by its parent
     try:
         eng.start(cid, attach=True)
@@ -107,7 +108,7 @@ def run_attached(eng: ContainerEngine, cid: str, opts: CreateOptions, detach_key
         if opts.auto_remove:
             eng.remove(cid, force=True, volumes=True)
         raise
-    code = eng.attach(cid, stdin=True, sig_proxy=True, detach_keys=keys)
+    code = eng.attach(cid, stdin=opts.interactive, sig_proxy=sig_proxy, detach_keys=keys)
     deadline = time.monotonic() + 10
     while opts.auto_remove and eng.cs.cdir(cid).is_dir() and time.monotonic() < deadline:
         time.sleep(0.01)  # the monitor's exit command is removing it: gone when `run --rm` returns, as in Docker

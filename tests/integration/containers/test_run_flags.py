@@ -274,3 +274,29 @@ def test_attach_streams(sk):  # type: ignore[no-untyped-def]
                                         "STDOUT and STDERR")]:
         cp = sk("run", "--rm", *NONE, *args, "busybox", "true", check=False)
         assert cp.returncode == 125 and cp.stderr.decode().strip() == f"Error: {err}"
+
+
+@pytest.mark.parametrize("proxy", [True, False])
+def test_sig_proxy(sk, name, proxy):  # type: ignore[no-untyped-def]
+    """A SIGTERM to `run` reaches the container (exit 3 from its trap), or with --sig-proxy=false ends the CLI
+    only: the container runs on under its monitor."""
+    import signal
+    import subprocess
+
+    flags = [] if proxy else ["--sig-proxy=false"]
+    p = sk.popen("run", "--name", name, *NONE, *flags, "busybox", "sh", "-c",
+                 "trap 'echo got-term; exit 3' TERM; echo ready; while true; do sleep 0.1; done",
+                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert p.stdout.readline() == b"ready\n"
+        p.send_signal(signal.SIGTERM)
+        out, _ = p.communicate(timeout=20)
+        state = sk.out("inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", name).strip()
+        if proxy:
+            assert (p.returncode, out, state) == (3, b"got-term\n", "exited 3")
+        else:
+            assert (p.returncode, state) == (-signal.SIGTERM, "running 0")
+    finally:
+        if p.poll() is None:
+            p.kill()
+        sk("rm", "-f", name)

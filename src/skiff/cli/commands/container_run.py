@@ -15,8 +15,10 @@ def configure(p: argparse.ArgumentParser) -> None:
     p._optionals.conflict_handler = "resolve"  # -h is --hostname, as in Docker; --help stays
     p.allow_abbrev = False
     add_create_flags(p)
-    if verb(p) == "run":  # a client-side flag of docker run (and attach, start, exec); docker create has none
+    if verb(p) == "run":  # client-side flags of docker run (and attach, start, exec); docker create has none
         p.add_argument("--detach-keys", help="Override the key sequence for detaching a container")
+        p.add_argument("--sig-proxy", action="store_true", default=True,  # a pflag boolean: --sig-proxy=false
+                       help="Proxy received signals to the process (default true)")
     p.add_argument("--skip-check", action="append", default=[], metavar="ID",
                    help="Silence a port check of run -p by id, or all (env SKIFF_SKIP_CHECKS)")
     p.set_defaults(_verb=verb(p))
@@ -62,7 +64,7 @@ def run(args: argparse.Namespace, opts: object) -> int:
         except Detached:
             return 0  # docker/cli: the detach keys end `run -it` quietly, the container runs on
     else:
-        rep = eng.run(o)
+        rep = eng.run(o, sig_proxy=getattr(args, "sig_proxy", True))
     if rep.exit_code is None:
         print(rep.id, flush=True)
         if checks:
