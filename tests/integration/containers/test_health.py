@@ -114,19 +114,6 @@ def test_healthcheck_command(sk, name):  # type: ignore[no-untyped-def]
     sk("rm", name)
 
 
-@pytest.mark.parametrize(("args", "words"), [
-    (("--no-healthcheck", "--health-cmd", "true"), "--no-healthcheck conflicts with --health-* options"),
-    (("--health-interval", "-1s"), "--health-interval cannot be negative"),
-    (("--health-interval", "10us"), "Interval in Healthcheck cannot be less than 1ms"),
-    (("--health-timeout", "x"), 'invalid argument "x" for "--health-timeout" flag: time: invalid duration "x"'),
-    (("--health-retries", "-1"), "--health-retries cannot be negative"),
-], ids=["conflict", "negative", "short", "bad-duration", "retries"])
-def test_bad_health_options(sk, args, words):  # type: ignore[no-untyped-def]
-    cp = sk("run", "--rm", *NONE, *args, "busybox", "true", check=False)
-    err = cp.stderr.decode().strip()
-    assert cp.returncode == 125 and err == f"Error: {words}"
-
-
 def test_commit_keeps_the_healthcheck(sk, name):  # type: ignore[no-untyped-def]
     sk("create", "--name", name, *NONE, "--health-cmd", "true", "--health-interval", "5s", "busybox", "true")
     try:

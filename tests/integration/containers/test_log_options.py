@@ -68,20 +68,3 @@ def test_log_driver_none(sk, name):  # type: ignore[no-untyped-def]
     assert rec["HostConfig"]["LogConfig"] == {"Type": "none", "Config": {}}
     assert not os.path.exists(rec["LogPath"])
     sk("rm", name)
-
-
-@pytest.mark.parametrize(("args", "words"), [
-    (("--log-driver", "syslog"), "logger: no log driver named 'syslog' is registered"),
-    (("--log-opt", "max-size=0"), "max-size must be a positive number"),
-    (("--log-opt", "max-size=ten"), "invalid size: 'ten'"),
-    (("--log-opt", "max-file=0"), "max-file cannot be less than 1"),
-    (("--log-opt", "bogus=1"), "unknown log opt 'bogus' for json-file log driver"),
-    (("--log-driver", "none", "--log-opt", "max-size=1m"), "unknown log opt 'max-size' for none log driver"),
-    (("--log-opt", "max-size"), 'invalid key value pair format: "max-size"'),
-])
-def test_bad_log_options(sk, args, words):  # type: ignore[no-untyped-def]
-    before = sk.out("ps", "-aq")
-    cp = sk("run", "--rm", *NONE, *args, "busybox", "true", check=False)
-    err = cp.stderr.decode().strip()
-    assert cp.returncode == 125 and err.startswith("Error: ") and words in err and len(err.splitlines()) == 1
-    assert sk.out("ps", "-aq") == before

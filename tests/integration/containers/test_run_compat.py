@@ -205,6 +205,18 @@ BAD_CREATE = [  # (options, Docker's words)
      'error gathering device information while adding custom device "/etc/passwd": not a device node'),
     (("--device", "/dev/null:relative"), 'invalid argument "/dev/null:relative" for "--device" flag: relative is '
                                          "not an absolute path"),
+    (("--log-driver", "syslog"), "logger: no log driver named 'syslog' is registered"),
+    (("--log-opt", "max-size=0"), "max-size must be a positive number"),
+    (("--log-opt", "max-size=ten"), "invalid size: 'ten'"),
+    (("--log-opt", "max-file=0"), "max-file cannot be less than 1"),
+    (("--log-opt", "bogus=1"), "unknown log opt 'bogus' for json-file log driver"),
+    (("--log-driver", "none", "--log-opt", "max-size=1m"), "unknown log opt 'max-size' for none log driver"),
+    (("--log-opt", "max-size"), 'invalid key value pair format: "max-size"'),
+    (("--no-healthcheck", "--health-cmd", "true"), "--no-healthcheck conflicts with --health-* options"),
+    (("--health-interval", "-1s"), "--health-interval cannot be negative"),
+    (("--health-interval", "10us"), "Interval in Healthcheck cannot be less than 1ms"),
+    (("--health-timeout", "x"), 'invalid argument "x" for "--health-timeout" flag: time: invalid duration "x"'),
+    (("--health-retries", "-1"), "--health-retries cannot be negative"),
 ]
 
 
