@@ -29,6 +29,7 @@ from .containers_options import (
     check_device_cgroup_rule,
     check_dns_search,
     check_ip,
+    check_resources,
     merge_env,
     parse_blkio_rate,
     parse_bytes,
@@ -126,15 +127,11 @@ def build_record(eng: ContainerEngine, opts: CreateOptions, image: Any, image_co
             raise InvalidArgumentError(f'invalid mount config for type "bind": bind source path does not '
                                        f"exist: {s.source}")
     memory = parse_bytes(opts.memory, "--memory") if opts.memory else 0
-    if memory and memory < 6 * 1024 * 1024:
-        raise InvalidArgumentError("Minimum memory limit allowed is 6MB")
     swap = parse_memory_swap(opts.memory_swap) if opts.memory_swap else 0
     reservation = parse_bytes(opts.memory_reservation, "--memory-reservation") if opts.memory_reservation else 0
-    _check_limits(opts, memory, reservation)
-    if swap > 0 and memory and swap < memory:
-        raise InvalidArgumentError("Minimum memoryswap limit should be larger than memory limit, see usage")
-    if swap and not memory:
-        raise InvalidArgumentError("You should always set the Memory limit when using Memoryswap limit, see usage")
+    check_resources(memory=memory, swap=swap, reservation=reservation, cpu_period=opts.cpu_period or 0,
+                    cpu_quota=opts.cpu_quota or 0)
+    _check_limits(opts)
     if opts.stop_signal:
         parse_signal(opts.stop_signal)
     name = check_name(opts.name) if opts.name else random_name(set())
@@ -148,10 +145,7 @@ def build_record(eng: ContainerEngine, opts: CreateOptions, image: Any, image_co
     if workdir and not workdir.startswith("/"):
         raise InvalidArgumentError(f"the working directory '{workdir}' is invalid, it needs to be an absolute path")
     nano_cpus = parse_cpus(opts.cpus) if opts.cpus else 0
-    if nano_cpus and opts.cpu_period:
-        raise InvalidArgumentError("Conflicting options: Nano CPUs and CPU Period cannot both be set")
-    if nano_cpus and opts.cpu_quota:
-        raise InvalidArgumentError("Conflicting options: Nano CPUs and CPU Quota cannot both be set")
+    check_resources(nano_cpus=nano_cpus, cpu_period=opts.cpu_period or 0, cpu_quota=opts.cpu_quota or 0)
     sysctls = parse_sysctls(opts.sysctls, host_network=opts.network == "host", host_ipc=modes["ipc"] == "host")
     devices = [_device(spec) for spec in opts.devices]
     dns = [check_ip(d, "--dns") for d in opts.dns]
@@ -321,22 +315,13 @@ def _network_mode(eng: ContainerEngine, opts: CreateOptions) -> tuple[str, Conta
     return f"container:{donor.id}", donor
 
 
-def _check_limits(opts: CreateOptions, memory: int, reservation: int) -> None:
-    """The daemon's checks of the other resource flags (verifyPlatformContainerResources), with its words."""
-    if reservation and reservation < 6 * 1024 * 1024:
-        raise InvalidArgumentError("Minimum memory reservation allowed is 6MB")
-    if memory and reservation and memory < reservation:
-        raise InvalidArgumentError("Minimum memory limit can not be less than memory reservation limit, see usage")
+def _check_limits(opts: CreateOptions) -> None:
+    """The daemon's checks of the flags only create has (verifyPlatformContainerResources), with its words."""
     if opts.memory_swappiness is not None and not 0 <= opts.memory_swappiness <= 100:
         raise InvalidArgumentError(f"Invalid value: {opts.memory_swappiness}, valid memory swappiness range is "
                                    "0-100")
     if opts.oom_score_adj is not None and not -1000 <= opts.oom_score_adj <= 1000:
         raise InvalidArgumentError(f"Invalid value {opts.oom_score_adj}, range for oom score adj is [-1000, 1000]")
-    if opts.cpu_period and not 1000 <= opts.cpu_period <= 1000000:
-        raise InvalidArgumentError("CPU cfs period can not be less than 1ms (i.e. 1000) or larger than 1s "
-                                   "(i.e. 1000000)")
-    if opts.cpu_quota and 0 < opts.cpu_quota < 1000:
-        raise InvalidArgumentError("CPU cfs quota can not be less than 1ms (i.e. 1000)")
 
 
 def _blkio(opts: CreateOptions) -> dict[str, Any]:

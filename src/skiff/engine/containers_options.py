@@ -343,6 +343,32 @@ def check_cpus(nano_cpus: int, ncpu: int) -> None:
                                    "available")
 
 
+def check_resources(*, memory: int = 0, swap: int = 0, reservation: int = 0, nano_cpus: int = 0,
+                    cpu_period: int = 0, cpu_quota: int = 0) -> None:
+    """The daemon's checks of a container's limits (verifyPlatformContainerResources), at create and at update,
+    with its words. ``swap`` -1 is unlimited."""
+    mb6 = 6 * 1024 * 1024
+    if memory and memory < mb6:
+        raise InvalidArgumentError("Minimum memory limit allowed is 6MB")
+    if swap > 0 and memory and swap < memory:
+        raise InvalidArgumentError("Minimum memoryswap limit should be larger than memory limit, see usage")
+    if swap and not memory:
+        raise InvalidArgumentError("You should always set the Memory limit when using Memoryswap limit, see usage")
+    if reservation and reservation < mb6:
+        raise InvalidArgumentError("Minimum memory reservation allowed is 6MB")
+    if memory and reservation and memory < reservation:
+        raise InvalidArgumentError("Minimum memory limit can not be less than memory reservation limit, see usage")
+    if nano_cpus and cpu_period:
+        raise InvalidArgumentError("Conflicting options: Nano CPUs and CPU Period cannot both be set")
+    if nano_cpus and cpu_quota:
+        raise InvalidArgumentError("Conflicting options: Nano CPUs and CPU Quota cannot both be set")
+    if cpu_period and not 1000 <= cpu_period <= 1000000:
+        raise InvalidArgumentError("CPU cfs period can not be less than 1ms (i.e. 1000) or larger than 1s "
+                                   "(i.e. 1000000)")
+    if cpu_quota and 0 < cpu_quota < 1000:
+        raise InvalidArgumentError("CPU cfs quota can not be less than 1ms (i.e. 1000)")
+
+
 def read_label_file(path: str) -> list[str]:
     """``--label-file``: one ``key=value`` a line; blank lines and ``#`` comments skipped (docker/cli's
     ReadKVStrings, without the environment lookup ``--env-file`` has)."""

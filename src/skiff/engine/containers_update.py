@@ -10,6 +10,7 @@ from skiff.records import dataclass, replace
 from .containers_options import (
     check_cpus,
     check_cpuset,
+    check_resources,
     parse_bytes,
     parse_cpus,
     parse_memory_swap,
@@ -89,23 +90,12 @@ def _updated(hc: HostConfig, o: UpdateOptions) -> HostConfig:
             raise InvalidArgumentError("Range of blkio weight is from 10 to 1000")
         changes["blkio_weight"] = o.blkio_weight
     memory = parse_bytes(o.memory, "--memory") if o.memory else hc.memory
-    if o.memory and memory < 6 * 1024 * 1024:
-        raise InvalidArgumentError("Minimum memory limit allowed is 6MB")
     swap = parse_memory_swap(o.memory_swap) if o.memory_swap else hc.memory_swap
     if o.memory and not o.memory_swap and hc.memory_swap > 0 and memory > hc.memory_swap:
         raise InvalidArgumentError("Memory limit should be smaller than already set memoryswap limit, update the "
                                    "memoryswap at the same time")
-    if swap > 0 and memory and swap < memory:
-        raise InvalidArgumentError("Minimum memoryswap limit should be larger than memory limit, see usage")
-    if swap and not memory:
-        raise InvalidArgumentError("You should always set the Memory limit when using Memoryswap limit, see usage")
     reservation = parse_bytes(o.memory_reservation, "--memory-reservation") if o.memory_reservation \
         else hc.memory_reservation
-    if o.memory_reservation and reservation < 6 * 1024 * 1024:
-        raise InvalidArgumentError("Minimum memory reservation allowed is 6MB")
-    if memory and reservation and memory < reservation:
-        raise InvalidArgumentError("Minimum memory limit can not be less than memory reservation limit, see usage")
-    changes.update(memory=memory, memory_swap=swap, memory_reservation=reservation)
     nano = parse_cpus(o.cpus) if o.cpus else hc.nano_cpus
     period = o.cpu_period if o.cpu_period is not None else hc.cpu_period
     quota = o.cpu_quota if o.cpu_quota is not None else hc.cpu_quota
@@ -117,14 +107,9 @@ def _updated(hc: HostConfig, o: UpdateOptions) -> HostConfig:
         raise InvalidArgumentError("Conflicting options: CPU Period cannot be updated as NanoCPUs has already been "
                                    "set" if o.cpu_period else "Conflicting options: CPU Quota cannot be updated as "
                                    "NanoCPUs has already been set")
-    if nano and (period or quota):
-        raise InvalidArgumentError("Conflicting options: Nano CPUs and CPU Period cannot both be set" if period
-                                   else "Conflicting options: Nano CPUs and CPU Quota cannot both be set")
-    if period and not 1000 <= period <= 1000000:
-        raise InvalidArgumentError("CPU cfs period can not be less than 1ms (i.e. 1000) or larger than 1s "
-                                   "(i.e. 1000000)")
-    if quota and 0 < quota < 1000:
-        raise InvalidArgumentError("CPU cfs quota can not be less than 1ms (i.e. 1000)")
+    check_resources(memory=memory, swap=swap, reservation=reservation, nano_cpus=nano, cpu_period=period,
+                    cpu_quota=quota)  # the new values with those in force
+    changes.update(memory=memory, memory_swap=swap, memory_reservation=reservation)
     if nano or o.cpuset_cpus:
         from .containers_create import _cpu_info
 
