@@ -251,7 +251,7 @@ def build_spec(rec: ContainerRecord, rootfs: str, rundir: Path, mounts: list[Mou
                         terminal=cfg.tty, uid=uid, gid=gid, additional_gids=extra_gids, capabilities=caps,
                         no_new_privileges=no_new_privileges(hc.security_opt, hc.privileged), seccomp=use_seccomp,
                         readonly_rootfs=hc.readonly_rootfs, network_namespace=None,
-                        resources=resources(rec), cgroups_path=f"/skiff/{rec.id}",
+                        resources=resources(rec), cgroups_path=rec.cgroup,
                         nofile=inherited_nofile())  # the engine's own limits, as Docker's (dockerd's) and Podman's
     assert spec.linux is not None and spec.process is not None
     linux = spec.linux

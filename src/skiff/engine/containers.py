@@ -197,7 +197,7 @@ class ContainerEngine:
                 attach=self.cs.attach_path(cid),
                 exit_cmd=self.exit_command(cid), monitor_log=self.cs.rdir(cid) / "monitor.log",
                 wait_attach=attach, native_dir=self.root / "bin", unless=self.cs.removing_path(cid),
-                health=health)
+                health=health, cgroup=rec.cgroup)
             from .networks import connect
 
             try:

@@ -194,6 +194,7 @@ def build_record(eng: ContainerEngine, opts: CreateOptions, image: Any, image_co
         devices=devices, volumes_from=list(opts.volumes_from) or None, pid_mode=modes["pid"],
         ipc_mode=modes["ipc"], uts_mode=modes["uts"], cgroupns_mode=modes["cgroupns"],
         container_id_file=opts.cidfile or "", cpuset_mems=opts.cpuset_mems or "", **blkio,
+        cgroup_parent=_cgroup_parent(opts.cgroup_parent),
         device_cgroup_rules=rules or None, annotations=parse_labels(opts.annotations),
         log_config=LogConfig(type=log_driver, config=log_opts))
     args = [*(entrypoint or []), *(cmd or [])]
@@ -247,6 +248,17 @@ def _namespace_modes(eng: ContainerEngine, opts: CreateOptions) -> dict[str, str
         if mode.startswith("container:"):
             eng.cs.resolve(mode.partition(":")[2])  # NotFoundError: "No such container: NAME"
     return modes
+
+
+def _cgroup_parent(value: str | None) -> str:
+    """--cgroup-parent (cgroupfs: a path under each hierarchy, made if missing and left when the container
+    goes, as Docker's cgroupfs driver leaves it); a path that climbs out is refused."""
+    if not value:
+        return ""
+    parts = [p for p in value.split("/") if p]
+    if not parts or any(p in (".", "..") for p in parts):
+        raise InvalidArgumentError(f"invalid --cgroup-parent: {value}")
+    return "/" + "/".join(parts)
 
 
 def _attach(opts: CreateOptions) -> set[str]:
@@ -592,7 +604,7 @@ def namespace_of(cid: str, pid: int, kind: str) -> str:
     container's cgroup): a pid reused by a host process would otherwise hand out the host's namespace."""
     try:
         with open(f"/proc/{pid}/cgroup") as f:
-            mine = any(line.rstrip("\n").endswith(f"/skiff/{cid}") for line in f)
+            mine = any(line.rstrip("\n").endswith(f"/{cid}") for line in f)  # its cgroup is named by its ID
     except OSError:
         mine = False
     if not mine:

@@ -66,7 +66,7 @@ def run_here(eng: ContainerEngine, cid: str, *, interactive: bool, tty: bool) ->
     log, lc = eng.log_file(rec), rec.host_config.log_config
     mon = Monitor(pid=pid, outputs=stdio.outputs, stdin_fd=stdio.stdin, log_path=str(log) if log else None,
                   attach_path=str(eng.cs.attach_path(cid)), local_out=_local_out(rec), local_in=local_in,
-                  forward_signals=True, terminal_fd=stdio.master, cgroup=f"/skiff/{cid}",
+                  forward_signals=True, terminal_fd=stdio.master, cgroup=rec.cgroup,
                   log_limits=(lc.max_size, lc.max_file), health=_health(eng, rec))
     old_winch = None
     if tty and stdio.master is not None:

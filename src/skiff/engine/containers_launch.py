@@ -83,7 +83,7 @@ def create_process(driver: RuntimeDriver, cid: str, bundle: Path, stdio: Stdio,
 def monitor_argv(cid: str, pid: int, stdio: Stdio, log: Path | None, exit_file: Path, attach: Path,
                  exit_cmd: list[str], *, interactive: bool, wait_attach: bool = False,
                  native: str | None = None, unless: Path | None = None, log_limits: tuple[int, int] = (0, 1),
-                 health: tuple[list[str], dict[str, str]] | None = None) -> list[str]:
+                 health: tuple[list[str], dict[str, str]] | None = None, cgroup: str | None = None) -> list[str]:
     """The native monitor when built (``native``), else the Python one; both take the same arguments.
     ``log``: None for ``--log-driver none``; ``log_limits``: json-file's max-size (0: none) and max-file."""
     import skiff
@@ -94,7 +94,7 @@ def monitor_argv(cid: str, pid: int, stdio: Stdio, log: Path | None, exit_file: 
         src = str(Path(skiff.__file__).resolve().parent.parent)
         code = f"import sys;sys.path[0:0]=[{src!r}];from skiff.monitor.main import main;main()"
         argv = [sys.executable, "-I", "-S", "-c", code]
-    argv += [f"pid={pid}", f"exit={exit_file}", f"attach={attach}", f"cgroup=/skiff/{cid}"]
+    argv += [f"pid={pid}", f"exit={exit_file}", f"attach={attach}", f"cgroup={cgroup or f'/skiff/{cid}'}"]
     if log is not None:
         argv.append(f"log={log}")
         if log_limits[0]:
@@ -128,7 +128,7 @@ def launch_detached(driver: RuntimeDriver, cid: str, bundle: Path, *, tty: bool,
                     log: Path | None, exit_file: Path, attach: Path, exit_cmd: list[str],
                     monitor_log: Path, wait_attach: bool = False, native_dir: Path | None = None,
                     log_limits: tuple[int, int] = (0, 1), unless: Path | None = None,
-                    health: tuple[list[str], dict[str, str]] | None = None) -> Launched:
+                    health: tuple[list[str], dict[str, str]] | None = None, cgroup: str | None = None) -> Launched:
     """Fork the monitor-to-be, create the container in it, exec the monitor; return once created."""
     from skiff.monitor.native import binary
 
@@ -145,7 +145,7 @@ def launch_detached(driver: RuntimeDriver, cid: str, bundle: Path, *, tty: bool,
             os.setsid()
             if os.fork() == 0:
                 _monitor_child(driver, cid, bundle, stdio, w, (log, log_limits), exit_file, attach, exit_cmd,
-                               monitor_log, interactive, wait_attach, native, unless, health)
+                               monitor_log, interactive, wait_attach, native, unless, (health, cgroup))
             code = 0
         finally:
             os._exit(code)
@@ -175,7 +175,8 @@ def _monitor_child(driver: RuntimeDriver, cid: str, bundle: Path, stdio: Stdio, 
                    exit_file: Path, attach: Path, exit_cmd: list[str], monitor_log: Path,
                    interactive: bool, wait_attach: bool,
                    native: str | None, unless: Path | None,
-                   health: tuple[list[str], dict[str, str]] | None) -> None:  # pragma: no cover - forked child
+                   extra: tuple[tuple[list[str], dict[str, str]] | None, str | None]
+                   ) -> None:  # pragma: no cover - runs in the forked child
     try:
         set_subreaper()
         pid = create_process(driver, cid, bundle, stdio)
@@ -189,7 +190,7 @@ def _monitor_child(driver: RuntimeDriver, cid: str, bundle: Path, stdio: Stdio, 
                 pass
         argv = monitor_argv(cid, pid, stdio, log[0], exit_file, attach, exit_cmd, interactive=interactive,
                             wait_attach=wait_attach, native=native, unless=unless, log_limits=log[1],
-                            health=health)
+                            health=extra[0], cgroup=extra[1])
         keep = [*stdio.outputs, *([stdio.stdin] if stdio.stdin is not None else [])]
         for fd in keep:
             os.set_inheritable(fd, True)

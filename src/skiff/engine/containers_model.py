@@ -158,6 +158,7 @@ class HostConfig:
     cgroupns_mode: str = jfield("CgroupnsMode", default="private", keep_empty=True)
     container_id_file: str = jfield("ContainerIDFile", default="", keep_empty=True)
     cpuset_mems: str = jfield("CpusetMems", default="", keep_empty=True)
+    cgroup_parent: str = jfield("CgroupParent", default="", keep_empty=True)
     blkio_weight: int = jfield("BlkioWeight", default=0, keep_empty=True)
     blkio_weight_device: list[BlkioRate] = jfield("BlkioWeightDevice", default_factory=list, keep_empty=True)
     blkio_device_read_bps: list[BlkioRate] = jfield("BlkioDeviceReadBps", default_factory=list, keep_empty=True)
@@ -213,6 +214,13 @@ class ContainerRecord:
     @property
     def short_id(self) -> str:
         return self.id[:12]
+
+    @property
+    def cgroup(self) -> str:
+        """The container's cgroup, under each hierarchy: ``/skiff/ID``, or ``PARENT/ID`` with --cgroup-parent
+        (Docker's cgroupfs driver)."""
+        parent = self.host_config.cgroup_parent.strip("/")
+        return f"/{parent}/{self.id}" if parent else f"/skiff/{self.id}"
 
     @property
     def bare_name(self) -> str:

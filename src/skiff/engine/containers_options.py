@@ -100,6 +100,7 @@ class CreateOptions:
     no_healthcheck: bool = False
     network_aliases: list[str] = field(default_factory=list)
     attach: list[str] = field(default_factory=list)
+    cgroup_parent: str | None = None
     ip: str | None = None
     mac_address: str | None = None
 

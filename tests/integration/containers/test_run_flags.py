@@ -300,3 +300,30 @@ def test_sig_proxy(sk, name, proxy):  # type: ignore[no-untyped-def]
         if p.poll() is None:
             p.kill()
         sk("rm", "-f", name)
+
+
+def test_cgroup_parent(sk, name):  # type: ignore[no-untyped-def]
+    """--cgroup-parent: the container's cgroup is PARENT/ID in each hierarchy (made when missing, left after the
+    container, as Docker's cgroupfs driver leaves it); stats, top and the limits follow it."""
+    import glob
+
+    parent = f"skifftest-{os.getpid()}-{name[-8:]}"
+    sk("run", "-d", "--name", name, *NONE, "--cgroup-parent", f"/{parent}", "-m", "64m", "busybox", "sleep", "60")
+    try:
+        rec = _inspect(sk, name)
+        assert rec["HostConfig"]["CgroupParent"] == f"/{parent}"
+        with open(f"/proc/{rec['State']['Pid']}/cgroup") as f:
+            assert any(line.rstrip().endswith(f":/{parent}/{rec['Id']}") for line in f)
+        with open(f"/sys/fs/cgroup/memory/{parent}/{rec['Id']}/memory.limit_in_bytes") as f:
+            assert f.read().strip() == str(64 << 20)
+        assert "64MiB" in sk.out("stats", "--no-stream", name)
+        assert "sleep 60" in sk.out("top", name)
+        sk("rm", "-f", name)
+        assert not glob.glob(f"/sys/fs/cgroup/*/{parent}/{rec['Id']}")
+        assert glob.glob(f"/sys/fs/cgroup/*/{parent}")
+    finally:
+        sk("rm", "-f", name, check=False)
+        for d in glob.glob(f"/sys/fs/cgroup/*/{parent}"):
+            os.rmdir(d)
+    cp = sk("run", "--rm", *NONE, "--cgroup-parent", "../escape", "busybox", "true", check=False)
+    assert cp.returncode == 125 and cp.stderr.decode().strip() == "Error: invalid --cgroup-parent: ../escape"

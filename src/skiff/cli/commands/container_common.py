@@ -160,6 +160,7 @@ def add_create_flags(p: argparse.ArgumentParser) -> None:
     a("--no-healthcheck", action="store_true", help="Disable any container-specified HEALTHCHECK")
     a("--network-alias", action="append", default=[], help="Add network-scoped alias for the container")
     a("-a", "--attach", action="append", default=[], help="Attach to STDIN, STDOUT or STDERR")
+    a("--cgroup-parent", help="Optional parent cgroup for the container")
     a("--ip", help="IPv4 address (e.g., 172.30.100.104)")
     a("--mac-address", help="Container MAC address (e.g., 92:d0:c6:0a:29:33)")
 
@@ -206,4 +207,4 @@ def create_options(args: argparse.Namespace) -> Any:
         health_timeout=args.health_timeout, health_start_period=args.health_start_period,
         health_start_interval=args.health_start_interval, health_retries=args.health_retries,
         no_healthcheck=args.no_healthcheck, network_aliases=args.network_alias, ip=args.ip, attach=args.attach,
-        mac_address=args.mac_address)
+        mac_address=args.mac_address, cgroup_parent=args.cgroup_parent)
