@@ -7,7 +7,7 @@ from typing import Any
 
 from skiff import records
 from skiff.cli.gotemplate import Node, Operand, Pipeline, Template, TemplateError
-from skiff.cli.gotemplate_funcs import GoMap, GoNil, GoStruct, go_print
+from skiff.cli.gotemplate_funcs import GoMap, GoMethod, GoNil, GoStruct, go_print, go_type_name
 
 
 class _Break(Exception):
@@ -156,6 +156,8 @@ class Executor:
                     fn = lookup(target, head.fields[-1], call=False, missingkey=self.missingkey)
                 except LookupError as e:
                     raise self._fail_at(head, head.text, _reason(e)) from None
+                if isinstance(fn, GoMethod) and len(args) != fn.nargs:
+                    raise self._fail_at(head, head.text, fn.arity_error(len(args)))
                 if callable(fn):
                     try:
                         return fn(*args)
@@ -200,6 +202,8 @@ class Executor:
                 base = lookup(base, name, missingkey=self.missingkey)
             except LookupError as e:
                 raise self._fail_at(op, op.text, _reason(e)) from None
+            if isinstance(base, GoMethod):
+                raise self._fail_at(op, op.text, base.arity_error(0))
         return base
 
 
@@ -267,4 +271,4 @@ def lookup(value: Any, name: str, *, call: bool = True, missingkey: str = "defau
             if call and callable(got) and not isinstance(got, type):
                 return got()
             return got
-    raise LookupError(f"can't evaluate field {name} in type {type(value).__name__}")
+    raise LookupError(f"can't evaluate field {name} in type {go_type_name(value)}")

@@ -66,6 +66,42 @@ class GoStruct(dict):  # type: ignore[type-arg]
         return f"map has no entry for key {go_quote(name)}"
 
 
+class GoMethod:
+    """A method of a Go struct that takes arguments (ps's ``{{.Label "key"}}``): called with exactly ``nargs``
+    arguments; naming it without them is Go's ``wrong number of args`` error, and JSON leaves it out."""
+
+    __slots__ = ("fn", "name", "nargs")
+
+    def __init__(self, name: str, fn: Callable[..., Any], nargs: int = 1) -> None:
+        self.name = name
+        self.fn = fn
+        self.nargs = nargs
+
+    def __call__(self, *args: Any) -> Any:
+        return self.fn(*args)
+
+    def arity_error(self, got: int) -> str:
+        return f"wrong number of args for {self.name}: want {self.nargs} got {got}"
+
+
+class GoContext(GoStruct):
+    """A docker/cli list formatter's context (``*formatter.ContainerContext``...): a struct whose niladic
+    methods are the fields. Its JSON (``{{json .}}``, ``--format json``) is its MarshalJSON: a map of those
+    fields, so keys sorted, and ``<``, ``>``, ``&`` escaped as json.Marshal does; methods with arguments
+    (:class:`GoMethod`) are left out."""
+
+    def __init__(self, items: Any = (), go_type: str | None = None) -> None:
+        super().__init__(items, go_type)
+        self.omit = frozenset(k for k, v in self.items() if isinstance(v, GoMethod))
+
+
+def go_type_name(v: Any) -> str:
+    """The Go type a Python value stands for, as Go's template errors name it."""
+    if isinstance(v, GoStruct) and v.go_type:
+        return v.go_type
+    return _go_type(v)
+
+
 def _go_float(f: float) -> str:
     if f != f:
         return "NaN"
@@ -145,7 +181,19 @@ def to_json_obj(v: Any) -> Any:
 def f_json(v: Any) -> str:
     import json
 
+    if isinstance(v, GoContext):
+        text = json.dumps({k: to_json_obj(x) for k, x in sorted(v.items()) if k not in v.omit},
+                          ensure_ascii=False, separators=(",", ":"))
+        return go_html_escape(text)
     return json.dumps(to_json_obj(v), ensure_ascii=False, separators=(",", ":"))
+
+
+def go_html_escape(text: str) -> str:
+    """What Go's json.Marshal does to the JSON it writes: ``<``, ``>``, ``&``, U+2028 and U+2029 as \\u escapes."""
+    for ch, esc in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"),
+                    ("\u2029", "\\u2029")):
+        text = text.replace(ch, esc)
+    return text
 
 
 
@@ -318,7 +366,8 @@ def f_truncate(s: Any, n: int) -> str:
 
 
 def f_pad(s: Any, prefix: int, suffix: int) -> str:
-    return " " * prefix + go_str(s) + " " * suffix
+    text = go_str(s)
+    return " " * prefix + text + " " * suffix if text else ""  # docker/cli padWithSpace leaves "" alone
 
 
 FUNCS: dict[str, Callable[..., Any]] = {

@@ -48,15 +48,22 @@ class _HeaderName(str):
     """Stands for a column's header while the header row renders: any field of it is its own header."""
 
     headers: Mapping[str, str] = {}
+    field = ""
 
     def __getattr__(self, name: str) -> _HeaderName:
         if name.startswith("_"):
             raise AttributeError(name)
         h = _HeaderName(self.headers.get(name, name.upper()))
         h.headers = self.headers
+        h.field = name
         return h
 
     def __call__(self, *args: Any) -> _HeaderName:  # a method with arguments, e.g. ps's {{.Label "a"}}
+        if self.field == "Label" and len(args) == 1 and isinstance(args[0], str):
+            # docker/cli SubHeaderContext.Label: the last dot-separated part, "-" and "_" as spaces
+            h = _HeaderName(args[0].split(".")[-1].replace("-", " ").replace("_", " "))
+            h.headers = self.headers
+            return h
         return self
 
 

@@ -153,11 +153,12 @@ def _descendants(eng: ContainerEngine, refs: list[str]) -> set[str]:
 
 
 def _exposed_keys(rec: ContainerRecord) -> list[tuple[int, str]]:
-    keys = set()
+    keys: set[tuple[int, str]] = set()
     for key in [*rec.config.exposed_ports, *rec.host_config.port_bindings]:
         port, _, proto = key.partition("/")
-        if port.isdigit():
-            keys.add((int(port), proto or "tcp"))
+        lo, dash, hi = port.partition("-")  # "100-102/tcp": a range (Docker's config has one key per port)
+        if lo.isdigit() and (hi.isdigit() if dash else True):
+            keys.update((p, proto or "tcp") for p in range(int(lo), int(hi if dash else lo) + 1))
     return sorted(keys)
 
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from skiff.errors import InvalidArgumentError
 
-_BOOLS = ("true", "false", "1", "0")
-
 
 def by_key(filters: list[str] | tuple[str, ...], accepted: tuple[str, ...] | frozenset[str],
            booleans: tuple[str, ...] = ()) -> dict[str, list[str]]:
@@ -18,7 +16,9 @@ def by_key(filters: list[str] | tuple[str, ...], accepted: tuple[str, ...] | fro
             raise InvalidArgumentError(f"bad format of filter (expected name=value): {f}")
         if key not in accepted:
             raise InvalidArgumentError(f"invalid filter '{key}'")
-        if key in booleans and value.lower() not in _BOOLS:
-            raise InvalidArgumentError(f"invalid filter '{key}={value}'")
         out.setdefault(key, []).append(value)
+    for key in booleans:  # moby's GetBoolOrDefault: some true or some false value, not both; else all named
+        given = {v.lower() for v in out.get(key, [])}
+        if given and bool(given & {"true", "1"}) == bool(given & {"false", "0"}):
+            raise InvalidArgumentError(f"invalid filter '{key}=[{' '.join(out[key])}]'")
     return out

@@ -10,6 +10,8 @@ from skiff.store.images import familiar
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up budget)
 if TYPE_CHECKING:
+    from typing import Any
+
     from skiff.engine.context import EngineContext
     from skiff.store.images import ImageRecord
 
@@ -122,20 +124,66 @@ def parse_filters(filters: list[str]) -> dict[str, list[str]]:
 
 
 def ref_matches(pattern: str, name: str) -> bool:
-    """Docker's reference filter: a glob on the familiar name, or on name:tag when the pattern has a tag."""
-    import fnmatch
-
+    """Docker's reference filter (distribution's FamiliarMatch): Go's path.Match of the pattern on the familiar
+    name:tag, then on the familiar name; the full name (docker.io/library/...) is tried too, as podman does."""
     repo, tag = familiar(name)
     full = name.rsplit(":", 1)[0] if tag else name
-    if ":" not in pattern.rsplit("/", 1)[-1]:
-        return any(fnmatch.fnmatchcase(c, pattern) for c in (repo, full))
-    return any(fnmatch.fnmatchcase(c, pattern) for c in (f"{repo}:{tag}", name))
+    rx = _path_pattern(pattern)
+    return any(rx.fullmatch(c) is not None for c in (f"{repo}:{tag}" if tag else repo, repo, name, full))
+
+
+def _path_pattern(pattern: str) -> Any:
+    """Go's path.Match as a compiled regular expression: ``*`` and ``?`` stop at "/", ``[^a-z]`` classes,
+    ``\\`` escapes; a malformed pattern is Go's ErrBadPattern."""
+    import re
+
+    from skiff.errors import InvalidArgumentError
+
+    out: list[str] = []
+    i, n = 0, len(pattern)
+    while i < n:
+        ch = pattern[i]
+        if ch == "*":
+            out.append("[^/]*")
+        elif ch == "?":
+            out.append("[^/]")
+        elif ch == "\\":
+            i += 1
+            if i == n:
+                raise InvalidArgumentError("syntax error in pattern")
+            out.append(re.escape(pattern[i]))
+        elif ch == "[":
+            j = i + 1
+            negate = j < n and pattern[j] == "^"
+            j += negate
+            cls: list[str] = []
+            while j < n and (pattern[j] != "]" or not cls):
+                c = pattern[j]
+                if c == "\\" and j + 1 < n:
+                    j += 1
+                    c = pattern[j]
+                elif c == "-" and cls and j + 1 < n and pattern[j + 1] != "]":
+                    cls.append("-")
+                    j += 1
+                    continue
+                elif c in "-]":  # Go's getEsc: a bare "-" or "]" where a character should be
+                    raise InvalidArgumentError("syntax error in pattern")
+                cls.append(re.escape(c))
+                j += 1
+            if j >= n or not cls:
+                raise InvalidArgumentError("syntax error in pattern")
+            body = "".join(cls)
+            out.append(f"(?![{body}])[^/]" if negate else f"[{body}]")
+            i = j
+        else:
+            out.append(re.escape(ch))
+        i += 1
+    return re.compile("".join(out), re.S)
 
 
 def keep(ctx: EngineContext, r: ImageRecord, flt: dict[str, list[str]], records: list[ImageRecord]) -> bool:
-    for v in flt.get("dangling", []):
-        if r.dangling != (v.lower() in ("true", "1")):
-            return False
+    if "dangling" in flt and r.dangling != any(v.lower() in ("true", "1") for v in flt["dangling"]):
+        return False
     if "reference" in flt and not any(ref_matches(p, n) for p in flt["reference"] for n in r.names):
         return False
     for key in ("before", "since"):

@@ -58,7 +58,9 @@ def test_port_lines(case: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize(("fmt", "headers", "want"), [
     ("table {{.ID}}\t{{.RunningFor}}\t{{.CreatedAt}}", PS_HEADERS, "CONTAINER ID   CREATED   CREATED AT"),
-    ("table {{.Label \"a\"}}\t{{.LocalVolumes}}", PS_HEADERS, "LABEL     LOCAL VOLUMES"),
+    # docker/cli SubHeaderContext.Label: the key's last dot-separated part, "-" and "_" as spaces
+    ("table {{.Label \"a\"}}\t{{.LocalVolumes}}", PS_HEADERS, "a         LOCAL VOLUMES"),
+    ("table {{.Label \"com.example.my-app_tier\"}}", PS_HEADERS, "my app tier"),
     ("table {{.ID}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}\t{{.Name}}",
      STATS_HEADERS, "CONTAINER ID   CPU %     MEM USAGE / LIMIT   MEM %     NET I/O   BLOCK I/O   PIDS      NAME"),
     ("table {{.Container}}", STATS_HEADERS, "CONTAINER"),

@@ -46,6 +46,32 @@ def go_time(ts: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S %z ", lt) + (time.strftime("%Z", lt) or "UTC")
 
 
+def go_time_string(rfc3339: str) -> str:
+    """Go's time.Time.String() of an RFC 3339 time from JSON (network ls's CreatedAt):
+    "2024-01-02 15:04:05.123456789 +0000 UTC", fraction without trailing zeros; a time with an offset is
+    shown in local time."""
+    import datetime as dt
+
+    text = (rfc3339 or "0001-01-01T00:00:00Z").strip()
+    head, dot, rest = text.partition(".")
+    frac = ""
+    if dot:
+        n = len(rest) - len(rest.lstrip("0123456789"))
+        frac, text = rest[:n].rstrip("0"), head + rest[n:]
+    utc = text.endswith(("Z", "z"))
+    try:
+        t = dt.datetime.fromisoformat(text[:-1] + "+00:00" if utc else text)
+    except ValueError:
+        return rfc3339
+    if t.tzinfo is None or utc:
+        t = t.replace(tzinfo=dt.UTC)
+    else:
+        t = t.astimezone()
+    zone = "UTC" if utc else (t.tzname() or t.strftime("%z"))
+    return t.strftime("%Y-%m-%d %H:%M:%S").rjust(19, "0") + (f".{frac}" if frac else "") + \
+        t.strftime(" %z ") + zone
+
+
 def ellipsis(s: str, width: int) -> str:
     """docker/cli formatter.Ellipsis for text of single-width characters: ``width``-1 of them and "…"."""
     if width <= 0:
@@ -111,16 +137,16 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]], *, minwidth: in
     cols = len(headers)
     widths = [max([len(headers[i])] + [len(r[i]) for r in rows if i < len(r)]) for i in range(cols)]
     lines = []
-    for r in [list(headers), *[list(x) for x in rows]]:
+    for r in [list(headers), *[list(x) for x in rows]]:  # an empty last cell leaves its padding, as Go's does
         cells = [c.ljust(max(minwidth, widths[i] + 3)) if i < cols - 1 else c for i, c in enumerate(r)]
-        lines.append("".join(cells).rstrip())
+        lines.append("".join(cells))
     return "\n".join(lines)
 
 
 # Docker's column headers for the fields of each list command's rows (docker/cli's *HeaderContext maps)
 HEADERS = {"ID": "IMAGE ID", "Repository": "REPOSITORY", "Tag": "TAG", "Digest": "DIGEST",
            "CreatedSince": "CREATED", "CreatedAt": "CREATED AT", "Size": "SIZE", "SharedSize": "SHARED SIZE",
-           "UniqueSize": "UNIQUE SIZE", "VirtualSize": "VIRTUAL SIZE", "Containers": "CONTAINERS",
+           "UniqueSize": "UNIQUE SIZE", "VirtualSize": "SIZE", "Containers": "CONTAINERS",
            "CreatedBy": "CREATED BY", "Comment": "COMMENT", "TotalCount": "TOTAL", "Active": "ACTIVE",
            "Reclaimable": "RECLAIMABLE", "Type": "TYPE"}
 
@@ -136,19 +162,73 @@ STATS_HEADERS = {"Container": "CONTAINER", "Name": "NAME", "ID": "CONTAINER ID",
                  "PIDs": "PIDS"}
 
 
-def render(fmt: str, rows: list[dict[str, Any]], headers: dict[str, str] | None = None, *,
-           command_headers: dict[str, str] = IMAGE_HEADERS) -> str:
-    """--format: "json" (one JSON object per line), "table ..." or a plain Go template per row.
-    ``command_headers`` is the command's header map (images' by default); ``headers`` overrides entries."""
-    import json
+# docker/cli's "raw" formats (New*Format's RawFormatKey): (the template, the one with -q)
+RAW = {
+    "ps": ("container_id: {{.ID}}\nimage: {{.Image}}\ncommand: {{.Command}}\ncreated_at: {{.CreatedAt}}\n"
+           "state: {{- pad .State 1 0}}\nstatus: {{- pad .Status 1 0}}\nnames: {{.Names}}\n"
+           "labels: {{- pad .Labels 1 0}}\nports: {{- pad .Ports 1 0}}\n", "container_id: {{.ID}}"),
+    "images": ("repository: {{ .Repository }}\ntag: {{.Tag}}\nimage_id: {{.ID}}\ncreated_at: {{.CreatedAt}}\n"
+               "virtual_size: {{.Size}}\n", "image_id: {{.ID}}"),
+    "images --digests": ("repository: {{ .Repository }}\ntag: {{.Tag}}\ndigest: {{.Digest}}\nimage_id: {{.ID}}\n"
+                         "created_at: {{.CreatedAt}}\nvirtual_size: {{.Size}}\n", "image_id: {{.ID}}"),
+    "volume ls": ("name: {{.Name}}\ndriver: {{.Driver}}\n", "name: {{.Name}}"),
+    "network ls": ("network_id: {{.ID}}\nname: {{.Name}}\ndriver: {{.Driver}}\nscope: {{.Scope}}\n",
+                   "network_id: {{.ID}}"),
+    "system df": ("type: {{.Type}}\ntotal: {{.TotalCount}}\nactive: {{.Active}}\nsize: {{.Size}}\n"
+                  "reclaimable: {{.Reclaimable}}\n", ""),
+}
 
-    if fmt == "json":
-        return "\n".join(json.dumps({k: v for k, v in r.items() if not callable(v)}, separators=(",", ":"))
-                         for r in rows)
+
+def custom_format(fmt: str | None, quiet: bool = False, raw: str = "") -> str:
+    """The template a list command renders with, as docker/cli's New*Format picks it: "" when its default
+    table (or, with -q, its list of IDs) applies (no --format, or just "table"); the command's ``raw``
+    template (a RAW key) for "raw"; else the user's template, which wins over -q."""
+    if not fmt or fmt == "table":
+        return ""
+    if fmt == "raw" and raw in RAW:
+        full, short = RAW[raw]
+        return (short or full) if quiet else full
+    return fmt
+
+
+def render(fmt: str, rows: list[dict[str, Any]], headers: dict[str, str] | None = None, *,
+           command_headers: dict[str, str] = IMAGE_HEADERS, go_type: str = "",
+           errors: str = "template parsing error: ") -> str:
+    """--format: "json" (one JSON object per line, as ``{{json .}}``), "table ..." or a Go template per row.
+    Each row is docker/cli's formatter context (``go_type``, e.g. "*formatter.imageContext"): naming a field
+    it lacks is an error. ``command_headers`` is the command's header map (images' by default); ``headers``
+    overrides entries. A template that fails to parse or run raises, its message after ``errors`` (ps has
+    its own wording, see :func:`ps_template_error`)."""
+    from skiff.cli.gotemplate import TemplateError
+    from skiff.cli.gotemplate_funcs import GoContext, GoMethod
     from skiff.cli.render import render_table
 
-    out: str = render_table(fmt, rows, headers={**command_headers, **(headers or {})})
-    return out.rstrip("\n")
+    if fmt == "json":
+        fmt = "{{json .}}"
+    ctx = []
+    for r in rows:  # a callable field is a method with an argument: {{.Label "key"}}
+        items = {k: GoMethod(k, v) if callable(v) and not isinstance(v, GoMethod) else v
+                 for k, v in r.items() if k != "_go_type"}
+        ctx.append(GoContext(items, r.get("_go_type", go_type) or None))
+    try:
+        out: str = render_table(fmt, ctx, headers={**command_headers, **(headers or {})})
+    except TemplateError as e:
+        raise template_error(e, errors) from None
+    return out[:-1] if out.endswith("\n") else out  # the caller prints it with one newline
+
+
+def template_error(e: Exception, prefix: str, parse_prefix: str | None = None) -> Exception:
+    """docker/cli's wording for a --format that does not parse or run: ``prefix`` and Go's message (exit 1).
+    ``parse_prefix``: another prefix for a template that does not parse (ps: "failed to parse template: ")."""
+    from skiff.cli.gotemplate import TemplateError
+
+    msg = str(getattr(e, "message", e))
+    parsing = msg.startswith("template parsing error: ")
+    body = msg.removeprefix("template parsing error: ")
+    cut = body.rfind(" (in ")
+    if parsing and cut > 0 and body.endswith(("')", '")')):  # skiff's parse errors name the template; Go's not
+        body = body[:cut]
+    return TemplateError((parse_prefix if parsing and parse_prefix else prefix) + body, exit_code=1)
 
 
 def render_one(fmt: str, data: Any) -> str:

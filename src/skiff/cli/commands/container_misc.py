@@ -40,12 +40,20 @@ def port_lines(ports: list[tuple[str, str, str]], container: str, private: str |
     def host_port(ip: str, port: str) -> str:
         return f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"
 
-    if private:
-        port, _, proto = private.partition("/")
-        if not (port.isdigit() and int(port) < 65536):
-            raise InvalidArgumentError(f'invalid port ({port}): strconv.ParseUint: parsing "{port}": '
-                                       + ("value out of range" if port.isdigit() else "invalid syntax"))
-        key = f"{port}/{proto or 'tcp'}"
+    if private:  # docker/cli 20.10: "PORT[/PROTO]" checked by nat.NewPort ("" and "a-b" ranges pass)
+        port, proto = private, "tcp"
+        head, slash, tail = private.partition("/")
+        if slash and tail:
+            port, proto = head, tail
+        if port:
+            parts = port.split("-", 1)
+            for part in parts:
+                if not re.fullmatch(r"[0-9]+", part) or int(part) > 65535:
+                    raise InvalidArgumentError(f'strconv.ParseUint: parsing "{part}": ' + (
+                        "value out of range" if re.fullmatch(r"[0-9]+", part) else "invalid syntax"), exit_code=1)
+            if len(parts) == 2 and int(parts[1]) < int(parts[0]):
+                raise InvalidArgumentError(f"Invalid range specified for the Port: {port}", exit_code=1)
+        key = f"{port}/{proto}"
         out = [host_port(ip, hp) for k, ip, hp in ports if k == key]
         if not out:
             raise InvalidArgumentError(f"No public port '{key}' published for {container}", exit_code=1)

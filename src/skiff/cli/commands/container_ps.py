@@ -25,28 +25,36 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, opts: object) -> int:
+    from skiff.cli.commands._fmt import custom_format
     from skiff.cli.commands.container_common import as_daemon_error, engine
     from skiff.engine.containers_list import ps
     from skiff.errors import SkiffError
 
     eng = engine(opts)
-    fmt = args.format or ""
-    custom = bool(fmt) and fmt != "table"
-    size = args.size or (custom and ".Size" in fmt)
+    # docker/cli NewContainerFormat: a template of the user's wins over -q; "table" and "raw" are its own
+    fmt = custom_format(args.format, args.quiet, "ps" if not args.size else "")
+    if args.format == "raw" and args.size:
+        from skiff.cli.commands._fmt import RAW
+
+        fmt = RAW["ps"][1] if args.quiet else RAW["ps"][0] + "size: {{.Size}}\n"
+    if fmt:
+        _check_template(fmt)  # docker/cli runs the template once on an empty container first
+    size = args.size or ".Size" in fmt or "json" in fmt
     try:
         found = ps(eng, all=args.all, last=1 if args.latest else args.last, filters=args.filter, size=size)
     except SkiffError as e:
         raise as_daemon_error(e) from None
     trunc = not args.no_trunc
-    if args.quiet:
+    if args.quiet and not fmt:
         for c in found:
             print(c.id[:12] if trunc else c.id)
         return 0
     rows = [row(c, trunc) for c in found]
-    if custom:
+    if fmt:
         from skiff.cli.commands._fmt import PS_HEADERS, render
 
-        out = render(fmt, rows, command_headers=PS_HEADERS)
+        out = render(fmt, rows, command_headers=PS_HEADERS, go_type=PS_TYPE,
+                     errors="failed to execute template: ")
         if out:
             print(out)
         return 0
@@ -59,6 +67,29 @@ def run(args: argparse.Namespace, opts: object) -> int:
         keys.append("Size")
     print(table(headers, [[r[k] for k in keys] for r in rows]))
     return 0
+
+
+PS_TYPE = "*formatter.ContainerContext"
+
+
+def _check_template(fmt: str) -> None:
+    """docker/cli buildContainerListOptions: the template is parsed and run on an empty ContainerContext
+    before any container is listed, so a bad one fails ("failed to parse/execute template: ...", exit 1)
+    even when no container would be shown."""
+    from skiff.cli.commands._fmt import template_error
+    from skiff.cli.gotemplate import TemplateError
+    from skiff.cli.gotemplate_funcs import GoContext, GoMethod
+    from skiff.cli.render import render_template
+
+    body = fmt[len("table"):].lstrip(" ") if fmt.startswith("table") else fmt
+    empty: dict[str, Any] = {k: "" for k in ("Command", "CreatedAt", "ID", "Image", "Labels", "LocalVolumes",
+                                             "Mounts", "Names", "Networks", "Ports", "RunningFor", "Size",
+                                             "State", "Status")}
+    empty["Label"] = GoMethod("Label", lambda name: "")
+    try:
+        render_template("{{json .}}" if body == "json" else body, GoContext(empty, PS_TYPE), unescape=True)
+    except TemplateError as e:
+        raise template_error(e, "failed to execute template: ", "failed to parse template: ") from None
 
 
 def row(c: ContainerSummary, trunc: bool) -> dict[str, Any]:

@@ -53,7 +53,7 @@ def run(args: argparse.Namespace, opts: object) -> int:
         if args.format and args.format != "table":
             from skiff.cli.commands._fmt import STATS_HEADERS, render
 
-            print(render(args.format, rows, command_headers=STATS_HEADERS))
+            print(render(args.format, rows, command_headers=STATS_HEADERS, go_type="*container.statsContext"))
         else:
             print(table(["CONTAINER ID", "NAME", "CPU %", "MEM USAGE / LIMIT", "MEM %", "NET I/O", "BLOCK I/O",
                          "PIDS"], [[r["ID"], r["Name"], r["CPUPerc"], r["MemUsage"], r["MemPerc"], r["NetIO"],

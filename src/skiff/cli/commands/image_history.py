@@ -48,18 +48,24 @@ def run(args: argparse.Namespace, opts: object) -> int:
     def size(n: int) -> str:
         return human_size(n) if args.human else str(n)
 
-    if args.quiet:
+    from skiff.cli.commands._fmt import custom_format
+
+    fmt = custom_format(args.format, args.quiet)  # a template of the user's wins over -q
+    if args.quiet and not fmt:
         print("\n".join(ident(e.id) for e in entries))
         return 0
-    if args.format:
+    if fmt:
         from skiff.cli.commands._fmt import render
 
         data = [{"ID": ident(e.id), "CreatedSince": created_since(e.created), "CreatedAt": rfc3339(e.created),
                  "CreatedBy": created_by(e.created_by), "Size": size(e.size), "Comment": e.comment}
                 for e in entries]
-        print(render(args.format, data, {"ID": "IMAGE"}))
+        out = render(fmt, data, {"ID": "IMAGE"}, go_type="*image.historyContext")
+        if out:
+            print(out)
         return 0
+    # docker/cli NewHistoryFormat: -H=false shows CreatedAt in the second column
     rows = [[ident(e.id), created_since(e.created), created_by(e.created_by), size(e.size), e.comment]
             for e in entries]
-    print(table(["IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT"], rows))
+    print(table(["IMAGE", "CREATED" if args.human else "CREATED AT", "CREATED BY", "SIZE", "COMMENT"], rows))
     return 0

@@ -18,7 +18,7 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, opts: object) -> int:
-    from skiff.cli.commands._fmt import go_time, human_size, since, table
+    from skiff.cli.commands._fmt import custom_format, go_time, human_size, since, table
     from skiff.engine.context import EngineContext
     from skiff.engine.image_list import ListOptions, list_images
 
@@ -29,7 +29,9 @@ def run(args: argparse.Namespace, opts: object) -> int:
     def image_id(full: str) -> str:
         return full if args.no_trunc else full.split(":", 1)[1][:12]
 
-    if args.quiet:
+    raw = "images --digests" if args.digests else "images"
+    fmt = custom_format(args.format, args.quiet, raw)  # a template of the user's wins over -q
+    if args.quiet and not fmt:
         seen: list[str] = []
         for r in rows:
             if image_id(r.id) not in seen:
@@ -37,14 +39,15 @@ def run(args: argparse.Namespace, opts: object) -> int:
         if seen:
             print("\n".join(seen))
         return 0
-    if args.format:
+    if fmt:
         from skiff.cli.commands._fmt import render
 
+        # docker/cli imageContext: Size has 3 significant digits, VirtualSize go-units' HumanSize (4)
         data = [{"Containers": "N/A", "CreatedAt": go_time(r.created), "CreatedSince": since(r.created),
                  "Digest": r.digest, "ID": image_id(r.id), "Repository": r.repository, "SharedSize": "N/A",
                  "Size": human_size(r.size), "Tag": r.tag, "UniqueSize": "N/A",
-                 "VirtualSize": human_size(r.size)} for r in rows]
-        out = render(args.format, data)
+                 "VirtualSize": human_size(r.size, 4)} for r in rows]
+        out = render(fmt, data, go_type="*formatter.imageContext")
         if out:
             print(out)
         return 0

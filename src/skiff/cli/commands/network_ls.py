@@ -5,6 +5,7 @@ from __future__ import annotations
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:
     import argparse
+    from typing import Any
 
 
 def configure(p: argparse.ArgumentParser) -> None:
@@ -24,17 +25,25 @@ def run(args: argparse.Namespace, opts: object) -> int:
     def nid(full: str) -> str:
         return full if args.no_trunc else full[:12]
 
-    if args.quiet:
+    from skiff.cli.commands._fmt import custom_format
+
+    fmt = custom_format(args.format, args.quiet, "network ls")  # a template of the user's wins over -q
+    if args.quiet and not fmt:
         if rows:
             print("\n".join(nid(r.id) for r in rows))
         return 0
-    if args.format:
-        from skiff.cli.commands._fmt import render
+    if fmt:
+        from skiff.cli.commands._fmt import go_time_string, render
 
-        data = [{"ID": nid(r.id), "Name": r.name, "Driver": r.driver, "Scope": r.scope, "IPv6": "false",
-                 "Internal": str(r.internal).lower(), "CreatedAt": r.created,
-                 "Labels": ",".join(f"{k}={v}" for k, v in sorted(r.labels.items()))} for r in rows]
-        out = render(args.format, data)
+        def row(r: Any) -> dict[str, Any]:  # docker/cli's networkContext
+            labels = dict(r.labels)
+            return {"ID": nid(r.id), "Name": r.name, "Driver": r.driver, "Scope": r.scope, "IPv6": "false",
+                    "Internal": str(r.internal).lower(), "CreatedAt": go_time_string(r.created),
+                    "Labels": ",".join(f"{k}={v}" for k, v in sorted(labels.items())),
+                    "Label": lambda name: labels.get(name, "")}
+
+        out = render(fmt, [row(r) for r in rows], {"ID": "NETWORK ID", "IPv6": "IPV6"},
+                     go_type="*network.networkContext")
         if out:
             print(out)
         return 0

@@ -56,13 +56,19 @@ def run(args: argparse.Namespace, opts: object) -> int:
 
         used = {m.name for cid in eng.cs.ids() for m in eng.cs.record(cid).mounts if m.name}
         vols = select(eng.volumes.list(), args.filter, used)
-        if args.quiet:
+        from skiff.cli.commands._fmt import custom_format
+
+        template = custom_format(args.format, args.quiet, "volume ls")  # a template of the user's wins over -q
+        if args.quiet and not template:
             for x in vols:
                 print(x.name)
-        elif args.format:
+        elif template:
             from skiff.cli.commands._fmt import render
 
-            print(render(args.format, [_row(x) for x in vols], {"Name": "VOLUME NAME"}))
+            text = render(template, [_row(x) for x in vols], {"Name": "VOLUME NAME", "Mountpoint": "MOUNTPOINT"},
+                          go_type="*formatter.volumeContext")
+            if text:
+                print(text)
         else:
             from skiff.cli.commands._fmt import table
 
