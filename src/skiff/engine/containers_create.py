@@ -140,7 +140,7 @@ def build_record(eng: ContainerEngine, opts: CreateOptions, image: Any, image_co
     capabilities(opts.cap_add, opts.cap_drop, opts.privileged)
     no_new_privileges(opts.security_opt)
     seccomp_profile(opts.security_opt)  # the docker/cli reads the profile before it creates anything
-    extra_hosts = _extra_hosts(opts.add_hosts)
+    extra_hosts = extra_hosts_entries(opts.add_hosts)
     workdir = opts.workdir if opts.workdir else (icfg.working_dir or "")
     if workdir and not workdir.startswith("/"):
         raise InvalidArgumentError(f"the working directory '{workdir}' is invalid, it needs to be an absolute path")
@@ -154,10 +154,10 @@ def build_record(eng: ContainerEngine, opts: CreateOptions, image: Any, image_co
     log_driver, log_opts = parse_log_config(opts.log_driver, opts.log_opts) if opts.log_driver or opts.log_opts \
         else ("json-file", {})
     if opts.cpuset_mems:
-        _check_mems(opts.cpuset_mems)
+        check_mems(opts.cpuset_mems)
     dns_search = [check_dns_search(d) for d in opts.dns_search]
     if nano_cpus or opts.cpuset_cpus:
-        ncpu, available = _cpu_info()
+        ncpu, available = cpu_info()
         check_cpus(nano_cpus, ncpu)
         if opts.cpuset_cpus:
             check_cpuset(opts.cpuset_cpus, available)
@@ -194,7 +194,7 @@ def build_record(eng: ContainerEngine, opts: CreateOptions, image: Any, image_co
         devices=devices, volumes_from=list(opts.volumes_from) or None, pid_mode=modes["pid"],
         ipc_mode=modes["ipc"], uts_mode=modes["uts"], cgroupns_mode=modes["cgroupns"],
         container_id_file=opts.cidfile or "", cpuset_mems=opts.cpuset_mems or "", **blkio,
-        cgroup_parent=_cgroup_parent(opts.cgroup_parent),
+        cgroup_parent=cgroup_parent_path(opts.cgroup_parent),
         device_cgroup_rules=rules or None, annotations=parse_labels(opts.annotations),
         log_config=LogConfig(type=log_driver, config=log_opts))
     args = [*(entrypoint or []), *(cmd or [])]
@@ -250,7 +250,7 @@ def _namespace_modes(eng: ContainerEngine, opts: CreateOptions) -> dict[str, str
     return modes
 
 
-def _cgroup_parent(value: str | None) -> str:
+def cgroup_parent_path(value: str | None) -> str:
     """--cgroup-parent (cgroupfs: a path under each hierarchy, made if missing and left when the container
     goes, as Docker's cgroupfs driver leaves it); a path that climbs out is refused."""
     if not value:
@@ -366,7 +366,7 @@ def block_device(path: str) -> tuple[int, int]:
     return os.major(st.st_rdev), os.minor(st.st_rdev)
 
 
-def _check_mems(value: str) -> None:
+def check_mems(value: str) -> None:
     """The daemon's check of --cpuset-mems against the memory nodes it may use."""
     from .containers_options import parse_uint_list
 
@@ -415,7 +415,7 @@ def _volumes_from(eng: ContainerEngine, items: list[str], covered: set[str]) -> 
     return out
 
 
-def _extra_hosts(specs: list[str]) -> list[str]:
+def extra_hosts_entries(specs: list[str]) -> list[str]:
     """--add-host checked by the parser the network helper uses (``name:ip`` or ``name=ip``), kept as Docker's
     HostConfig.ExtraHosts: ``name:ip``, the address out of its brackets."""
     if not specs:
@@ -425,7 +425,7 @@ def _extra_hosts(specs: list[str]) -> list[str]:
     return [":".join(parse_add_host(h)) for h in specs]
 
 
-def _cpu_info() -> tuple[int, str]:
+def cpu_info() -> tuple[int, str]:
     """(the number of CPUs this process may run on, the CPUs a container may be pinned to), as the daemon's
     sysinfo reads them (NumCPU; the root cpuset cgroup)."""
     ncpu = len(os.sched_getaffinity(0))

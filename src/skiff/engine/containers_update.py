@@ -70,6 +70,7 @@ def update(eng: ContainerEngine, text: str, opts: UpdateOptions) -> str:
                 msg = e.message if isinstance(e, SkiffError) else str(e)
                 raise SkiffError(f"Cannot update container {cid}: {msg}") from None
         eng.cs.write_record(new)
+    eng.event(eng.cs.record(cid), "update")
     return cid
 
 
@@ -111,16 +112,16 @@ def _updated(hc: HostConfig, o: UpdateOptions) -> HostConfig:
                     cpu_quota=quota)  # the new values with those in force
     changes.update(memory=memory, memory_swap=swap, memory_reservation=reservation)
     if nano or o.cpuset_cpus:
-        from .containers_create import _cpu_info
+        from .containers_create import cpu_info
 
-        ncpu, available = _cpu_info()
+        ncpu, available = cpu_info()
         check_cpus(nano, ncpu)
         if o.cpuset_cpus:
             check_cpuset(o.cpuset_cpus, available)
     if o.cpuset_mems:
-        from .containers_create import _check_mems
+        from .containers_create import check_mems
 
-        _check_mems(o.cpuset_mems)
+        check_mems(o.cpuset_mems)
     changes.update(nano_cpus=nano, cpu_period=period, cpu_quota=quota)
     if o.cpu_shares is not None:
         changes["cpu_shares"] = o.cpu_shares

@@ -36,6 +36,29 @@ class BuildOptions:
     source_date_epoch: int | None = None
     output: str | None = None                 # type=oci|docker,dest=... (the engine writes it)
     progress: str = "auto"                    # auto | plain | tty | quiet
+    # RUN steps' sandbox (docker build's flags; the engine checks them with run's parsers before building)
+    add_hosts: tuple[str, ...] = ()           # --add-host NAME:IP (the engine resolves host-gateway)
+    ssh: dict[str, Path] = field(default_factory=dict)  # --ssh ID=SOCKET: agent sockets for --mount=type=ssh
+    limits: StepLimits | None = None          # --memory, --cpu-*, --ulimit, --shm-size, --cgroup-parent
+    cache_from: tuple[str, ...] = ()          # accepted: the engine warns that they are not used
+    cache_to: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class StepLimits:
+    """docker build's resource flags for the RUN steps' containers, as given (the legacy builder's
+    HostConfig: the engine parses and checks them as `skiff run` does, and applies them to every step)."""
+
+    memory: str | None = None
+    memory_swap: str | None = None
+    shm_size: str | None = None
+    cpu_shares: int | None = None
+    cpu_period: int | None = None
+    cpu_quota: int | None = None
+    cpuset_cpus: str | None = None
+    cpuset_mems: str | None = None
+    cgroup_parent: str | None = None
+    ulimits: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -67,7 +67,7 @@ class Memo:
             VERSION, os.fspath(opts.context), os.fspath(df), sorted(opts.tags), sorted(opts.build_args.items()),
             sorted(opts.labels.items()), opts.target, opts.network, sorted(opts.no_cache_filter), opts.platform,
             opts.source_date_epoch, sorted((k, os.fspath(v)) for k, v in opts.secrets.items()),
-            os.fspath(opts.ca_bundle) if opts.ca_bundle else None,
+            os.fspath(opts.ca_bundle) if opts.ca_bundle else None, list(opts.add_hosts), sorted(opts.ssh),
         ]).encode() + b"\0" + text).hexdigest()
         h = sha256()
         _signature(opts.context, h)

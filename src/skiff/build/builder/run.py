@@ -109,7 +109,10 @@ def run_key(b: Builder, state: StageState, cmd: c.RunCommand) -> str:
         elif b.context.root is not None:
             src_sums += [b.context.checksum(rel) for rel in b.context.resolve(m.source or ".", where=cmd.location)]
     files = [f.data for f in cmd.files]
-    return json.dumps([args_of(state, cmd), mounts, src_sums, files, network_of(b, cmd)])
+    key: list[object] = [args_of(state, cmd), mounts, src_sums, files, network_of(b, cmd)]
+    if b.opts.add_hosts:  # BuildKit's ExecOp carries its extra hosts: they are part of the step
+        key.append(list(b.opts.add_hosts))
+    return json.dumps(key)
 
 
 def _cache_dir(b: Builder, m: c.Mount, target: str, stack: contextlib.ExitStack) -> Path:
@@ -170,6 +173,57 @@ def _secret_env(b: Builder, cmd: c.RunCommand) -> list[str]:
     return out
 
 
+def ssh_mounts(b: Builder, cmd: c.RunCommand, cwd: str) -> list[tuple[int, tuple[str, Path]]]:
+    """``--mount=type=ssh``: (index in cmd.mounts, (target, agent socket)) for each one forwarded with
+    ``--ssh ID=SOCKET``. BuildKit's rules: the Nth ssh mount (counting from 0) defaults to
+    /run/buildkit/ssh_agent.N; an id the build was not given is skipped, or fails when ``required``."""
+    out = []
+    n = 0
+    for i, m in enumerate(cmd.mounts):
+        if m.type != "ssh":
+            continue
+        sid = m.cache_id or "default"
+        target = m.target or f"/run/buildkit/ssh_agent.{n}"
+        n += 1
+        sock = b.opts.ssh.get(sid)
+        if sock is None:
+            if m.required:
+                raise RunError(f"no SSH key {sid!r} forwarded from the client (pass --ssh {sid}=SOCKET)")
+            continue
+        if not target.startswith("/"):
+            target = os.path.join(cwd, target)
+        out.append((i, (target, sock)))
+    return out
+
+
+def _ssh_env(b: Builder, cmd: c.RunCommand, cwd: str, env: list[str]) -> list[str]:
+    """SSH_AUTH_SOCK names the first forwarded agent unless the step's environment sets it (BuildKit's)."""
+    mounts = ssh_mounts(b, cmd, cwd)
+    if not mounts or any(e.startswith("SSH_AUTH_SOCK=") for e in env):
+        return []
+    return [f"SSH_AUTH_SOCK={mounts[0][1][0]}"]
+
+
+def _hosts_file(b: Builder, stack: contextlib.ExitStack) -> Path:
+    """``--add-host``: the step's /etc/hosts as BuildKit writes it (its sandbox's names, then each entry)."""
+    import shutil
+    import tempfile
+
+    from skiff.build.builder.layers import tmp_dir
+
+    d = Path(tempfile.mkdtemp(dir=tmp_dir(b), prefix="hosts-"))
+    stack.callback(shutil.rmtree, d, True)
+    lines = ["127.0.0.1\tlocalhost buildkitsandbox", "::1\tlocalhost ip6-localhost ip6-loopback"]
+    for entry in b.opts.add_hosts:
+        name, _, ip = entry.partition(":")
+        lines.append(f"{ip}\t{name}")
+    f = d / "hosts"
+    f.write_text("\n".join(lines) + "\n")
+    os.chmod(f, 0o644)
+    os.chmod(d, 0o755)
+    return f
+
+
 def _writable_copy(b: Builder, src: Path, stack: contextlib.ExitStack) -> Path:
     """A throw-away writable view of a host folder (an overlay) or file (a copy)."""
     if src.is_dir() and not src.is_symlink():
@@ -191,7 +245,12 @@ def step_mounts(b: Builder, state: StageState, cmd: c.RunCommand, stack: context
 
     out: list[StepMount] = []
     cwd = state.config.config.working_dir or "/"
-    for m in cmd.mounts:
+    ssh = dict(ssh_mounts(b, cmd, cwd))
+    for i, m in enumerate(cmd.mounts):
+        if m.type == "ssh":
+            if i in ssh:
+                out.append(StepMount(ssh[i][0], ssh[i][1], readonly=False))
+            continue
         target = m.target if m.target.startswith("/") else os.path.join(cwd, m.target)
         if m.type == "cache":
             out.append(StepMount(target, _cache_dir(b, m, target, stack), readonly=m.readonly))
@@ -235,11 +294,14 @@ def run(b: Builder, n: int, state: StageState, cmd: c.RunCommand) -> None:
             b.progress.log(n, line.decode(errors="replace"))
 
     env = state.run_env(b.args.run_env(state.args)) + _secret_env(b, cmd)
+    env += _ssh_env(b, cmd, state.config.config.working_dir or "/", env)
     network = network_of(b, cmd)
     if cmd.security == "insecure":  # SECURITY.md #19: no privileged step without an entitlement
         raise RunError("RUN --security=insecure is not allowed (skiff grants no security.insecure entitlement)")
     with contextlib.ExitStack() as stack:
         mounts = step_mounts(b, state, cmd, stack) + _heredoc_mount(b, cmd, stack)
+        if b.opts.add_hosts:  # first: a --mount at /etc/hosts in the step still wins
+            mounts.insert(0, StepMount("/etc/hosts", _hosts_file(b, stack), readonly=False))
         ca = b.opts.ca_bundle
         if ca is not None:
             mounts.append(StepMount(CA_PATH, ca, readonly=True))

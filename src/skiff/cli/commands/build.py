@@ -11,6 +11,8 @@ from skiff.errors import InvalidArgumentError
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:
     import argparse
+    from collections.abc import Callable
+    from typing import Any
 
 
 def configure(p: argparse.ArgumentParser) -> None:
@@ -33,6 +35,32 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--output", "-o", help="Output destination (type=oci|docker,dest=path)")
     p.add_argument("--progress", default="auto", help="Set type of progress output (auto, plain, tty, quiet)")
     p.add_argument("-q", "--quiet", action="store_true", help="Suppress the build output and print image ID")
+    # the RUN steps' containers (the legacy builder's HostConfig), checked by run's own parsers
+    from skiff.cli.commands.container_common import _int
+
+    a = p.add_argument
+    a("--add-host", action="append", default=[], help="Add a custom host-to-IP mapping (host:ip or host=ip)")
+    a("--shm-size", help="Size of /dev/shm")
+    a("--ulimit", action="append", default=[], help="Ulimit options")
+    a("--cgroup-parent", help="Set the parent cgroup for the RUN instructions during build")
+    a("-m", "--memory", help="Memory limit")
+    a("--memory-swap", help="Swap limit equal to memory plus swap: -1 to enable unlimited swap")
+    a("-c", "--cpu-shares", type=_int("--cpu-shares"), help="CPU shares (relative weight)")
+    a("--cpuset-cpus", help="CPUs in which to allow execution (0-3, 0,1)")
+    a("--cpuset-mems", help="MEMs in which to allow execution (0-3, 0,1)")
+    a("--cpu-period", type=_int("--cpu-period"), help="Limit the CPU CFS (Completely Fair Scheduler) period")
+    a("--cpu-quota", type=_int("--cpu-quota"), help="Limit the CPU CFS (Completely Fair Scheduler) quota")
+    a("--ssh", action="append", default=[], help="SSH agent socket to expose to the build "
+      "(format: default|<id>[=<socket>])")
+    a("--cache-from", action="append", default=[], help="Images to consider as cache sources (accepted, unused)")
+    a("--cache-to", action="append", default=[], help="Cache export destinations (accepted, unused)")
+    # accepted for compatibility: what they control does not exist in a daemonless build
+    a("--rm", action="store_true", default=True, help="Remove intermediate containers after a successful build")
+    a("--force-rm", action="store_true", help="Always remove intermediate containers")
+    a("--compress", action="store_true", help="Compress the build context using gzip (no-op: no daemon)")
+    a("--disable-content-trust", action="store_true", default=True, help="Skip image verification")
+    a("--isolation", help="Container isolation technology (default)")
+    a("--squash", action="store_true", help="Squash newly built layers into a single new layer (refused)")
 
 
 def _kv(items: list[str], flag: str, *, from_env: bool = True) -> dict[str, str]:
@@ -54,6 +82,7 @@ def run(args: argparse.Namespace, opts: object) -> int:
     import contextlib
 
     from skiff.build.builder import BuildOptions
+    from skiff.cli.main import UsageError
     from skiff.engine import build as engine_build
     from skiff.engine.context import EngineContext
     from skiff.errors import SkiffError
@@ -64,6 +93,10 @@ def run(args: argparse.Namespace, opts: object) -> int:
         raise InvalidArgumentError(f"invalid --network {args.network!r} for build (default, host or none)")
     if args.context == "-" and args.file == "-":
         raise InvalidArgumentError("cannot read both the context and the Dockerfile from stdin")
+    if args.squash:  # docker/cli's words without an experimental daemon (BuildKit dropped the flag)
+        raise UsageError('"--squash" is only supported on a Docker daemon with experimental features enabled')
+    if args.isolation and args.isolation.lower() != "default":  # the daemon's check: Linux has only one
+        raise UsageError(f'unsupported isolation: "{args.isolation}"')
     ctx = EngineContext.from_options(opts)  # type: ignore[arg-type]
     with contextlib.ExitStack() as stack:
         text = None
@@ -78,9 +111,12 @@ def run(args: argparse.Namespace, opts: object) -> int:
         elif args.file:
             # -f is relative to the current folder (or inside a tar context read from stdin)
             dockerfile = (context / args.file) if args.context == "-" and context else Path(args.file).resolve()
-        bopts = _options(args, BuildOptions, context, dockerfile, text)
+        # a bad sandbox flag exits 125 (docker/cli's flag errors), before anything is built
+        ssh = _flag_check(engine_build.parse_ssh, args.ssh)
+        bopts = _options(args, BuildOptions, context, dockerfile, text, ssh)
+        checked = _flag_check(engine_build.check_options, ctx, bopts)
         try:
-            report = engine_build.build(ctx, bopts, sys.stderr)
+            report = engine_build.build(ctx, bopts, sys.stderr, checked=checked)
         except SkiffError as e:
             e.exit_code = 1  # docker build exits 1 for every failed build
             raise
@@ -89,8 +125,18 @@ def run(args: argparse.Namespace, opts: object) -> int:
     return 0
 
 
+def _flag_check(check: Callable[..., Any], *args: Any) -> Any:
+    """``check(*args)``, its refusal of a value exiting 125 like a flag error."""
+    from skiff.cli.main import UsageError
+
+    try:
+        return check(*args)
+    except InvalidArgumentError as e:
+        raise UsageError(e.message, hint=e.hint) from None
+
+
 def _options(args: argparse.Namespace, cls, context: Path | None, dockerfile: Path | None,  # type: ignore[no-untyped-def]
-             text: str | None):
+             text: str | None, ssh: dict[str, Path]):
     secrets: dict[str, Path] = {}
     for s in args.secret:
         kv = dict(part.partition("=")[::2] for part in s.split(","))
@@ -108,6 +154,12 @@ def _options(args: argparse.Namespace, cls, context: Path | None, dockerfile: Pa
             if not p.is_dir():
                 raise InvalidArgumentError(f"--build-context {k}={v}: no such folder")
             contexts[k] = p
+    from skiff.build.builder.options import StepLimits
+
+    limits = StepLimits(memory=args.memory, memory_swap=args.memory_swap, shm_size=args.shm_size,
+                        cpu_shares=args.cpu_shares, cpu_period=args.cpu_period, cpu_quota=args.cpu_quota,
+                        cpuset_cpus=args.cpuset_cpus, cpuset_mems=args.cpuset_mems,
+                        cgroup_parent=args.cgroup_parent, ulimits=tuple(args.ulimit))
     sde = os.environ.get("SOURCE_DATE_EPOCH")
     args.ca_bundle = args.ca_bundle or os.environ.get("SKIFF_CA_BUNDLE") or None
     ca = Path(args.ca_bundle).resolve() if args.ca_bundle else None
@@ -120,4 +172,6 @@ def _options(args: argparse.Namespace, cls, context: Path | None, dockerfile: Pa
         pull=args.pull, network=args.network, iidfile=Path(args.iidfile) if args.iidfile else None,
         secrets=secrets, build_contexts=contexts, ca_bundle=ca, quiet=args.quiet or args.progress == "quiet",
         platform=args.platform, source_date_epoch=int(sde) if sde and sde.isdigit() else None,
-        output=args.output, progress=args.progress)
+        output=args.output, progress=args.progress, add_hosts=tuple(args.add_host), ssh=ssh,
+        limits=limits if limits != StepLimits() else None, cache_from=tuple(args.cache_from),
+        cache_to=tuple(args.cache_to))
