@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 from pathlib import Path
@@ -65,28 +64,23 @@ def _cgroup_version() -> str:
     return "2" if Path("/sys/fs/cgroup/cgroup.controllers").exists() else "1"
 
 
-def _container_states(root: Path) -> tuple[int, int, int]:
-    """(total, running, paused) from ROOT/containers/<id>/config.json written by the containers work."""
-    d = root / "containers"
+def _container_states(ctx: EngineContext) -> tuple[int, int, int]:
+    """(total, running, paused): each container's state as `ps` reads it (a running one whose process has
+    exited counts as stopped). Restarting counts as running, as in Docker's ContainersRunning."""
+    from skiff.engine.containers_state import ContainerStore, Status
+
     total = running = paused = 0
-    if d.is_dir():
-        for cid in os.listdir(d):
-            try:
-                data = json.loads((d / cid / "config.json").read_bytes())
-            except (OSError, ValueError):
-                continue
-            total += 1
-            state = data.get("State") if isinstance(data, dict) else None
-            if isinstance(state, dict):
-                running += bool(state.get("Running")) and not state.get("Paused")
-                paused += bool(state.get("Paused"))
+    for _rec, st in ContainerStore(ctx.root, ctx.runroot).entries():
+        total += 1
+        running += st.st in (Status.RUNNING, Status.RESTARTING)
+        paused += st.st is Status.PAUSED
     return total, running, paused
 
 
 def info(ctx: EngineContext) -> InfoReport:
     store = ctx.store
     drv = store.driver
-    total, running, paused = _container_states(ctx.root)
+    total, running, paused = _container_states(ctx)
     machine = os.uname().machine
     try:
         ident = (ctx.root / "id").read_text().strip()
@@ -171,7 +165,7 @@ def df(ctx: EngineContext) -> DfReport:
         images.append(DfImage(r.id, r.names, r.created, total, shared, total - shared, n))
     img_total = sum(layer_size.get(c, 0) for c in users)
     img_reclaim = img_total - sum(layer_size.get(c, 0) for c in active_layers)
-    total_c, running, _paused = _container_states(ctx.root)
+    total_c, running, _paused = _container_states(ctx)
     c_size = 0
     c_reclaim = 0
     cdir = ctx.root / "containers"

@@ -127,3 +127,19 @@ def test_rename_to_the_same_name(sk, name):  # type: ignore[no-untyped-def]
     assert cp.stderr.decode().splitlines()[0] == \
         "Error response from daemon: Renaming a container with the same name as its current name"
     sk("rm", name)
+
+
+def test_info_counts_running_paused_and_stopped(sk, name):  # type: ignore[no-untyped-def]
+    def counts() -> list[int]:
+        fmt = "{{.Containers}} {{.ContainersRunning}} {{.ContainersPaused}} {{.ContainersStopped}}"
+        return [int(x) for x in sk.out("info", "--format", fmt).split()]
+
+    before = counts()
+    sk("run", "-d", "--name", name, *NONE, "busybox", "sleep", "600")
+    sk("create", "--name", name + "-c", *NONE, "busybox", "true")
+    try:
+        assert [a - b for a, b in zip(counts(), before, strict=True)] == [2, 1, 0, 1]
+        sk("pause", name)
+        assert [a - b for a, b in zip(counts(), before, strict=True)] == [2, 0, 1, 1]
+    finally:
+        sk("rm", "-f", name, name + "-c")
