@@ -58,7 +58,7 @@ class ContainerEngine:
         self.root = Path(ctx.root)
         self.runroot = Path(ctx.runroot)
         self.cs = ContainerStore(self.root, self.runroot)
-        self.volumes = Volumes(self.root)
+        self.volumes = Volumes(self.root, self.runroot)
         self.plumber: Any = None  # a network helper started by run() (engine/networks.py: start_plumber)
         self.early_attached: set[str] = set()  # containers whose attach request the helper has (early_attach)
         self._torn_down: set[str] = set()  # containers this process tore down since it last started them
@@ -80,6 +80,24 @@ class ContainerEngine:
 
     def lookup(self, text: str) -> ContainerRecord:
         return self.cs.record(self.cs.resolve(text))
+
+    def event(self, rec: ContainerRecord, action: str, extra: dict[str, str] | None = None) -> None:
+        """Log a container event (``skiff events``), as the daemon does (engine/events.py)."""
+        from skiff.events import container_event
+
+        container_event(self.runroot, rec, action, extra)
+
+    def volume_events(self, rec: ContainerRecord, action: str) -> None:
+        """moby's "mount" (at start) and "unmount" (at the exit) events of each volume a container uses."""
+        from skiff.events import emit
+
+        for m in rec.mounts:
+            if m.type == "volume" and m.name:
+                attrs = {"container": rec.id, "driver": m.driver or "local"}
+                if action == "mount":
+                    attrs |= {"destination": m.destination, "propagation": m.propagation,
+                              "read/write": "true" if m.rw else "false"}
+                emit(self.runroot, "volume", action, m.name, attrs)
 
     # -- create ---------------------------------------------------------------------------------------
     def create(self, opts: CreateOptions) -> CreateReport:
@@ -123,6 +141,7 @@ class ContainerEngine:
         except BaseException:
             self._remove_everything(rec, volumes=True)
             raise
+        self.event(rec, "create")
         return CreateReport(id=rec.id, warnings=warnings)
 
     def _image(self, opts: CreateOptions) -> tuple[Any, Any]:
@@ -200,6 +219,7 @@ class ContainerEngine:
                 health=health, cgroup=rec.cgroup)
             from .networks import connect
 
+            self.volume_events(rec, "mount")
             try:
                 connect(self, rec, launched.pid)
             except BaseException:
@@ -213,6 +233,7 @@ class ContainerEngine:
                                       monitor_start=proc_start_time(launched.monitor_pid), started_at=now(),
                                       restart_count=restart_count, restart_delay_ms=restart_delay_ms,
                                       boot_id=boot_id()))
+        self.event(rec, "start")
         return rec
 
     def log_file(self, rec: ContainerRecord) -> Path | None:
@@ -223,6 +244,7 @@ class ContainerEngine:
         """A start that failed before the process ran (lock held): release what it set up and record the exit
         code and State.Error. A container that never ran stays "created" (moby's StateString: StartedAt is
         zero); one that ran before is "exited" again."""
+        self.event(rec, "die", {"exitCode": str(_code(e))})  # moby's containerStart logs it so too
         self._teardown(rec)
         raw = self.cs.raw_state(rec.id)
         never_ran = raw.started_at == State().started_at
@@ -296,6 +318,7 @@ class ContainerEngine:
 
         cid = self.cs.resolve(text)
         rec = self.cs.record(cid)
+        self.event(rec, "attach")
         proxy = (lambda n: self._try(lambda: self.kill(cid, str(n)))) if sig_proxy else None
         while True:
             code = attach(str(self.cs.attach_path(cid)), stdin=stdin, tty=rec.config.tty,
@@ -333,6 +356,7 @@ class ContainerEngine:
             if st.st.is_live:
                 return  # still running (a stray cleanup)
             rec = self.cs.record(cid)
+            self._died(rec, st)  # before the network's disconnect, as in Docker
             self._teardown(rec)
             final = replace(st, status="exited", pid=0, monitor_pid=0)
             pol = rec.host_config.restart_policy
@@ -395,9 +419,18 @@ class ContainerEngine:
         if raw.st.is_live:
             st = self.cs.state(cid)
             if not st.st.is_live:
-                self._teardown(self.cs.record(cid))
+                rec = self.cs.record(cid)
+                self._died(rec, st)
+                self._teardown(rec)
                 self.cs.save_state(cid, replace(st, pid=0, monitor_pid=0))
                 self._forget_exit(cid)
+
+    def _died(self, rec: ContainerRecord, st: State) -> None:
+        """The events of an exit just recorded: "oom" first when the OOM killer ended it, then "die"."""
+        if st.oom_killed:
+            self.event(rec, "oom")
+        self.event(rec, "die", {"exitCode": str(st.exit_code)})
+        self.volume_events(rec, "unmount")
 
     def _forget_exit(self, cid: str) -> None:
         """Drop the exit file once the state it stood for is saved (a restart's start needs it gone)."""
@@ -455,16 +488,19 @@ class ContainerEngine:
             self._try(lambda: drv.resume(cid))
         if timeout is None:
             timeout = rec.config.stop_timeout if rec.config.stop_timeout is not None else 10
-        if timeout != 0:
+        if timeout != 0:  # each kill event goes before its signal: the exit's "die" cannot come first
+            self.event(rec, "kill", {"signal": str(sig)})
             self._try(lambda: drv.kill(cid, sig))
         if timeout < 0:  # no forced kill: wait as long as the container takes
             while not self._wait_gone(st.pid, 3600):
                 pass
         elif not self._wait_gone(st.pid, timeout):
+            self.event(rec, "kill", {"signal": "9"})
             self._try(lambda: drv.kill(cid, 9, all_processes=True))
             self._wait_gone(st.pid, 10)
         self.wait_state(cid, timeout=10)
         self.cleanup(cid)
+        self.event(rec, "stop")
 
     def kill(self, text: str, signal: str = "KILL") -> str:
         """moby's ContainerKill (the signal checked first), every error after the API's "cannot kill
@@ -488,6 +524,7 @@ class ContainerEngine:
             if sig in (9, 15, 2):
                 self.cs.save_state(cid, replace(self.cs.raw_state(cid), stopped_by_user=True))
         drv = self.driver(rec.host_config.runtime)
+        self.event(rec, "kill", {"signal": str(sig)})  # before the signal: the exit's "die" cannot come first
         drv.kill(cid, sig)
         # moby's killWithSignal: KILL or the stop signal (any signal when none is set) also thaws a paused
         # container, so that the signal takes effect at once
@@ -507,9 +544,10 @@ class ContainerEngine:
         cid = self.cs.resolve(text)
         try:
             self._stop(cid, timeout, signal)
-            self.start(cid)
+            rec = self.start(cid)
         except SkiffError as e:
             raise _prefixed(e, f"Cannot restart container {text}: ") from None
+        self.event(rec, "restart")
         return cid
 
     def pause(self, text: str) -> str:
@@ -522,8 +560,10 @@ class ContainerEngine:
                 raise ConflictError(f"Container {cid} is already paused")
             if st.st is Status.RESTARTING:
                 raise ConflictError(f"Container {cid} is restarting, wait until the container is running")
-            self.driver(self.cs.record(cid).host_config.runtime).pause(cid)
+            rec = self.cs.record(cid)
+            self.driver(rec.host_config.runtime).pause(cid)
             self.cs.save_state(cid, replace(self.cs.raw_state(cid), status="paused"))
+        self.event(rec, "pause")
         return cid
 
     def unpause(self, text: str) -> str:
@@ -532,8 +572,10 @@ class ContainerEngine:
             st = self.cs.state(cid)
             if st.st is not Status.PAUSED:
                 raise ConflictError(f"Container {cid} is not paused")
-            self.driver(self.cs.record(cid).host_config.runtime).resume(cid)
+            rec = self.cs.record(cid)
+            self.driver(rec.host_config.runtime).resume(cid)
             self.cs.save_state(cid, replace(self.cs.raw_state(cid), status="running"))
+        self.event(rec, "unpause")
         return cid
 
     def _try(self, fn: Any) -> None:
@@ -654,6 +696,7 @@ class ContainerEngine:
         except (SkiffError, OSError):
             pass
         self.cs.remove_files(rec)
+        self.event(rec, "destroy")
         if volumes:
             for m in rec.mounts:
                 if m.type == "volume" and m.name:
@@ -680,13 +723,15 @@ class ContainerEngine:
         whose errors (an invalid name, shown with its leading slash, or a name in use) it wraps."""
         cid = self.cs.resolve(text)
         bare = new.removeprefix("/")
-        if self.cs.record(cid).bare_name == bare:
+        old = self.cs.record(cid).name
+        if old.removeprefix("/") == bare:
             raise InvalidArgumentError("Renaming a container with the same name as its current name")
         try:
             self.cs.rename(cid, bare)
         except (ConflictError, InvalidArgumentError) as e:
             e.message = e.message.replace(f"name ({bare})", f"name (/{bare})", 1)
             raise _prefixed(e, "Error when allocating new name: ") from None
+        self.event(self.cs.record(cid), "rename", {"oldName": old})
 
     def mounts_of(self, rec: ContainerRecord) -> list[MountPoint]:
         return rec.mounts

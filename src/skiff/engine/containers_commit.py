@@ -68,4 +68,10 @@ def commit_container(eng: ContainerEngine, cid: str, reference: str | None, *, c
         cdesc = store.put_blob(oci.encode(new_cfg), media_type=oci.MT_OCI_CONFIG)
         m = oci.Manifest(config=cdesc, layers=[*manifest.layers, layer])
         new = store.put_image(oci.encode(m), names=[name] if name else [], parent=img.id)
+    from skiff.events import image_event
+
+    familiar = refmod.parse(name).familiar() if name else ""
+    eng.event(rec, "commit", {"comment": message or "", "imageID": str(new.id), "imageRef": familiar})
+    if name:
+        image_event(eng.runroot, "tag", str(new.id), familiar)
     return str(new.id)

@@ -110,8 +110,10 @@ def copy(eng: ContainerEngine, src: str, dst: str, *, follow_link: bool = False,
         raise InvalidArgumentError("copying between containers is not supported")
     if sc is not None:
         _copy_out(eng, sc, sp, dp, follow_link=follow_link, keep_ids=archive, out=stdout)
+        eng.event(eng.lookup(sc), "archive-path")  # moby's names for the two directions
     elif dc is not None:
         _copy_in(eng, sp, dc, dp, follow_link=follow_link, archive=archive, stdin=stdin)
+        eng.event(eng.lookup(dc), "extract-to-dir")
     else:
         raise InvalidArgumentError("must specify at least one container source")
 

@@ -42,12 +42,19 @@ def exec_in(eng: ContainerEngine, text: str, opts: ExecOptions) -> int:
     if not opts.command:
         raise SkiffError("exec requires at least 1 argument", exit_code=1)
     cid, rec, process, keys = prepare(eng, text, opts)
+    exec_id = {"execID": os.urandom(32).hex()}
+    command = " ".join(opts.command)  # moby: the entrypoint and its arguments, in the event's action
+    eng.event(rec, f"exec_create: {command}", exec_id)
+    eng.event(rec, f"exec_start: {command}", exec_id)
     try:
-        return _start(eng, cid, rec.host_config.runtime, process, opts, keys)
+        code = _start(eng, cid, rec.host_config.runtime, process, opts, keys)
     except SkiffError as e:
         if e.exit_code == 125:  # the process could not be set up: moby records 126 for a failed exec start
             e.exit_code = 126
         raise
+    if not opts.detach:
+        eng.event(rec, "exec_die", {**exec_id, "exitCode": str(code)})
+    return code
 
 
 def prepare(eng: ContainerEngine, text: str, opts: ExecOptions) -> tuple[str, ContainerRecord, Process, bytes]:

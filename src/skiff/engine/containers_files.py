@@ -65,6 +65,7 @@ def export(eng: ContainerEngine, text: str, out: BinaryIO) -> None:
         if not eng.cs.state(cid).st.is_live:
             with contextlib.suppress(SkiffError, OSError):
                 drv.unmount(cid)
+    eng.event(eng.cs.record(cid), "export")
 
 
 def export_file(eng: ContainerEngine, text: str, path: str) -> None:

@@ -38,9 +38,11 @@ def run_here(eng: ContainerEngine, cid: str, *, interactive: bool, tty: bool) ->
     with eng.cs.lock(cid):
         rec = eng.cs.record(cid)
         drv = eng.driver(rec.host_config.runtime)
+        eng.event(rec, "attach")  # docker/cli attaches before it starts the container
         try:
             bundle = prepare_bundle(eng, rec)
             pid = create_process(drv, cid, bundle, stdio)
+            eng.volume_events(rec, "mount")
             try:
                 connect(eng, rec, pid)
             except BaseException:
@@ -57,6 +59,7 @@ def run_here(eng: ContainerEngine, cid: str, *, interactive: bool, tty: bool) ->
             eng.cs.save_state(cid, State(status="running", pid=pid, monitor_pid=os.getpid(),
                                          monitor_start=proc_start_time(os.getpid()), started_at=now(),
                                          boot_id=boot_id()))
+            eng.event(rec, "start")
     if failed is not None:
         if rec.host_config.auto_remove:
             eng.remove(cid, force=True, volumes=True)

@@ -159,6 +159,7 @@ def probe(eng: ContainerEngine, text: str) -> int:
     result = {"Start": rfc3339_nano(start), "End": rfc3339_nano(time.time_ns()), "ExitCode": code,
               "Output": output}
     h = read(eng, cid) or {"Status": "starting", "FailingStreak": 0, "Log": []}
+    old = h.get("Status")
     if code == 0:
         h["FailingStreak"] = 0
         h["Status"] = "healthy"
@@ -173,6 +174,8 @@ def probe(eng: ContainerEngine, text: str) -> int:
     h["Log"] = [*(h.get("Log") or []), result][-MAX_LOG:]
     if eng.cs.state(cid).st is Status.RUNNING:  # not after a stop or a restart meanwhile
         _write(eng, cid, h)
+        if h["Status"] != old:  # moby logs each change
+            eng.event(rec, f"health_status: {h['Status']}")
     return STILL_STARTING if h["Status"] == "starting" else 0
 
 

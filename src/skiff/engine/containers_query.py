@@ -231,6 +231,7 @@ def top(eng: ContainerEngine, text: str, ps_args: list[str]) -> tuple[list[str],
         fields = line.split(None, len(header) - 1)
         if len(fields) > pcol and fields[pcol].isdigit() and int(fields[pcol]) in pids:
             rows.append(fields)
+    eng.event(eng.lookup(text), "top")
     return header, rows
 
 

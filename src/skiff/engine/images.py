@@ -32,17 +32,25 @@ class ImageEngine:
     def save(self, opts: SaveOptions, stdout: BinaryIO | None = None) -> None:
         from skiff.engine.image_io import ImageIO
 
+        ids = [self.ctx.store.resolve_image(n).id for n in opts.names]  # a missing one fails the save first
         ImageIO(self.ctx).save(opts, stdout)
+        for i in dict.fromkeys(ids):
+            self._event("save", i)
 
     def load(self, opts: LoadOptions, stdin: BinaryIO | None = None) -> LoadReport:
         from skiff.engine.image_io import ImageIO
 
-        return ImageIO(self.ctx).load(opts, stdin)
+        rep = ImageIO(self.ctx).load(opts, stdin)
+        for i in dict.fromkeys([*(self.ctx.store.resolve_image(n).id for n in rep.loaded), *rep.ids]):
+            self._event("load", i)
+        return rep
 
     def import_(self, opts: ImportOptions, stdin: BinaryIO | None = None) -> str:
         from skiff.engine.image_io import ImageIO
 
-        return ImageIO(self.ctx).import_(opts, stdin)
+        image_id = ImageIO(self.ctx).import_(opts, stdin)
+        self._event("import", image_id)
+        return image_id
 
     def bootstrap(self, opts: BootstrapOptions) -> str:
         from skiff.engine.bootstrap import bootstrap
@@ -125,7 +133,13 @@ class ImageEngine:
         if ref.digest:
             raise InvalidArgumentError(f"refusing to create a tag with a digest reference: {target}")
         store.tag(r.id, str(ref))
+        self._event("tag", r.id, ref.familiar())
         return r.id
+
+    def _event(self, action: str, image_id: str, name: str | None = None) -> None:
+        from skiff.events import image_event
+
+        image_event(self.ctx.runroot, action, image_id, image_id if name is None else name)
 
     def remove(self, names: list[str], force: bool = False) -> RemoveReport:
         """Docker's rmi: a name of an image with other names is only untagged; the last name or the ID
@@ -148,6 +162,7 @@ class ImageEngine:
         if matched is not None and (len(rec.names) + len(rec.digests) > 1 or (users and force)):
             store.untag(matched)
             report.untagged.append(reference.parse(matched, default_tag=False).familiar())
+            self._event("untag", rec.id)
             return
         if users:
             what = f"repository reference \"{text}\"" if matched else rec.short_id
@@ -160,6 +175,9 @@ class ImageEngine:
             report.untagged.append(reference.parse(n, default_tag=False).familiar())
         store.delete_image(rec.id)
         report.deleted.append(rec.id)
+        if rec.names or rec.digests:
+            self._event("untag", rec.id)
+        self._event("delete", rec.id)
 
     def prune(self, all: bool = False, filters: list[str] | None = None) -> PruneReport:
         store = self.ctx.store
@@ -176,9 +194,15 @@ class ImageEngine:
                 report.untagged.append(reference.parse(n).familiar())
             store.delete_image(r.id)
             report.deleted.append(r.id)
+            if r.names:
+                self._event("untag", r.id)
+            self._event("delete", r.id)
         before = store_usage(self.ctx)
         store.gc()  # also collects what crashed commands left behind
         report.reclaimed = max(0, before - store_usage(self.ctx))
+        from skiff.events import emit
+
+        emit(self.ctx.runroot, "image", "prune", "", {"reclaimed": str(report.reclaimed)})
         return report
 
 

@@ -87,7 +87,15 @@ def prune_containers(eng: ContainerEngine, filters: list[str]) -> PruneReport:
             continue
         rep.deleted.append(cid)
         rep.reclaimed += size
+    _pruned(eng, "container", rep.reclaimed)
     return rep
+
+
+def _pruned(eng: ContainerEngine, typ: str, reclaimed: int) -> None:
+    """Docker 20.10 logs each prune with the space it freed."""
+    from skiff.events import emit
+
+    emit(eng.runroot, typ, "prune", "", {"reclaimed": str(reclaimed)})
 
 
 def prune_volumes(eng: ContainerEngine, *, all: bool = False, filters: list[str] | None = None) -> PruneReport:
@@ -111,6 +119,7 @@ def prune_volumes(eng: ContainerEngine, *, all: bool = False, filters: list[str]
         eng.volumes.remove(v.name, [])
         rep.deleted.append(v.name)
         rep.reclaimed += size
+    _pruned(eng, "volume", rep.reclaimed)
     return rep
 
 

@@ -214,10 +214,20 @@ def pull(ctx: HasStore, o: PullOptions, events: Events | None = None) -> PullRep
                     raise
                 last = e
                 continue
+            _event(ctx, "pull", cand.familiar(), cand.familiar_name())
             return PullReport(str(cand), res.image_id, res.manifest_digest, res.repo_digest, res.downloaded,
                               res.skipped, res.up_to_date, res.layers)
     assert last is not None
     raise last
+
+
+def _event(ctx: HasStore, action: str, ref: str, name: str) -> None:
+    """moby logs pull and push with the familiar reference as the actor and its name as ``name``."""
+    runroot = getattr(ctx, "runroot", None)
+    if runroot is not None:
+        from skiff.events import image_event
+
+        image_event(runroot, action, ref, name)
 
 
 def ensure_image(ctx: HasStore, text: str, *, platform: str | None = None, policy: str = "missing",
@@ -272,4 +282,5 @@ def push(ctx: HasStore, o: PushOptions, events: Events | None = None) -> PushRep
     with open_client(ctx.root, o.registry, chunk_size=o.chunk_size) as client:
         res = push_from_store(client, ctx.store, rec, dest, events=events or (lambda k, e, v: None),
                               jobs=o.jobs)
+    _event(ctx, "push", dest.familiar(), dest.familiar_name())
     return PushReport(str(dest), dest.tag, res.manifest_digest, res.size, res.pushed, res.mounted, res.existing)

@@ -45,8 +45,15 @@ class Volume:
 
 
 class Volumes:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, runroot: Path | None = None) -> None:
         self.dir = Path(root) / "volumes"
+        self.runroot = runroot  # where `skiff events` reads: volume create and destroy are logged there
+
+    def _event(self, action: str, name: str) -> None:
+        if self.runroot is not None:
+            from skiff.events import emit
+
+            emit(self.runroot, "volume", action, name, {"driver": "local"})
 
     def _lock(self) -> AbstractContextManager[None]:
         from .containers_state import _flock
@@ -86,6 +93,7 @@ class Volumes:
             tmp = d / ".volume.json.tmp"
             tmp.write_text(json.dumps(meta))
             os.rename(tmp, d / "volume.json")
+        self._event("create", name)
         return self.get(name), True
 
     def list(self) -> builtins.list[Volume]:
@@ -108,6 +116,7 @@ class Volumes:
             gone = self.dir / f".rm-{name}-{os.getpid()}"
             os.rename(d, gone)
             remove_tree(gone)
+        self._event("destroy", name)
 
 
 def select(volumes: builtins.list[Volume], filters: builtins.list[str], used: set[str]) -> builtins.list[Volume]:

@@ -177,7 +177,15 @@ class NetworkManager:
                 raise ConflictError(f"network with name {name} already exists")
             rec = self._new_record(name, subnet, gateway, internal, labels or {}, default=False)
             self.store.put(rec)
-            return rec
+        self._event(rec, "create")
+        return rec
+
+    def _event(self, rec: NetworkRecord, action: str, container_id: str | None = None) -> None:
+        """A network event for `skiff events` (skiff.events), with the attributes moby gives them."""
+        from skiff.events import emit
+
+        attrs = {**({"container": container_id} if container_id else {}), "name": rec.name, "type": rec.driver}
+        emit(self.runroot, "network", action, rec.id, attrs)
 
     def _default_network(self) -> NetworkRecord:
         rec = self.store.get(DEFAULT_NETWORK)
@@ -231,6 +239,7 @@ class NetworkManager:
         links.delete_link(rec.bridge)
         self.store.delete(rec.name)
         self._apply_firewall()
+        self._event(rec, "destroy")
 
     def prune(self) -> builtins.list[str]:
         """Remove every user network without endpoints; returns their names."""
@@ -310,6 +319,7 @@ class NetworkManager:
                 with contextlib.suppress(Exception):  # best effort: the original error is the one to show
                     self._unplumb(rec, ep)
                 raise
+            self._event(rec, "connect", container_id)
             return self._attachment(rec, ep)
 
     def _free_ifname(self, container_id: str) -> str:
@@ -338,6 +348,7 @@ class NetworkManager:
         self._apply_firewall(removed=ep)
         if not rest:
             dnsproc.stop(self.runroot, rec.name)
+        self._event(rec, "disconnect", ep.container_id)
 
     def _attachment(self, rec: NetworkRecord, ep: Endpoint) -> Attachment:
         return Attachment(network=rec.name, container_id=ep.container_id, ip=ep.ip, gateway=rec.gateway,

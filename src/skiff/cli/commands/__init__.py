@@ -77,6 +77,8 @@ COMMANDS: dict[tuple[str, ...], CommandInfo] = {
     ("container", "ps"): CommandInfo(P + "container_ps", "List containers"),
     ("container", "ls"): CommandInfo(P + "container_ps", "List containers"),
     ("container", "list"): CommandInfo(P + "container_ps", "List containers"),
+    ("events",): CommandInfo(P + "events", "Get real time events from the server"),
+    ("system", "events"): CommandInfo(P + "events", "Get real time events from the server"),
     ("logs",): CommandInfo(P + "container_logs", "Fetch the logs of a container"),
     ("container", "logs"): CommandInfo(P + "container_logs", "Fetch the logs of a container"),
     ("attach",): CommandInfo(P + "container_attach", "Attach local standard input, output, and error streams to a running container"),
