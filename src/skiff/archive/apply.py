@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import BinaryIO
 
@@ -25,6 +26,9 @@ class ApplyResult:
     compression: str
     entries: int
     skipped: list[str] = field(default_factory=list)  # device nodes not created
+    # what Docker shows as a layer's size (moby's directory.Size of the unpacked diff): the bytes of its
+    # regular files and symlink targets, a hard link counted once, folders and devices as 0
+    content_size: int = 0
 
 
 def iter_entries(reader: LayerReader, what: str = "layer"):  # type: ignore[no-untyped-def]
@@ -79,11 +83,16 @@ def apply_layer(stream: BinaryIO, dest: Path, *, overlay_whiteouts: bool = False
     reader = LayerReader(stream, max_bytes=max_bytes, what=what)
     ex = Extractor(dest, ExtractOptions(overlay_whiteouts=overlay_whiteouts, allow_devices=allow_devices,
                                         uid=uid, gid=gid))
+    content = 0
     try:
         try:
             add = ex.add
             for e in iter_entries(reader, what):
                 add(e, reader)
+                if e.type == tarfmt.REG:
+                    content += e.size
+                elif e.type == tarfmt.SYM:
+                    content += len(os.fsencode(e.linkname))
         finally:
             ex.finish()
         reader.finish()
@@ -91,7 +100,7 @@ def apply_layer(stream: BinaryIO, dest: Path, *, overlay_whiteouts: bool = False
         reader.close()
     return ApplyResult(diff_id=Digest(reader.diff_id), digest=Digest(reader.digest), size=reader.size,
                        compressed_size=reader.compressed_size, compression=reader.compression,
-                       entries=ex.stats.entries, skipped=ex.stats.skipped)
+                       entries=ex.stats.entries, skipped=ex.stats.skipped, content_size=content)
 
 
 def list_layer(stream: BinaryIO, *, max_bytes: int | None = None) -> list[Entry]:

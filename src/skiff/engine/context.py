@@ -34,7 +34,7 @@ def unpack_layer(stream: BinaryIO, media_type: str, dest: Path) -> tuple[str, in
     limit = max(0, shutil.disk_usage(dest).free - (1 << 30))
     res = apply_layer(stream, dest, overlay_whiteouts=True, allow_devices=True, max_bytes=limit,
                       what=f"layer ({media_type})")
-    return str(res.diff_id), res.size
+    return str(res.diff_id), res.content_size  # the size Docker shows: file contents, not the tar stream
 
 
 class EngineContext:

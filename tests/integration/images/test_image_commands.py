@@ -118,3 +118,29 @@ def test_import_changes_and_stdin(skiff: Any, bb_tar: Any) -> None:
     assert cfg["Labels"] == {"a": "b", "c": "d"} and cfg["Env"] == ["X=y z"] and obj["Comment"] == "msg"
     cp = skiff("import", "-c", "FROM x", str(bb_tar), check=False)
     assert cp.returncode == 1 and "FROM is not a valid change command" in cp.stderr.decode()
+
+
+def test_size_is_dockers_file_content_size(bb: Any, tmp_path: Any) -> None:
+    """moby's layer size (directory.Size of the unpacked diff): regular files and symlink targets, a hard link
+    once, folders and the tar's headers and padding not at all."""
+    import io
+    import tarfile
+
+    tar = tmp_path / "sized.tar"
+    with tarfile.open(tar, "w") as t:
+        for name, kind, data in (("d", tarfile.DIRTYPE, b""), ("d/a", tarfile.REGTYPE, b"x" * 1000),
+                                 ("d/b", tarfile.LNKTYPE, b""), ("d/c", tarfile.SYMTYPE, b""),
+                                 ("e", tarfile.REGTYPE, b"")):
+            ti = tarfile.TarInfo(name)
+            ti.type = kind
+            ti.mode = 0o755 if kind == tarfile.DIRTYPE else 0o644
+            if kind == tarfile.LNKTYPE:
+                ti.linkname = "d/a"
+            if kind == tarfile.SYMTYPE:
+                ti.linkname = "a"  # one byte
+            ti.size = len(data)
+            t.addfile(ti, io.BytesIO(data) if data else None)
+    bb("import", str(tar), "sized")
+    (obj,) = json.loads(out(bb("image", "inspect", "sized")))
+    assert obj["Size"] == 1001
+    assert out(bb("images", "sized")).splitlines()[1].endswith(" 1kB")  # go-units, 3 significant digits

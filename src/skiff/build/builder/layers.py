@@ -55,11 +55,17 @@ class _Adopt:
         except OSError:
             dest.mkdir(exist_ok=True)
             return self.fallback(stream, media_type, dest)  # type: ignore[operator, no-any-return]
-        size = 0
+        size = 0  # as apply_layer's content_size (moby's directory.Size): a hard link counted once
+        seen: set[int] = set()
         for dirpath, _dirs, files in os.walk(dest):
             for n in files:
                 with contextlib.suppress(OSError):
-                    size += os.lstat(os.path.join(dirpath, n)).st_size
+                    st = os.lstat(os.path.join(dirpath, n))
+                    if st.st_nlink > 1:
+                        if st.st_ino in seen:
+                            continue
+                        seen.add(st.st_ino)
+                    size += st.st_size
         return self.diff_id, size
 
 
