@@ -224,8 +224,9 @@ class ImageIO:
             arch, os_name = None, None
             if opts.platform:
                 os_name, _, arch = opts.platform.partition("/")
-            created_by = f"skiff import {opts.source}"
-            comment = opts.message or f"Imported from {opts.source}"
+            # moby's ImportImage: no CreatedBy, and "Imported from -" for what docker/cli uploads (a file or stdin)
+            created_by = ""
+            comment = opts.message or "Imported from -"
             return commit_rootfs_image(self.ctx, rootfs, work, names=[name] if name else [],
                                        edits=config_edits, created_by=created_by, comment=comment,
                                        architecture=arch or None, os_name=os_name or None)

@@ -121,8 +121,15 @@ class ImageEngine:
                                         created_by=(h.created_by or "") if h else "",
                                         size=size, comment=(h.comment or "") if h else ""))
         entries.reverse()
-        if entries:
-            entries[0].id = r.id
+        img: ImageRecord | None = r
+        for e in entries:  # moby's ImageHistory: the newest entries get the image's ID, then its parents' (of
+            if img is None:  # `commit` and the legacy builder), one per entry, while the parent is in the store
+                break
+            e.id = img.id
+            try:
+                img = store.get_image(img.parent) if img.parent else None
+            except NotFoundError:
+                img = None
         return entries
 
     # ---- tag, remove, prune ----

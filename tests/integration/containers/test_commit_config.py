@@ -41,3 +41,17 @@ def test_commit_comment_author_healthcheck(sk, name):  # type: ignore[no-untyped
     finally:
         sk("rm", "-f", name)
         sk("rmi", f"{name}:v1", f"{name}:v2", check=False)
+
+
+def test_history_of_a_commit_names_its_parent(sk, name):  # type: ignore[no-untyped-def]
+    """moby's ImageHistory: the newest entry has the image's ID, the next its parent's (a commit records one)."""
+    sk("run", "--name", name, *NONE, "busybox", "sh", "-c", "echo hi > /f")
+    try:
+        sk("commit", "-m", "mine", name, f"{name}:v1")
+        rows = sk.out("history", "--no-trunc", "--format", "{{.ID}} {{.Comment}}", f"{name}:v1").splitlines()
+        new = sk.out("inspect", "-f", "{{.Id}}", f"{name}:v1").strip()
+        base = sk.out("inspect", "-f", "{{.Id}}", "busybox").strip()
+        assert rows == [f"{new} mine", f"{base} Imported from -"]
+    finally:
+        sk("rm", "-f", name)
+        sk("rmi", f"{name}:v1")

@@ -30,7 +30,7 @@ def test_format_flags(bb: Any) -> None:
     assert bb("image", "inspect", "-f", "{{json .Config.Cmd}} {{.Os}}", "busybox").stdout.decode() == \
         '["/bin/sh"] linux\n'
     assert bb("info", "-f", "{{.Images}}").stdout.decode().strip() == "1"
-    assert bb("history", "--format", "{{.CreatedBy}}", "busybox").stdout.decode().startswith("skiff import")
+    assert bb("history", "--format", "{{.CreatedBy}}|{{.Comment}}", "busybox").stdout.decode() == "|Imported from -\n"
     df = bb("system", "df", "--format", "{{.Type}} {{.TotalCount}}").stdout.decode().splitlines()
     assert df[0] == "Images 1"
     cp = bb("images", "--format", "{{.Nope", check=False)
