@@ -122,31 +122,47 @@ def endpoint_id(network_id: str, container_id: str) -> str:
 
 
 def _filters(items: list[str]) -> dict[str, list[str]]:
-    known = ("name", "id", "driver", "label", "scope", "type", "dangling")
-    out: dict[str, list[str]] = {}
-    for item in items:
-        k, sep, v = item.partition("=")
-        if not sep or k not in known:
-            raise InvalidArgumentError(f"invalid filter {item!r} (use one of {', '.join(known)}, as key=value)")
-        out.setdefault(k, []).append(v)
-    return out
+    from skiff.engine.filterargs import by_key
+
+    f = by_key(items, ("name", "id", "driver", "label", "scope", "type", "dangling"))
+    dangling = f.get("dangling", [])
+    if len(set(dangling)) > 1:
+        raise InvalidArgumentError('got more than one value for filter key "dangling"')
+    if dangling and dangling[0] not in ("0", "false", "1", "true"):
+        raise InvalidArgumentError('invalid value for filter \'dangling\', must be "true" (or "1"), or "false" '
+                                   '(or "0")')
+    for t in f.get("type", []):
+        if t not in ("builtin", "custom"):
+            raise InvalidArgumentError(f"invalid filter: 'type'='{t}'")
+    return f
+
+
+def _match(values: list[str], source: str) -> bool:
+    """moby's filters.Args.Match: equal, or an unanchored regular expression that matches (a bad one never)."""
+    for v in values:
+        if v == source:
+            return True
+        try:
+            if re.search(v, source):
+                return True
+        except re.error:
+            continue
+    return False
 
 
 def _matches(s: NetworkSummary, f: dict[str, list[str]]) -> bool:
-    def any_of(key: str, pred: Any) -> bool:
-        return key not in f or any(pred(v) for v in f[key])
-
+    """moby's FilterNetworks: driver and scope exactly, name and ID as Match, every label value, and type."""
     def label(v: str) -> bool:
         k, sep, val = v.partition("=")
         return k in s.labels and (not sep or s.labels[k] == val)
 
     builtin = s.name in ("bridge", *PSEUDO)
-    return (any_of("name", lambda v: re.search(re.escape(v), s.name) is not None)
-            and any_of("id", lambda v: s.id.startswith(v))
-            and any_of("driver", lambda v: v == s.driver)
+    return (("driver" not in f or s.driver in f["driver"])
+            and ("name" not in f or _match(f["name"], s.name))
+            and ("id" not in f or _match(f["id"], s.id))
             and all(label(v) for v in f.get("label", []))
-            and any_of("scope", lambda v: v == s.scope)
-            and any_of("type", lambda v: v == ("builtin" if builtin else "custom")))
+            and ("scope" not in f or s.scope in f["scope"])
+            and ("type" not in f or ("builtin" if builtin else "custom") in f["type"]))
 
 
 class NetworkAdmin:
@@ -180,10 +196,9 @@ class NetworkAdmin:
                 for r in recs]
         bridge = next((r.created for r in recs if r.default), "")
         rows += self._pseudo(bridge)
-        if "dangling" in f:
+        if f.get("dangling", ["false"])[0] in ("1", "true"):  # only unused custom networks ("false": all)
             used = {r.name for r in recs if self.mgr.store.ipam(r.name).endpoints}
-            want = f["dangling"][-1] in ("true", "1")
-            rows = [s for s in rows if s.name not in ("bridge", *PSEUDO) and (s.name not in used) == want]
+            rows = [s for s in rows if s.name not in ("bridge", *PSEUDO) and s.name not in used]
         return sorted((s for s in rows if _matches(s, f)), key=lambda s: s.name)
 
     def _record(self, name: str) -> NetworkRecord | None:

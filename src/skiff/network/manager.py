@@ -42,7 +42,9 @@ USER_POOL = "10.91.0.0/16"  # carved into /24s (podman uses 10.89)
 def _now() -> str:
     import time  # not datetime: nothing else on `skiff run`'s path imports it
 
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    sec, ns = divmod(time.time_ns(), 1_000_000_000)  # Go's RFC 3339 with nanoseconds, trailing zeros cut
+    frac = f"{ns:09d}".rstrip("0")
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(sec)) + (f".{frac}" if frac else "") + "Z"
 
 
 def mac_for(ip: str) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -57,6 +58,18 @@ def test_create_ls_inspect_rm_prune(skiff, net_env: str) -> None:  # type: ignor
     assert js["Name"] == "back" and js["Internal"] == "true"
     bad = skiff("network", "ls", "-f", "colour=red", check=False)
     assert bad.returncode == 1 and "invalid filter" in bad.stderr.decode()
+    # moby's FilterNetworks: name and id are regular expressions; dangling=false keeps every network
+    assert out(skiff("network", "ls", "-q", "--filter", "name=^fr.nt$")).split() == [front[:12]]
+    assert out(skiff("network", "ls", "-q", "--filter", "name=[")).split() == []  # a bad pattern matches nothing
+    names = out(skiff("network", "ls", "--format", "{{.Name}}", "-f", "dangling=false")).split()
+    assert names == ["back", "bridge", "front", "host", "none"]
+    assert out(skiff("network", "ls", "--format", "{{.Name}}", "-f", "dangling=1")).split() == ["back", "front"]
+    for args, message in ((("dangling=maybe",), "invalid value for filter 'dangling'"),
+                          (("dangling=1", "dangling=0"), 'got more than one value for filter key "dangling"'),
+                          (("type=other",), "invalid filter: 'type'='other'"),
+                          (("name",), "bad format of filter (expected name=value): name")):
+        cp = skiff("network", "ls", *(a for v in args for a in ("-f", v)), check=False)
+        assert cp.returncode == 1 and message in cp.stderr.decode() and cp.stdout == b"", (args, cp.stderr)
 
     data = json.loads(out(skiff("network", "inspect", "back", "bridge")))
     back, bridge = data
@@ -66,7 +79,7 @@ def test_create_ls_inspect_rm_prune(skiff, net_env: str) -> None:  # type: ignor
                             "Config": [{"Subnet": "10.231.40.0/24", "Gateway": "10.231.40.254"}]}
     assert back["Labels"] == {"tier": "back", "x": ""} and back["Containers"] == {}
     assert back["Options"]["com.docker.network.bridge.name"].startswith(net_env + "-")
-    assert back["Created"].endswith("Z")
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z", back["Created"])  # Go's RFC3339Nano
     assert bridge["Options"]["com.docker.network.bridge.name"] == net_env + "0"
     assert out(skiff("network", "inspect", "-f", "{{.Name}} {{(index .IPAM.Config 0).Subnet}}", nid[:10])) \
         .strip() == "back 10.231.40.0/24"
