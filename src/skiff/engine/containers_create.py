@@ -441,11 +441,39 @@ def cpu_info() -> tuple[int, str]:
     return ncpu, f"0-{ncpu - 1}"
 
 
+def exposed_ports(spec: str) -> list[str]:
+    """One ``--expose`` value as docker/cli reads it (``PORT[/PROTO]`` or ``START-END[/PROTO]``): a key per
+    port of the range; its errors in its words (nat.ParsePortRange, strconv.ParseUint)."""
+    from skiff.units import go_quote
+
+    if ":" in spec:
+        raise InvalidArgumentError(f"invalid port format for --expose: {spec}")
+    parts = spec.split("/")
+    port, proto = (parts[0], parts[1] or "tcp") if len(parts) > 1 else (spec, "tcp")
+
+    def uint16(text: str) -> int:
+        if not text.isascii() or not text.isdigit():
+            raise InvalidArgumentError(f"invalid range format for --expose: {spec}, error: strconv.ParseUint: "
+                                       f"parsing {go_quote(text)}: invalid syntax")
+        if int(text) > 65535:
+            raise InvalidArgumentError(f"invalid range format for --expose: {spec}, error: strconv.ParseUint: "
+                                       f"parsing {go_quote(text)}: value out of range")
+        return int(text)
+
+    if not port:
+        raise InvalidArgumentError(f"invalid range format for --expose: {spec}, error: empty string specified "
+                                   "for ports")
+    bounds = port.split("-")
+    start = uint16(bounds[0])
+    end = uint16(bounds[1]) if len(bounds) > 1 else start
+    if end < start:
+        raise InvalidArgumentError(f"invalid range format for --expose: {spec}, error: invalid range specified "
+                                   f"for port: {port}")
+    return [f"{n}/{proto}" for n in range(start, end + 1)]
+
+
 def _ports(opts: CreateOptions) -> tuple[list[str], dict[str, list[dict[str, str]]]]:
-    exposed = []
-    for e in opts.expose:
-        p, _, proto = e.partition("/")
-        exposed.append(f"{p}/{proto or 'tcp'}")
+    exposed = [p for e in opts.expose for p in exposed_ports(e)]
     bindings: dict[str, list[dict[str, str]]] = {}
     if opts.publish:
         from skiff.network.ports import parse_publish

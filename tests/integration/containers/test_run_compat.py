@@ -217,6 +217,14 @@ BAD_CREATE = [  # (options, Docker's words)
     (("--health-interval", "10us"), "Interval in Healthcheck cannot be less than 1ms"),
     (("--health-timeout", "x"), 'invalid argument "x" for "--health-timeout" flag: time: invalid duration "x"'),
     (("--health-retries", "-1"), "--health-retries cannot be negative"),
+    (("--expose", "80:80"), "invalid port format for --expose: 80:80"),
+    (("--expose", "abc"), 'invalid range format for --expose: abc, error: strconv.ParseUint: parsing "abc": '
+                          "invalid syntax"),
+    (("--expose", "70000"), 'invalid range format for --expose: 70000, error: strconv.ParseUint: parsing '
+                            '"70000": value out of range'),
+    (("--expose", "81-80"), "invalid range format for --expose: 81-80, error: invalid range specified for port: "
+                            "81-80"),
+    (("--expose", "/udp"), "invalid range format for --expose: /udp, error: empty string specified for ports"),
 ]
 
 
@@ -228,6 +236,14 @@ def test_bad_input_is_refused_at_create(sk, args, words, verb):  # type: ignore[
     err = cp.stderr.decode().strip()
     assert cp.returncode == 125 and err.startswith("Error: ") and words in err and len(err.splitlines()) == 1
     assert sk.out("ps", "-aq") == before
+
+
+def test_expose_ranges_are_one_key_per_port(sk, name):  # type: ignore[no-untyped-def]
+    sk("create", "--name", name, *NONE, "--expose", "100-102/udp", "--expose", "7", "busybox")
+    try:
+        assert sorted(_inspect(sk, name)["Config"]["ExposedPorts"]) == ["100/udp", "101/udp", "102/udp", "7/tcp"]
+    finally:
+        sk("rm", name)
 
 
 def test_shm_size_zero_is_the_default(sk):  # type: ignore[no-untyped-def]
