@@ -488,9 +488,10 @@ class ContainerEngine:
             self._try(lambda: drv.resume(cid))
         if timeout is None:
             timeout = rec.config.stop_timeout if rec.config.stop_timeout is not None else 10
-        if timeout != 0:  # each kill event goes before its signal: the exit's "die" cannot come first
-            self.event(rec, "kill", {"signal": str(sig)})
-            self._try(lambda: drv.kill(cid, sig))
+        # moby's containerStop: the stop signal first, even with -t 0; each kill event goes before its signal,
+        # so that the exit's "die" cannot come first
+        self.event(rec, "kill", {"signal": str(sig)})
+        self._try(lambda: drv.kill(cid, sig))
         if timeout < 0:  # no forced kill: wait as long as the container takes
             while not self._wait_gone(st.pid, 3600):
                 pass

@@ -49,11 +49,12 @@ def test_detached_lifecycle_and_exec(sk, name):  # type: ignore[no-untyped-def]
     msgs = _events(sk, "--filter", f"container={cid}")
     assert _actions(msgs, cid) == [
         "create", "start", "exec_create: sh -c exit 2", "exec_start: sh -c exit 2", "exec_die", "pause",
-        "unpause", "rename", "kill", "die", "stop", "start", "kill", "die", "destroy"]
+        "unpause", "rename", "kill", "kill", "die", "stop", "start", "kill", "die", "destroy"]
     by = {m["Action"]: m["Actor"]["Attributes"] for m in msgs}
     assert by["rename"]["oldName"] == "/" + name and by["rename"]["name"] == name + "-2"
     assert by["exec_die"]["exitCode"] == "2" and re.fullmatch("[0-9a-f]{64}", by["exec_die"]["execID"])
     assert by["kill"]["signal"] == "9" and by["die"]["exitCode"] == "137"
+    assert [m["Actor"]["Attributes"]["signal"] for m in msgs if m["Action"] == "kill"] == ["15", "9", "9"]
 
 
 def test_volume_mount_and_unmount(sk, name):  # type: ignore[no-untyped-def]
