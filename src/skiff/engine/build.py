@@ -314,6 +314,7 @@ def build(ctx: EngineContext, opts: BuildOptions, out: TextIO, *,
     if memo is not None:
         image_id = memo.replay(ctx.root, opts, out)
         if image_id is not None:
+            _tag_events(ctx, image_id, opts.tags)
             return BuildReport(image_id=image_id, tags=opts.tags, steps=0, cached=0, seconds=time.monotonic() - t0)
     from skiff.build.builder import Builder
 
@@ -331,7 +332,18 @@ def build(ctx: EngineContext, opts: BuildOptions, out: TextIO, *,
         if opts.tags:
             names = [opts.tags[0]]
         ImageIO(ctx).save(SaveOptions(names=names, output=dest, format=f"{kind}-archive"))
+    _tag_events(ctx, report.image_id, opts.tags)
     return report
+
+
+def _tag_events(ctx: EngineContext, image_id: str, tags: tuple[str, ...]) -> None:
+    """The image "tag" event of each -t, as the daemon logs a build's tags (`skiff events`)."""
+    if tags:
+        from skiff.events import image_event
+        from skiff.oci.reference import parse
+
+        for t in tags:
+            image_event(ctx.runroot, "tag", image_id, parse(t).familiar())
 
 
 def parse_output(spec: str) -> tuple[str, str]:

@@ -163,3 +163,14 @@ def test_network_events(sk, name):  # type: ignore[no-untyped-def]
     assert msgs[0]["Actor"]["Attributes"] == {"name": net, "type": "bridge"}
     cid = msgs[1]["Actor"]["Attributes"]["container"]
     assert len(cid) == 64 and msgs[2]["Actor"]["Attributes"] == {"container": cid, "name": net, "type": "bridge"}
+
+
+def test_build_tags_are_logged(sk, name, tmp_path):  # type: ignore[no-untyped-def]
+    (tmp_path / "Dockerfile").write_text("FROM busybox\nLABEL k=v\n")
+    for _ in range(2):  # the second build is answered from the build memo: its tag is logged too
+        sk("build", "-q", "-t", f"{name}:1", "-t", f"{name}:2", str(tmp_path))
+    image_id = sk.out("inspect", "-f", "{{.Id}}", f"{name}:1").strip()
+    msgs = _events(sk, "--filter", "type=image", "--filter", f"image={name}")
+    assert [(m["Action"], m["Actor"]["ID"], m["Actor"]["Attributes"]["name"]) for m in msgs] == \
+        [("tag", image_id, f"{name}:1"), ("tag", image_id, f"{name}:2")] * 2
+    sk("rmi", f"{name}:1", f"{name}:2")
