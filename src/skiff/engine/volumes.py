@@ -124,7 +124,7 @@ def select(volumes: builtins.list[Volume], filters: builtins.list[str], used: se
     expression, as moby's filters.Match), ``label`` (``KEY`` or ``KEY=VALUE``); values of one key are ORed."""
     from .filterargs import by_key as parse
 
-    by_key = parse(filters, ("dangling", "driver", "name", "label"), booleans=("dangling",))
+    by_key = parse(filters, ("dangling", "driver", "name", "label"))
 
     def name_matches(pattern: str, name: str) -> bool:
         try:
@@ -136,10 +136,16 @@ def select(volumes: builtins.list[Volume], filters: builtins.list[str], used: se
         k, eq, v = spec.partition("=")
         return k in labels and (not eq or labels[k] == v)
 
+    # moby's filtersToBy: a true value wins, else a false one; with neither, the values are refused
+    dangling = None
+    if "dangling" in by_key:
+        values = by_key["dangling"]
+        dangling = any(d in ("1", "true") for d in values)
+        if not dangling and not any(d in ("0", "false") for d in values):
+            raise InvalidArgumentError(f"invalid filter 'dangling=[{' '.join(values)}]'")
     out = []
     for vol in volumes:
-        if "dangling" in by_key and not any((vol.name not in used) == (d.lower() in ("1", "true"))
-                                             for d in by_key["dangling"]):
+        if dangling is not None and (vol.name not in used) != dangling:
             continue
         if "driver" in by_key and vol.driver not in by_key["driver"]:
             continue

@@ -93,6 +93,15 @@ def test_volume_ls_labels_and_filters(sk, name):  # type: ignore[no-untyped-def]
             [f"{name}_a", f"{name}_b"]
         assert sk.out("volume", "ls", "-q", "-f", "label=a=1").split() == [f"{name}_a"]
         assert f"{name}_b" in sk.out("volume", "ls", "-q", "-f", "dangling=true").split()
+        sk("create", "--name", name, *NONE, "-v", f"{name}_a:/a", "busybox")  # a in use, b dangling
+        try:
+            mine = [f"{name}_a", f"{name}_b"]
+            for flags, want in ((("dangling=true",), [f"{name}_b"]), (("dangling=0",), [f"{name}_a"]),
+                                (("dangling=false", "dangling=1"), [f"{name}_b"])):  # moby: true wins
+                got = sk.out("volume", "ls", "-q", *(a for f in flags for a in ("-f", f))).split()
+                assert [v for v in got if v in mine] == want, flags
+        finally:
+            sk("rm", name)
         assert sk("volume", "ls", "-f", "colour=red", check=False).returncode == 1
     finally:
         sk("volume", "rm", f"{name}_a", f"{name}_b")
