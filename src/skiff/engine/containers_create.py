@@ -193,6 +193,7 @@ def build_record(eng: ContainerEngine, opts: CreateOptions, image: Any, image_co
         oom_kill_disable=opts.oom_kill_disable, oom_score_adj=opts.oom_score_adj or 0, sysctls=sysctls,
         devices=devices, volumes_from=list(opts.volumes_from) or None, pid_mode=modes["pid"],
         ipc_mode=modes["ipc"], uts_mode=modes["uts"], cgroupns_mode=modes["cgroupns"],
+        userns_mode=modes["userns"],
         container_id_file=opts.cidfile or "", cpuset_mems=opts.cpuset_mems or "", **blkio,
         cgroup_parent=cgroup_parent_path(opts.cgroup_parent),
         device_cgroup_rules=rules or None, annotations=parse_labels(opts.annotations),
@@ -240,6 +241,7 @@ def _namespace_modes(eng: ContainerEngine, opts: CreateOptions) -> dict[str, str
              "ipc": parse_namespace_mode(opts.ipc, "--ipc", kinds=("", "none", "private", "shareable", "host",
                                                                    "container")) or "private",
              "uts": parse_namespace_mode(opts.uts, "--uts", kinds=("", "host")),
+             "userns": parse_namespace_mode(opts.userns, "--userns", kinds=("", "host")),
              "cgroupns": parse_namespace_mode(opts.cgroupns, "--cgroupns", kinds=("", "host", "private"))
              or "private"}
     if modes["uts"] == "host" and opts.hostname:

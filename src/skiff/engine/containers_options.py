@@ -76,6 +76,7 @@ class CreateOptions:
     pid: str | None = None
     ipc: str | None = None
     uts: str | None = None
+    userns: str | None = None  # "" or "host": skiff has no user-namespace remapping to opt out of
     cgroupns: str | None = None
     devices: list[str] = field(default_factory=list)
     volumes_from: list[str] = field(default_factory=list)
@@ -442,7 +443,8 @@ def parse_namespace_mode(value: str | None, flag: str, *, kinds: tuple[str, ...]
     v = value or ""
     if v in kinds or (v.startswith("container:") and "container" in kinds and v != "container:"):
         return v
-    what = {"--pid": "PID", "--uts": "UTS", "--ipc": "IPC", "--cgroupns": "cgroup namespace"}[flag]
+    what = {"--pid": "PID", "--uts": "UTS", "--ipc": "IPC", "--cgroupns": "cgroup namespace",
+            "--userns": "USER"}[flag]
     raise InvalidArgumentError(f"{flag}: invalid {what} mode")
 
 

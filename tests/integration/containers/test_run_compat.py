@@ -196,6 +196,7 @@ BAD_CREATE = [  # (options, Docker's words)
     (("--ipc", "container:"), "--ipc: invalid IPC mode"),
     (("--uts", "container:x"), "--uts: invalid UTS mode"),
     (("--cgroupns", "x"), "--cgroupns: invalid cgroup namespace mode"),
+    (("--userns", "keep-id"), "--userns: invalid USER mode"),
     (("--uts", "host", "-h", "x"), "Conflicting options: hostname and the UTS mode"),
     (("--ipc", "container:nosuch_ctr"), "No such container: nosuch_ctr"),
     (("--volumes-from", "nosuch_ctr"), "No such container: nosuch_ctr"),
@@ -236,6 +237,14 @@ def test_bad_input_is_refused_at_create(sk, args, words, verb):  # type: ignore[
     err = cp.stderr.decode().strip()
     assert cp.returncode == 125 and err.startswith("Error: ") and words in err and len(err.splitlines()) == 1
     assert sk.out("ps", "-aq") == before
+
+
+def test_userns_host_is_recorded(sk, name):  # type: ignore[no-untyped-def]
+    sk("create", "--name", name, *NONE, "--userns", "host", "busybox")
+    try:
+        assert _inspect(sk, name)["HostConfig"]["UsernsMode"] == "host"
+    finally:
+        sk("rm", name)
 
 
 def test_expose_ranges_are_one_key_per_port(sk, name):  # type: ignore[no-untyped-def]
