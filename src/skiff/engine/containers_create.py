@@ -122,6 +122,7 @@ def build_record(eng: ContainerEngine, opts: CreateOptions, image: Any, image_co
     if dup:
         raise InvalidArgumentError(f"Duplicate mount point: {dup}")
     inherited = _volumes_from(eng, opts.volumes_from, set(targets))
+    _check_storage(eng, opts, specs, image_config)
     for s in mount_specs:
         if s.type == "bind" and not os.path.exists(s.source):
             raise InvalidArgumentError(f'invalid mount config for type "bind": bind source path does not '
@@ -193,7 +194,7 @@ def build_record(eng: ContainerEngine, opts: CreateOptions, image: Any, image_co
         oom_kill_disable=opts.oom_kill_disable, oom_score_adj=opts.oom_score_adj or 0, sysctls=sysctls,
         devices=devices, volumes_from=list(opts.volumes_from) or None, pid_mode=modes["pid"],
         ipc_mode=modes["ipc"], uts_mode=modes["uts"], cgroupns_mode=modes["cgroupns"],
-        userns_mode=modes["userns"],
+        userns_mode=modes["userns"], volume_driver=opts.volume_driver or "",
         container_id_file=opts.cidfile or "", cpuset_mems=opts.cpuset_mems or "", **blkio,
         cgroup_parent=cgroup_parent_path(opts.cgroup_parent),
         device_cgroup_rules=rules or None, annotations=parse_labels(opts.annotations),
@@ -250,6 +251,25 @@ def _namespace_modes(eng: ContainerEngine, opts: CreateOptions) -> dict[str, str
         if mode.startswith("container:"):
             eng.cs.resolve(mode.partition(":")[2])  # NotFoundError: "No such container: NAME"
     return modes
+
+
+def _check_storage(eng: ContainerEngine, opts: CreateOptions, specs: list[Any], image_config: Any) -> None:
+    """--storage-opt: skiff's overlay has no per-container quota (Docker's overlay2 has one only on xfs with
+    pquota, and says so); --volume-driver: only the local driver exists, as a daemon without plugins has."""
+    for o in opts.storage_opt:
+        if "=" not in o:
+            raise InvalidArgumentError("invalid storage option")
+    if opts.storage_opt:
+        if eng.store.driver.name == "overlay":
+            raise InvalidArgumentError("--storage-opt is supported only for overlay over xfs with 'pquota' mount "
+                                       "option")
+        raise InvalidArgumentError(f"--storage-opt is not supported by the {eng.store.driver.name} storage driver")
+    driver = opts.volume_driver or "local"
+    if driver != "local":
+        named = [s.source or "" for s in specs if s.type == "volume"]
+        if named or image_config.config.volumes:  # each volume it would create is looked up in the plugin
+            raise InvalidArgumentError(f"create {named[0] if named and named[0] else 'volume'}: error looking up "
+                                       f'volume plugin {driver}: plugin "{driver}" not found')
 
 
 def cgroup_parent_path(value: str | None) -> str:

@@ -156,6 +156,7 @@ class HostConfig:
     ipc_mode: str = jfield("IpcMode", default="private", keep_empty=True)
     uts_mode: str = jfield("UTSMode", default="", keep_empty=True)
     userns_mode: str = jfield("UsernsMode", default="", keep_empty=True)
+    volume_driver: str = jfield("VolumeDriver", default="", keep_empty=True)
     cgroupns_mode: str = jfield("CgroupnsMode", default="private", keep_empty=True)
     container_id_file: str = jfield("ContainerIDFile", default="", keep_empty=True)
     cpuset_mems: str = jfield("CpusetMems", default="", keep_empty=True)

@@ -77,6 +77,8 @@ class CreateOptions:
     ipc: str | None = None
     uts: str | None = None
     userns: str | None = None  # "" or "host": skiff has no user-namespace remapping to opt out of
+    storage_opt: list[str] = field(default_factory=list)
+    volume_driver: str | None = None
     cgroupns: str | None = None
     devices: list[str] = field(default_factory=list)
     volumes_from: list[str] = field(default_factory=list)

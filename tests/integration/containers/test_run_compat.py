@@ -197,6 +197,10 @@ BAD_CREATE = [  # (options, Docker's words)
     (("--uts", "container:x"), "--uts: invalid UTS mode"),
     (("--cgroupns", "x"), "--cgroupns: invalid cgroup namespace mode"),
     (("--userns", "keep-id"), "--userns: invalid USER mode"),
+    (("--storage-opt", "size=1G"), "--storage-opt is supported only for overlay over xfs with 'pquota' mount option"),
+    (("--storage-opt", "size"), "invalid storage option"),
+    (("--volume-driver", "nfs", "-v", "data:/d"), 'create data: error looking up volume plugin nfs: plugin "nfs" '
+                                                  "not found"),
     (("--uts", "host", "-h", "x"), "Conflicting options: hostname and the UTS mode"),
     (("--ipc", "container:nosuch_ctr"), "No such container: nosuch_ctr"),
     (("--volumes-from", "nosuch_ctr"), "No such container: nosuch_ctr"),
@@ -239,10 +243,11 @@ def test_bad_input_is_refused_at_create(sk, args, words, verb):  # type: ignore[
     assert sk.out("ps", "-aq") == before
 
 
-def test_userns_host_is_recorded(sk, name):  # type: ignore[no-untyped-def]
-    sk("create", "--name", name, *NONE, "--userns", "host", "busybox")
+def test_userns_and_volume_driver_are_recorded(sk, name):  # type: ignore[no-untyped-def]
+    sk("create", "--name", name, *NONE, "--userns", "host", "--volume-driver", "nfs", "busybox")  # no volume
     try:
-        assert _inspect(sk, name)["HostConfig"]["UsernsMode"] == "host"
+        hc = _inspect(sk, name)["HostConfig"]
+        assert hc["UsernsMode"] == "host" and hc["VolumeDriver"] == "nfs"
     finally:
         sk("rm", name)
 

@@ -133,6 +133,8 @@ def add_create_flags(p: argparse.ArgumentParser) -> None:
     a("--ipc", help="IPC mode to use")
     a("--uts", help="UTS namespace to use")
     a("--userns", help="User namespace to use (host: the host's, as without a daemon's userns-remap)")
+    a("--storage-opt", action="append", default=[], help="Storage driver options for the container")
+    a("--volume-driver", help="Optional volume driver for the container (local)")
     a("--cgroupns", help='Cgroup namespace to use (host|private)')
     a("--device", action="append", default=[], help="Add a host device to the container")
     a("--volumes-from", action="append", default=[], help="Mount volumes from the specified container(s)")
@@ -198,7 +200,8 @@ def create_options(args: argparse.Namespace) -> Any:
         oom_score_adj=args.oom_score_adj, oom_kill_disable=args.oom_kill_disable, cpu_period=args.cpu_period,
         cpu_quota=args.cpu_quota, memory_reservation=args.memory_reservation,
         memory_swappiness=None if args.memory_swappiness == -1 else args.memory_swappiness,
-        domainname=args.domainname, pid=args.pid, ipc=args.ipc, uts=args.uts, userns=args.userns, cgroupns=args.cgroupns,
+        domainname=args.domainname, pid=args.pid, ipc=args.ipc, uts=args.uts, userns=args.userns,
+        cgroupns=args.cgroupns, storage_opt=args.storage_opt, volume_driver=args.volume_driver,
         devices=args.device, volumes_from=args.volumes_from, cidfile=args.cidfile, cpuset_mems=args.cpuset_mems,
         blkio_weight=args.blkio_weight, blkio_weight_device=args.blkio_weight_device,
         device_read_bps=args.device_read_bps, device_write_bps=args.device_write_bps,
