@@ -342,8 +342,9 @@ def _tag_events(ctx: EngineContext, image_id: str, tags: tuple[str, ...]) -> Non
         from skiff.events import image_event
         from skiff.oci.reference import parse
 
+        labels = ctx.store.image_config(ctx.store.get_image(image_id)).config.labels or {}
         for t in tags:
-            image_event(ctx.runroot, "tag", image_id, parse(t).familiar())
+            image_event(ctx.runroot, "tag", image_id, parse(t).familiar(), labels)
 
 
 def parse_output(spec: str) -> tuple[str, str]:

@@ -140,13 +140,21 @@ class ImageEngine:
         if ref.digest:
             raise InvalidArgumentError(f"refusing to create a tag with a digest reference: {target}")
         store.tag(r.id, str(ref))
-        self._event("tag", r.id, ref.familiar())
+        self._event("tag", r, ref.familiar())
         return r.id
 
-    def _event(self, action: str, image_id: str, name: str | None = None) -> None:
+    def _event(self, action: str, image: str | ImageRecord, name: str | None = None) -> None:
+        """moby's LogImageEvent: the image's labels and ``name`` (its ID when no reference is involved)."""
         from skiff.events import image_event
 
-        image_event(self.ctx.runroot, action, image_id, image_id if name is None else name)
+        store = self.ctx.store
+        try:
+            rec = store.get_image(image) if isinstance(image, str) else image
+            labels = dict(store.image_config(rec).config.labels or {})
+        except (SkiffError, OSError):  # gone already: the event without labels
+            labels = {}
+        image_id = image if isinstance(image, str) else image.id
+        image_event(self.ctx.runroot, action, image_id, image_id if name is None else name, labels)
 
     def remove(self, names: list[str], force: bool = False) -> RemoveReport:
         """Docker's rmi: a name of an image with other names is only untagged; the last name or the ID
@@ -169,7 +177,7 @@ class ImageEngine:
         if matched is not None and (len(rec.names) + len(rec.digests) > 1 or (users and force)):
             store.untag(matched)
             report.untagged.append(reference.parse(matched, default_tag=False).familiar())
-            self._event("untag", rec.id)
+            self._event("untag", rec)
             return
         if users:
             what = f"repository reference \"{text}\"" if matched else rec.short_id
@@ -183,8 +191,8 @@ class ImageEngine:
         store.delete_image(rec.id)
         report.deleted.append(rec.id)
         if rec.names or rec.digests:
-            self._event("untag", rec.id)
-        self._event("delete", rec.id)
+            self._event("untag", rec)
+        self._event("delete", rec)
 
     def prune(self, all: bool = False, filters: list[str] | None = None) -> PruneReport:
         store = self.ctx.store
@@ -202,8 +210,8 @@ class ImageEngine:
             store.delete_image(r.id)
             report.deleted.append(r.id)
             if r.names:
-                self._event("untag", r.id)
-            self._event("delete", r.id)
+                self._event("untag", r)
+            self._event("delete", r)
         before = store_usage(self.ctx)
         store.gc()  # also collects what crashed commands left behind
         report.reclaimed = max(0, before - store_usage(self.ctx))

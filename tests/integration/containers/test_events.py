@@ -171,6 +171,9 @@ def test_build_tags_are_logged(sk, name, tmp_path):  # type: ignore[no-untyped-d
         sk("build", "-q", "-t", f"{name}:1", "-t", f"{name}:2", str(tmp_path))
     image_id = sk.out("inspect", "-f", "{{.Id}}", f"{name}:1").strip()
     msgs = _events(sk, "--filter", "type=image", "--filter", f"image={name}")
-    assert [(m["Action"], m["Actor"]["ID"], m["Actor"]["Attributes"]["name"]) for m in msgs] == \
-        [("tag", image_id, f"{name}:1"), ("tag", image_id, f"{name}:2")] * 2
-    sk("rmi", f"{name}:1", f"{name}:2")
+    assert [(m["Action"], m["Actor"]["ID"], m["Actor"]["Attributes"]) for m in msgs] == \
+        [("tag", image_id, {"k": "v", "name": f"{name}:1"}), ("tag", image_id, {"k": "v", "name": f"{name}:2"})] * 2
+    sk("tag", f"{name}:1", f"{name}:3")  # `tag` logs the image's labels too, as moby's LogImageEvent does
+    sk("rmi", f"{name}:1", f"{name}:2", f"{name}:3")
+    attrs = [m["Actor"]["Attributes"] for m in _events(sk, "--filter", f"image={image_id}")]
+    assert {"k": "v", "name": f"{name}:3"} in attrs and {"k": "v", "name": image_id} in attrs  # tag; untag
