@@ -23,6 +23,8 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
 
+    from skiff.follow import FileTail
+
 MAX_SIZE = 1 << 20
 TYPES = ("container", "image", "volume", "network", "daemon", "plugin", "node", "service", "secret", "config")
 
@@ -118,8 +120,10 @@ def _parse(data: bytes) -> tuple[list[dict[str, object]], int]:
     return out, end
 
 
-def read_all(runroot: str | os.PathLike[str]) -> tuple[list[dict[str, object]], Follower]:
-    """Every event logged (the rotated file's first) and a :class:`Follower` from the end of what was read."""
+def read_all(runroot: str | os.PathLike[str]) -> tuple[list[dict[str, object]], FileTail]:
+    """Every event logged (the rotated file's first) and a follower from the end of what was read."""
+    from skiff.follow import FileTail
+
     path = log_path(runroot)
     out: list[dict[str, object]] = []
     try:
@@ -127,56 +131,13 @@ def read_all(runroot: str | os.PathLike[str]) -> tuple[list[dict[str, object]], 
             out += _parse(f.read())[0]
     except FileNotFoundError:
         pass
-    follower = Follower(path)
+    follower = FileTail(path, 0, _parse, _rotated)
     out += follower.read()
     return out, follower
 
 
-class Follower:
-    """New lines of the log as they are appended, through its rotations: the open file is read to its end
-    before the new one is taken."""
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self.offset = 0
-        self.fd: int | None = None
-        self._open()
-
-    def _open(self) -> None:
-        try:
-            self.fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
-        except FileNotFoundError:
-            self.fd = None
-        self.offset = 0
-
-    def _drain(self) -> list[dict[str, object]]:
-        if self.fd is None:
-            return []
-        data = b""
-        while chunk := os.pread(self.fd, 1 << 20, self.offset + len(data)):
-            data += chunk
-        out, used = _parse(data)
-        self.offset += used
-        return out
-
-    def read(self) -> list[dict[str, object]]:
-        out = self._drain()
-        try:
-            ino = os.stat(self.path).st_ino
-        except FileNotFoundError:
-            return out
-        if self.fd is None or os.fstat(self.fd).st_ino != ino:  # rotated (or made): finish the old, take the new
-            out += self._drain()
-            if self.fd is not None:
-                os.close(self.fd)
-            self._open()
-            out += self._drain()
-        return out
-
-    def close(self) -> None:
-        if self.fd is not None:
-            os.close(self.fd)
-            self.fd = None
+def _rotated(path: str) -> list[str]:
+    return [path + ".1"] if os.path.exists(path + ".1") else []
 
 
 # -- filters (moby daemon/events/filter.go) ----------------------------------------------------------------

@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 import time
 
+from skiff.follow import FileTail
+
 try:
     from _json import encode_basestring_ascii as _quote
 except ImportError:  # pragma: no cover - CPython always has _json
@@ -135,63 +137,9 @@ def rotated(path: str) -> list[str]:
     return [f"{path}.{n}" for n in nums]
 
 
-def _inode(path: str) -> int | None:
-    try:
-        return os.stat(path).st_ino
-    except OSError:
-        return None
-
-
-class LogTail:
+class LogTail(FileTail):
     """Follows a json-file log through its rotations (``logs -f``): the open file is read to its end before
     the new one at ``path`` is taken, and a log cut back (max-file 1) is read again from its start."""
 
     def __init__(self, path: str, offset: int) -> None:
-        self.path = path
-        self.offset = offset
-        self.fd: int | None = None
-        self._open()
-
-    def _open(self) -> None:
-        try:
-            self.fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
-        except FileNotFoundError:
-            self.fd = None
-
-    def _drain(self) -> list[tuple[str, str, str]]:
-        if self.fd is None:
-            return []
-        if os.fstat(self.fd).st_size < self.offset:  # cut back: rotated with max-file 1
-            self.offset = 0
-        data = b""
-        while chunk := os.pread(self.fd, 1 << 20, self.offset + len(data)):
-            data += chunk
-        out, used = _parse(data)
-        self.offset += used
-        return out
-
-    def read(self) -> list[tuple[str, str, str]]:
-        out = self._drain()
-        try:
-            ino = os.stat(self.path).st_ino
-        except FileNotFoundError:
-            return out
-        if self.fd is None or os.fstat(self.fd).st_ino != ino:  # rotated: finish the old file, take the new
-            out += self._drain()
-            old = None
-            if self.fd is not None:
-                old = os.fstat(self.fd).st_ino
-                os.close(self.fd)
-            files = rotated(self.path)
-            at = next((i for i, f in enumerate(files) if _inode(f) == old), None)
-            for f in files[at + 1:] if at is not None else []:  # filled and rotated since the last read
-                out += read_entries(f)[0]
-            self.offset = 0
-            self._open()
-            out += self._drain()
-        return out
-
-    def close(self) -> None:
-        if self.fd is not None:
-            os.close(self.fd)
-            self.fd = None
+        super().__init__(path, offset, _parse, rotated)

@@ -11,33 +11,14 @@ skiff's "Error: " prefix, which is added here. Where skiff keeps a later Docker'
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from helpers.listing import cells, normalise
+
 NONE = ("--network", "none")
-
-_SUBS = [
-    (re.compile(r"\b[0-9a-f]{64}\b"), "<FULLID>"),
-    (re.compile(r"\b[0-9a-f]{12}\b"), "<ID>"),
-    (re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)? [+-]\d{4} [A-Z]+"), "<TIME>"),
-    (re.compile(r"(Less than a second|About a minute|About an hour|\d+ (seconds?|minutes?|hours?))"), "<DUR>"),
-    (re.compile(r'/[^\s"]*?/volumes/'), "<VOLUMES>/"),
-    (re.compile(r"\b\d+(\.\d+)?(B|kB|MB|GB|KiB|MiB|GiB)\b"), "<SIZE>"),
-]
-
-
-def normalise(text: str) -> str:
-    for rx, sub in _SUBS:
-        text = rx.sub(sub, text)
-    return text
-
-
-def cells(text: str) -> list[str]:
-    """A table's lines with the padding between cells (3 spaces or more) as " | "."""
-    return [re.sub(r" {3,}", " | ", ln).rstrip() for ln in text.splitlines()]
 
 
 @pytest.fixture(scope="module")

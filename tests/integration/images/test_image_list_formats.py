@@ -2,39 +2,19 @@
 
 The expected outputs were printed by a private Docker 20.10.24 daemon for the same images and containers, with
 what differs between two runs (IDs, times, ages, sizes) replaced by placeholders (``normalise``). Docker prints
-its own errors without skiff's "Error: " prefix, which is added here. Sizes themselves differ from Docker's where
-the store counts a layer differently (see the audit report), so the system df test computes them from
+its own errors without skiff's "Error: " prefix, which is added here. The system df test computes the sizes from
 `image inspect` and checks Docker's arithmetic and formats (go-units HumanSize, 4 significant digits).
 """
 
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
+from helpers.listing import cells, normalise
 from skiff.cli.commands._fmt import human_size
 
 NONE = ("--network", "none")
-
-_SUBS = [
-    (re.compile(r"\b[0-9a-f]{64}\b"), "<FULLID>"),
-    (re.compile(r"\b[0-9a-f]{12}\b"), "<ID>"),
-    (re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)? [+-]\d{4} [A-Z]+"), "<TIME>"),
-    (re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(Z|[+-]\d\d:\d\d)"), "<RFC3339>"),
-    (re.compile(r"(Less than a second|About a minute|About an hour|\d+ (seconds?|minutes?|hours?))"), "<DUR>"),
-    (re.compile(r"\b\d+(\.\d+)?(B|kB|MB|GB)\b"), "<SIZE>"),
-]
-
-
-def normalise(text: str) -> str:
-    for rx, sub in _SUBS:
-        text = rx.sub(sub, text)
-    return text
-
-
-def cells(text: str) -> list[str]:
-    return [re.sub(r" {3,}", " | ", ln).rstrip() for ln in text.splitlines()]
 
 
 def _exec(t: str, problem: str) -> str:
