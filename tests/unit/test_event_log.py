@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from helpers.tz import local_zone
 from skiff import events
 
 
@@ -33,23 +34,11 @@ def test_message_is_dockers_json() -> None:
 def test_pretty_is_docker_clis_line() -> None:
     m = events.message("container", "start", "abc", {"name": "web", "image": "busybox", "a": "b"},
                        time_ns=1_700_000_000_000_000_042)
-    import time
-
-    saved = os.environ.get("TZ")
-    os.environ["TZ"] = "UTC"
-    try:
-        time.tzset()
+    with local_zone("UTC"):
         assert events.pretty(m) == ("2023-11-14T22:13:20.000000042Z container start abc "
                                     "(a=b, image=busybox, name=web)")
-        os.environ["TZ"] = "EST+5"
-        time.tzset()
+    with local_zone("EST+5"):
         assert events.rfc3339_nano_fixed(1_700_000_000_000_000_000) == "2023-11-14T17:13:20.000000000-05:00"
-    finally:
-        if saved is None:
-            del os.environ["TZ"]
-        else:
-            os.environ["TZ"] = saved
-        time.tzset()
     bare = events.message("volume", "create", "v", {}, time_ns=1_700_000_000_000_000_000)
     assert events.pretty(bare).endswith(" volume create v")
 

@@ -5,12 +5,11 @@ forms, the reference filter's path.Match, boolean filters and system df's arithm
 from __future__ import annotations
 
 import json
-import os
-import time
 from collections.abc import Iterator
 
 import pytest
 
+from helpers.tz import local_zone
 from skiff.cli.commands import _fmt
 from skiff.cli.commands._fmt import RAW, custom_format, go_time_string, render, table, template_error
 from skiff.cli.gotemplate import TemplateError
@@ -77,17 +76,8 @@ def test_table_pads_an_empty_last_cell() -> None:
 
 @pytest.fixture
 def utc() -> Iterator[None]:
-    old = os.environ.get("TZ")
-    os.environ["TZ"] = "UTC"
-    time.tzset()
-    try:
+    with local_zone("UTC"):
         yield
-    finally:
-        if old is None:
-            del os.environ["TZ"]
-        else:
-            os.environ["TZ"] = old
-        time.tzset()
 
 
 @pytest.mark.parametrize(("text", "want"), [
