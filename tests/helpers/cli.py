@@ -59,6 +59,14 @@ def pty_run(argv: list[str], steps: list[tuple[bytes, bytes]], timeout: float = 
             done, st = os.waitpid(pid, os.WNOHANG)
             if done:
                 status = st
+        while status is not None and select.select([fd], [], [], 0)[0]:  # what it wrote just before exiting
+            try:
+                data = os.read(fd, 4096)
+            except OSError:  # EIO: the terminal's other side is closed and drained
+                break
+            if not data:
+                break
+            buf += data
     finally:
         if status is None:
             os.kill(pid, signal.SIGKILL)
