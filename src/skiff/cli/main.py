@@ -61,7 +61,9 @@ def parser(prog: str, description: str | None = None) -> argparse.ArgumentParser
         def error(self, message: str) -> None:  # type: ignore[override]
             if message.startswith("unrecognized arguments:"):
                 flag = message.split(":", 1)[1].strip().split()[0]
-                message = f"unknown flag: {flag}" if flag.startswith("-") else f"unexpected argument: {flag}"
+                if not flag.startswith("-"):
+                    raise too_many_arguments(self)
+                message = f"unknown flag: {flag}"
             elif message.startswith("the following arguments are required:"):
                 raise missing_arguments(self)
             raise UsageError(f"{message}\nSee '{self.prog} --help'.")
@@ -82,6 +84,24 @@ def requires_arguments(prog: str, count: int, *, exactly: bool = False) -> Usage
     how = "exactly" if exactly else "at least"
     return UsageError(f'"{prog}" requires {how} {count} argument{"" if count == 1 else "s"}.\n'
                       f"See '{prog} --help'.", exit_code=1)
+
+
+def too_many_arguments(p: argparse.ArgumentParser) -> UsageError:
+    """More positionals than the command takes: docker/cli's ExactArgs, RequiresMaxArgs or RequiresRangeArgs
+    error (exit 1)."""
+    pos = [a for a in p._actions if not a.option_strings]
+    least = sum(a.nargs is None for a in pos) + sum(a.nargs for a in pos if isinstance(a.nargs, int))
+    most = least + sum(a.nargs == "?" for a in pos)
+    words = lambda n: f'{n} argument{"" if n == 1 else "s"}'  # noqa: E731
+    if most == 0:
+        text = "accepts no arguments"
+    elif least == most:
+        text = f"requires exactly {words(least)}"
+    elif least == 0:
+        text = f"accepts at most {words(most)}"
+    else:
+        text = f"requires at least {least} and at most {words(most)}"
+    return UsageError(f'"{p.prog}" {text}.\nSee \'{p.prog} --help\'.', exit_code=1)
 
 
 def missing_arguments(p: argparse.ArgumentParser) -> UsageError:

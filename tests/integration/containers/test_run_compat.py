@@ -291,7 +291,13 @@ def test_primary_group_is_a_supplementary_group(sk):  # type: ignore[no-untyped-
     (("container", "run"), '"skiff container run" requires at least 1 argument.'),
     (("exec",), '"skiff exec" requires at least 2 arguments.'),
     (("exec", "some_container"), '"skiff exec" requires at least 2 arguments.'),
-])
+    # too many: docker/cli's ExactArgs, RequiresRangeArgs, RequiresMaxArgs and NoArgs
+    (("logs", "a", "b"), '"skiff logs" requires exactly 1 argument.'),
+    (("rename", "a", "b", "c"), '"skiff rename" requires exactly 2 arguments.'),
+    (("port", "a", "80", "81"), '"skiff port" requires at least 1 and at most 2 arguments.'),
+    (("images", "a", "b"), '"skiff images" accepts at most 1 argument.'),
+    (("version", "x"), '"skiff version" accepts no arguments.'),
+], ids=["run", "create", "container-run", "exec", "exec-1", "logs-2", "rename-3", "port-3", "images-2", "version-1"])
 def test_missing_arguments(sk, argv, message):  # type: ignore[no-untyped-def]
     cp = sk(*argv, check=False)
     prog = message.split('"')[1]
