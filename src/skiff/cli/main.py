@@ -92,7 +92,10 @@ def too_many_arguments(p: argparse.ArgumentParser) -> UsageError:
     pos = [a for a in p._actions if not a.option_strings]
     least = sum(a.nargs is None for a in pos) + sum(a.nargs for a in pos if isinstance(a.nargs, int))
     most = least + sum(a.nargs == "?" for a in pos)
-    words = lambda n: f'{n} argument{"" if n == 1 else "s"}'  # noqa: E731
+
+    def words(n: int) -> str:
+        return f'{n} argument{"" if n == 1 else "s"}'
+
     if most == 0:
         text = "accepts no arguments"
     elif least == most:
