@@ -134,7 +134,10 @@ class ContainerEngine:
                 if rec.bare_name in taken:
                     from .containers_create import random_name
 
-                    rec = replace(rec, name="/" + random_name(taken))
+                    old, new = rec.bare_name, random_name(taken)
+                    links = [lk.replace(f":/{old}/", f":/{new}/", 1) for lk in rec.host_config.links or []]
+                    rec = replace(rec, name="/" + new,
+                                  host_config=replace(rec.host_config, links=links or rec.host_config.links))
             self.cs.add(rec)
         try:
             rec = prepare_storage(self, rec, img, image_config)
@@ -208,6 +211,10 @@ class ContainerEngine:
         drv = self.driver(rec.host_config.runtime)
         lc = rec.host_config.log_config
         try:
+            if rec.host_config.links:
+                from .networks import with_links
+
+                rec = with_links(self, rec)
             bundle = prepare_bundle(self, rec)
             health = self.health_for_start(rec)
             launched = launch_detached(

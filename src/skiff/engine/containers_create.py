@@ -9,7 +9,7 @@ import re
 import time
 from pathlib import Path
 
-from skiff.errors import InvalidArgumentError, SkiffError
+from skiff.errors import InvalidArgumentError, NotFoundError, SkiffError
 from skiff.records import replace
 
 from .containers_model import (
@@ -195,6 +195,7 @@ def build_record(eng: ContainerEngine, opts: CreateOptions, image: Any, image_co
         devices=devices, volumes_from=list(opts.volumes_from) or None, pid_mode=modes["pid"],
         ipc_mode=modes["ipc"], uts_mode=modes["uts"], cgroupns_mode=modes["cgroupns"],
         userns_mode=modes["userns"], volume_driver=opts.volume_driver or "",
+        links=_links(eng, opts, network, name) or None,
         container_id_file=opts.cidfile or "", cpuset_mems=opts.cpuset_mems or "", **blkio,
         cgroup_parent=cgroup_parent_path(opts.cgroup_parent),
         device_cgroup_rules=rules or None, annotations=parse_labels(opts.annotations),
@@ -251,6 +252,33 @@ def _namespace_modes(eng: ContainerEngine, opts: CreateOptions) -> dict[str, str
         if mode.startswith("container:"):
             eng.cs.resolve(mode.partition(":")[2])  # NotFoundError: "No such container: NAME"
     return modes
+
+
+def _links(eng: ContainerEngine, opts: CreateOptions, network: str, name: str) -> list[str]:
+    """--link NAME[:ALIAS] as docker/cli parses it and the daemon records it ("/NAME:/ME/ALIAS"): on the default
+    bridge NAME must exist (moby's registerLinks) and not use the host's network; a user network keeps them
+    unchecked, as Docker does (its links are DNS aliases there)."""
+    out = []
+    for spec in opts.links:
+        parts = spec.split(":")
+        if not spec or len(parts) > 2:
+            why = "empty string specified for links" if not spec else f"bad format for links: {spec}"
+            raise InvalidArgumentError(f'invalid argument "{spec}" for "--link" flag: {why}')
+        target, alias = parts[0], (parts[1] if len(parts) == 2 else parts[0])
+        if network == "host":
+            raise InvalidArgumentError("conflicting options: host type networking can't be used with links. This "
+                                       "would result in undefined behavior")
+        if network == "bridge":
+            try:
+                child = eng.cs.record(eng.cs.resolve(target))
+            except NotFoundError as e:
+                raise InvalidArgumentError(f"could not get container for {target}: {e.message}") from None
+            if child.host_config.network_mode == "host":
+                raise InvalidArgumentError("conflicting options: host type networking can't be used with links. "
+                                           "This would result in undefined behavior")
+            target = child.bare_name
+        out.append(f"/{target}:/{name}/{alias}")
+    return out
 
 
 def _check_storage(eng: ContainerEngine, opts: CreateOptions, specs: list[Any], image_config: Any) -> None:

@@ -40,6 +40,10 @@ def run_here(eng: ContainerEngine, cid: str, *, interactive: bool, tty: bool) ->
         drv = eng.driver(rec.host_config.runtime)
         eng.event(rec, "attach")  # docker/cli attaches before it starts the container
         try:
+            if rec.host_config.links:
+                from .networks import with_links
+
+                rec = with_links(eng, rec)
             bundle = prepare_bundle(eng, rec)
             pid = create_process(drv, cid, bundle, stdio)
             eng.volume_events(rec, "mount")

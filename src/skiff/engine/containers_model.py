@@ -128,6 +128,7 @@ class HostConfig:
     dns_search: list[str] = jfield("DnsSearch", default_factory=list, keep_empty=True)
     dns_options: list[str] = jfield("DnsOptions", default_factory=list, keep_empty=True)
     extra_hosts: list[str] = jfield("ExtraHosts", default_factory=list, keep_empty=True)
+    links: list[str] | None = jfield("Links", default=None, keep_empty=True)  # "/db:/web/alias", as Docker's
     group_add: list[str] = jfield("GroupAdd", default_factory=list, keep_empty=True)
     privileged: bool = jfield("Privileged", default=False, keep_empty=True)
     publish_all_ports: bool = jfield("PublishAllPorts", default=False, keep_empty=True)

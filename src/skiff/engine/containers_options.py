@@ -78,6 +78,7 @@ class CreateOptions:
     uts: str | None = None
     userns: str | None = None  # "" or "host": skiff has no user-namespace remapping to opt out of
     storage_opt: list[str] = field(default_factory=list)
+    links: list[str] = field(default_factory=list)  # --link NAME[:ALIAS] (the default bridge's legacy links)
     volume_driver: str | None = None
     cgroupns: str | None = None
     devices: list[str] = field(default_factory=list)

@@ -286,3 +286,75 @@ def loopback_up(netns: str) -> None:
         fcntl.ioctl(s.fileno(), 0x8914, struct.pack("16sH14x", b"lo", flags | 0x1))  # SIOCSIFFLAGS IFF_UP
     finally:
         s.close()
+
+
+def with_links(eng: ContainerEngine, rec: ContainerRecord) -> ContainerRecord:
+    """The default bridge's legacy links (``--link``) at a start, as moby sets them up: each linked container
+    must be running; its bridge address goes into /etc/hosts as "ALIAS HOSTNAME [NAME]" and its ports, name and
+    environment into this container's (``ALIAS_PORT_80_TCP=tcp://IP:80``, ``ALIAS_NAME``, ``ALIAS_ENV_X``),
+    before the container's own variables. The record is changed for this start only."""
+    links = rec.host_config.links
+    if not links or (rec.host_config.network_mode or "bridge") != "bridge":
+        return rec
+    from skiff.errors import ConflictError, NotFoundError
+    from skiff.records import replace
+
+    from .containers_options import merge_env
+    from .containers_state import Status
+
+    hosts: list[str] = []
+    env: list[str] = []
+    for link in links:
+        child_path, _, link_path = link.partition(":")
+        alias = link_path.rsplit("/", 1)[-1]
+        try:
+            cid = eng.cs.resolve(child_path.lstrip("/"))
+        except NotFoundError as e:
+            raise SkiffError(f"could not get container for {child_path.lstrip('/')}: {e.message}") from None
+        child = eng.cs.record(cid)
+        if eng.cs.state(cid).st not in (Status.RUNNING, Status.PAUSED):
+            raise ConflictError(f"Cannot link to a non running container: {child.name} AS /{rec.bare_name}/{alias}")
+        ip = next((a.ip for a in attachments(eng, child) if a.network == "bridge"), None)
+        if ip is None:
+            continue
+        hosts.append(" ".join([alias, child.config.hostname, *([child.bare_name] if alias != child.bare_name
+                                                               else [])]) + "=" + ip)
+        env += link_env(alias, ip, list(child.config.exposed_ports or {}), list(child.config.env),
+                        f"/{rec.bare_name}/{alias}")
+    return replace(rec, config=replace(rec.config, env=merge_env(env, list(rec.config.env))),
+                   host_config=replace(rec.host_config, extra_hosts=[*rec.host_config.extra_hosts, *hosts]))
+
+
+def link_env(alias: str, ip: str, ports: list[str], child_env: list[str], name: str) -> list[str]:
+    """moby's Link.ToEnv: the variables a link gives (``_PORT`` of the lowest port, each port's four, a range of
+    consecutive ports' ``_START``/``_END``, ``_NAME``, and the linked container's variables but HOME and PATH)."""
+    prefix = alias.upper().replace("-", "_")
+    keyed: list[tuple[int, str]] = []
+    for p in ports:
+        digits, _, kind = p.partition("/")
+        if digits.isdigit():
+            keyed.append((int(digits), kind or "tcp"))
+    keyed.sort(key=lambda p: (p[0], p[1].lower() != "tcp"))
+    out: list[str] = []
+    start = end = keyed[0] if keyed else None
+    for i, (num, proto) in enumerate(keyed):
+        if i == 0:
+            out.append(f"{prefix}_PORT={proto}://{ip}:{num}")
+        key = f"{prefix}_PORT_{num}_{proto.upper()}"
+        out += [f"{key}={proto}://{ip}:{num}", f"{key}_ADDR={ip}", f"{key}_PORT={num}", f"{key}_PROTO={proto}"]
+        assert start is not None and end is not None
+        if num == end[0] + 1 and proto.lower() == start[1].lower():
+            end = (num, proto)
+            if i < len(keyed) - 1:
+                continue
+        if end != start:
+            key = f"{prefix}_PORT_{start[0]}_{start[1].upper()}"
+            out += [f"{key}_START={start[1]}://{ip}:{start[0]}", f"{key}_PORT_START={start[0]}",
+                    f"{key}_END={end[1]}://{ip}:{end[0]}", f"{key}_PORT_END={end[0]}"]
+        start = end = (num, proto)
+    out.append(f"{prefix}_NAME={name}")
+    for v in child_env:
+        k, eq, val = v.partition("=")
+        if eq and k not in ("HOME", "PATH"):
+            out.append(f"{prefix}_ENV_{k}={val}")
+    return out

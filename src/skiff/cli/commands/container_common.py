@@ -134,6 +134,7 @@ def add_create_flags(p: argparse.ArgumentParser) -> None:
     a("--uts", help="UTS namespace to use")
     a("--userns", help="User namespace to use (host: the host's, as without a daemon's userns-remap)")
     a("--storage-opt", action="append", default=[], help="Storage driver options for the container")
+    a("--link", action="append", default=[], help="Add link to another container")
     a("--volume-driver", help="Optional volume driver for the container (local)")
     a("--cgroupns", help='Cgroup namespace to use (host|private)')
     a("--device", action="append", default=[], help="Add a host device to the container")
@@ -201,7 +202,7 @@ def create_options(args: argparse.Namespace) -> Any:
         cpu_quota=args.cpu_quota, memory_reservation=args.memory_reservation,
         memory_swappiness=None if args.memory_swappiness == -1 else args.memory_swappiness,
         domainname=args.domainname, pid=args.pid, ipc=args.ipc, uts=args.uts, userns=args.userns,
-        cgroupns=args.cgroupns, storage_opt=args.storage_opt, volume_driver=args.volume_driver,
+        cgroupns=args.cgroupns, storage_opt=args.storage_opt, volume_driver=args.volume_driver, links=args.link,
         devices=args.device, volumes_from=args.volumes_from, cidfile=args.cidfile, cpuset_mems=args.cpuset_mems,
         blkio_weight=args.blkio_weight, blkio_weight_device=args.blkio_weight_device,
         device_read_bps=args.device_read_bps, device_write_bps=args.device_write_bps,
