@@ -134,7 +134,10 @@ def attach(path: str, *, stdin: bool, tty: bool, out: int = 1, err: int = 2,
     code: int | None = None
     try:
         if tty and (size := terminal_size(0)):
-            s.sendall(frame(C_RESIZE, f"{size[0]} {size[1]}".encode()))
+            # a container that has already exited has closed its end (EPIPE here): what it wrote and its
+            # exit code are still waiting in this socket, so go on and read them
+            with contextlib.suppress(OSError):
+                s.sendall(frame(C_RESIZE, f"{size[0]} {size[1]}".encode()))
         fds = [s.fileno(), rsig] + ([0] if stdin else [])
         buf = b""
         with raw_terminal(0) if tty and stdin else contextlib.nullcontext():
