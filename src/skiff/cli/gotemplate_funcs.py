@@ -93,6 +93,7 @@ class GoContext(GoStruct):
     def __init__(self, items: Any = (), go_type: str | None = None) -> None:
         super().__init__(items, go_type)
         self.omit = frozenset(k for k, v in self.items() if isinstance(v, GoMethod))
+        self.json_view: dict[str, Any] | None = None  # what MarshalJSON shows, when not the fields themselves
 
 
 def go_type_name(v: Any) -> str:
@@ -182,7 +183,8 @@ def f_json(v: Any) -> str:
     import json
 
     if isinstance(v, GoContext):
-        text = json.dumps({k: to_json_obj(x) for k, x in sorted(v.items()) if k not in v.omit},
+        fields = v.json_view if v.json_view is not None else v
+        text = json.dumps({k: to_json_obj(x) for k, x in sorted(fields.items()) if k not in v.omit},
                           ensure_ascii=False, separators=(",", ":"))
         return go_html_escape(text)
     return json.dumps(to_json_obj(v), ensure_ascii=False, separators=(",", ":"))

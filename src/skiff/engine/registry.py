@@ -1,4 +1,5 @@
-"""Registry use cases: login, logout, manifest inspect, pull, push (Options in, Report out).
+"""Registry use cases: login, logout, manifest inspect, pull, push, each tag of a repository (Options in,
+Report out); search is in :mod:`skiff.engine.registry_search`.
 
 Everything reaches the registry through one :class:`~skiff.registry.client.RegistryClient` built by
 :func:`open_client` from ``registries.toml`` (``$SKIFF_REGISTRIES_CONF``, ``ROOT/registries.toml``,
@@ -8,11 +9,11 @@ Everything reaches the registry through one :class:`~skiff.registry.client.Regis
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from skiff.errors import InvalidArgumentError
+from skiff.errors import InvalidArgumentError, NotFoundError
 from skiff.oci import reference
 from skiff.records import dataclass, field
 from skiff.registry.auth import AuthStore, Credentials, normalize_key
@@ -234,8 +235,6 @@ def ensure_image(ctx: HasStore, text: str, *, platform: str | None = None, polic
                  registry: RegistryOptions = RegistryOptions(), events: Events | None = None) -> ImageRecord:
     """The implicit pull of run/create/build FROM: the local image if present (``policy`` "missing"),
     else pulled; "always" pulls first, "never" only looks locally."""
-    from skiff.errors import NotFoundError
-
     if policy != "always":
         try:
             return ctx.store.resolve_image(text)
@@ -272,15 +271,114 @@ class PushReport:
 
 
 def push(ctx: HasStore, o: PushOptions, events: Events | None = None) -> PushReport:
-    from skiff.transfer.registry import push_from_store
-
     rec = ctx.store.resolve_image(o.source)
     target = o.destination or o.source
     if reference.looks_like_id(target) and not o.destination:
         raise InvalidArgumentError(f"push: {o.source} is an image ID; give a destination reference")
     dest = reference.parse(target)
     with open_client(ctx.root, o.registry, chunk_size=o.chunk_size) as client:
-        res = push_from_store(client, ctx.store, rec, dest, events=events or (lambda k, e, v: None),
-                              jobs=o.jobs)
+        return _push_one(ctx, client, rec, dest, o, events)
+
+
+def _push_one(ctx: HasStore, client: RegistryClient, rec: ImageRecord, dest: reference.Reference, o: PushOptions,
+              events: Events | None) -> PushReport:
+    from skiff.transfer.registry import push_from_store
+
+    res = push_from_store(client, ctx.store, rec, dest, events=events or (lambda k, e, v: None), jobs=o.jobs)
     _event(ctx, "push", dest.familiar(), dest.familiar_name())
     return PushReport(str(dest), dest.tag, res.manifest_digest, res.size, res.pushed, res.mounted, res.existing)
+
+
+# ---- every tag of a repository (pull -a, push -a) ----------------------------------------------------------
+ALL_TAGS_WITH_TAG = "tag can't be used with --all-tags/-a"
+
+
+def repository_only(text: str) -> reference.Reference:
+    """``text`` as a repository name for ``--all-tags``: docker/cli refuses a tag or digest in it."""
+    ref = reference.parse(text, default_tag=False)
+    if ref.tag or ref.digest:
+        raise InvalidArgumentError(ALL_TAGS_WITH_TAG)
+    return ref
+
+
+def local_tags(store: Store, repo: reference.Reference) -> list[str]:
+    """The tags of ``repo`` held in the store, in the order moby's reference store lists them (lexical)."""
+    tags: set[str] = set()
+    for rec in store.list_images():
+        for name in rec.names:
+            r = reference.parse(name, default_tag=False)
+            if r.name == repo.name and r.tag and not r.digest:
+                tags.add(r.tag)
+    return sorted(tags)
+
+
+def push_all_tags(ctx: HasStore, o: PushOptions, events: Events | None = None,
+                  pushed: Callable[[PushReport], None] | None = None) -> list[PushReport]:
+    """Push every tag of repository ``o.source`` held in the store (to repository ``o.destination`` if given),
+    one after the other as moby does; ``pushed`` hears of each as it is done."""
+    src = repository_only(o.source)
+    dest = repository_only(o.destination) if o.destination else src
+    tags = local_tags(ctx.store, src)
+    if not tags:
+        raise NotFoundError(f"An image does not exist locally with the tag: {src.familiar_name()}")
+    out = []
+    with open_client(ctx.root, o.registry, chunk_size=o.chunk_size) as client:
+        for tag in tags:
+            rec = ctx.store.resolve_image(str(src.with_tag(tag)))
+            report = _push_one(ctx, client, rec, dest.with_tag(tag), o, events)
+            out.append(report)
+            if pushed is not None:
+                pushed(report)
+    return out
+
+
+@dataclass(frozen=True)
+class PullAllReport:
+    """What `skiff pull --all-tags` did: the repository (normalised, no tag) and each tag's pull."""
+
+    repository: str
+    tags: list[PullReport]
+
+    @property
+    def up_to_date(self) -> bool:
+        return all(t.up_to_date for t in self.tags)
+
+
+def pull_all_tags(ctx: HasStore, o: PullOptions, events: Events | None = None,
+                  starting: Callable[[reference.Reference], None] | None = None,
+                  pulled: Callable[[PullReport], None] | None = None) -> PullAllReport:
+    """Pull every tag the registry lists for repository ``o.reference`` (``GET /v2/<name>/tags/list``, all
+    pages), in the registry's order; ``starting``/``pulled`` hear of each tag before and after its pull."""
+    from skiff.registry.errors import RegistryError, RegistryNotFoundError
+    from skiff.registry.platforms import parse_platform
+    from skiff.transfer.registry import pull_to_store
+
+    repo = repository_only(o.reference)
+    platform = parse_platform(o.platform)
+    with open_client(ctx.root, o.registry) as client:
+        cands = _candidates(o.reference, repo, client.config.unqualified_search)
+        last: RegistryError | None = None
+        for cand in cands:
+            try:
+                tags = client.list_tags(cand)
+            except RegistryNotFoundError as e:
+                if len(cands) == 1:
+                    raise
+                last = e
+                continue
+            reports = []
+            for tag in tags:
+                ref = cand.with_tag(tag)
+                if starting is not None:
+                    starting(ref)
+                res = pull_to_store(client, ctx.store, ref, platform=platform,
+                                    events=events or (lambda k, e, v: None), jobs=o.jobs)
+                report = PullReport(str(ref), res.image_id, res.manifest_digest, res.repo_digest, res.downloaded,
+                                    res.skipped, res.up_to_date, res.layers)
+                reports.append(report)
+                if pulled is not None:
+                    pulled(report)
+            _event(ctx, "pull", cand.familiar_name(), cand.familiar_name())
+            return PullAllReport(cand.name, reports)
+    assert last is not None
+    raise last

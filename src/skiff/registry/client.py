@@ -160,6 +160,54 @@ class RegistryClient:
             raise DigestMismatchError(f"{ref}: the registry stored the manifest as {echoed}, not {dgst}")
         return dgst
 
+    # -- listings ----------------------------------------------------------------------------------------------
+    def list_tags(self, ref: Reference, *, page_size: int | None = None) -> list[str]:
+        """Every tag of ``ref``'s repository (``GET /v2/<name>/tags/list``, all pages), in the registry's order;
+        mirrors first, as for pulls."""
+        from skiff.registry.listing import pages
+
+        last: RegistryError | None = None
+        eps = self.config.endpoints(ref)
+        for i, ep in enumerate(eps):
+            try:
+                tags = [t for page in pages(self.session, ep, f"/v2/{ep.path}/tags/list", "tags",
+                                            scopes=[_scope(ep.path)], what=f"{ref.name}: listing tags",
+                                            page_size=page_size) for t in page]
+            except RegistryError as e:
+                if not ep.mirror or i + 1 == len(eps):
+                    raise
+                last = e
+                continue
+            with self._lock:
+                self._served[ref.name] = ep
+            return tags
+        assert last is not None
+        raise last
+
+    def catalog(self, host: str, *, page_size: int | None = None) -> Iterator[list[str]]:
+        """The repositories of registry ``host`` a page at a time (``GET /v2/_catalog``, following ``Link``)."""
+        from skiff.registry.listing import pages
+
+        insecure, ca = self.config.host_settings(host)
+        return pages(self.session, Endpoint(host, "", insecure, ca), "/v2/_catalog", "repositories",
+                     scopes=["registry:catalog:*"], what=f"{host}: listing repositories", page_size=page_size)
+
+    def get_json(self, host: str, path: str, params: dict[str, str], what: str) -> Any:
+        """``GET path`` on ``host`` (anonymous unless credentials are stored for it), decoded from JSON."""
+        import json
+
+        insecure, ca = self.config.host_settings(host)
+        resp = self.session.request(Endpoint(host, "", insecure, ca), "GET", path, scopes=[], what=what,
+                                    params=params)
+        with closing(resp):
+            if resp.status_code != 200:
+                raise status_error(what, resp)
+            body = resp.read()
+        try:
+            return json.loads(body)
+        except ValueError:
+            raise RegistryProtocolError(f"{what}: the registry's answer is not JSON") from None
+
     # -- blobs -------------------------------------------------------------------------------------------------
     def _pull_endpoints(self, ref: Reference) -> list[Endpoint]:
         with self._lock:

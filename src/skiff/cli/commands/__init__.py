@@ -149,6 +149,7 @@ COMMANDS: dict[tuple[str, ...], CommandInfo] = {
     ("login",): CommandInfo(P + "login", "Log in to a registry"),
     ("logout",): CommandInfo(P + "logout", "Log out from a registry"),
     ("manifest", "inspect"): CommandInfo(P + "manifest_inspect", "Show an image's manifest or manifest list"),
+    ("search",): CommandInfo(P + "search", "Search a registry for images"),
 
     # ---- end registry ----
     #

@@ -196,7 +196,8 @@ def render(fmt: str, rows: list[dict[str, Any]], headers: dict[str, str] | None 
            errors: str = "template parsing error: ") -> str:
     """--format: "json" (one JSON object per line, as ``{{json .}}``), "table ..." or a Go template per row.
     Each row is docker/cli's formatter context (``go_type``, e.g. "*formatter.imageContext"): naming a field
-    it lacks is an error. ``command_headers`` is the command's header map (images' by default); ``headers``
+    it lacks is an error; a row's ``_json`` dict, if any, is what ``{{json .}}`` shows of it instead of its
+    fields. ``command_headers`` is the command's header map (images' by default); ``headers``
     overrides entries. A template that fails to parse or run raises, its message after ``errors`` (ps has
     its own wording, see :func:`ps_template_error`)."""
     from skiff.cli.gotemplate import TemplateError
@@ -208,8 +209,10 @@ def render(fmt: str, rows: list[dict[str, Any]], headers: dict[str, str] | None 
     ctx = []
     for r in rows:  # a callable field is a method with an argument: {{.Label "key"}}
         items = {k: GoMethod(k, v) if callable(v) and not isinstance(v, GoMethod) else v
-                 for k, v in r.items() if k != "_go_type"}
-        ctx.append(GoContext(items, r.get("_go_type", go_type) or None))
+                 for k, v in r.items() if k not in ("_go_type", "_json")}
+        c = GoContext(items, r.get("_go_type", go_type) or None)
+        c.json_view = r.get("_json")  # a context whose MarshalJSON differs from its fields (search's booleans)
+        ctx.append(c)
     try:
         out: str = render_table(fmt, ctx, headers={**command_headers, **(headers or {})})
     except TemplateError as e:

@@ -127,10 +127,18 @@ def engine_context(opts: Any) -> Any:
     return EngineContext.from_options(opts)
 
 
+def add_content_trust_flag(p: argparse.ArgumentParser, what: str) -> None:
+    """docker's --disable-content-trust: a pflag boolean, default true; skiff has no Notary, so it changes nothing."""
+    p.add_argument("--disable-content-trust", action="store_true", default=True,
+                   help=f"Skip image {what} (default true; skiff has no content trust)")
+
+
 def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("reference")
+    p.add_argument("--all-tags", "-a", action="store_true", help="Download all tagged images in the repository")
     p.add_argument("--platform", help="os/arch[/variant] (default: the host's)")
     p.add_argument("--quiet", "-q", action="store_true", help="Print only the image reference")
+    add_content_trust_flag(p, "verification")
     add_registry_flags(p)
 
 
@@ -138,6 +146,8 @@ def run(args: argparse.Namespace, opts: Any) -> int:
     from skiff.engine.registry import PullOptions, pull
     from skiff.oci import reference
 
+    if args.all_tags:
+        return _pull_all_tags(args, opts)
     ref = reference.parse(args.reference)
     progress = LayerProgress(args.quiet)
     if ":" not in args.reference.rsplit("/", 1)[-1] and "@" not in args.reference:
@@ -152,4 +162,32 @@ def run(args: argparse.Namespace, opts: Any) -> int:
         status = "Image is up to date for" if report.up_to_date else "Downloaded newer image for"
         print(f"Status: {status} {shown}")
     print(report.reference)
+    return 0
+
+
+def _pull_all_tags(args: argparse.Namespace, opts: Any) -> int:
+    """moby's pull of a repository: each tag's "TAG: Pulling from NAME", layers and digest, then one status
+    line for the repository and its name."""
+    from skiff.engine.registry import PullOptions, pull_all_tags, repository_only
+    from skiff.oci import reference
+
+    repository_only(args.reference)  # the error before any output
+    progress = LayerProgress(args.quiet)
+
+    def starting(ref: reference.Reference) -> None:
+        progress.line(f"{ref.tag}: Pulling from {ref.familiar_name()}")
+
+    def pulled(report: Any) -> None:
+        if not args.quiet:
+            print(f"Digest: {report.repo_digest.split('@', 1)[1]}", flush=True)
+
+    with progress:
+        report = pull_all_tags(engine_context(opts), PullOptions(args.reference, args.platform,
+                                                                 registry_options(args)),
+                               progress, starting, pulled)
+    if not args.quiet:
+        shown = reference.parse(report.repository, default_tag=False).familiar_name()
+        status = "Image is up to date for" if report.up_to_date else "Downloaded newer image for"
+        print(f"Status: {status} {shown}")
+    print(report.repository)
     return 0
