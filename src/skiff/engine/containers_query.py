@@ -89,8 +89,15 @@ def _network_settings(eng: ContainerEngine, rec: ContainerRecord, live: bool) ->
     for att in attachments(eng, rec) if live else []:
         ent = {"IPAddress": att.ip, "IPPrefixLen": att.prefixlen, "Gateway": att.gateway, "MacAddress": att.mac,
                "NetworkID": att.network, "Aliases": att.aliases or None}
-        if rec.endpoint.get("IPv4Address"):
-            ent["IPAMConfig"] = {"IPv4Address": rec.endpoint["IPv4Address"]}
+        ipam = {k: rec.endpoint[k] for k in ("IPv4Address", "LinkLocalIPs") if rec.endpoint.get(k)}
+        if ipam:
+            ent["IPAMConfig"] = ipam
+        if att.link_local_ips:  # network connect --link-local-ip (kept on the endpoint)
+            ent["IPAMConfig"] = {**(ent.get("IPAMConfig") or {}), "LinkLocalIPs": list(att.link_local_ips)}
+        if att.links:  # network connect --link NAME:ALIAS
+            ent["Links"] = list(att.links)
+        if att.driver_opts:  # network connect --driver-opt
+            ent["DriverOpts"] = dict(att.driver_opts)
         nets[att.network] = ent
         first = first or ent
         for p in att.ports:

@@ -25,7 +25,9 @@ PSEUDO = {"host": "host", "none": "null"}  # name -> driver
 
 @dataclass(frozen=True)
 class CreateOptions:
-    """What `skiff network create` was asked for: name, driver, subnet, gateway, ``--internal`` and labels."""
+    """What `skiff network create` was asked for: name, driver, subnet, gateway, ``--internal``, labels, and
+    Docker's other flags (``--ip-range``, ``--aux-address``, ``-o``, ``--ipam-*``, ``--ipv4``/``--ipv6``,
+    ``--attachable``, ``--ingress``, ``--scope``, ``--config-only``, ``--config-from``)."""
 
     name: str
     driver: str = "bridge"
@@ -33,6 +35,18 @@ class CreateOptions:
     gateway: str | None = None
     internal: bool = False
     labels: list[str] = field(default_factory=list)  # "k=v" or "k"
+    ip_range: str | None = None
+    aux_addresses: list[str] = field(default_factory=list)  # "name=IP"
+    options: list[str] = field(default_factory=list)  # "key=value"
+    ipam_driver: str = "default"
+    ipam_options: list[str] = field(default_factory=list)  # "key=value"
+    ipv4: bool = True
+    ipv6: bool = False
+    attachable: bool = False
+    ingress: bool = False
+    scope: str = ""
+    config_only: bool = False
+    config_from: str = ""
 
 
 @dataclass(frozen=True)
@@ -92,6 +106,10 @@ class ConnectOptions:
     container: str
     aliases: list[str] = field(default_factory=list)
     ip: str | None = None
+    ip6: str | None = None
+    links: list[str] = field(default_factory=list)  # NAME[:ALIAS]
+    link_local_ips: list[str] = field(default_factory=list)
+    driver_opts: list[str] = field(default_factory=list)  # "key=value"
 
 
 @dataclass(frozen=True)
@@ -180,10 +198,52 @@ class NetworkAdmin:
 
     # ---- create / list / inspect -----------------------------------------------------------------
     def create(self, opts: CreateOptions) -> CreateReport:
-        if opts.driver != "bridge":
+        """Docker's checks in Docker's order (the CLI's IPAM checks, then the daemon's), then the network."""
+        from skiff.network.options import NetworkSettings, ipam_config, key_values
+
+        ip_range, aux = ipam_config(opts.subnet, opts.ip_range, opts.aux_addresses)
+        if opts.driver != "bridge" and not opts.config_only:
             raise InvalidArgumentError(f"--driver {opts.driver}: only the bridge driver is supported")
+        if opts.ipv6:
+            raise InvalidArgumentError("--ipv6: skiff's networks are IPv4 only")
+        if not opts.ipv4:
+            raise InvalidArgumentError("--ipv4=false: IPv4 or IPv6 must be enabled (skiff's networks are IPv4 "
+                                       "only)")
+        labels = parse_labels(opts.labels)
+        if opts.name not in PSEUDO and self.mgr.store.get(opts.name) is not None:
+            raise ConflictError(f"network with name {opts.name} already exists")
+        if opts.config_only and (opts.ingress or opts.internal or opts.attachable or opts.scope):
+            raise InvalidArgumentError("configuration network can only contain network specific fields. Network "
+                                       "operator fields like [ ingress | internal | attachable | scope ] are not "
+                                       "supported.")
+        if opts.config_from:
+            if opts.config_only:
+                raise InvalidArgumentError("a configuration network cannot depend on another configuration network")
+            if (opts.ipam_driver not in ("", "default") or labels or opts.ipam_options or opts.subnet
+                    or opts.gateway or ip_range or aux):
+                raise InvalidArgumentError("user specified configurations are not supported if the network "
+                                           "depends on a configuration network")
+            if opts.options:
+                raise InvalidArgumentError("network driver options are not supported if the network depends on a "
+                                           "configuration network")
+        if not opts.config_only:
+            if opts.scope not in ("", "local"):
+                if opts.scope == "swarm":
+                    raise InvalidArgumentError("cannot create a swarm scoped network when swarm is not active")
+                raise InvalidArgumentError(f"--scope {opts.scope}: skiff's networks are local (scope \"local\" only)")
+            if opts.ingress:
+                raise InvalidArgumentError("Ingress network can only be global scope network")
+            if opts.config_from:
+                cfg = self.mgr.store.get(opts.config_from) if opts.config_from not in PSEUDO else None
+                if cfg is None or not cfg.config_only:
+                    raise NotFoundError(f'configuration network "{opts.config_from}" does not exist')
+            if opts.ipam_driver not in ("", "default"):
+                raise NotFoundError(f'plugin "{opts.ipam_driver}" not found')
+        settings = NetworkSettings(ip_range=ip_range, aux_addresses=aux, options=key_values(opts.options),
+                                   ipam_options=key_values(opts.ipam_options), attachable=opts.attachable,
+                                   config_only=opts.config_only, config_from=opts.config_from)
         rec = self.mgr.create_network(opts.name, subnet=opts.subnet, gateway=opts.gateway,
-                                      internal=opts.internal, labels=parse_labels(opts.labels))
+                                      internal=opts.internal, labels=labels, settings=settings)
         return CreateReport(id=rec.id)
 
     def _pseudo(self, created: str) -> list[NetworkSummary]:
@@ -193,7 +253,7 @@ class NetworkAdmin:
         f = _filters(opts.filters)
         recs = self.mgr.list()
         rows = [NetworkSummary(r.id, r.name, r.driver, "local", r.internal, r.created, dict(r.labels))
-                for r in recs]
+                for r in recs]  # a config-only network shows with driver "null", as in Docker
         bridge = next((r.created for r in recs if r.default), "")
         rows += self._pseudo(bridge)
         if f.get("dangling", ["false"])[0] in ("1", "true"):  # only unused custom networks ("false": all)
@@ -216,7 +276,8 @@ class NetworkAdmin:
             pname = name if name in PSEUDO else next(n for n in PSEUDO if pseudo_id(n) == name)
             return InspectReport(_docker_json(pname, pseudo_id(pname), PSEUDO[pname], "", None, [], {}))
         eps = self.mgr.inspect(rec.name).endpoints
-        opts = {"com.docker.network.bridge.name": rec.bridge}
+        opts = {"com.docker.network.bridge.name": rec.bridge} if rec.bridge else {}
+        opts.update(rec.options)
         if rec.default:
             opts["com.docker.network.bridge.default_bridge"] = "true"
         return InspectReport(_docker_json(rec.name, rec.id, rec.driver, rec.created, rec, eps, opts))
@@ -238,9 +299,32 @@ class NetworkAdmin:
                 errors.append(e.message)
         return RemoveReport(removed, errors)
 
-    def prune(self) -> PruneReport:
+    def check_prune_filters(self, filters: list[str]) -> None:
+        """moby's network prune filters: ``until``, ``label`` and ``label!`` (Docker's error for others)."""
+        from .prune import parse_filters
+
+        parse_filters(filters, ("until", "label", "label!"))
+
+    def prune(self, filters: list[str] | None = None) -> PruneReport:
+        """Every unused user network the filters select: created before ``until``, labels matching every
+        ``label`` and no ``label!`` (moby's network prune)."""
+        from .prune import parse_filters
+
+        flt = parse_filters(filters or [], ("until", "label", "label!"))
+
+        def keep(rec: NetworkRecord) -> bool:
+            if flt.until_ns is not None:
+                from skiff.monitor.logs import parse_rfc3339
+
+                try:
+                    if parse_rfc3339(rec.created) >= flt.until_ns:
+                        return True
+                except (ValueError, IndexError):
+                    return True
+            return not flt.keeps_labels(dict(rec.labels))
+
         self.mgr.gc_dead()
-        return PruneReport(self.mgr.prune())
+        return PruneReport(self.mgr.prune(keep if filters else None))
 
     # ---- connect / disconnect --------------------------------------------------------------------
     def _containers(self) -> Any:
@@ -260,10 +344,29 @@ class NetworkAdmin:
         if mode in PSEUDO:
             raise ConflictError(f"container {rec.bare_name} uses --network {mode} and cannot be connected to "
                                 "other networks")
+        if opts.ip6:
+            raise InvalidArgumentError(f"--ip6 {opts.ip6}: skiff's networks are IPv4 only")
+        lls = check_link_local_ips(opts.link_local_ips)
+        if opts.links and self.mgr.inspect(opts.network).record.default:
+            raise InvalidArgumentError("links are only supported for user-defined networks")
+        links = []
+        for link in opts.links:  # moby's ParseLink, then the container it names must exist
+            name, _, alias = link.partition(":")
+            name = name.lstrip("/")
+            if not name:
+                raise InvalidArgumentError(f"invalid link format: {link}")
+            try:
+                child = cs.record(cs.resolve(name))
+            except NotFoundError as e:
+                raise NotFoundError(f"could not get container for {name}: {e.message}") from None
+            links.append(f"{child.bare_name}:{alias or name}")
         if not st.st.is_live or st.pid <= 0:
             raise ConflictError(f"container {rec.bare_name} is not running (connect needs its network namespace)")
+        from skiff.network.options import key_values
+
         self.mgr.attach(cid, f"/proc/{st.pid}/ns/net", opts.network, name=rec.bare_name,
-                        aliases=opts.aliases, ip=opts.ip)
+                        aliases=opts.aliases, ip=opts.ip, links_=links, driver_opts=key_values(opts.driver_opts),
+                        link_local_ips=lls)
 
     def disconnect(self, opts: DisconnectOptions) -> None:
         """Detach a container from a network. With ``force``, the endpoint of a removed container (by name or
@@ -289,15 +392,49 @@ class NetworkAdmin:
                 raise
 
 
+def check_link_local_ips(items: list[str]) -> list[str]:
+    """``--link-local-ip``: IPv4 link-local addresses (169.254.0.0/16) only, as skiff's networks are IPv4."""
+    import ipaddress
+
+    out = []
+    for item in items:
+        try:
+            addr = ipaddress.ip_address(item)
+        except ValueError:
+            raise InvalidArgumentError(f"invalid link-local IP address: {item}") from None
+        if addr.version != 4:
+            raise InvalidArgumentError(f"--link-local-ip {item}: skiff's networks are IPv4 only")
+        if not addr.is_link_local:
+            raise InvalidArgumentError(f"invalid link-local IP address {item}: not in 169.254.0.0/16")
+        out.append(str(addr))
+    return out
+
+
+def _ipam_config(rec: NetworkRecord) -> list[dict[str, Any]]:
+    """moby's IPAMConfig entries: Subnet, IPRange, Gateway, AuxiliaryAddresses (empty ones left out)."""
+    if not rec.subnet:
+        return []
+    ent: dict[str, Any] = {"Subnet": rec.subnet}
+    if rec.ip_range:
+        ent["IPRange"] = rec.ip_range
+    if rec.gateway:
+        ent["Gateway"] = rec.gateway
+    if rec.aux_addresses:
+        ent["AuxiliaryAddresses"] = dict(rec.aux_addresses)
+    return [ent]
+
+
 def _docker_json(name: str, net_id: str, driver: str, created: str, rec: NetworkRecord | None,
                  eps: list[Endpoint], options: dict[str, str]) -> dict[str, Any]:
-    config = [{"Subnet": rec.subnet, "Gateway": rec.gateway}] if rec else []
+    config = _ipam_config(rec) if rec else []
     containers = {e.container_id: {"Name": e.name, "EndpointID": endpoint_id(net_id, e.container_id),
                                    "MacAddress": e.mac, "IPv4Address": f"{e.ip}/{rec.prefixlen}",
                                    "IPv6Address": ""} for e in eps} if rec else {}
     return {"Name": name, "Id": net_id, "Created": created or "0001-01-01T00:00:00Z", "Scope": "local",
-            "Driver": driver, "EnableIPv6": False,
-            "IPAM": {"Driver": "default", "Options": None, "Config": config},
-            "Internal": bool(rec and rec.internal), "Attachable": False, "Ingress": False,
-            "ConfigFrom": {"Network": ""}, "ConfigOnly": False, "Containers": containers,
+            "Driver": driver, "EnableIPv4": True, "EnableIPv6": False,
+            "IPAM": {"Driver": "default", "Options": dict(rec.ipam_options) if rec and rec.ipam_options else None,
+                     "Config": config},
+            "Internal": bool(rec and rec.internal), "Attachable": bool(rec and rec.attachable), "Ingress": False,
+            "ConfigFrom": {"Network": rec.config_from if rec else ""}, "ConfigOnly": bool(rec and rec.config_only),
+            "Containers": containers,
             "Options": options, "Labels": dict(rec.labels) if rec else {}}

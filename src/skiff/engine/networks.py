@@ -232,7 +232,8 @@ def connect(eng: ContainerEngine, rec: ContainerRecord, pid: int) -> None:
 
     ep = rec.endpoint
     att = manager(eng).attach(rec.id, netns, mode, name=rec.bare_name, ports=_ports(rec),
-                              aliases=ep.get("Aliases", ()), ip=ep.get("IPv4Address"), mac=ep.get("MacAddress"))
+                              aliases=ep.get("Aliases", ()), ip=ep.get("IPv4Address"), mac=ep.get("MacAddress"),
+                              link_local_ips=ep.get("LinkLocalIPs", ()))
     rewrite_in_place(eng.cs.rdir(rec.id), rec.config.hostname, [att], **_etc(rec))
 
 

@@ -145,7 +145,8 @@ def system_prune(eng: ContainerEngine, *, all: bool, volumes: bool, filters: lis
     if volumes and any(f.partition("=")[0] == "until" for f in filters):
         raise InvalidArgumentError('ERROR: The "until" filter is not supported with "--volumes"')
     containers = prune_containers(eng, filters)
-    networks = NetworkAdmin(eng.ctx).prune().removed
+    networks = NetworkAdmin(eng.ctx).prune([f for f in filters if f.partition("=")[0] in
+                                            ("until", "label", "label!")]).removed
     vols = prune_volumes(eng, filters=[f for f in filters if not f.startswith("until")]) if volumes else None
     images = ImageEngine(eng.ctx).prune(all=all, filters=[f for f in filters if f.startswith("label=")])
     before = store_usage(eng.ctx)

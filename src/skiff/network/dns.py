@@ -1,7 +1,8 @@
 """The embedded DNS responder of a user network (Docker's 127.0.0.11), one small process per network.
 
 Run as ``python -m skiff.network.dns ROOT NETWORK LISTEN_IP [UPSTREAM[:PORT] ...]``. It answers A queries for
-the network's container names, aliases and short ids from ROOT/networks/ipam/NETWORK.json, forwards every
+the network's container names, aliases and short ids from ROOT/networks/ipam/NETWORK.json (and, for the
+container that asks, the aliases of its `network connect --link NAME:ALIAS`), forwards every
 other query to the upstream resolvers (the host's), and exits once the network has no endpoint left.
 """
 
@@ -66,6 +67,7 @@ class Table:
         self.path = path
         self.mtime = -1.0
         self.names: dict[str, list[str]] = {}
+        self.links: dict[str, dict[str, list[str]]] = {}  # asking container's IP -> its link aliases
         self.count = 0
         self.gone = False
 
@@ -89,11 +91,20 @@ class Table:
             for k in keys:
                 if k:
                     names.setdefault(k.lower().rstrip("."), []).append(ep["IPv4Address"])
-        self.names, self.count = names, len(eps)
+        links: dict[str, dict[str, list[str]]] = {}
+        for ep in eps:
+            for link in ep.get("Links") or []:
+                target, _, alias = link.partition(":")
+                ips = [e["IPv4Address"] for e in eps
+                       if target and (e.get("Name") == target or (e.get("ContainerId") or "").startswith(target))]
+                if ips:
+                    links.setdefault(ep["IPv4Address"], {})[(alias or target).lower()] = ips[:1]
+        self.names, self.links, self.count = names, links, len(eps)
 
-    def lookup(self, name: str) -> list[str] | None:
+    def lookup(self, name: str, client: str = "") -> list[str] | None:
         self.refresh()
-        return self.names.get(name)
+        linked = self.links.get(client, {}).get(name)
+        return linked if linked is not None else self.names.get(name)
 
 
 def parse_upstream(text: str) -> tuple[str, int]:
@@ -132,7 +143,7 @@ def serve(root: Path, network: str, listen: str, upstreams: list[tuple[str, int]
             if q is not None and subnet is not None and ipaddress.IPv4Address(client[0]) not in subnet:
                 srv.sendto(answer(msg, q, None, rcode=5), client)  # REFUSED: only this network's containers
             elif q is not None:
-                ips = table.lookup(q[2])
+                ips = table.lookup(q[2], client[0])
                 if ips is not None:
                     srv.sendto(answer(msg, q, ips), client)
                 elif not upstreams:

@@ -71,7 +71,7 @@ def structure(table: str, nets: Sequence[NetworkRules]) -> str:
         if rec.internal:
             fwd.append(f"iifname {br} drop")
             fwd.append(f"oifname {br} drop")
-        else:
+        elif rec.masquerade:  # enable_ip_masquerade=false: the subnet leaves with its own addresses
             post.append(f"ip saddr {rec.subnet} oifname != {br} masquerade")
         post.append(f"oifname {br} ip saddr 127.0.0.0/8 masquerade")
         post.append(f"oifname {br} ip saddr {rec.subnet} ct status dnat masquerade")

@@ -41,7 +41,8 @@ def _rules(prefix: str, nets: Sequence[NetworkRules]) -> dict[str, dict[str, lis
         if rec.internal:
             fwd += [f"-i {br} -j DROP", f"-o {br} -j DROP"]
         else:
-            post.append(f"-s {rec.subnet} ! -o {br} -j MASQUERADE")
+            if rec.masquerade:
+                post.append(f"-s {rec.subnet} ! -o {br} -j MASQUERADE")
             fwd += [f"-i {br} -j ACCEPT", f"-o {br} -m conntrack --ctstate RELATED,ESTABLISHED,DNAT -j ACCEPT"]
         post.append(f"-o {br} -s 127.0.0.0/8 -j MASQUERADE")
         post.append(f"-o {br} -s {rec.subnet} -m conntrack --ctstate DNAT -j MASQUERADE")

@@ -126,10 +126,13 @@ def ensure_bridge(name: str, gateway: str, prefixlen: int, mtu: int | None = Non
 
 
 def plumb(*, bridge: str, gateway: str, prefixlen: int, host_name: str, netns_path: str, ifname: str, ip: str,
-          mac: str, default_route: bool, mtu: int | None = None) -> None:
+          mac: str, default_route: bool, mtu: int | None = None, isolated: bool = False,
+          extra_addrs: list[tuple[str, int]] | None = None) -> None:
     """Bridge (created on demand, with the uplink's MTU unless ``mtu``), then a veth pair with the bridge's
-    MTU: host end on the bridge, the other end as ``ifname`` in the container's namespace with its address,
-    lo up and (``default_route``) a default route via the gateway unless the namespace has one already."""
+    MTU: host end on the bridge, the other end as ``ifname`` in the container's namespace with its address
+    (and ``extra_addrs``, link-local ones), lo up and (``default_route``) a default route via the gateway
+    unless the namespace has one already. ``isolated``: the bridge port may not talk to the bridge's other
+    isolated ports (Docker's ``enable_icc=false``), only to the host and to the world beyond it."""
     try:
         target = os.open(netns_path, os.O_RDONLY | os.O_CLOEXEC)
     except OSError as e:
@@ -148,6 +151,8 @@ def plumb(*, bridge: str, gateway: str, prefixlen: int, host_name: str, netns_pa
     # hairpin: with br_netfilter, a container reaching its own published port through the host is
     # DNAT'ed inside the bridge and must go back out the port it came in by
     Path(f"/sys/class/net/{host_name}/brport/hairpin_mode").write_text("1")
+    if isolated:  # the bridge drops frames between two isolated ports: no container-to-container traffic
+        Path(f"/sys/class/net/{host_name}/brport/isolated").write_text("1")
     with Rtnl(netns_path) as nl:
         link = nl.get_link(ifname)
         if link is None:
@@ -156,6 +161,8 @@ def plumb(*, bridge: str, gateway: str, prefixlen: int, host_name: str, netns_pa
         reqs = [(nl.link_msg(1, up=True), RTM_SETLINK, 0, f"cannot bring lo up in {netns_path}"),  # lo is 1
                 (nl.addr_msg(idx, ip, prefixlen), RTM_NEWADDR, CREATE, f"cannot add {ip} in {netns_path}"),
                 (nl.link_msg(idx, up=True), RTM_SETLINK, 0, f"cannot bring {ifname} up in {netns_path}")]
+        reqs += [(nl.addr_msg(idx, a, plen), RTM_NEWADDR, CREATE, f"cannot add {a} in {netns_path}")
+                 for a, plen in extra_addrs or ()]
         if default_route:  # EEXIST: the first network keeps the default route
             reqs.append((nl.default_route_msg(gateway, idx), RTM_NEWROUTE, CREATE,
                          f"cannot add the default route in {netns_path}"))

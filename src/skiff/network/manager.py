@@ -12,13 +12,14 @@ import contextlib
 import ipaddress
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from skiff.errors import ConflictError, InvalidArgumentError, NotFoundError, SkiffError
 from skiff.hashes import sha256
 from skiff.network import dnsproc, firewall, links, ports
 from skiff.network.model import (
+    OPT_BRIDGE_NAME,
     Attachment,
     Endpoint,
     IpamState,
@@ -27,6 +28,7 @@ from skiff.network.model import (
     NetworkRecord,
     PortMapping,
 )
+from skiff.network.options import NetworkSettings, check_bridge_options
 from skiff.network.state import NetworkStore, atomic_write
 from skiff.records import replace
 
@@ -102,7 +104,7 @@ class NetworkManager:
 
         with contextlib.suppress(SkiffError):
             rec = self.store.get(DEFAULT_NETWORK) if network == DEFAULT_NETWORK else self._find(network)
-            if rec is not None:
+            if rec is not None and not rec.config_only:
                 codec.pretty(rec)
                 st = self.store.ipam(rec.name)
                 codec.pretty(st)
@@ -123,7 +125,7 @@ class NetworkManager:
 
     def _used_subnets(self, exclude: str = "") -> builtins.list[tuple[ipaddress.IPv4Network, str]]:
         used = [(ipaddress.IPv4Network(r.subnet), f"network {r.name}") for r in self.store.networks()
-                if r.name != exclude]
+                if r.name != exclude and not r.config_only]
         own = {r.bridge for r in self.store.networks()}
         for net, dev in links.host_routes():
             if dev not in own:
@@ -138,7 +140,7 @@ class NetworkManager:
         raise NetworkError("no free subnet left for a new network; pass --subnet")
 
     def _new_record(self, name: str, subnet: str | None, gateway: str | None, internal: bool,
-                    labels: dict[str, str], default: bool) -> NetworkRecord:
+                    labels: dict[str, str], default: bool, bridge: str = "") -> NetworkRecord:
         if subnet:
             try:
                 net = ipaddress.IPv4Network(subnet, strict=False)
@@ -164,23 +166,57 @@ class NetworkManager:
         else:
             gw = net.network_address + 1
         net_id = os.urandom(32).hex()  # secrets.token_hex(32), without importing secrets
-        bridge = f"{self.prefix}0" if default else f"{self.prefix}-{net_id}"[:15]
+        bridge = bridge or (f"{self.prefix}0" if default else f"{self.prefix}-{net_id}"[:15])
         return NetworkRecord(name=name, id=net_id, subnet=str(net), gateway=str(gw), bridge=bridge,
                              internal=internal, default=default, labels=dict(labels), created=_now())
 
     def create_network(self, name: str, subnet: str | None = None, gateway: str | None = None,
-                       internal: bool = False, labels: dict[str, str] | None = None) -> NetworkRecord:
+                       internal: bool = False, labels: dict[str, str] | None = None, *,
+                       settings: NetworkSettings | None = None) -> NetworkRecord:
+        """A new network. ``settings`` carries Docker's other create options (validated by the caller as
+        Docker's CLI does): ``config_only`` stores them and makes nothing; ``config_from`` takes subnet,
+        gateway, range, reserved addresses, options and labels from that config-only network."""
         if not NAME_RE.match(name):
             raise InvalidArgumentError(f"invalid network name {name!r}: use [a-zA-Z0-9][a-zA-Z0-9_.-]*")
         if name in RESERVED:
             raise ConflictError(f"network name {name!r} is reserved")
+        st = settings or NetworkSettings()
         with self.store.locked():
             if self.store.get(name) is not None:
                 raise ConflictError(f"network with name {name} already exists")
-            rec = self._new_record(name, subnet, gateway, internal, labels or {}, default=False)
+            if st.config_only:  # settings only: no subnet is taken, no device is made (moby: driver "null")
+                rec = NetworkRecord(name=name, id=os.urandom(32).hex(), subnet=subnet or "", gateway=gateway or "",
+                                    bridge="", driver="null", labels=dict(labels or {}), created=_now())
+            else:
+                if st.config_from:
+                    cfg = self.store.get(st.config_from) if NAME_RE.match(st.config_from) else None
+                    if cfg is None or not cfg.config_only:
+                        raise NotFoundError(f'configuration network "{st.config_from}" does not exist')
+                    subnet, gateway, labels = cfg.subnet or None, cfg.gateway or None, dict(cfg.labels)
+                    st = replace(st, ip_range=cfg.ip_range, aux_addresses=dict(cfg.aux_addresses),
+                                 options=dict(cfg.options), ipam_options=dict(cfg.ipam_options))
+                check_bridge_options(st.options)
+                bridge = st.options.get(OPT_BRIDGE_NAME, "")
+                rec = self._new_record(name, subnet, gateway, internal, labels or {}, default=False, bridge=bridge)
+                if bridge:
+                    self._bridge_name_free(rec)
+            rec = replace(rec, ip_range=st.ip_range, aux_addresses=dict(st.aux_addresses), options=dict(st.options),
+                          ipam_options=dict(st.ipam_options), attachable=st.attachable,
+                          config_only=st.config_only, config_from=st.config_from)
             self.store.put(rec)
         self._event(rec, "create")
         return rec
+
+    def _bridge_name_free(self, rec: NetworkRecord) -> None:
+        """``-o com.docker.network.bridge.name``: no other network's bridge, and no interface of the host
+        (Docker would adopt an existing bridge; skiff removes the bridges it names, so it makes its own)."""
+        other = next((r for r in self.store.networks() if r.bridge == rec.bridge), None)
+        if other is not None:
+            raise ConflictError(f"cannot create network {rec.id} ({rec.bridge}): conflicts with network {other.id} "
+                                f"({other.bridge}): networks have same bridge name")
+        if rec.bridge in links.list_links():
+            raise ConflictError(f"cannot create network {rec.name}: the host has an interface named {rec.bridge} "
+                                "already")
 
     def _event(self, rec: NetworkRecord, action: str, container_id: str | None = None) -> None:
         """A network event for `skiff events` (skiff.events), with the attributes moby gives them."""
@@ -237,20 +273,30 @@ class NetworkManager:
             self._drop_network(rec)
 
     def _drop_network(self, rec: NetworkRecord) -> None:
+        if rec.config_only:
+            users = [r.name for r in self.store.networks() if r.config_from == rec.name]
+            if users:  # moby's wording
+                raise ConflictError(f'configuration network "{rec.name}" is in use')
         dnsproc.stop(self.runroot, rec.name)
-        links.delete_link(rec.bridge)
+        if rec.bridge:
+            links.delete_link(rec.bridge)
         self.store.delete(rec.name)
         self._apply_firewall()
         self._event(rec, "destroy")
 
-    def prune(self) -> builtins.list[str]:
-        """Remove every user network without endpoints; returns their names."""
+    def prune(self, keep: Callable[[NetworkRecord], bool] | None = None) -> builtins.list[str]:
+        """Remove every user network without endpoints that ``keep`` does not keep; returns their names.
+        A config-only network goes after the networks made from it, and stays while one of them does."""
         removed = []
         with self.store.locked():
-            for rec in self.store.networks():
-                if not rec.default and not self.store.ipam(rec.name).endpoints:
-                    self._drop_network(rec)
-                    removed.append(rec.name)
+            recs = sorted(self.store.networks(), key=lambda r: r.config_only)
+            for rec in recs:
+                if rec.default or self.store.ipam(rec.name).endpoints or (keep is not None and keep(rec)):
+                    continue
+                if rec.config_only and any(r.config_from == rec.name for r in self.store.networks()):
+                    continue
+                self._drop_network(rec)
+                removed.append(rec.name)
         return removed
 
     # ---- containers ------------------------------------------------------------------------------
@@ -276,8 +322,10 @@ class NetworkManager:
         return out
 
     def _allocate_ip(self, rec: NetworkRecord, st: IpamState, ip: str | None) -> str:
+        """``ip`` if it is free, else the first free address (of ``--ip-range`` if the network has one);
+        the gateway and ``--aux-address`` addresses are never handed out."""
         net = ipaddress.IPv4Network(rec.subnet)
-        used = {e.ip for e in st.endpoints} | {rec.gateway}
+        used = {e.ip for e in st.endpoints} | {rec.gateway} | set(rec.aux_addresses.values())
         if ip:
             try:
                 addr = ipaddress.IPv4Address(ip)
@@ -288,29 +336,40 @@ class NetworkManager:
             if str(addr) in used:
                 raise ConflictError(f"address {ip} is already in use on network {rec.name}")
             return str(addr)
-        for addr in net.hosts():
+        pool: Iterable[ipaddress.IPv4Address] = net.hosts()
+        if rec.ip_range:
+            edges = (net.network_address, net.broadcast_address)
+            pool = (a for a in ipaddress.IPv4Network(rec.ip_range) if a in net and a not in edges)
+        for addr in pool:
             if str(addr) not in used:
                 return str(addr)
-        raise NetworkError(f"no free address left in network {rec.name} ({net})")
+        raise NetworkError(f"no free address left in network {rec.name} ({rec.ip_range or net})")
 
     def attach(self, container_id: str, netns_path: str, network: str = DEFAULT_NETWORK, *, name: str = "",
                aliases: Sequence[str] = (), ip: str | None = None, ports: Sequence[PortMapping] = (),
-               mac: str | None = None) -> Attachment:
-        """Connect the container whose network namespace is ``netns_path`` to ``network``."""
+               mac: str | None = None, links_: Sequence[str] = (), driver_opts: dict[str, str] | None = None,
+               link_local_ips: Sequence[str] = ()) -> Attachment:
+        """Connect the container whose network namespace is ``netns_path`` to ``network`` (``links_``:
+        ``NAME:ALIAS`` of `network connect --link`, names only this container resolves)."""
         with self.store.locked():
             rec = self._default_network() if network == DEFAULT_NETWORK else self._find(network)
+            if rec.config_only:  # moby's wording
+                raise InvalidArgumentError(f"cannot attach to configuration-only network {rec.name}")
             if not os.path.exists(f"/sys/class/net/{rec.bridge}"):  # the bridge is (re)made: is its subnet free?
                 rec = self._subnet_still_free(rec)
             st = self.store.ipam(rec.name)
             if any(e.container_id == container_id for e in st.endpoints):
                 raise ConflictError(f"container {name or container_id[:12]} is already on network {rec.name}")
+            if rec.host_binding_ipv4:  # the network's default host address for ports published without one
+                ports = [replace(p, host_ip=rec.host_binding_ipv4) if not p.host_ip else p for p in ports]
             resolved = self._resolve_ports(ports)
             addr = self._allocate_ip(rec, st, ip)
             ifname = self._free_ifname(container_id)
             mac = mac or mac_for(addr)
             ep = Endpoint(container_id=container_id, ip=addr, mac=mac, veth=self.veth_name(container_id, rec.name),
                           ifname=ifname, name=name, aliases=builtins.list(aliases) if not rec.default else [],
-                          netns=netns_path, ports=resolved)
+                          netns=netns_path, ports=resolved, links=builtins.list(links_),
+                          driver_opts=dict(driver_opts or {}), link_local_ips=builtins.list(link_local_ips))
             self.store.put_ipam(replace(st, endpoints=[*st.endpoints, ep]))
             try:
                 self._plumb(rec, ep)
@@ -338,7 +397,8 @@ class NetworkManager:
             self._enable_forwarding()
         links.plumb(bridge=rec.bridge, gateway=rec.gateway, prefixlen=rec.prefixlen,
                     host_name=ep.veth, netns_path=ep.netns, ifname=ep.ifname, ip=ep.ip, mac=ep.mac,
-                    default_route=not rec.internal)
+                    default_route=not rec.internal, mtu=rec.mtu, isolated=not rec.icc,
+                    extra_addrs=[(a, 16) for a in ep.link_local_ips])
 
     def _unplumb(self, rec: NetworkRecord, ep: Endpoint) -> None:
         """Undo one endpoint: record, veth, rules, DNS (best effort; called with the lock held)."""
@@ -357,7 +417,8 @@ class NetworkManager:
                           prefixlen=rec.prefixlen, mac=ep.mac, ifname=ep.ifname, veth=ep.veth,
                           internal=rec.internal, dns_server=rec.gateway if rec.dns_enabled else None,
                           aliases=[a for a in [ep.name, *ep.aliases, ep.container_id[:12]] if a],
-                          ports=builtins.list(ep.ports))
+                          ports=builtins.list(ep.ports), links=builtins.list(ep.links),
+                          driver_opts=dict(ep.driver_opts), link_local_ips=builtins.list(ep.link_local_ips))
 
     def _upstreams(self) -> builtins.list[str]:
         if self.dns_upstreams is not None:
@@ -429,7 +490,7 @@ class NetworkManager:
             if not alive:
                 dnsproc.stop(self.runroot, rec.name)
             keep_veths.update(e.veth for e in alive)
-        bridges = {r.bridge for r in recs}
+        bridges = {r.bridge for r in recs if r.bridge}
         for name, kind in links.list_links().items():
             if kind == "veth" and name.startswith(self.prefix + "v") and name not in keep_veths:
                 links.delete_link(name)
@@ -453,7 +514,7 @@ class NetworkManager:
     def _apply_firewall(self, added: Endpoint | None = None, removed: Endpoint | None = None, *,
                         remove_all: bool = False) -> None:
         nets = [] if remove_all else [firewall.NetworkRules(r, self.store.ipam(r.name).endpoints)
-                                      for r in self.store.networks()]
+                                      for r in self.store.networks() if not r.config_only]
         if self._backend() == "iptables":
             from skiff.network import iptables
 
@@ -467,5 +528,6 @@ class NetworkManager:
         self.gc(())
         with self.store.locked():
             for rec in self.store.networks():
-                links.delete_link(rec.bridge)
+                if rec.bridge:
+                    links.delete_link(rec.bridge)
             self._apply_firewall(remove_all=True)

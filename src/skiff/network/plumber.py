@@ -60,7 +60,8 @@ def _serve(root: str, runroot: str, prefix: str, table: str, network: str) -> No
                     ports = with_exposed(ports, req["exposed"], True)
                 ep = req.get("endpoint") or {}
                 att = mgr.attach(req["cid"], req["netns"], req["network"], name=req["name"], ports=ports,
-                                 aliases=ep.get("Aliases", ()), ip=ep.get("IPv4Address"), mac=ep.get("MacAddress"))
+                                 aliases=ep.get("Aliases", ()), ip=ep.get("IPv4Address"), mac=ep.get("MacAddress"),
+                                 link_local_ips=ep.get("LinkLocalIPs", ()))
                 if req.get("rundir"):
                     try:
                         rewrite_in_place(Path(req["rundir"]), req["hostname"], [att], **req["etc"])
@@ -180,7 +181,8 @@ class Plumber:
         """NetworkManager.attach with ``ports`` as PortMapping fields (plus, with ``exposed``, -P's ports);
         with ``rundir``, the container's hosts/hostname/resolv.conf rewritten there too (etcfiles). Returns
         the attachment as JSON (:func:`attachment_from_json` makes it a record); ``endpoint``: the container's
-        --network-alias, --ip and --mac-address (``Aliases``, ``IPv4Address``, ``MacAddress``). Without ``wait`` it only
+        --network-alias, --ip, --mac-address and --link-local-ip (``Aliases``, ``IPv4Address``, ``MacAddress``,
+        ``LinkLocalIPs``). Without ``wait`` it only
         sends the request: the helper works while the caller goes on, and :meth:`answer` reads the result."""
         req = {"op": "attach", "cid": cid, "netns": netns, "network": network, "name": name, "ports": ports,
                "exposed": exposed, "rundir": rundir, "hostname": hostname, "etc": etc or {},

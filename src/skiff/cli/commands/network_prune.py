@@ -11,18 +11,22 @@ if TYPE_CHECKING:
 
 def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("-f", "--force", action="store_true", help="Do not prompt for confirmation")
+    p.add_argument("--filter", action="append", default=[],
+                   help='Provide filter values (e.g. "until=<timestamp>", "label=key[=value]", "label!=key")')
 
 
 def run(args: argparse.Namespace, opts: object) -> int:
     from skiff.engine.context import EngineContext
     from skiff.engine.network_admin import NetworkAdmin
 
+    admin = NetworkAdmin(EngineContext.from_options(opts))  # type: ignore[arg-type]
+    admin.check_prune_filters(args.filter)  # a bad filter fails before the prompt
     if not args.force and sys.stdin.isatty():
         ans = input("WARNING! This will remove all custom networks not used by at least one container.\n"
                     "Are you sure you want to continue? [y/N] ")
         if ans.strip().lower() not in ("y", "yes"):
             return 0
-    rep = NetworkAdmin(EngineContext.from_options(opts)).prune()  # type: ignore[arg-type]
+    rep = admin.prune(args.filter)
     if rep.removed:
         print("Deleted Networks:")
         print("\n".join(rep.removed))
