@@ -66,6 +66,12 @@ def parser(prog: str, description: str | None = None) -> argparse.ArgumentParser
                 message = f"unknown flag: {flag}"
             elif message.startswith("the following arguments are required:"):
                 raise missing_arguments(self)
+            elif message.startswith("argument ") and ': invalid argument "' in message:
+                # a converter's pflag-worded error: without argparse's "argument -c/--cpu-shares: " and with
+                # the flag named as pflag names it ("-c, --cpu-shares")
+                names, _, message = message[len("argument "):].partition(": ")
+                long = names.split("/")[-1]
+                message = message.replace(f' for "{long}" flag', f' for "{names.replace("/", ", ")}" flag', 1)
             raise UsageError(f"{message}\nSee '{self.prog} --help'.")
 
         def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
@@ -75,6 +81,11 @@ def parser(prog: str, description: str | None = None) -> argparse.ArgumentParser
             for dest, value in late.items():
                 setattr(ns, dest, value)
             return ns, extras
+
+        def format_help(self) -> str:  # docker/cli's layout (argparse's --help action prints this)
+            from skiff.cli import helpfmt
+
+            return helpfmt.format_help(self)
 
     return Parser(prog=prog, description=description)
 
@@ -224,6 +235,11 @@ def run(argv: list[str]) -> int:
     found = lookup(rest)
     if found is None:
         word = rest[0]
+        if word in groups() and rest[1:] in ([], ["--help"], ["-h"]):  # `docker network`: the group's usage
+            from skiff.cli import helpfmt
+
+            print(helpfmt.group_help(word), end="")
+            return 0
         if word in groups():
             subs = ", ".join(" ".join(k) for k in groups()[word])
             raise UsageError(f"'skiff {word}' needs a subcommand: {subs}")

@@ -186,18 +186,22 @@ def resources(rec: ContainerRecord) -> LinuxResources | None:
     hc = rec.host_config
     mem = cpu = pids = None
     if hc.memory or hc.memory_swap or hc.memory_reservation or hc.memory_swappiness is not None \
-            or hc.oom_kill_disable:
+            or hc.oom_kill_disable or hc.kernel_memory:
         swap = hc.memory_swap if hc.memory_swap else (hc.memory * 2 if hc.memory else None)
         mem = LinuxMemory(limit=hc.memory or None, swap=swap, reservation=hc.memory_reservation or None,
-                          swappiness=hc.memory_swappiness, disable_oom_killer=hc.oom_kill_disable or None)
-    if hc.nano_cpus or hc.cpu_shares or hc.cpuset_cpus or hc.cpu_period or hc.cpu_quota or hc.cpuset_mems:
+                          swappiness=hc.memory_swappiness, disable_oom_killer=hc.oom_kill_disable or None,
+                          kernel=hc.kernel_memory or None)
+    if hc.nano_cpus or hc.cpu_shares or hc.cpuset_cpus or hc.cpu_period or hc.cpu_quota or hc.cpuset_mems \
+            or hc.cpu_realtime_period or hc.cpu_realtime_runtime:
         period = 100000
         if hc.nano_cpus:
             quota: int | None = hc.nano_cpus * period // 10**9
         else:
             quota, period = hc.cpu_quota or None, hc.cpu_period
         cpu = LinuxCPU(shares=hc.cpu_shares or None, quota=quota, period=period or None,
-                       cpus=hc.cpuset_cpus or None, mems=hc.cpuset_mems or None)
+                       cpus=hc.cpuset_cpus or None, mems=hc.cpuset_mems or None,
+                       realtime_period=hc.cpu_realtime_period or None,
+                       realtime_runtime=hc.cpu_realtime_runtime or None)
     if hc.pids_limit is not None and hc.pids_limit > 0:
         pids = LinuxPids(limit=hc.pids_limit)
     blkio = _block_io(rec)
@@ -236,6 +240,10 @@ def build_spec(rec: ContainerRecord, rootfs: str, rundir: Path, mounts: list[Mou
     another container to enter (``--pid``/``--ipc container:NAME``), by type; ``shm``: a host folder to bind
     as /dev/shm (a shareable IPC's, its donor's or the host's) instead of a tmpfs of its own."""
     cfg, hc = rec.config, rec.host_config
+    if hc.device_requests:  # --gpus: no device driver here, so the start fails as moby's does without one
+        from .containers_options import device_request_error
+
+        raise SkiffError(device_request_error(hc.device_requests[0]))
     uid, gid, extra_gids, home = resolve_user(rootfs, cfg.user, hc.group_add)
     caps = capabilities(hc.cap_add, hc.cap_drop, hc.privileged)
     use_seccomp, profile = _seccomp(hc.security_opt, caps, hc.privileged)

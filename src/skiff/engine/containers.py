@@ -124,7 +124,8 @@ class ContainerEngine:
         img, image_config = self._image(opts)
         rec = build_record(self, opts, img, image_config)
         warnings: list[str] = []
-        if rec.host_config.oom_kill_disable or rec.host_config.blkio_weight or rec.host_config.blkio_weight_device:
+        hc = rec.host_config
+        if hc.oom_kill_disable or hc.blkio_weight or hc.blkio_weight_device or hc.cpu_percent or hc.kernel_memory:
             from .containers_create import host_warnings
 
             rec, warnings = host_warnings(rec)
@@ -666,6 +667,27 @@ class ContainerEngine:
         with self.cs.lock(cid):
             self._remove_everything(rec, volumes=volumes)
         return cid
+
+    def remove_link(self, text: str) -> None:
+        """``rm --link /PARENT/ALIAS``: PARENT forgets its legacy link ALIAS (moby's rmLink); from its next start
+        it has no /etc/hosts entry or variables for it. A plain container name is moby's "default link name"
+        conflict; a link that does not exist is "No such container", as moby's name lookup reports it."""
+        name = "/" + text.strip("/")
+        parent, _, alias = name.rpartition("/")
+        if not parent:
+            self.cs.resolve(text)  # moby looks the name up first: No such container, exit 1
+            raise ConflictError("Conflict, cannot remove the default link name of the container")
+        try:
+            pid = self.cs.resolve(parent.lstrip("/"))
+        except NotFoundError:
+            raise NotFoundError(f"No such container: {text}") from None
+        with self.cs.lock(pid):
+            rec = self.cs.record(pid)
+            links = rec.host_config.links or []
+            kept = [lk for lk in links if lk.partition(":")[2] != f"{rec.name}/{alias}"]
+            if len(kept) == len(links):
+                raise NotFoundError(f"No such container: {text}")
+            self.cs.write_record(replace(rec, host_config=replace(rec.host_config, links=kept or None)))
 
     def _kill_for_removal(self, cid: str, rec: ContainerRecord) -> int | None:
         """Mark a live container stopped by the user (no restart) and SIGKILL it; the pid to wait for, or None

@@ -29,6 +29,7 @@ from .containers_options import (
     check_device_cgroup_rule,
     check_dns_search,
     check_ip,
+    check_isolation,
     check_resources,
     merge_env,
     parse_blkio_rate,
@@ -36,6 +37,7 @@ from .containers_options import (
     parse_cpus,
     parse_device,
     parse_env_line,
+    parse_gpus,
     parse_labels,
     parse_log_config,
     parse_memory_swap,
@@ -133,6 +135,7 @@ def build_record(eng: ContainerEngine, opts: CreateOptions, image: Any, image_co
     check_resources(memory=memory, swap=swap, reservation=reservation, cpu_period=opts.cpu_period or 0,
                     cpu_quota=opts.cpu_quota or 0)
     _check_limits(opts)
+    special = _windows_and_realtime(opts)
     if opts.stop_signal:
         parse_signal(opts.stop_signal)
     name = check_name(opts.name) if opts.name else random_name(set())
@@ -199,7 +202,7 @@ def build_record(eng: ContainerEngine, opts: CreateOptions, image: Any, image_co
         container_id_file=opts.cidfile or "", cpuset_mems=opts.cpuset_mems or "", **blkio,
         cgroup_parent=cgroup_parent_path(opts.cgroup_parent),
         device_cgroup_rules=rules or None, annotations=parse_labels(opts.annotations),
-        log_config=LogConfig(type=log_driver, config=log_opts))
+        log_config=LogConfig(type=log_driver, config=log_opts), **special)
     args = [*(entrypoint or []), *(cmd or [])]
     return ContainerRecord(id=cid, created=_now(), path=args[0], args=args[1:], image=image.id, name="/" + name,
                            driver=eng.store.driver.name, config=config, host_config=host,
@@ -223,6 +226,17 @@ def host_warnings(rec: ContainerRecord) -> tuple[ContainerRecord, list[str]]:
         warnings.append("Your kernel does not support Block I/O weight_device or the cgroup is not mounted. "
                         "Weight-device discarded.")
         hc = replace(hc, blkio_weight_device=[])
+    if hc.cpu_percent:
+        warnings.append("linux does not support CPU percent. Percent discarded.")
+        hc = replace(hc, cpu_percent=0)
+    if hc.kernel_memory:
+        if os.path.exists("/sys/fs/cgroup/memory/memory.kmem.limit_in_bytes"):
+            warnings.append("Specifying a kernel memory limit is deprecated and will be removed in a future "
+                            "release.")
+        else:
+            warnings.append("Your kernel does not support kernel memory limit capabilities or the cgroup is not "
+                            "mounted. Limitation discarded.")
+            hc = replace(hc, kernel_memory=0)
     return (replace(rec, host_config=hc) if hc is not rec.host_config else rec), warnings
 
 
@@ -328,12 +342,26 @@ def _attach(opts: CreateOptions) -> set[str]:
 
 def _endpoint(opts: CreateOptions, network: str) -> dict[str, Any]:
     """--network-alias, --ip and --mac-address, checked as docker/cli and the daemon check them."""
-    if not (opts.network_aliases or opts.ip or opts.mac_address):
+    if not (opts.network_aliases or opts.ip or opts.mac_address or opts.ip6 or opts.link_local_ips):
         return {}
     import ipaddress
 
     out: dict[str, Any] = {}
     user_network = network not in ("bridge", "default", "none", "host") and not network.startswith("container:")
+    if opts.ip6:
+        try:
+            ipaddress.IPv6Address(opts.ip6)
+        except ValueError:
+            raise InvalidArgumentError(f"invalid IPv6 address: {opts.ip6}") from None
+        if not user_network:
+            raise InvalidArgumentError("user specified IP address is supported on user defined networks only")
+        # skiff's networks have IPv4 subnets only: libnetwork's words for an address outside every subnet
+        raise InvalidArgumentError(f"Invalid address {opts.ip6}: It does not belong to any of this network's "
+                                   "subnets")
+    if opts.link_local_ips:
+        from .network_admin import check_link_local_ips
+
+        out["LinkLocalIPs"] = check_link_local_ips(opts.link_local_ips)
     if opts.ip:
         try:
             ipaddress.IPv4Address(opts.ip)
@@ -384,6 +412,29 @@ def _check_limits(opts: CreateOptions) -> None:
                                    "0-100")
     if opts.oom_score_adj is not None and not -1000 <= opts.oom_score_adj <= 1000:
         raise InvalidArgumentError(f"Invalid value {opts.oom_score_adj}, range for oom score adj is [-1000, 1000]")
+
+
+def _windows_and_realtime(opts: CreateOptions) -> dict[str, Any]:
+    """--isolation, --io-max*, --cpu-count, --cpu-percent (Windows' flags, as the daemon on Linux takes them),
+    --cpu-rt-*, --kernel-memory and --gpus: checked with the daemon's words; the HostConfig fields they set."""
+    check_isolation(opts.isolation or "")
+    if opts.io_max_bandwidth:  # docker/cli parses the size first (MemBytes), then the daemon refuses it
+        if parse_bytes(opts.io_max_bandwidth, "--io-maxbandwidth"):
+            raise InvalidArgumentError("Invalid QoS settings: linux does not support configuration of maximum "
+                                       "bandwidth")
+    if opts.io_max_iops:
+        raise InvalidArgumentError("Invalid QoS settings: linux does not support configuration of maximum IOPs")
+    period, runtime = opts.cpu_rt_period or 0, opts.cpu_rt_runtime or 0
+    if (period or runtime) and not os.path.exists("/sys/fs/cgroup/cpu/cpu.rt_runtime_us"):
+        raise InvalidArgumentError("Your kernel does not support CPU real-time scheduler")
+    if period and runtime and runtime > period:
+        raise InvalidArgumentError("cpu real-time runtime cannot be higher than cpu real-time period")
+    kmem = parse_bytes(opts.kernel_memory, "--kernel-memory") if opts.kernel_memory else 0
+    if kmem and kmem < 6 * 1024 * 1024:
+        raise InvalidArgumentError("Minimum kernel memory limit allowed is 6MB")
+    return {"isolation": opts.isolation or "", "cpu_count": opts.cpu_count or 0,
+            "cpu_percent": opts.cpu_percent or 0, "cpu_realtime_period": period, "cpu_realtime_runtime": runtime,
+            "kernel_memory": kmem, "device_requests": [parse_gpus(g) for g in opts.gpus] or None}
 
 
 def _blkio(opts: CreateOptions) -> dict[str, Any]:

@@ -82,7 +82,12 @@ def prepare(eng: ContainerEngine, text: str, opts: ExecOptions) -> tuple[str, Co
         raise ConflictError(f"Container {cid} is not running", exit_code=1)
     rec = eng.cs.record(cid)
     rootfs = f"/proc/{st.pid}/root"
-    env = merge_env(process_env(list(rec.config.env), rec.config.hostname, opts.tty), env)
+    base = list(rec.config.env)
+    if rec.host_config.links:  # moby's exec gets the legacy links' variables, as the container's start did
+        from .networks import with_links
+
+        base = list(with_links(eng, rec).config.env)
+    env = merge_env(process_env(base, rec.config.hostname, opts.tty), env)
     cwd = opts.workdir or rec.config.working_dir or "/"
     if not cwd.startswith("/"):
         raise SkiffError("exec failed: Cwd must be an absolute path", exit_code=126)  # runc's check

@@ -275,9 +275,10 @@ def _regex(pattern: str, text: str) -> bool:
 
 
 def _match(f: PsFilters, rec: ContainerRecord, st: State, ports: list[PortSummary], nets: list[str],
-           net_ids: dict[str, str], health: str = "none") -> bool:
+           net_ids: dict[str, str], health: str = "none", names: list[str] | None = None) -> bool:
     by = f.by
-    if "name" in by and not any(v in (rec.name, rec.bare_name) or _regex(v, rec.name) or _regex(v, rec.bare_name)
+    every = [f"/{n}" for n in names or [rec.bare_name]]  # moby matches each of the names, with their slash
+    if "name" in by and not any(v in (n, n[1:]) or _regex(v, n) or _regex(v, n[1:]) for n in every
                                 for v in by["name"]):
         return False
     if "id" in by and not any(rec.id.startswith(v) for v in by["id"]):
@@ -325,6 +326,11 @@ def ps(eng: ContainerEngine, *, all: bool = False, last: int = -1, filters: list
     by_cid, net_ids = _network_index(eng) if need_net else ({}, {})
     image_sizes = {r.id: r.size for r in eng.store.list_images()} if size else {}
     before, since = f.before, f.since
+    linked: dict[str, list[str]] = {}  # a container's legacy link names ("web/db"), as moby lists them
+    for _, rec, _ in entries:
+        for link in rec.host_config.links or []:
+            child, _, alias = link.partition(":")
+            linked.setdefault(child, []).append(alias.lstrip("/"))
     out: list[ContainerSummary] = []
     for created, rec, st in entries:
         if before is not None:
@@ -346,11 +352,12 @@ def ps(eng: ContainerEngine, *, all: bool = False, last: int = -1, filters: list
             from . import containers_health
 
             health = containers_health.status(eng, rec)
-        if not _match(f, rec, st, ports, nets, net_ids, health):
+        names = [rec.bare_name, *sorted(linked.get(rec.name, []))]
+        if not _match(f, rec, st, ports, nets, net_ids, health, names):
             continue
         rw, root_fs = _sizes(eng, rec, image_sizes) if size else (None, None)
         out.append(ContainerSummary(
-            id=rec.id, names=[rec.bare_name], image=rec.config.image or rec.image, image_id=rec.image,
+            id=rec.id, names=names, image=rec.config.image or rec.image, image_id=rec.image,
             command=_command(rec), created=created / 1e9, state=st.status, status=status_text(st, health=health),
             ports=ports,
             labels=dict(rec.config.labels), mounts=list(rec.mounts), networks=nets, size_rw=rw,

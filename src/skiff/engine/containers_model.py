@@ -177,6 +177,14 @@ class HostConfig:
     ulimits: list[Ulimit] = jfield("Ulimits", default_factory=list, keep_empty=True)
     init: bool | None = jfield("Init", default=None)
     mounts: list[MountSpec] = jfield("Mounts", default_factory=list)
+    kernel_memory: int = jfield("KernelMemory", default=0)
+    cpu_realtime_period: int = jfield("CpuRealtimePeriod", default=0, keep_empty=True)
+    cpu_realtime_runtime: int = jfield("CpuRealtimeRuntime", default=0, keep_empty=True)
+    cpu_count: int = jfield("CpuCount", default=0, keep_empty=True)
+    cpu_percent: int = jfield("CpuPercent", default=0, keep_empty=True)
+    isolation: str = jfield("Isolation", default="", keep_empty=True)
+    # --gpus: moby's DeviceRequest objects (Driver, Count, DeviceIDs, Capabilities, Options)
+    device_requests: list[dict[str, Any]] | None = jfield("DeviceRequests", default=None, keep_empty=True)
     extra: dict[str, Any] = jextra()
 
 

@@ -13,6 +13,10 @@ from skiff.records import dataclass, field
 
 from .containers_model import MountSpec, RestartPolicy, Ulimit
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    from typing import Any
+
 
 @dataclass(frozen=True)
 class CreateOptions:
@@ -107,6 +111,17 @@ class CreateOptions:
     cgroup_parent: str | None = None
     ip: str | None = None
     mac_address: str | None = None
+    ip6: str | None = None
+    link_local_ips: list[str] = field(default_factory=list)
+    cpu_count: int | None = None  # Windows' (the daemon stores it on Linux and applies nothing)
+    cpu_percent: int | None = None
+    cpu_rt_period: int | None = None
+    cpu_rt_runtime: int | None = None
+    kernel_memory: str | None = None
+    io_max_bandwidth: str | None = None  # Windows' QoS: refused on Linux as the daemon does
+    io_max_iops: int | None = None
+    isolation: str | None = None
+    gpus: list[str] = field(default_factory=list)
 
 
 _UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024 ** 2, "g": 1024 ** 3, "t": 1024 ** 4}
@@ -614,3 +629,67 @@ def parse_signal(value: str) -> int:
     if v in SIGNALS:
         return SIGNALS[v]
     raise InvalidArgumentError(f"invalid signal: {value}")
+
+
+def parse_gpus(value: str) -> dict[str, Any]:
+    """docker/cli's ``--gpus`` (GpuOpts.Set): a CSV of ``all`` or a count, ``count=``, ``device=``, ``driver=``,
+    ``capabilities=`` (``gpu`` is added) and ``options=`` (a CSV of k=v), as moby's DeviceRequest."""
+    import csv
+
+    def bad(why: str) -> InvalidArgumentError:
+        return InvalidArgumentError(f'invalid argument "{value}" for "--gpus" flag: {why}')
+
+    def count(text: str) -> int:
+        if text == "all":
+            return -1
+        try:
+            return int(text)
+        except ValueError:
+            raise bad(f'count must be an integer: strconv.Atoi: parsing "{text}": invalid syntax') from None
+
+    try:
+        fields = next(csv.reader([value]), [])
+    except csv.Error as e:
+        raise bad(str(e)) from None
+    req: dict[str, Any] = {"Driver": "", "Count": 0, "DeviceIDs": None, "Capabilities": None, "Options": None}
+    seen: set[str] = set()
+    for f in fields:
+        key, eq, val = f.partition("=")
+        if key in seen:
+            raise bad(f"gpu request key '{key}' can be specified only once")
+        seen.add(key)
+        if not eq:
+            seen.add("count")
+            req["Count"] = count(key)
+        elif key == "driver":
+            req["Driver"] = val
+        elif key == "count":
+            req["Count"] = count(val)
+        elif key == "device":
+            req["DeviceIDs"] = val.split(",")
+        elif key == "capabilities":
+            req["Capabilities"] = [[*val.split(","), "gpu"]]
+        elif key == "options":
+            req["Options"] = dict(kv.partition("=")[::2] for kv in next(csv.reader([val]), []))
+        else:
+            raise bad(f"unexpected key '{key}' in '{f}'")
+    if "count" not in seen and req["DeviceIDs"] is None:
+        req["Count"] = 1
+    req["Options"] = req["Options"] or {}
+    req["Capabilities"] = req["Capabilities"] or [["gpu"]]
+    return req
+
+
+def device_request_error(req: dict[str, Any]) -> str:
+    """moby's incompatibleDeviceRequest at a start: no device driver is registered here (moby registers its
+    nvidia driver only where nvidia-container-runtime-hook is installed; skiff has none)."""
+    caps = "[" + " ".join("[" + " ".join(c) + "]" for c in req.get("Capabilities") or []) + "]"
+    return f'could not select device driver "{req.get("Driver", "")}" with capabilities: {caps}'
+
+
+def check_isolation(value: str) -> str:
+    """runconfig's validateIsolation: Linux has only the default isolation (any case, or empty)."""
+    if value and value.lower() != "default":
+        raise InvalidArgumentError(f'Invalid isolation: "{value}" - linux only supports \'default\'')
+    return value
+

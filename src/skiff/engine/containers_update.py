@@ -32,6 +32,8 @@ class UpdateOptions:
     blkio_weight: int | None = None
     cpu_period: int | None = None
     cpu_quota: int | None = None
+    cpu_rt_period: int | None = None
+    cpu_rt_runtime: int | None = None
     cpu_shares: int | None = None
     cpus: str | None = None
     cpuset_cpus: str | None = None
@@ -123,6 +125,16 @@ def _updated(hc: HostConfig, o: UpdateOptions) -> HostConfig:
 
         check_mems(o.cpuset_mems)
     changes.update(nano_cpus=nano, cpu_period=period, cpu_quota=quota)
+    if o.cpu_rt_period is not None or o.cpu_rt_runtime is not None:
+        import os
+
+        rt_period = o.cpu_rt_period if o.cpu_rt_period is not None else hc.cpu_realtime_period
+        rt_runtime = o.cpu_rt_runtime if o.cpu_rt_runtime is not None else hc.cpu_realtime_runtime
+        if (rt_period or rt_runtime) and not os.path.exists("/sys/fs/cgroup/cpu/cpu.rt_runtime_us"):
+            raise InvalidArgumentError("Your kernel does not support CPU real-time scheduler")
+        if rt_period and rt_runtime and rt_runtime > rt_period:
+            raise InvalidArgumentError("cpu real-time runtime cannot be higher than cpu real-time period")
+        changes.update(cpu_realtime_period=rt_period, cpu_realtime_runtime=rt_runtime)
     if o.cpu_shares is not None:
         changes["cpu_shares"] = o.cpu_shares
     if o.cpuset_cpus is not None:

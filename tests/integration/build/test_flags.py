@@ -209,7 +209,7 @@ BAD = [
     (["--shm-size", "big"], 'invalid argument "big" for "--shm-size" flag'),
     (["--cpu-period", "10"], "CPU cfs period can not be less than 1ms"),
     (["--cpu-quota", "10"], "CPU cfs quota can not be less than 1ms"),
-    (["--cpu-shares", "many"], 'invalid argument "many" for "--cpu-shares" flag'),
+    (["--cpu-shares", "many"], 'invalid argument "many" for "-c, --cpu-shares" flag'),
     (["--cpuset-cpus", "4096"], "Requested CPUs are not available - requested 4096"),
     (["--cpuset-cpus", "0-x"], "Invalid value 0-x for cpuset cpus"),
     (["--cpuset-mems", "64"], "Requested memory nodes are not available - requested 64"),

@@ -39,3 +39,35 @@ def test_link_hosts_env_and_refusals(sk, name):  # type: ignore[no-untyped-def]
         cp = sk("run", "--rm", *args, "busybox", "true", check=False)
         assert cp.returncode == 125 and words in cp.stderr.decode(), (args, cp.stderr)
         assert sk.out("ps", "-aq") == before
+
+
+def test_link_names_exec_env_and_rm_link(sk, name):  # type: ignore[no-untyped-def]
+    """ps lists a linked container's link names with --no-trunc (docker/cli shows only its own name
+    otherwise) and matches them in name filters; exec gets the link's variables as the start did; rm --link
+    removes the link (moby's rmLink), with moby's errors for a plain name and a link that does not exist."""
+    db, web = f"{name}-db", f"{name}-web"
+    sk("run", "-d", "--name", db, "--expose", "5432", "-e", "PGX=1", "busybox", "sleep", "600")
+    try:
+        sk("run", "-d", "--name", web, "--link", f"{db}:dbalias", "busybox", "sleep", "600")
+        ip = sk.out("inspect", "-f", "{{.NetworkSettings.IPAddress}}", db).strip()
+        env = sk.out("exec", web, "env").splitlines()
+        for var in (f"DBALIAS_PORT=tcp://{ip}:5432", f"DBALIAS_PORT_5432_TCP_ADDR={ip}", "DBALIAS_ENV_PGX=1",
+                    f"DBALIAS_NAME=/{web}/dbalias"):
+            assert var in env, var
+        rows = sk.out("ps", "--no-trunc", "--format", "{{.Names}}").split()
+        assert f"{db},{web}/dbalias" in rows and web in rows
+        assert db in sk.out("ps", "--format", "{{.Names}}").split()  # truncated: its own name only
+        assert sk.out("ps", "-f", "name=dbalias", "--format", "{{.Names}}").split() == [db]
+        cp = sk("rm", "-l", f"/{web}/nosuch", check=False)
+        assert cp.returncode == 1 and f"No such container: /{web}/nosuch" in cp.stderr.decode()
+        cp = sk("rm", "--link", db, check=False)
+        assert cp.returncode == 1 and "Conflict, cannot remove the default link name of the container" in \
+            cp.stderr.decode()
+        assert sk.out("rm", "-l", f"/{web}/dbalias").strip() == f"/{web}/dbalias"
+        assert json.loads(sk.out("inspect", "-f", "{{json .HostConfig.Links}}", web)) is None
+        assert sk.out("ps", "--no-trunc", "--format", "{{.Names}}").split().count(db) == 1
+        sk("restart", "-t", "0", web)
+        assert not [e for e in sk.out("exec", web, "env").splitlines() if e.startswith("DBALIAS")]
+        assert sk.out("inspect", "-f", "{{.State.Status}}", db).strip() == "running"  # rm -l removes no container
+    finally:
+        sk("rm", "-f", db, web, check=False)

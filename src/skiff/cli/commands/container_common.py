@@ -167,6 +167,19 @@ def add_create_flags(p: argparse.ArgumentParser) -> None:
     a("--cgroup-parent", help="Optional parent cgroup for the container")
     a("--ip", help="IPv4 address (e.g., 172.30.100.104)")
     a("--mac-address", help="Container MAC address (e.g., 92:d0:c6:0a:29:33)")
+    a("--ip6", help="IPv6 address (e.g., 2001:db8::33)")
+    a("--link-local-ip", action="append", default=[], help="Container IPv4/IPv6 link-local addresses")
+    a("--cpu-count", type=_int("--cpu-count"), help="CPU count (Windows only)")
+    a("--cpu-percent", type=_int("--cpu-percent"), help="CPU percent (Windows only)")
+    a("--cpu-rt-period", type=_int("--cpu-rt-period"), help="Limit CPU real-time period in microseconds")
+    a("--cpu-rt-runtime", type=_int("--cpu-rt-runtime"), help="Limit CPU real-time runtime in microseconds")
+    a("--kernel-memory", help="Kernel memory limit")
+    a("--io-maxbandwidth", help="Maximum IO bandwidth limit for the system drive (Windows only)")
+    a("--io-maxiops", type=_uint("--io-maxiops"), help="Maximum IOps limit for the system drive (Windows only)")
+    a("--isolation", help="Container isolation technology")
+    a("--gpus", action="append", default=[], help="GPU devices to add to the container ('all' to pass all GPUs)")
+    a("--disable-content-trust", action="store_true", default=True,  # a pflag boolean; skiff has no Notary
+      help="Skip image verification (default true)")
 
 
 def _int(flag: str) -> Any:
@@ -178,6 +191,18 @@ def _int(flag: str) -> Any:
         except ValueError:
             raise argparse.ArgumentTypeError(f"invalid argument \"{v}\" for \"{flag}\" flag: strconv.ParseInt: "
                                              f"parsing \"{v}\": invalid syntax") from None
+    conv.__name__ = flag
+    return conv
+
+
+def _uint(flag: str) -> Any:
+    def conv(v: str) -> int:
+        import argparse
+
+        if not v.isdigit():
+            raise argparse.ArgumentTypeError(f"invalid argument \"{v}\" for \"{flag}\" flag: strconv.ParseUint: "
+                                             f"parsing \"{v}\": invalid syntax") from None
+        return int(v)
     conv.__name__ = flag
     return conv
 
@@ -212,4 +237,8 @@ def create_options(args: argparse.Namespace) -> Any:
         health_timeout=args.health_timeout, health_start_period=args.health_start_period,
         health_start_interval=args.health_start_interval, health_retries=args.health_retries,
         no_healthcheck=args.no_healthcheck, network_aliases=args.network_alias, ip=args.ip, attach=args.attach,
-        mac_address=args.mac_address, cgroup_parent=args.cgroup_parent)
+        mac_address=args.mac_address, cgroup_parent=args.cgroup_parent, ip6=args.ip6,
+        link_local_ips=args.link_local_ip, cpu_count=args.cpu_count, cpu_percent=args.cpu_percent,
+        cpu_rt_period=args.cpu_rt_period, cpu_rt_runtime=args.cpu_rt_runtime, kernel_memory=args.kernel_memory,
+        io_max_bandwidth=args.io_maxbandwidth, io_max_iops=args.io_maxiops, isolation=args.isolation,
+        gpus=args.gpus)

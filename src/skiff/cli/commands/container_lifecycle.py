@@ -13,7 +13,6 @@ if TYPE_CHECKING:
 
 
 def configure(p: argparse.ArgumentParser) -> None:
-    import argparse
 
     v = verb(p)
     p.set_defaults(_verb=v)
@@ -31,7 +30,7 @@ def configure(p: argparse.ArgumentParser) -> None:
     elif v in ("rm", "remove"):
         p.add_argument("-f", "--force", action="store_true", help="Force the removal of a running container")
         p.add_argument("-v", "--volumes", action="store_true", help="Remove anonymous volumes")
-        p.add_argument("-l", "--link", action="store_true", help=argparse.SUPPRESS)
+        p.add_argument("-l", "--link", action="store_true", help="Remove the specified link")
 
 
 def run(args: argparse.Namespace, opts: object) -> int:
@@ -58,7 +57,7 @@ def run(args: argparse.Namespace, opts: object) -> int:
     if v == "wait":
         return each(names, lambda n: eng.wait(n))
     if v in ("rm", "remove"):
-        if args.force and len(names) > 1:
+        if args.force and len(names) > 1 and not args.link:
             eng.kill_for_removal(names)
         return each(names, lambda n: _remove(eng, n, args))
     raise AssertionError(v)
@@ -107,6 +106,9 @@ def _remove(eng: Any, name: str, args: argparse.Namespace) -> str | None:
 
     if not name.strip("/"):
         raise ClientError("container name cannot be empty")
+    if args.link:
+        eng.remove_link(name)
+        return name
     try:
         eng.remove(name, force=args.force, volumes=args.volumes)
     except NotFoundError as e:

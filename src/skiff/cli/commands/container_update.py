@@ -6,7 +6,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
 
-_FIELDS = ("blkio_weight", "cpu_period", "cpu_quota", "cpu_shares", "cpus", "cpuset_cpus", "cpuset_mems", "memory",
+_FIELDS = ("blkio_weight", "cpu_period", "cpu_quota", "cpu_rt_period", "cpu_rt_runtime", "cpu_shares", "cpus", "cpuset_cpus", "cpuset_mems", "memory",
            "memory_reservation", "memory_swap", "pids_limit", "restart")
 
 
@@ -20,6 +20,8 @@ def configure(p: argparse.ArgumentParser) -> None:
                                                            "to disable (default 0)")
     a("--cpu-period", type=_int("--cpu-period"), help="Limit CPU CFS (Completely Fair Scheduler) period")
     a("--cpu-quota", type=_int("--cpu-quota"), help="Limit CPU CFS (Completely Fair Scheduler) quota")
+    a("--cpu-rt-period", type=_int("--cpu-rt-period"), help="Limit the CPU real-time period in microseconds")
+    a("--cpu-rt-runtime", type=_int("--cpu-rt-runtime"), help="Limit the CPU real-time runtime in microseconds")
     a("-c", "--cpu-shares", type=_int("--cpu-shares"), help="CPU shares (relative weight)")
     a("--cpus", help="Number of CPUs")
     a("--cpuset-cpus", help="CPUs in which to allow execution (0-3, 0,1)")

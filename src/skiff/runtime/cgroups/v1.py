@@ -97,6 +97,8 @@ class V1Manager:
                 write(os.path.join(mem, "memory.swappiness"), str(m.swappiness))
             if m.disable_oom_killer:
                 write(os.path.join(mem, "memory.oom_control"), "1")
+            if m.kernel is not None and os.path.exists(os.path.join(mem, "memory.kmem.limit_in_bytes")):
+                write(os.path.join(mem, "memory.kmem.limit_in_bytes"), str(m.kernel))
         if r.cpu is not None and cpu is not None:
             c = r.cpu
             if c.shares:
@@ -105,6 +107,8 @@ class V1Manager:
                 write(os.path.join(cpu, "cpu.cfs_period_us"), str(c.period))
             if c.quota:
                 write(os.path.join(cpu, "cpu.cfs_quota_us"), str(c.quota))
+            if c.realtime_period or c.realtime_runtime:
+                self._realtime(cpu, c.realtime_period, c.realtime_runtime)
         cs = self._d("cpuset")
         if r.cpu is not None and cs is not None:
             if r.cpu.cpus:
@@ -141,6 +145,50 @@ class V1Manager:
                 write(os.path.join(dev, "devices.allow" if rule.allow else "devices.deny"), line)
             for line in DEFAULT_DEVICES:
                 write(os.path.join(dev, "devices.allow"), line)
+
+    def _realtime(self, cpu: str, period: int | None, runtime: int | None) -> None:
+        """cpu.rt_period_us and cpu.rt_runtime_us. A new cgroup has no real-time budget, and a child may only
+        take what its parent grants (the sum of the children's runtime/period shares): the ancestors below the
+        hierarchy's root are raised to what their children then hold, top down, before the container's own
+        values are written (what dockerd's --cpu-rt-runtime does for its parent cgroups, sized here to the
+        request). A budget the host cannot grant fails with the kernel's error naming the file."""
+        mnt = os.path.join(self.root, "cpu")
+        if not os.path.exists(os.path.join(cpu, "cpu.rt_runtime_us")):
+            raise ContainerStartError("linux.resources.cpu.realtime*: this kernel has no cgroup cpu real-time "
+                                      "scheduler (CONFIG_RT_GROUP_SCHED)")
+        if period:
+            write(os.path.join(cpu, "cpu.rt_period_us"), str(period))
+        if not runtime:
+            return
+        own_period = read_int(os.path.join(cpu, "cpu.rt_period_us")) or 1000000
+        chain: list[str] = []
+        d = os.path.dirname(cpu)
+        while len(d) > len(mnt) and d.startswith(mnt + "/"):
+            chain.append(d)
+            d = os.path.dirname(d)
+        share = runtime / own_period  # the fraction of a CPU's time the child needs
+        below, plan = cpu, []
+        for d in chain:  # from the closest parent up: what each must grant
+            others = 0.0
+            for entry in os.scandir(d):
+                if entry.is_dir(follow_symlinks=False) and entry.path != below:
+                    others += (read_int(os.path.join(entry.path, "cpu.rt_runtime_us")) or 0) / (
+                        read_int(os.path.join(entry.path, "cpu.rt_period_us")) or 1000000)
+            p = read_int(os.path.join(d, "cpu.rt_period_us")) or 1000000
+            have = read_int(os.path.join(d, "cpu.rt_runtime_us")) or 0
+            share = max(have / p, others + share)
+            plan.append((d, round(share * p), have))
+            below = d
+        for d, want, have in [*reversed(plan), (cpu, runtime, 0)]:
+            if want > have:
+                f = os.path.join(d, "cpu.rt_runtime_us")
+                try:
+                    write(f, str(want))
+                except OSError as e:
+                    root = read_int(os.path.join(mnt, "cpu.rt_runtime_us"))
+                    raise ContainerStartError(f"cannot write {want} to {f}: {os.strerror(e.errno or 0)} (the "
+                                              f"host grants {root} us of real-time CPU per "
+                                              f"{read_int(os.path.join(mnt, 'cpu.rt_period_us'))} us)") from None
 
     def add(self, pid: int) -> None:
         for d in self.dirs.values():
