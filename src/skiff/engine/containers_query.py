@@ -257,6 +257,7 @@ class StatsReport:
     net_tx: int = 0
     block_read: int = 0
     block_write: int = 0
+    running: bool = True
 
 
 def net_io(pid: int) -> tuple[int, int]:
@@ -316,45 +317,61 @@ def parse_io_stat(text: str) -> tuple[int, int]:
 
 
 def stats(eng: ContainerEngine, text: str, interval: float = 0.2) -> StatsReport:
-    cid = eng.cs.resolve(text)
-    rec = eng.cs.record(cid)
-    st = eng.cs.state(cid)
-    if not st.st.is_live:
-        return StatsReport(cid, rec.bare_name, 0.0, 0, 0, 0, container=text)
-    d = cgroup_dirs(st.pid)
+    return stats_many(eng, [text], interval)[0]
 
-    def cpu_ns() -> int:
-        if "cpuacct" in d and (v := _read(d["cpuacct"] + "/cpuacct.usage")):
-            return int(v)
-        if "unified" in d and (v := _read(d["unified"] + "/cpu.stat")):
-            for line in v.splitlines():
-                k, _, n = line.partition(" ")
-                if k == "usage_usec":
-                    return int(n) * 1000
-        return 0
 
-    c0, t0 = cpu_ns(), time.monotonic()
-    time.sleep(interval)
-    c1, t1 = cpu_ns(), time.monotonic()
-    cpu = (c1 - c0) / ((t1 - t0) * 1e9) * 100.0
-    mem = lim = 0
-    if "memory" in d:
-        usage = int(_read(d["memory"] + "/memory.usage_in_bytes") or 0)
-        stat = dict(line.split() for line in (_read(d["memory"] + "/memory.stat") or "").splitlines()
-                    if len(line.split()) == 2)
-        mem = max(0, usage - int(stat.get("total_inactive_file", 0)))
-        lim = int(_read(d["memory"] + "/memory.limit_in_bytes") or 0)
-    elif "unified" in d:
-        mem = int(_read(d["unified"] + "/memory.current") or 0)
-        raw = _read(d["unified"] + "/memory.max") or "max"
-        lim = 0 if raw == "max" else int(raw)
+def stats_many(eng: ContainerEngine, texts: list[str], interval: float = 0.2) -> list[StatsReport]:
+    """The figures of several containers over one shared interval (CPU use is sampled at its start and end for
+    all of them: a frame of `stats` takes ``interval`` whatever the number of containers). A container that is
+    not running gets zeros and ``running`` False."""
+    live: list[tuple[int, str, str, Any, Any, dict[str, str], int]] = []
+    out: dict[int, StatsReport] = {}
+    for i, text in enumerate(texts):
+        cid = eng.cs.resolve(text)
+        rec = eng.cs.record(cid)
+        st = eng.cs.state(cid)
+        if not st.st.is_live:
+            out[i] = StatsReport(cid, rec.bare_name, 0.0, 0, 0, 0, container=text, running=False)
+            continue
+        d = cgroup_dirs(st.pid)
+        live.append((i, text, cid, rec, st, d, _cpu_ns(d)))
+    t0 = time.monotonic()
+    if live:
+        time.sleep(interval)
+    t1 = time.monotonic()
     host_mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    if not lim or lim > host_mem:
-        lim = host_mem
-    pids = len(cgroup_pids(st.pid))
-    if "pids" in d and (v := _read(d["pids"] + "/pids.current")):
-        pids = int(v)
-    rx, tx = net_io(st.pid) if (rec.host_config.network_mode or "bridge") != "host" else (0, 0)
-    rd, wr = block_io(d)
-    return StatsReport(cid, rec.bare_name, cpu, mem, lim, pids, container=text, net_rx=rx, net_tx=tx,
-                       block_read=rd, block_write=wr)
+    for i, text, cid, rec, st, d, c0 in live:
+        cpu = (_cpu_ns(d) - c0) / ((t1 - t0) * 1e9) * 100.0
+        mem = lim = 0
+        if "memory" in d:
+            usage = int(_read(d["memory"] + "/memory.usage_in_bytes") or 0)
+            stat = dict(line.split() for line in (_read(d["memory"] + "/memory.stat") or "").splitlines()
+                        if len(line.split()) == 2)
+            mem = max(0, usage - int(stat.get("total_inactive_file", 0)))
+            lim = int(_read(d["memory"] + "/memory.limit_in_bytes") or 0)
+        elif "unified" in d:
+            mem = int(_read(d["unified"] + "/memory.current") or 0)
+            raw = _read(d["unified"] + "/memory.max") or "max"
+            lim = 0 if raw == "max" else int(raw)
+        if not lim or lim > host_mem:
+            lim = host_mem
+        pids = len(cgroup_pids(st.pid))
+        if "pids" in d and (v := _read(d["pids"] + "/pids.current")):
+            pids = int(v)
+        rx, tx = net_io(st.pid) if (rec.host_config.network_mode or "bridge") != "host" else (0, 0)
+        rd, wr = block_io(d)
+        out[i] = StatsReport(cid, rec.bare_name, cpu, mem, lim, pids, container=text, net_rx=rx,
+                                             net_tx=tx, block_read=rd, block_write=wr)
+    return [out[i] for i in range(len(texts))]
+
+
+def _cpu_ns(d: dict[str, str]) -> int:
+    """The cgroup's CPU time in nanoseconds (cgroup v1 cpuacct, else v2's cpu.stat)."""
+    if "cpuacct" in d and (v := _read(d["cpuacct"] + "/cpuacct.usage")):
+        return int(v)
+    if "unified" in d and (v := _read(d["unified"] + "/cpu.stat")):
+        for line in v.splitlines():
+            k, _, n = line.partition(" ")
+            if k == "usage_usec":
+                return int(n) * 1000
+    return 0

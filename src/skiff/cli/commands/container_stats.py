@@ -26,30 +26,44 @@ def _size(n: float) -> str:
 
 
 def run(args: argparse.Namespace, opts: object) -> int:
+    """docker/cli's stats: a frame a second until interrupted (one with --no-stream). Without names the
+    running containers (all with -a) are listed again at each frame, as docker/cli follows start and die
+    events; a container that stops while watched shows "--" (its stats stream has ended), one that never ran
+    here zeros. On a terminal each frame replaces the last (docker/cli clears the screen)."""
     import sys
     import time
 
     from skiff.cli.commands._fmt import human_size, table
     from skiff.cli.commands.container_common import as_daemon_error, engine
     from skiff.engine.containers_list import ps
-    from skiff.engine.containers_query import stats
+    from skiff.engine.containers_query import stats_many
     from skiff.errors import SkiffError
 
     eng = engine(opts)
-    names = args.containers or [c.id[:12] for c in ps(eng, all=args.all)]
+    was_running: set[str] = set()
+    redraw = not args.no_stream and sys.stdout.isatty()
     while True:
+        names = args.containers or [c.id[:12] for c in ps(eng, all=args.all)]
         try:
-            reps = [stats(eng, n) for n in names]
+            reps = stats_many(eng, names)
         except SkiffError as e:
             raise as_daemon_error(e) from None
-        rows = [{"Container": r.container, "Name": r.name or "--",
-                 "ID": r.id[:12] if not args.no_trunc else r.id,
-                 "CPUPerc": f"{r.cpu_percent:.2f}%",
-                 "MemUsage": f"{_size(r.memory_usage)} / {_size(r.memory_limit)}",
-                 "MemPerc": f"{(100.0 * r.memory_usage / r.memory_limit) if r.memory_limit else 0:.2f}%",
-                 "NetIO": f"{human_size(r.net_rx)} / {human_size(r.net_tx)}",
-                 "BlockIO": f"{human_size(r.block_read)} / {human_size(r.block_write)}",
-                 "PIDs": str(r.pids)} for r in reps]
+        rows = []
+        for r in reps:
+            gone = not r.running and r.id in was_running and not args.no_stream
+            if r.running:
+                was_running.add(r.id)
+            rows.append({"Container": r.container, "Name": r.name or "--",
+                         "ID": r.id[:12] if not args.no_trunc else r.id,
+                         "CPUPerc": "--" if gone else f"{r.cpu_percent:.2f}%",
+                         "MemUsage": "-- / --" if gone else f"{_size(r.memory_usage)} / {_size(r.memory_limit)}",
+                         "MemPerc": "--" if gone else
+                         f"{(100.0 * r.memory_usage / r.memory_limit) if r.memory_limit else 0:.2f}%",
+                         "NetIO": "--" if gone else f"{human_size(r.net_rx)} / {human_size(r.net_tx)}",
+                         "BlockIO": "--" if gone else f"{human_size(r.block_read)} / {human_size(r.block_write)}",
+                         "PIDs": "--" if gone else str(r.pids)})
+        if redraw:
+            sys.stdout.write("\033[2J\033[H")
         if args.format and args.format != "table":
             from skiff.cli.commands._fmt import STATS_HEADERS, render
 
@@ -61,4 +75,4 @@ def run(args: argparse.Namespace, opts: object) -> int:
         sys.stdout.flush()
         if args.no_stream:
             return 0
-        time.sleep(1)
+        time.sleep(0.8)  # with the 0.2 s sample: a frame a second, as docker/cli's
