@@ -150,12 +150,24 @@ def _with_limits(spec: Spec, host: HostConfig, cid: str) -> Spec:
     if host.shm_size:
         mounts = [replace(m, options=[*(o for o in m.options if not o.startswith("size=")), f"size={host.shm_size}"])
                   if m.destination == "/dev/shm" and m.type == "tmpfs" else m for m in mounts]
-    return replace(spec, linux=linux, process=replace(spec.process, rlimits=rlimits), mounts=mounts)
+    process = replace(spec.process, rlimits=rlimits)
+    if host.security_opt:  # the legacy builder's --security-opt, by run's rules
+        from skiff.engine.bundles import _seccomp
+
+        use_default, profile = _seccomp(host.security_opt, [], False)
+        if not use_default:
+            linux = replace(linux, seccomp=profile)  # unconfined (None), or the file's profile
+        for o in host.security_opt:
+            k, _, v = o.replace(":", "=", 1).partition("=")
+            if k == "no-new-privileges":
+                process = replace(process, no_new_privileges=v.lower() in ("", "true", "1"))
+    return replace(spec, linux=linux, process=process, mounts=mounts)
 
 
 def step_host(limits: StepLimits) -> HostConfig:
     """docker build's resource flags -> the steps' HostConfig, parsed and checked by `skiff run`'s own
     parsers and the daemon's checks (Docker's words): a bad value fails before anything is built."""
+    from skiff.engine.bundles import no_new_privileges, seccomp_profile
     from skiff.engine.containers_create import cgroup_parent_path, check_mems, cpu_info
     from skiff.engine.containers_model import HostConfig
     from skiff.engine.containers_options import (
@@ -176,13 +188,16 @@ def step_host(limits: StepLimits) -> HostConfig:
         check_mems(limits.cpuset_mems)
     ulimits = [parse_ulimit(u) for u in limits.ulimits]
     _check_ulimits_within_hard(ulimits)
+    no_new_privileges(list(limits.security_opt))  # run's checks and words: an unknown option, a bad profile
+    seccomp_profile(list(limits.security_opt))
     shares = limits.cpu_shares or 0
     if shares:  # dockerd's adaptContainerSettings: into the kernel's range [2, 262144]
         shares = min(max(shares, 2), 262144)
     return HostConfig(memory=memory, memory_swap=swap, shm_size=shm, cpu_shares=shares,
                       cpu_period=limits.cpu_period or 0, cpu_quota=limits.cpu_quota or 0,
                       cpuset_cpus=limits.cpuset_cpus or "", cpuset_mems=limits.cpuset_mems or "",
-                      cgroup_parent=cgroup_parent_path(limits.cgroup_parent), ulimits=ulimits)
+                      cgroup_parent=cgroup_parent_path(limits.cgroup_parent), ulimits=ulimits,
+                      security_opt=list(limits.security_opt))
 
 
 def _check_ulimits_within_hard(ulimits: list[Any]) -> None:

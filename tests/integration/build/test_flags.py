@@ -1,5 +1,5 @@
 """docker build's flags for the RUN steps' sandbox, on the real builder and runtime: --add-host, the resource
-flags (--memory, --cpu-*, --cpuset-*, --shm-size, --ulimit, --cgroup-parent), --ssh, and the flags accepted for
+flags (--memory, --cpu-*, --cpuset-*, --shm-size, --ulimit, --cgroup-parent), --security-opt, --ssh, and the flags accepted for
 compatibility (--rm, --force-rm, --compress, --isolation, --disable-content-trust, --cache-from/--cache-to);
 each checked from inside a RUN step, plus the values refused before anything is built."""
 
@@ -92,6 +92,24 @@ def test_run_steps_without_resource_flags_keep_the_defaults(skiff, busybox_image
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     assert _kv(files["ulimits"])["nofile"] == f"{soft}:{hard}"  # inherited, as BuildKit's RUN does
     assert files["shm"] == b"65536\n"  # 64m, Docker's default
+
+
+def test_security_opt_applies_to_run_steps(skiff, busybox_image, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The legacy builder's --security-opt: seccomp=unconfined drops the RUN steps' filter, no-new-privileges
+    sets the flag (steps run without both by default: filter on, NNP off, as BuildKit's)."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    probe = "FROM busybox\nRUN grep -E '^(Seccomp|NoNewPrivs):' /proc/self/status > /status\n"
+    ctx = _ctx(tmp_path / "a", probe)
+    skiff("build", "-t", "secdefault", str(ctx))
+    default = _kv(_files(skiff, "secdefault", tmp_path / "a")["status"].replace(b":\t", b"="))
+    assert default == {"Seccomp": "2", "NoNewPrivs": "0"}, default
+    ctx = _ctx(tmp_path / "b", probe)
+    skiff("build", "-t", "secopts", "--no-cache", "--security-opt", "seccomp=unconfined", "--security-opt",
+          "no-new-privileges", str(ctx))  # not in the steps' cache keys (nor in Docker's): the first build's
+    # step would be reused
+    opened = _kv(_files(skiff, "secopts", tmp_path / "b")["status"].replace(b":\t", b"="))
+    assert opened == {"Seccomp": "0", "NoNewPrivs": "1"}, opened
 
 
 @pytest.fixture
@@ -216,6 +234,8 @@ BAD = [
     (["--cgroup-parent", "a/../../b"], "invalid --cgroup-parent: a/../../b"),
     (["--squash"], '"--squash" is only supported on a Docker daemon with experimental features enabled'),
     (["--isolation", "hyperv"], 'unsupported isolation: "hyperv"'),
+    (["--security-opt", "bogus=1"], "invalid --security-opt: bogus=1"),
+    (["--security-opt", "seccomp=/nonexistent.json"], "opening seccomp profile (/nonexistent.json) failed"),
     (["--rm=maybe"], 'invalid argument "maybe" for "--rm" flag'),
     (["--ssh", "default"], "--ssh: invalid empty ssh agent socket, make sure SSH_AUTH_SOCK is set"),
     (["--ssh", "key=/nonexistent/agent"], "--ssh key=/nonexistent/agent: stat /nonexistent/agent: no such file"),

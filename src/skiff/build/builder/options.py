@@ -59,6 +59,7 @@ class StepLimits:
     cpuset_mems: str | None = None
     cgroup_parent: str | None = None
     ulimits: tuple[str, ...] = ()
+    security_opt: tuple[str, ...] = ()  # seccomp=unconfined|FILE, no-new-privileges (label, apparmor: none here)
 
 
 @dataclass(frozen=True)

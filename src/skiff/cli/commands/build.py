@@ -42,6 +42,7 @@ def configure(p: argparse.ArgumentParser) -> None:
     a("--add-host", action="append", default=[], help="Add a custom host-to-IP mapping (host:ip or host=ip)")
     a("--shm-size", help="Size of /dev/shm")
     a("--ulimit", action="append", default=[], help="Ulimit options")
+    a("--security-opt", action="append", default=[], help="Security options for the RUN steps")
     a("--cgroup-parent", help="Set the parent cgroup for the RUN instructions during build")
     a("-m", "--memory", help="Memory limit")
     a("--memory-swap", help="Swap limit equal to memory plus swap: -1 to enable unlimited swap")
@@ -159,7 +160,8 @@ def _options(args: argparse.Namespace, cls, context: Path | None, dockerfile: Pa
     limits = StepLimits(memory=args.memory, memory_swap=args.memory_swap, shm_size=args.shm_size,
                         cpu_shares=args.cpu_shares, cpu_period=args.cpu_period, cpu_quota=args.cpu_quota,
                         cpuset_cpus=args.cpuset_cpus, cpuset_mems=args.cpuset_mems,
-                        cgroup_parent=args.cgroup_parent, ulimits=tuple(args.ulimit))
+                        cgroup_parent=args.cgroup_parent, ulimits=tuple(args.ulimit),
+                        security_opt=tuple(args.security_opt))
     sde = os.environ.get("SOURCE_DATE_EPOCH")
     args.ca_bundle = args.ca_bundle or os.environ.get("SKIFF_CA_BUNDLE") or None
     ca = Path(args.ca_bundle).resolve() if args.ca_bundle else None
