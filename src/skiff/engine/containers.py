@@ -464,6 +464,10 @@ class ContainerEngine:
         from .networks import release_network
 
         release_network(self, rec)
+        if any(m.type == "volume" for m in rec.mounts):
+            from .containers_create import release_volumes
+
+            release_volumes(self, rec)
         if rec.host_config.ipc_mode == "shareable":
             from .containers_create import release_shm
 

@@ -621,6 +621,9 @@ def prepare_storage(eng: ContainerEngine, rec: ContainerRecord, image: Any, imag
         MountPoint(type="volume", name=None, destination=v, driver="local") for v in
         sorted(image_config.config.volumes or {}) if v not in covered]
     rootfs: Path | None = None
+    volume_options = {s.target: opts for s in rec.host_config.mounts if s.type == "volume"
+                      and (opts := dict(o[len("volume-opt="):].partition("=")[::2] for o in s.options
+                                        if o.startswith("volume-opt=")))}  # --mount ...,volume-opt=K=V
     try:
         for m in wanted:
             if m.type == "bind" and not os.path.exists(m.source):
@@ -628,12 +631,17 @@ def prepare_storage(eng: ContainerEngine, rec: ContainerRecord, image: Any, imag
             if m.type != "volume":
                 mounts.append(m)
                 continue
-            vol, fresh = eng.volumes.create(m.name)
+            vol, _ = eng.volumes.create(m.name, options=volume_options.get(m.destination))
             m = replace(m, name=vol.name, source=vol.mountpoint)
-            if fresh and "nocopy" not in m.mode:
-                if rootfs is None:
-                    rootfs = drv.mount(rec.id)
-                _copy_up(str(rootfs), m.destination, vol.mountpoint)
+            if "nocopy" not in m.mode:  # moby copies into any empty volume, new or not
+                eng.volumes.activate(vol, f"create-{rec.id}")  # its device, as moby mounts it for the copy
+                try:
+                    if not os.listdir(vol.mountpoint):
+                        if rootfs is None:
+                            rootfs = drv.mount(rec.id)
+                        _copy_up(str(rootfs), m.destination, vol.mountpoint)
+                finally:
+                    eng.volumes.deactivate(vol.name, f"create-{rec.id}")
             mounts.append(m)
     finally:
         if rootfs is not None:
@@ -641,6 +649,16 @@ def prepare_storage(eng: ContainerEngine, rec: ContainerRecord, image: Any, imag
     rec = replace(rec, mounts=mounts)
     eng.cs.write_record(rec)
     return rec
+
+
+def release_volumes(eng: ContainerEngine, rec: ContainerRecord) -> None:
+    """The container no longer uses its volumes: a device mounted for them goes with its last user."""
+    for m in rec.mounts:
+        if m.type == "volume" and m.name:
+            try:
+                eng.volumes.deactivate(m.name, rec.id)
+            except (SkiffError, OSError):
+                pass
 
 
 def _copy_up(rootfs: str, dest: str, volume_dir: str) -> None:
@@ -676,6 +694,9 @@ def prepare_bundle(eng: ContainerEngine, rec: ContainerRecord) -> Path:
                 os.close(open_in_root(rootfs, m.destination, create_dirs=os.path.isdir(m.source or "/")))
             except OSError:
                 pass
+        for m in rec.mounts:  # a volume with a device (volume create -o type=...): mounted for its first user
+            if m.type == "volume" and m.name:
+                eng.volumes.activate(eng.volumes.get(m.name), rec.id)
         joins, shm = _joins(eng, rec)
         netns = setup_network(eng, rec)
         spec = build_spec(rec, rootfs, eng.cs.rdir(rec.id), rec.mounts, netns, host_gateway(eng, rec), joins,
@@ -695,6 +716,7 @@ def prepare_bundle(eng: ContainerEngine, rec: ContainerRecord) -> Path:
             pass
         if netns and netns != "host":
             drop_netns(Path(netns))
+        release_volumes(eng, rec)
         raise
 
 

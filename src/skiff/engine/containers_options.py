@@ -263,12 +263,25 @@ def parse_volume(spec: str) -> MountSpec:
 
 def parse_mount(spec: str) -> MountSpec:
     """``--mount type=bind|volume|tmpfs,source=..,target=..,readonly,bind-propagation=..``."""
+    import csv
+
     kv: dict[str, str] = {}
-    for item in spec.split(","):
+    volume_opts: list[str] = []
+    try:  # docker/cli reads the value as one CSV record: "volume-opt=o=size=64m,uid=1000" in quotes
+        items = next(csv.reader([spec]), [])
+    except csv.Error as e:
+        raise InvalidArgumentError(f"invalid argument \"{spec}\" for \"--mount\" flag: {e}") from None
+    for item in items:
         k, eq, v = item.partition("=")
         k = k.strip().lower()
         if not k:
             raise InvalidArgumentError(f"invalid argument \"{spec}\" for \"--mount\" flag: empty field")
+        if k == "volume-opt":  # KEY=VALUE, repeatable: the local driver's options for a volume made now
+            if "=" not in v:
+                raise InvalidArgumentError(f"invalid argument \"{spec}\" for \"--mount\" flag: invalid field "
+                                           f"'{item}' must be a key=value pair")
+            volume_opts.append(f"volume-opt={v}")
+            continue
         kv[k] = v if eq else "true"
     typ = kv.pop("type", "volume")
     src = kv.pop("source", kv.pop("src", ""))
@@ -282,6 +295,10 @@ def parse_mount(spec: str) -> MountSpec:
         opts.append(f"mode={kv.pop('tmpfs-mode')}")
     if kv.pop("volume-nocopy", "false") == "true":
         opts.append("nocopy")
+    if volume_opts and typ != "volume":
+        raise InvalidArgumentError(f"invalid argument \"{spec}\" for \"--mount\" flag: cannot mix 'volume-*' "
+                                   f"options with mount type '{typ}'")
+    opts += volume_opts
     if kv:
         raise InvalidArgumentError(f"invalid argument \"{spec}\" for \"--mount\" flag: unexpected key "
                                    f"'{next(iter(kv))}'")
