@@ -58,6 +58,7 @@ SYNOPSIS: dict[str, str] = {
     "network rm": "NETWORK [NETWORK...]",  # Docker's Use lines, [OPTIONS] left out though -f exists
     "builder prune": "",
     "manifest inspect": "[OPTIONS] [MANIFEST_LIST] MANIFEST",
+    "manifest create": "MANIFEST_LIST MANIFEST [MANIFEST...]",
 }
 
 # The order Docker lists an alias set in, where it is not "group forms first (table order), then the short
@@ -88,7 +89,7 @@ TYPE_WORDS: dict[str, str] = {
     "network connect --driver-opt": "strings", "image build --network": "string",
     "builder prune --keep-storage": "bytes", "builder prune --max-used-space": "bytes",
     "builder prune --reserved-space": "bytes", "builder prune --min-free-space": "bytes",
-    "image push --chunk-size": "bytes",
+    "image push --chunk-size": "bytes", "manifest annotate --os-features": "strings",
 }
 
 # Options whose default pflag would show but Docker's flag has none (its value is the daemon's default).

@@ -141,14 +141,18 @@ COMMANDS: dict[tuple[str, ...], CommandInfo] = {
     # ---- end build ----
     #
     #
-    # ---- registry (issue 7): pull, push, login, logout, manifest inspect ----
+    # ---- registry (issue 7): pull, push, login, logout, manifest create/annotate/inspect/push/rm ----
     ("pull",): CommandInfo(P + "pull", "Download an image from a registry"),
     ("image", "pull"): CommandInfo(P + "pull", "Download an image from a registry"),
     ("push",): CommandInfo(P + "push", "Upload an image to a registry"),
     ("image", "push"): CommandInfo(P + "push", "Upload an image to a registry"),
     ("login",): CommandInfo(P + "login", "Log in to a registry"),
     ("logout",): CommandInfo(P + "logout", "Log out from a registry"),
-    ("manifest", "inspect"): CommandInfo(P + "manifest_inspect", "Show an image's manifest or manifest list"),
+    ("manifest", "annotate"): CommandInfo(P + "manifest_annotate", "Add additional information to a local image manifest"),
+    ("manifest", "create"): CommandInfo(P + "manifest_create", "Create a local manifest list for annotating and pushing to a registry"),
+    ("manifest", "inspect"): CommandInfo(P + "manifest_inspect", "Display an image manifest, or manifest list"),
+    ("manifest", "push"): CommandInfo(P + "manifest_push", "Push a manifest list to a repository"),
+    ("manifest", "rm"): CommandInfo(P + "manifest_rm", "Delete one or more manifest lists from local storage"),
     ("search",): CommandInfo(P + "search", "Search a registry for images"),
 
     # ---- end registry ----
