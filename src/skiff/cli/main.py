@@ -301,6 +301,15 @@ def _dispatch(key: tuple[str, ...], info: CommandInfo, argv: list[str], values: 
     return rc
 
 
+def _stdout_gone() -> bool:
+    """Whether standard output is a pipe or socket whose reader has gone (poll reports an error on it)."""
+    import select
+
+    p = select.poll()
+    p.register(1, select.POLLOUT)
+    return any(ev & (select.POLLERR | select.POLLHUP) for _, ev in p.poll(0))
+
+
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     try:
@@ -312,8 +321,14 @@ def main(argv: list[str] | None = None) -> None:
         code = e.exit_code
     except KeyboardInterrupt:
         code = 130
-    except BrokenPipeError:
-        code = 0
+    except BrokenPipeError as e:
+        # a reader of our output that stopped early (`skiff ps | head`) ends the command quietly, as SIGPIPE
+        # ends docker's; a broken pipe anywhere else (a socket to a monitor, a helper's pipe) is an error
+        if _stdout_gone():
+            code = 0
+        else:
+            print(f"Error: {e.strerror or e}", file=sys.stderr)
+            code = 125
     try:
         sys.stdout.flush()
     except BrokenPipeError:
