@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import closing
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
 
 from skiff.errors import DigestMismatchError
 from skiff.oci import docker
@@ -34,6 +34,7 @@ ACCEPT = ", ".join([
     "application/vnd.oci.image.manifest.v1+json", docker.MT_MANIFEST,
 ])
 Progress = Callable[[int], None]
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -91,11 +92,16 @@ class RegistryClient:
     # -- manifests ---------------------------------------------------------------------------------------------
     def get_manifest(self, ref: Reference, *, digest: str | None = None) -> ResolvedManifest:
         """The manifest or index ``ref`` (or ``digest`` in its repository) names, as served, verified."""
+        return self._from_endpoints(ref, lambda ep: self._get_manifest(ep, ref, digest))
+
+    def _from_endpoints(self, ref: Reference, fetch: Callable[[Endpoint], _T]) -> _T:
+        """``fetch`` from the endpoints serving ``ref`` (mirrors first): a mirror's error moves on to the next;
+        the endpoint that answered serves the repository's later requests (blobs) too."""
         last: RegistryError | None = None
         eps = self.config.endpoints(ref)
         for i, ep in enumerate(eps):
             try:
-                got = self._get_manifest(ep, ref, digest)
+                got = fetch(ep)
             except RegistryError as e:
                 if not ep.mirror or i + 1 == len(eps):
                     raise
@@ -166,23 +172,9 @@ class RegistryClient:
         mirrors first, as for pulls."""
         from skiff.registry.listing import pages
 
-        last: RegistryError | None = None
-        eps = self.config.endpoints(ref)
-        for i, ep in enumerate(eps):
-            try:
-                tags = [t for page in pages(self.session, ep, f"/v2/{ep.path}/tags/list", "tags",
-                                            scopes=[_scope(ep.path)], what=f"{ref.name}: listing tags",
-                                            page_size=page_size) for t in page]
-            except RegistryError as e:
-                if not ep.mirror or i + 1 == len(eps):
-                    raise
-                last = e
-                continue
-            with self._lock:
-                self._served[ref.name] = ep
-            return tags
-        assert last is not None
-        raise last
+        return self._from_endpoints(ref, lambda ep: [
+            t for page in pages(self.session, ep, f"/v2/{ep.path}/tags/list", "tags", scopes=[_scope(ep.path)],
+                                what=f"{ref.name}: listing tags", page_size=page_size) for t in page])
 
     def catalog(self, host: str, *, page_size: int | None = None) -> Iterator[list[str]]:
         """The repositories of registry ``host`` a page at a time (``GET /v2/_catalog``, following ``Link``)."""

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import random
 import re
 import signal
 import string
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 
@@ -66,4 +68,30 @@ def nft_port_targets(table: str) -> list[str]:
 def nft_table_exists(table: str) -> bool:
     return subprocess.run(["nft", "list", "table", "inet", table], capture_output=True).returncode == 0
 
+
+@contextlib.contextmanager
+def tagged_network_env(skiff, monkeypatch, prefix: str, *, containers: bool = False) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """A tag (``prefix`` + random) exported as bridge prefix and nft table name for the CLI (and this process's
+    managers); afterwards the store's containers (with ``containers``), networks, the links named with the tag
+    and the table are removed, whatever happened."""
+    from skiff.network import links
+    from skiff.network.manager import NetworkManager
+
+    tag = prefix + rand_tag()
+    monkeypatch.setenv("SKIFF_BRIDGE_PREFIX", tag)
+    monkeypatch.setenv("SKIFF_NFT_TABLE", tag)
+    try:
+        yield tag
+    finally:
+        if containers:
+            with contextlib.suppress(Exception):
+                ids = skiff("ps", "-aq", "--no-trunc", check=False).stdout.decode().split()
+                if ids:
+                    skiff("rm", "-f", *ids, check=False)
+        with contextlib.suppress(Exception):
+            NetworkManager(skiff.root, skiff.runroot).teardown()
+        for name in links.list_links():
+            if name.startswith(tag):
+                links.delete_link(name)
+        subprocess.run(["nft", "delete", "table", "inet", tag], capture_output=True)
 

@@ -3,7 +3,6 @@ nft table (SKIFF_BRIDGE_PREFIX / SKIFF_NFT_TABLE), so the host's skiff0 and `ine
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
@@ -12,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from netns_helpers import rand_tag  # type: ignore[import-not-found]
+from netns_helpers import tagged_network_env  # type: ignore[import-not-found]
 
 from skiff.network import links
 from skiff.network.manager import NetworkManager
@@ -21,18 +20,8 @@ from skiff.network.manager import NetworkManager
 @pytest.fixture
 def net_env(skiff, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:  # type: ignore[no-untyped-def]
     """The tag used as bridge prefix and table name, exported for the CLI (and this process's managers)."""
-    tag = "skc" + rand_tag()
-    monkeypatch.setenv("SKIFF_BRIDGE_PREFIX", tag)
-    monkeypatch.setenv("SKIFF_NFT_TABLE", tag)
-    try:
+    with tagged_network_env(skiff, monkeypatch, "skc") as tag:
         yield tag
-    finally:
-        with contextlib.suppress(Exception):
-            NetworkManager(skiff.root, skiff.runroot).teardown()
-        for name in links.list_links():
-            if name.startswith(tag):
-                links.delete_link(name)
-        subprocess.run(["nft", "delete", "table", "inet", tag], capture_output=True)
 
 
 def out(cp: subprocess.CompletedProcess[bytes]) -> str:

@@ -14,31 +14,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from netns_helpers import rand_tag  # type: ignore[import-not-found]
-
-from skiff.network import links
-from skiff.network.manager import NetworkManager
+from netns_helpers import tagged_network_env  # type: ignore[import-not-found]
 
 
 @pytest.fixture
 def net_env(skiff, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:  # type: ignore[no-untyped-def]
     """The tag used as bridge prefix, table name and the start of every bridge name a test picks."""
-    tag = "sko" + rand_tag()
-    monkeypatch.setenv("SKIFF_BRIDGE_PREFIX", tag)
-    monkeypatch.setenv("SKIFF_NFT_TABLE", tag)
-    try:
+    with tagged_network_env(skiff, monkeypatch, "sko", containers=True) as tag:
         yield tag
-    finally:
-        with contextlib.suppress(Exception):
-            ids = skiff("ps", "-aq", "--no-trunc", check=False).stdout.decode().split()
-            if ids:
-                skiff("rm", "-f", *ids, check=False)
-        with contextlib.suppress(Exception):
-            NetworkManager(skiff.root, skiff.runroot).teardown()
-        for name in links.list_links():
-            if name.startswith(tag):
-                links.delete_link(name)
-        subprocess.run(["nft", "delete", "table", "inet", tag], capture_output=True)
 
 
 def out(cp: subprocess.CompletedProcess[bytes]) -> str:
