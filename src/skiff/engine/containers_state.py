@@ -111,6 +111,10 @@ def proc_start_time(pid: int, *, live_only: bool = False) -> int:
     return int(fields[19])
 
 
+def _stamp(st: os.stat_result) -> tuple[int, int, int, int]:
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
 def _atomic_write(path: Path, data: bytes, *, durable: bool = True) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with open(tmp, "wb") as f:
@@ -144,6 +148,7 @@ class ContainerStore:
     def __init__(self, root: Path, runroot: Path) -> None:
         self.dir = Path(root) / "containers"
         self.rundir = Path(runroot) / "containers"
+        self._written: dict[str, tuple[tuple[int, int, int, int], ContainerRecord]] = {}
 
     # -- paths ------------------------------------------------------------------------------------------
     def cdir(self, cid: str) -> Path:
@@ -292,13 +297,30 @@ class ContainerStore:
         (``--rm``: it is not meant to outlive the command that runs it)."""
         if durable is None:
             durable = not rec.host_config.auto_remove
-        _atomic_write(self.cdir(rec.id) / "config.json", json.dumps(to_obj(rec)).encode(), durable=durable)
+        path = self.cdir(rec.id) / "config.json"
+        _atomic_write(path, json.dumps(to_obj(rec)).encode(), durable=durable)
+        try:
+            self._written[rec.id] = (_stamp(os.stat(path)), rec)
+        except OSError:
+            self._written.pop(rec.id, None)
 
     def record(self, cid: str) -> ContainerRecord:
+        """The container's record. One this process wrote is returned as it was written while the file is
+        still that write (same inode, size and time: every write renames a new file in), which spares `run`
+        decoding the record `create` has just written (~2.5 ms with its decoders)."""
         try:
-            raw = (self.cdir(cid) / "config.json").read_bytes()
+            fd = os.open(self.cdir(cid) / "config.json", os.O_RDONLY | os.O_CLOEXEC)
         except OSError:
             raise NotFoundError(f"No such container: {cid}") from None
+        try:
+            st = os.fstat(fd)
+            mine = self._written.get(cid)
+            if mine is not None and mine[0] == _stamp(st):
+                return mine[1]
+            with open(fd, "rb", closefd=False) as f:
+                raw = f.read()
+        finally:
+            os.close(fd)
         try:
             data = json.loads(raw)
         except ValueError as e:  # cut short by a crash of the machine: listed as broken, not a traceback
