@@ -411,7 +411,11 @@ def _devices(linux: Linux, privileged: bool, custom: list[DeviceMapping], cgroup
 
 
 def write_bundle(bundle: Path, spec: Spec) -> None:
+    from skiff.oci.runtime import WRITTEN_CONFIGS
+
     bundle.mkdir(parents=True, exist_ok=True)
     tmp = bundle / ".config.json.tmp"
-    tmp.write_text(json.dumps(to_obj(spec)))
+    data = json.dumps(to_obj(spec)).encode()
+    tmp.write_bytes(data)
     os.rename(tmp, bundle / "config.json")
+    WRITTEN_CONFIGS[str((bundle / "config.json").absolute())] = (data, spec)  # the in-process runtime's load

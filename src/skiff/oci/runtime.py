@@ -350,3 +350,10 @@ class State(JSONRecord):
     bundle: str = jfield("bundle", default="")
     annotations: dict[str, str] = jfield("annotations", default_factory=dict)
     extra: dict[str, Any] = jextra()
+
+
+# config.json files this process wrote, by path: their bytes and the Spec they encode. A runtime in the same
+# process (skiff's, on the engine's fast path) that reads the same bytes back takes that Spec instead of
+# decoding them again (the bytes are compared whole, so a file changed since is decoded as usual).
+WRITTEN_CONFIGS: dict[str, tuple[bytes, Spec]] = {}
+

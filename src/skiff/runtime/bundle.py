@@ -56,6 +56,9 @@ def load(bundle: StrPath) -> Bundle:
         raise BundleError(f"{cfg}: no config.json in the bundle") from None
     except OSError as e:
         raise BundleError(f"{cfg}: {e.strerror}") from None
-    spec = parse_spec(raw)
+    from skiff.oci.runtime import WRITTEN_CONFIGS
+
+    known = WRITTEN_CONFIGS.get(cfg)
+    spec = known[1] if known is not None and known[0] == raw else parse_spec(raw)
     validate(spec, path)
     return Bundle(path, spec, raw)
