@@ -27,6 +27,16 @@ def test_pid1_hostname_only_lo_exit_status(rt: RuntimeUnderTest) -> None:
     assert cp.stdout.split() == ["1", "box", "lo"]
 
 
+def test_new_network_namespace_has_loopback_up(rt: RuntimeUnderTest) -> None:
+    """A network namespace of the container's own gets ``lo`` up (runc's loopback network, crun's too): a
+    server on 127.0.0.1 is reachable from inside."""
+    script = ("cat /sys/class/net/lo/flags; nc -l -p 7 -e true & sleep 0.2; "
+              "nc 127.0.0.1 7 </dev/null && echo reached")
+    cp = rt.run(rt.spec(sh(script)))
+    assert cp.returncode == 0, cp.stderr
+    assert cp.stdout.split() == ["0x9", "reached"]  # IFF_UP | IFF_LOOPBACK
+
+
 def test_masked_and_readonly_paths(rt: RuntimeUnderTest) -> None:
     script = ("for f in /proc/kcore /proc/keys /proc/timer_list; do "
               "[ -e $f ] && echo $f $(wc -c < $f) || echo $f absent; done; "

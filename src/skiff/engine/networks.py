@@ -1,6 +1,6 @@
 """The seam between containers and networking.
 
-``none``: the runtime makes a new namespace; :func:`connect` brings its loopback up. ``host``: the host's
+``none``: the runtime makes a new namespace and brings its loopback up (skiff's, crun and runc all do). ``host``: the host's
 namespace. ``bridge`` (the default) and named networks: as Docker and Podman do, the namespace is made before
 the container (:func:`setup_network`, bound at RUNROOT/netns/ID, Docker's SandboxKey) and the bundle joins it.
 The network helper (the plumber, started first thing by `skiff run`) is handed the attach request as soon as
@@ -30,8 +30,8 @@ _NO_NETWORK = ("none", "host")
 
 
 def setup_network(eng: ContainerEngine, rec: ContainerRecord) -> str | None:
-    """The netns for the spec: "host"; None for a new namespace (``none``: :func:`connect` brings its loopback
-    up); for a bridge or user network, a new namespace bound at :func:`netns_path` (:func:`make_netns`)."""
+    """The netns for the spec: "host"; None for a new namespace (``none``: the runtime brings its loopback up);
+    for a bridge or user network, a new namespace bound at :func:`netns_path` (:func:`make_netns`)."""
     mode = rec.host_config.network_mode or "bridge"
     if mode == "host":
         return "host"
@@ -212,8 +212,7 @@ def connect(eng: ContainerEngine, rec: ContainerRecord, pid: int) -> None:
     if mode == "host" or mode.startswith("container:"):
         return
     if mode == "none":
-        loopback_up(f"/proc/{pid}/ns/net")
-        return
+        return  # the runtime has brought the new namespace's loopback up
     path = netns_path(eng, rec)
     netns = str(path) if path.exists() else f"/proc/{pid}/ns/net"
     if eng.plumber is not None:
@@ -254,39 +253,6 @@ def attachments(eng: ContainerEngine, rec: ContainerRecord) -> list[Any]:
     if shares_network(rec):
         return []
     return list(manager(eng).attachments(rec.id))
-
-
-def loopback_up(netns: str) -> None:
-    """Bring ``lo`` up inside ``netns``: this thread enters it just to make a socket there and comes back at
-    once (a socket keeps the namespace it was made in), then SIOCSIFFLAGS on that socket. Forking the CLI's
-    interpreter for the same cost ~3 ms."""
-    import _socket  # the C module: socket.py's enum conversions cost ~4 ms for this one ioctl
-    import fcntl
-    import struct
-
-    from skiff.kernel import CLONE_NEWNET
-    from skiff.kernel.linux import LinuxKernel
-
-    kernel = LinuxKernel()
-    here = os.open("/proc/thread-self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
-    try:
-        there = os.open(netns, os.O_RDONLY | os.O_CLOEXEC)
-        try:
-            kernel.setns(there, CLONE_NEWNET)
-            try:
-                s = _socket.socket(_socket.AF_INET, _socket.SOCK_DGRAM)
-            finally:
-                kernel.setns(here, CLONE_NEWNET)
-        finally:
-            os.close(there)
-    finally:
-        os.close(here)
-    try:
-        req = struct.pack("16sH14x", b"lo", 0)
-        flags = struct.unpack("16sH14x", fcntl.ioctl(s.fileno(), 0x8913, req))[1]  # SIOCGIFFLAGS
-        fcntl.ioctl(s.fileno(), 0x8914, struct.pack("16sH14x", b"lo", flags | 0x1))  # SIOCSIFFLAGS IFF_UP
-    finally:
-        s.close()
 
 
 def with_links(eng: ContainerEngine, rec: ContainerRecord) -> ContainerRecord:

@@ -144,6 +144,8 @@ def _steps(kernel: Kernel, cfg: InitConfig) -> None:
             kernel.sethostname(spec.hostname)
         if spec.domainname:
             kernel.setdomainname(spec.domainname)
+        if spec.linux is not None and any(n.type == "network" and not n.path for n in spec.linux.namespaces):
+            _loopback_up()  # a network namespace of its own: lo up, as runc and crun leave it
     elif proc.terminal:
         os.setsid()
     if proc.terminal:
@@ -185,6 +187,19 @@ def _steps(kernel: Kernel, cfg: InitConfig) -> None:
         os.execve(path, proc.args, env)
     except OSError as e:
         raise _ExecError(e.errno or errno.EACCES, f"exec {proc.args[0]!r}: {e.strerror}") from None
+
+
+def _loopback_up() -> None:
+    """Bring ``lo`` up in this process's (new) network namespace: SIOCGIFFLAGS, then SIOCSIFFLAGS with IFF_UP."""
+    import _socket  # loaded already (sync.py): socket.py's enum conversions are not needed for one ioctl
+
+    s = _socket.socket(_socket.AF_INET, _socket.SOCK_DGRAM)
+    try:
+        flags = struct.unpack("16sH14x", fcntl.ioctl(s.fileno(), 0x8913, struct.pack("16sH14x", b"lo", 0)))[1]
+        if not flags & 0x1:
+            fcntl.ioctl(s.fileno(), 0x8914, struct.pack("16sH14x", b"lo", flags | 0x1))
+    finally:
+        s.close()
 
 
 def _reset_signals() -> None:

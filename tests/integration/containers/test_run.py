@@ -139,8 +139,7 @@ def test_security_opts_ulimit_shm(sk):  # type: ignore[no-untyped-def]
 
 
 def test_network_none_has_loopback_up(sk, name):  # type: ignore[no-untyped-def]
-    # lo is brought up from a socket made inside the container's namespace; the CLI itself stays in the
-    # host's (a later step in the same process would otherwise work in the container's namespace)
+    # the runtime brings lo up in the container's new namespace (runc and crun do too)
     script = "cat /sys/class/net/lo/operstate; ls /sys/class/net; nc -l -p 7 -e true & sleep 0.2; nc 127.0.0.1 7 </dev/null && echo reached"
     out = sk.out("run", "--rm", *NONE, "busybox", "sh", "-c", script).split()
     assert out[0] == "unknown" and out[1:] == ["lo", "reached"]  # lo reports "unknown" when it is up
