@@ -113,7 +113,9 @@ def test_generated_dockerfile_serves(name: str, workdir: Path, netns: str) -> No
         if node.keyword == "copy":
             _copy(app, build, node.args)
         elif node.keyword == "run" and "pip --python /opt/venv/bin/python install" in node.args[0]:
-            cp = subprocess.run(["/bin/sh", "-c", node.args[0].replace("/opt/venv", str(venv))], cwd=build,
+            line = node.args[0].replace("/opt/venv", str(venv)).replace(  # pyproject deps: not in the host's /tmp
+                "/tmp/requirements.txt", str(workdir / "requirements-from-pyproject.txt"))
+            cp = subprocess.run(["/bin/sh", "-c", line], cwd=build,
                                 env={**env, "HOME": "/root"}, capture_output=True, text=True, timeout=300)
             assert cp.returncode == 0, cp.stderr[-2000:]
     os.chmod(venv, 0o755)
