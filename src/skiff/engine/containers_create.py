@@ -348,13 +348,18 @@ def _endpoint(opts: CreateOptions, network: str) -> dict[str, Any]:
 
     out: dict[str, Any] = {}
     user_network = network not in ("bridge", "default", "none", "host") and not network.startswith("container:")
-    if opts.ip6:
+
+    def static_address(value: str, kind: type[ipaddress.IPv4Address | ipaddress.IPv6Address], word: str) -> None:
+        """--ip/--ip6: an address of that family, on a user network (the daemon's words)."""
         try:
-            ipaddress.IPv6Address(opts.ip6)
+            kind(value)
         except ValueError:
-            raise InvalidArgumentError(f"invalid IPv6 address: {opts.ip6}") from None
+            raise InvalidArgumentError(f"invalid {word} address: {value}") from None
         if not user_network:
             raise InvalidArgumentError("user specified IP address is supported on user defined networks only")
+
+    if opts.ip6:
+        static_address(opts.ip6, ipaddress.IPv6Address, "IPv6")
         # skiff's networks have IPv4 subnets only: libnetwork's words for an address outside every subnet
         raise InvalidArgumentError(f"Invalid address {opts.ip6}: It does not belong to any of this network's "
                                    "subnets")
@@ -363,12 +368,7 @@ def _endpoint(opts: CreateOptions, network: str) -> dict[str, Any]:
 
         out["LinkLocalIPs"] = check_link_local_ips(opts.link_local_ips)
     if opts.ip:
-        try:
-            ipaddress.IPv4Address(opts.ip)
-        except ValueError:
-            raise InvalidArgumentError(f"invalid IPv4 address: {opts.ip}") from None
-        if not user_network:
-            raise InvalidArgumentError("user specified IP address is supported on user defined networks only")
+        static_address(opts.ip, ipaddress.IPv4Address, "IPv4")
         out["IPv4Address"] = opts.ip
     if opts.network_aliases:
         if not user_network:

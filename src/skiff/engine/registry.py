@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from skiff.errors import InvalidArgumentError, NotFoundError
 from skiff.oci import reference
@@ -19,6 +19,8 @@ from skiff.records import dataclass, field
 from skiff.registry.auth import AuthStore, Credentials, normalize_key
 from skiff.registry.client import RegistryClient
 from skiff.registry.config import RegistriesConfig
+
+_T = TypeVar("_T")
 
 if TYPE_CHECKING:
     from skiff.store.store import ImageRecord, Store
@@ -197,7 +199,6 @@ def _candidates(text: str, ref: reference.Reference, search: tuple[str, ...]) ->
 
 def pull(ctx: HasStore, o: PullOptions, events: Events | None = None) -> PullReport:
     """Download ``o.reference`` into the store (layers unpacked, ready to run)."""
-    from skiff.registry.errors import RegistryError, RegistryNotFoundError
     from skiff.registry.platforms import parse_platform
     from skiff.transfer.registry import pull_to_store
 
@@ -205,21 +206,33 @@ def pull(ctx: HasStore, o: PullOptions, events: Events | None = None) -> PullRep
     platform = parse_platform(o.platform)
     with open_client(ctx.root, o.registry) as client:
         cands = _candidates(o.reference, ref, client.config.unqualified_search)
-        last: RegistryError | None = None
-        for cand in cands:
-            try:
-                res = pull_to_store(client, ctx.store, cand, platform=platform,
-                                    events=events or (lambda k, e, v: None), jobs=o.jobs)
-            except RegistryNotFoundError as e:
-                if len(cands) == 1:
-                    raise
-                last = e
-                continue
-            _event(ctx, "pull", cand.familiar(), cand.familiar_name())
-            return PullReport(str(cand), res.image_id, res.manifest_digest, res.repo_digest, res.downloaded,
-                              res.skipped, res.up_to_date, res.layers)
+        cand, res = _first_found(cands, lambda c: pull_to_store(client, ctx.store, c, platform=platform,
+                                                                 events=events or (lambda k, e, v: None),
+                                                                 jobs=o.jobs))
+        _event(ctx, "pull", cand.familiar(), cand.familiar_name())
+        return _pull_report(cand, res)
+
+
+def _first_found(cands: list[Any], fetch: Callable[[Any], _T]) -> tuple[Any, _T]:
+    """The first of the unqualified-search candidates ``fetch`` finds, with what it got; a name that none
+    has raises the last "not found" (with a single candidate, its own error)."""
+    from skiff.registry.errors import RegistryError, RegistryNotFoundError
+
+    last: RegistryError | None = None
+    for cand in cands:
+        try:
+            return cand, fetch(cand)
+        except RegistryNotFoundError as e:
+            if len(cands) == 1:
+                raise
+            last = e
     assert last is not None
     raise last
+
+
+def _pull_report(ref: Any, res: Any) -> PullReport:
+    return PullReport(str(ref), res.image_id, res.manifest_digest, res.repo_digest, res.downloaded, res.skipped,
+                      res.up_to_date, res.layers)
 
 
 def _event(ctx: HasStore, action: str, ref: str, name: str) -> None:
@@ -349,7 +362,6 @@ def pull_all_tags(ctx: HasStore, o: PullOptions, events: Events | None = None,
                   pulled: Callable[[PullReport], None] | None = None) -> PullAllReport:
     """Pull every tag the registry lists for repository ``o.reference`` (``GET /v2/<name>/tags/list``, all
     pages), in the registry's order; ``starting``/``pulled`` hear of each tag before and after its pull."""
-    from skiff.registry.errors import RegistryError, RegistryNotFoundError
     from skiff.registry.platforms import parse_platform
     from skiff.transfer.registry import pull_to_store
 
@@ -357,28 +369,16 @@ def pull_all_tags(ctx: HasStore, o: PullOptions, events: Events | None = None,
     platform = parse_platform(o.platform)
     with open_client(ctx.root, o.registry) as client:
         cands = _candidates(o.reference, repo, client.config.unqualified_search)
-        last: RegistryError | None = None
-        for cand in cands:
-            try:
-                tags = client.list_tags(cand)
-            except RegistryNotFoundError as e:
-                if len(cands) == 1:
-                    raise
-                last = e
-                continue
-            reports = []
-            for tag in tags:
-                ref = cand.with_tag(tag)
-                if starting is not None:
-                    starting(ref)
-                res = pull_to_store(client, ctx.store, ref, platform=platform,
-                                    events=events or (lambda k, e, v: None), jobs=o.jobs)
-                report = PullReport(str(ref), res.image_id, res.manifest_digest, res.repo_digest, res.downloaded,
-                                    res.skipped, res.up_to_date, res.layers)
-                reports.append(report)
-                if pulled is not None:
-                    pulled(report)
-            _event(ctx, "pull", cand.familiar_name(), cand.familiar_name())
-            return PullAllReport(cand.name, reports)
-    assert last is not None
-    raise last
+        cand, tags = _first_found(cands, client.list_tags)
+        reports = []
+        for tag in tags:
+            ref = cand.with_tag(tag)
+            if starting is not None:
+                starting(ref)
+            report = _pull_report(ref, pull_to_store(client, ctx.store, ref, platform=platform,
+                                                     events=events or (lambda k, e, v: None), jobs=o.jobs))
+            reports.append(report)
+            if pulled is not None:
+                pulled(report)
+        _event(ctx, "pull", cand.familiar_name(), cand.familiar_name())
+        return PullAllReport(cand.name, reports)
